@@ -1,0 +1,125 @@
+import { existsSync } from "node:fs";
+import { createServer, type Server as HttpServer } from "node:http";
+import { join } from "node:path";
+import express, { type NextFunction, type Request, type Response } from "express";
+import type { ServerOptions } from "socket.io";
+import { API } from "@parley/shared";
+import { AuthService } from "./domain/auth.service.js";
+import { MessageService } from "./domain/message.service.js";
+import { PresenceService } from "./domain/presence.service.js";
+import { RoomService } from "./domain/room.service.js";
+import { TypingService } from "./domain/typing.service.js";
+import { authRoutes, sendError } from "./http/auth.routes.js";
+import { consoleLogger, type Logger } from "./logger.js";
+import { createIo } from "./realtime/io.js";
+import { channel, type ParleyServer } from "./realtime/types.js";
+import type { Services } from "./services.js";
+import type { Storage } from "./storage/storage.js";
+
+export interface AppDeps {
+  storage: Storage;
+  logger?: Logger;
+}
+
+export interface AppOptions {
+  sessionTtlMs?: number;
+  typingTtlMs?: number;
+  presenceGraceMs?: number;
+  secureCookie?: boolean;
+  /** Directory of the built SPA; served with an index.html fallback when given. */
+  staticDir?: string | undefined;
+  /** Extra Socket.IO server options (the Redis adapter, test timeouts). */
+  io?: Partial<ServerOptions>;
+}
+
+export interface App {
+  httpServer: HttpServer;
+  io: ParleyServer;
+  services: Services;
+  /** Stops accepting, disconnects every socket, stops timers. Does not close the storage. */
+  close(): Promise<void>;
+}
+
+/** Builds the whole server without listening: main.ts listens, tests listen on port 0. */
+export function createApp(deps: AppDeps, options: AppOptions = {}): App {
+  const { storage } = deps;
+  const logger = deps.logger ?? consoleLogger;
+  const app = express();
+  app.disable("x-powered-by");
+  const httpServer = createServer(app);
+
+  // Created before the io so that the io's handlers and the HTTP routes share one instance. The
+  // presence and typing callbacks reach the io through `io` below once it exists.
+  let io: ParleyServer | null = null;
+  const presence = new PresenceService(options.presenceGraceMs ?? 3000, (update) => {
+    // Every user is a member of the default room, so telling everyone equals telling each room
+    // the user is in.
+    io?.emit("presence:updated", update);
+  });
+  const typing = new TypingService(options.typingTtlMs ?? 5000, (update) => {
+    io?.to(channel.room(update.roomId)).emit("typing:updated", update);
+  });
+  const rooms = new RoomService(storage, (userId) => presence.isOnline(userId));
+  const services: Services = {
+    auth: new AuthService(storage, {
+      sessionTtlMs: options.sessionTtlMs ?? 30 * 24 * 60 * 60 * 1000,
+      onUserCreated: async (user) => {
+        const notice = await rooms.announceNewUser(user);
+        io?.to(channel.room(notice.roomId)).emit("message:created", notice);
+      },
+    }),
+    messages: new MessageService(storage),
+    rooms,
+    typing,
+    presence,
+  };
+  io = createIo(httpServer, services, storage, logger, options.io);
+  const ioServer = io;
+
+  app.get(API.health, async (_req, res) => {
+    try {
+      await storage.ping();
+      res.json({ status: "ok" });
+    } catch (e) {
+      logger.error("health check failed", e);
+      res.status(503).json({ status: "unavailable" });
+    }
+  });
+  app.use(express.json({ limit: "16kb" }));
+  app.use(authRoutes(services, () => ioServer, logger, options.secureCookie ?? false));
+  app.use("/api", (_req, res) => sendError(res, 404, "INVALID_PAYLOAD", "No such API endpoint."));
+
+  if (options.staticDir && existsSync(join(options.staticDir, "index.html"))) {
+    const dir = options.staticDir;
+    app.use(express.static(dir, { index: false, maxAge: "1h" }));
+    // The SPA owns every other GET path (client-side routes); index.html is never cached.
+    app.use((req, res, next) => {
+      if (req.method !== "GET" && req.method !== "HEAD") return next();
+      res.setHeader("Cache-Control", "no-cache");
+      res.sendFile(join(dir, "index.html"));
+    });
+  }
+
+  // Malformed JSON and other body errors: a clear 4xx, never a stack trace.
+  app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    const status = typeof err === "object" && err !== null && "status" in err ? Number(err.status) : 500;
+    if (status >= 400 && status < 500) return sendError(res, status, "INVALID_PAYLOAD", "The request body is not valid JSON.");
+    logger.error("http request failed", err);
+    sendError(res, 500, "INTERNAL", "Something went wrong on the server.");
+  });
+
+  return {
+    httpServer,
+    io: ioServer,
+    services,
+    close: async () => {
+      typing.close();
+      presence.close();
+      await new Promise<void>((resolve) => {
+        ioServer.close(() => resolve());
+        // io.close() closes the HTTP server too but waits for keep-alive connections; end them.
+        httpServer.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,66 @@
+import { z } from "zod";
+
+/**
+ * Configuration comes from the environment only, parsed and validated once at start-up; an invalid
+ * value stops the server with a message naming the variable.
+ */
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** Interface to bind; unset binds every interface (IPv4 and IPv6). */
+  HOST: z.string().min(1).optional(),
+  /** Unset: SQLite at ./data/parley.sqlite. `file:<path>`: SQLite there. `postgres://…`: PostgreSQL. */
+  DATABASE_URL: z.string().min(1).optional(),
+  /** Set to use the Socket.IO Redis adapter for fan-out across nodes. */
+  REDIS_URL: z.string().min(1).optional(),
+  /** Built SPA to serve; defaults to apps/web/dist when it exists. */
+  STATIC_DIR: z.string().min(1).optional(),
+  COOKIE_SECURE: z.enum(["true", "false"]).default("false"),
+  SESSION_TTL_DAYS: z.coerce.number().positive().default(30),
+  TYPING_TTL_MS: z.coerce.number().int().positive().default(5000),
+  PRESENCE_GRACE_MS: z.coerce.number().int().nonnegative().default(3000),
+});
+
+export type DatabaseConfig = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
+
+export interface Config {
+  port: number;
+  host: string | undefined;
+  database: DatabaseConfig;
+  redisUrl: string | undefined;
+  staticDir: string | undefined;
+  secureCookie: boolean;
+  sessionTtlMs: number;
+  typingTtlMs: number;
+  presenceGraceMs: number;
+}
+
+export function parseDatabaseUrl(url: string | undefined): DatabaseConfig {
+  if (!url) return { kind: "sqlite", path: "./data/parley.sqlite" };
+  if (url.startsWith("file:")) {
+    const path = url.slice("file:".length);
+    if (!path) throw new Error("DATABASE_URL: file: needs a path, e.g. file:./data/parley.sqlite");
+    return { kind: "sqlite", path };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: "postgres", url };
+  throw new Error("DATABASE_URL: expected file:<path> or postgres://…");
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n  ${lines.join("\n  ")}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    database: parseDatabaseUrl(e.DATABASE_URL),
+    redisUrl: e.REDIS_URL,
+    staticDir: e.STATIC_DIR,
+    secureCookie: e.COOKIE_SECURE === "true",
+    sessionTtlMs: e.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000,
+    typingTtlMs: e.TYPING_TTL_MS,
+    presenceGraceMs: e.PRESENCE_GRACE_MS,
+  };
+}

@@ -1,0 +1,82 @@
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { DEFAULT_ROOM_ID, type User } from "@parley/shared";
+import { StorageConflictError, type Storage } from "../storage/storage.js";
+import { DomainError } from "./errors.js";
+import { hashPassword, verifyPassword } from "./password.js";
+
+export interface AuthResult {
+  user: User;
+  created: boolean;
+  /** The session token for the cookie; only its hash is stored. */
+  token: string;
+  expiresAt: number;
+}
+
+export interface AuthServiceOptions {
+  sessionTtlMs: number;
+  now?: () => number;
+  /** Called after an account was created (the room service posts the "joined" notice). */
+  onUserCreated?: (user: User) => Promise<void>;
+}
+
+const hashToken = (token: string) => createHash("sha256").update(token).digest("base64url");
+
+/** Accounts and sessions. A new nickname creates the account; an existing one needs its password. */
+export class AuthService {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly options: AuthServiceOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  /** `nickname` and `password` must already be validated by the shared schemas. */
+  async login(nickname: string, password: string): Promise<AuthResult> {
+    let created = false;
+    let record = await this.storage.findUserByNickname(nickname);
+    if (!record) {
+      const passwordHash = await hashPassword(password);
+      try {
+        record = await this.storage.createUser({ nickname, passwordHash });
+        created = true;
+      } catch (e) {
+        // Two first sign-ins with one nickname raced; the loser signs in to the winner's account
+        // only if the password matches, like any existing account.
+        if (!(e instanceof StorageConflictError)) throw e;
+        record = await this.storage.findUserByNickname(nickname);
+        if (!record) throw e;
+      }
+    }
+    if (!created && !(await verifyPassword(password, record.passwordHash))) {
+      throw new DomainError("WRONG_PASSWORD", "That nickname is taken and the password does not match.");
+    }
+    const user: User = { id: record.id, nickname: record.nickname, createdAt: record.createdAt };
+    if (created) {
+      await this.storage.addMember(DEFAULT_ROOM_ID, user.id);
+      await this.options.onUserCreated?.(user);
+    }
+    const token = randomBytes(32).toString("base64url");
+    const expiresAt = this.now() + this.options.sessionTtlMs;
+    await this.storage.createSession({ id: randomUUID(), userId: user.id, tokenHash: hashToken(token), expiresAt });
+    return { user, created, token, expiresAt };
+  }
+
+  /** The user and session of a token, or null when it is unknown or expired. */
+  async authenticate(token: string): Promise<{ user: User; sessionId: string } | null> {
+    const session = await this.storage.findSession(hashToken(token), this.now());
+    if (!session) return null;
+    const user = await this.storage.getUser(session.userId);
+    return user ? { user, sessionId: session.id } : null;
+  }
+
+  async currentUser(userId: string): Promise<User | null> {
+    return this.storage.getUser(userId);
+  }
+
+  /** Ends a session; returns its id so that its open sockets can be disconnected. */
+  async logout(token: string): Promise<string | null> {
+    return (await this.storage.deleteSession(hashToken(token)))?.id ?? null;
+  }
+}

@@ -1,0 +1,61 @@
+import { LIMITS, findMentions, type Message, type MessagePage, type RoomSummary, type User } from "@parley/shared";
+import type { PageQuery, Storage } from "../storage/storage.js";
+import { DomainError } from "./errors.js";
+
+/** Sending, reading history and read positions. Membership is checked on every call. */
+export class MessageService {
+  constructor(private readonly storage: Storage) {}
+
+  /** Throws ROOM_NOT_FOUND or NOT_A_MEMBER unless `userId` is a member of `roomId`. */
+  async requireMember(userId: string, roomId: string): Promise<void> {
+    if (await this.storage.isMember(roomId, userId)) return;
+    if (!(await this.storage.getRoom(roomId))) throw new DomainError("ROOM_NOT_FOUND", "That room does not exist.");
+    throw new DomainError("NOT_A_MEMBER", "You are not a member of that room.");
+  }
+
+  /**
+   * Stores a message (idempotent on the user's client id) and returns it with `created: false` when
+   * it was a retry of a message stored before.
+   */
+  async send(user: User, input: { roomId: string; clientId: string; body: string }): Promise<{ message: Message; created: boolean }> {
+    await this.requireMember(user.id, input.roomId);
+    let mentions: string[] = [];
+    if (input.body.includes("@")) {
+      const members = await this.storage.listMembers(input.roomId);
+      const found = new Set(findMentions(input.body, members.map((m) => m.nickname)).map((m) => m.nickname.toLowerCase()));
+      mentions = members.filter((m) => m.id !== user.id && found.has(m.nickname.toLowerCase())).map((m) => m.id);
+    }
+    return this.storage.appendMessage({
+      roomId: input.roomId,
+      authorId: user.id,
+      clientId: input.clientId,
+      kind: "text",
+      body: input.body,
+      mentions,
+    });
+  }
+
+  async fetch(
+    userId: string,
+    input: { roomId: string; afterSeq?: number | undefined; beforeSeq?: number | undefined; limit?: number | undefined },
+  ): Promise<MessagePage> {
+    await this.requireMember(userId, input.roomId);
+    const limit = input.limit ?? LIMITS.pageDefault;
+    const query: PageQuery =
+      input.afterSeq !== undefined
+        ? { afterSeq: input.afterSeq, limit }
+        : input.beforeSeq !== undefined
+          ? { beforeSeq: input.beforeSeq, limit }
+          : { latest: true, limit };
+    return this.storage.getMessages(input.roomId, query);
+  }
+
+  /** Moves the read position forward and returns the user's fresh view of the room. */
+  async markRead(userId: string, roomId: string, seq: number): Promise<RoomSummary> {
+    await this.requireMember(userId, roomId);
+    await this.storage.setLastRead(roomId, userId, seq);
+    const summary = await this.storage.getRoomSummary(roomId, userId);
+    if (!summary) throw new DomainError("NOT_A_MEMBER", "You are not a member of that room.");
+    return summary;
+  }
+}

@@ -1,0 +1,104 @@
+import {
+  DEFAULT_ROOM_ID,
+  LIMITS,
+  type Member,
+  type Message,
+  type RoomListing,
+  type RoomSummary,
+  type SyncData,
+  type User,
+} from "@parley/shared";
+import { StorageConflictError, type Storage } from "../storage/storage.js";
+import { DomainError } from "./errors.js";
+
+/** Rooms, membership and DMs. Join and leave are recorded in the room's timeline as notices. */
+export class RoomService {
+  constructor(
+    private readonly storage: Storage,
+    private readonly isOnline: (userId: string) => boolean,
+  ) {}
+
+  /** Everything a client needs after (re)connecting. Empty DMs show only once they have a message. */
+  async sync(user: User, onlineUserIds: string[]): Promise<SyncData> {
+    const rooms = (await this.storage.listRoomSummaries(user.id)).filter((r) => r.kind !== "dm" || r.lastSeq > 0);
+    return { me: user, rooms, onlineUserIds };
+  }
+
+  /** Posts the "joined" notice of a new account in the default room. */
+  async announceNewUser(user: User): Promise<Message> {
+    return this.notice(DEFAULT_ROOM_ID, user.id, "join");
+  }
+
+  async create(user: User, name: string): Promise<{ room: RoomSummary; notice: Message }> {
+    let roomId: string;
+    try {
+      roomId = (await this.storage.createRoom({ name, createdBy: user.id })).id;
+    } catch (e) {
+      if (e instanceof StorageConflictError) throw new DomainError("ROOM_NAME_TAKEN", `A room named “${name}” already exists.`);
+      throw e;
+    }
+    await this.storage.addMember(roomId, user.id);
+    const notice = await this.notice(roomId, user.id, "join");
+    return { room: await this.summary(roomId, user.id), notice };
+  }
+
+  /** Joins a public room; joining twice is not an error and posts no second notice. */
+  async join(user: User, roomId: string): Promise<{ room: RoomSummary; notice: Message | null }> {
+    const room = await this.storage.getRoom(roomId);
+    if (!room) throw new DomainError("ROOM_NOT_FOUND", "That room does not exist.");
+    if (room.kind !== "public") throw new DomainError("NOT_ALLOWED", "Direct conversations cannot be joined.");
+    const added = await this.storage.addMember(roomId, user.id);
+    const notice = added ? await this.notice(roomId, user.id, "join") : null;
+    return { room: await this.summary(roomId, user.id), notice };
+  }
+
+  async leave(user: User, roomId: string): Promise<{ notice: Message }> {
+    if (roomId === DEFAULT_ROOM_ID) throw new DomainError("CANNOT_LEAVE_DEFAULT", "Everybody stays in the default room.");
+    const room = await this.storage.getRoom(roomId);
+    if (!room) throw new DomainError("ROOM_NOT_FOUND", "That room does not exist.");
+    if (room.kind !== "public") throw new DomainError("NOT_ALLOWED", "Direct conversations cannot be left.");
+    // The notice is written while the user is still a member, so it reaches their other tabs too.
+    if (!(await this.storage.isMember(roomId, user.id))) throw new DomainError("NOT_A_MEMBER", "You are not a member of that room.");
+    const notice = await this.notice(roomId, user.id, "leave");
+    await this.storage.removeMember(roomId, user.id);
+    return { notice };
+  }
+
+  async list(user: User, query: string | undefined): Promise<RoomListing[]> {
+    return this.storage.listPublicRooms(query?.trim() ?? "", user.id, 100);
+  }
+
+  async members(user: User, roomId: string): Promise<Member[]> {
+    if (!(await this.storage.isMember(roomId, user.id))) {
+      if (!(await this.storage.getRoom(roomId))) throw new DomainError("ROOM_NOT_FOUND", "That room does not exist.");
+      throw new DomainError("NOT_A_MEMBER", "You are not a member of that room.");
+    }
+    const users = await this.storage.listMembers(roomId);
+    return users.map((u) => ({ id: u.id, nickname: u.nickname, online: this.isOnline(u.id) }));
+  }
+
+  /** Opens the DM with another user: the opener's view and the peer's view of the room. */
+  async openDm(user: User, peerId: string): Promise<{ room: RoomSummary; peerRoom: RoomSummary; peer: User }> {
+    if (peerId === user.id) throw new DomainError("NOT_ALLOWED", "You cannot start a conversation with yourself.");
+    const peer = await this.storage.getUser(peerId);
+    if (!peer) throw new DomainError("USER_NOT_FOUND", "That user does not exist.");
+    const room = await this.storage.getOrCreateDmRoom(user.id, peerId);
+    return { room: await this.summary(room.id, user.id), peerRoom: await this.summary(room.id, peerId), peer };
+  }
+
+  async searchUsers(query: string): Promise<Member[]> {
+    const users = await this.storage.searchUsers(query.trim(), LIMITS.searchMax);
+    return users.map((u) => ({ id: u.id, nickname: u.nickname, online: this.isOnline(u.id) }));
+  }
+
+  async summary(roomId: string, userId: string): Promise<RoomSummary> {
+    const summary = await this.storage.getRoomSummary(roomId, userId);
+    if (!summary) throw new DomainError("NOT_A_MEMBER", "You are not a member of that room.");
+    return summary;
+  }
+
+  private async notice(roomId: string, userId: string, kind: "join" | "leave"): Promise<Message> {
+    const { message } = await this.storage.appendMessage({ roomId, authorId: userId, clientId: null, kind, body: "", mentions: [] });
+    return message;
+  }
+}

@@ -1,0 +1,67 @@
+import { Router, type Response } from "express";
+import { API, LoginRequestSchema, SESSION_COOKIE, type ErrorCode, type SessionResponse } from "@parley/shared";
+import { parse as parseCookie } from "cookie";
+import { DomainError } from "../domain/errors.js";
+import type { Logger } from "../logger.js";
+import type { ParleyServer } from "../realtime/types.js";
+import { channel } from "../realtime/types.js";
+import type { Services } from "../services.js";
+
+export function sendError(res: Response, status: number, code: ErrorCode, message: string): void {
+  res.status(status).json({ error: { code, message } });
+}
+
+const STATUS: Partial<Record<ErrorCode, number>> = { WRONG_PASSWORD: 401, UNAUTHENTICATED: 401 };
+
+/** Sign-in, session and sign-out. The session token lives only in an httpOnly cookie. */
+export function authRoutes(services: Services, getIo: () => ParleyServer, logger: Logger, secureCookie: boolean): Router {
+  const router = Router();
+  const tokenOf = (cookieHeader: string | undefined) => parseCookie(cookieHeader ?? "")[SESSION_COOKIE];
+
+  router.post(API.login, async (req, res) => {
+    const parsed = LoginRequestSchema.safeParse(req.body);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      const field = issue?.path[0];
+      const code: ErrorCode = field === "nickname" ? "NICKNAME_INVALID" : field === "password" ? "PASSWORD_INVALID" : "INVALID_PAYLOAD";
+      return sendError(res, 400, code, issue?.message ?? "Invalid request");
+    }
+    try {
+      const result = await services.auth.login(parsed.data.nickname, parsed.data.password);
+      res.cookie(SESSION_COOKIE, result.token, {
+        httpOnly: true,
+        sameSite: "lax",
+        secure: secureCookie,
+        path: "/",
+        expires: new Date(result.expiresAt),
+      });
+      const body: SessionResponse = { user: result.user, created: result.created };
+      res.json(body);
+    } catch (e) {
+      if (e instanceof DomainError) return sendError(res, STATUS[e.code] ?? 400, e.code, e.message);
+      logger.error("login failed", e);
+      sendError(res, 500, "INTERNAL", "Something went wrong on the server. Please try again.");
+    }
+  });
+
+  router.get(API.me, async (req, res) => {
+    const token = tokenOf(req.headers.cookie);
+    const found = token ? await services.auth.authenticate(token) : null;
+    if (!found) return sendError(res, 401, "UNAUTHENTICATED", "Not signed in.");
+    const body: SessionResponse = { user: found.user, created: false };
+    res.json(body);
+  });
+
+  router.post(API.logout, async (req, res) => {
+    const token = tokenOf(req.headers.cookie);
+    if (token) {
+      const sessionId = await services.auth.logout(token);
+      // Sockets opened with this session close now, not at their next reconnect.
+      if (sessionId) getIo().in(channel.session(sessionId)).disconnectSockets(true);
+    }
+    res.clearCookie(SESSION_COOKIE, { path: "/" });
+    res.status(204).end();
+  });
+
+  return router;
+}

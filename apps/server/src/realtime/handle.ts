@@ -1,0 +1,70 @@
+import {
+  ClientPayloadSchemas,
+  fail,
+  ok,
+  type AckResult,
+  type ClientEventName,
+  type ClientReplies,
+  type ErrorCode,
+  type ParsedPayload,
+} from "@parley/shared";
+import type { z } from "zod";
+import { DomainError } from "../domain/errors.js";
+import type { Logger } from "../logger.js";
+import type { ParleySocket } from "./types.js";
+
+/**
+ * Registers one command handler: parse the payload with the shared schema, run the handler, answer
+ * with exactly one ack envelope. A client that sent no callback gets failures as `request:failed`.
+ * Handlers run only after `ready` (the socket has joined its rooms), so a command sent right after
+ * connecting can never read before the socket is subscribed.
+ */
+export function handle<E extends ClientEventName>(
+  socket: ParleySocket,
+  event: E,
+  ready: Promise<void>,
+  logger: Logger,
+  handler: (payload: ParsedPayload<E>) => Promise<ClientReplies[E]>,
+): void {
+  const listener = (raw: unknown, maybeAck: unknown) => {
+    // `socket.emit(event, callback)` without a payload puts the callback first.
+    const [payload, ack] = typeof raw === "function" && maybeAck === undefined ? [undefined, raw] : [raw, maybeAck];
+    const reply = (result: AckResult<ClientReplies[E]>) => {
+      if (typeof ack === "function") ack(result);
+      else if (!result.ok) socket.emit("request:failed", { event, ...result.error });
+    };
+    const parsed = ClientPayloadSchemas[event].safeParse(payload);
+    if (!parsed.success) {
+      reply(validationFailure(event, parsed.error));
+      return;
+    }
+    ready
+      .then(() => handler(parsed.data as ParsedPayload<E>))
+      .then(
+        (data) => reply(ok(data)),
+        (error: unknown) => reply(toAck(error, logger, event)),
+      );
+  };
+  // The typed `on` cannot be called with a generic event name; the listener is checked above.
+  (socket.on as (event: string, listener: (...args: unknown[]) => void) => void)(event, listener);
+}
+
+/** Domain errors keep their code; anything else is logged and answered with a generic INTERNAL. */
+export function toAck(error: unknown, logger: Logger, context: string): { ok: false; error: { code: ErrorCode; message: string } } {
+  if (error instanceof DomainError) return fail(error.code, error.message);
+  logger.error(`${context} failed`, error);
+  return fail("INTERNAL", "Something went wrong on the server. Please try again.");
+}
+
+/** Turns a schema failure into the most specific code the UI can explain. */
+export function validationFailure(event: ClientEventName, error: z.ZodError): { ok: false; error: { code: ErrorCode; message: string } } {
+  const issue = error.issues[0];
+  const field = issue?.path[0];
+  const message = issue ? `${issue.path.join(".") || "payload"}: ${issue.message}` : "Invalid payload";
+  if (event === "message:send" && field === "body" && issue) {
+    if (issue.code === "too_big") return fail("MESSAGE_TOO_LONG", issue.message);
+    if (issue.code === "custom") return fail("MESSAGE_BLANK", issue.message);
+  }
+  if (event === "room:create" && field === "name" && issue) return fail("ROOM_NAME_INVALID", issue.message);
+  return fail("INVALID_PAYLOAD", message);
+}

@@ -1,0 +1,48 @@
+import type { Logger } from "../logger.js";
+import type { Services } from "../services.js";
+import { handle } from "./handle.js";
+import { channel, type ParleyServer, type ParleySocket } from "./types.js";
+
+/** message:send, messages:fetch, room:read, typing:start/stop. */
+export function registerMessageHandlers(io: ParleyServer, socket: ParleySocket, services: Services, ready: Promise<void>, logger: Logger): void {
+  const { userId, nickname } = socket.data;
+  const me = { id: userId, nickname, createdAt: 0 };
+
+  handle(socket, "message:send", ready, logger, async (payload) => {
+    const { message, created } = await services.messages.send(me, payload);
+    if (created) {
+      services.typing.stop(payload.roomId, userId);
+      if (payload.roomId.startsWith("dm:") && message.seq === 1) {
+        // A DM appears for the peer with its first message, in every tab they have open.
+        const peerId = payload.roomId.split(":").find((id, i) => i > 0 && id !== userId) ?? userId;
+        const peerRoom = await services.rooms.summary(payload.roomId, peerId);
+        io.to(channel.user(peerId)).emit("room:upserted", peerRoom);
+      }
+      io.to(channel.room(payload.roomId)).emit("message:created", message);
+    }
+    // A retry of a stored message gets the original back; the broadcast already happened, and
+    // anyone who missed it gets it by seq catch-up.
+    return message;
+  });
+
+  handle(socket, "messages:fetch", ready, logger, (payload) => services.messages.fetch(userId, payload));
+
+  handle(socket, "room:read", ready, logger, async ({ roomId, seq }) => {
+    const summary = await services.messages.markRead(userId, roomId, seq);
+    // Every tab of this user shows the same read position and unread count.
+    socket.to(channel.user(userId)).emit("room:upserted", summary);
+    return summary;
+  });
+
+  handle(socket, "typing:start", ready, logger, async ({ roomId }) => {
+    await services.messages.requireMember(userId, roomId);
+    services.typing.start(roomId, userId, nickname, socket.id);
+    return null;
+  });
+
+  handle(socket, "typing:stop", ready, logger, async ({ roomId }) => {
+    await services.messages.requireMember(userId, roomId);
+    services.typing.stop(roomId, userId);
+    return null;
+  });
+}

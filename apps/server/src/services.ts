@@ -1,0 +1,14 @@
+import type { AuthService } from "./domain/auth.service.js";
+import type { MessageService } from "./domain/message.service.js";
+import type { PresenceService } from "./domain/presence.service.js";
+import type { RoomService } from "./domain/room.service.js";
+import type { TypingService } from "./domain/typing.service.js";
+
+/** The domain services one app instance runs, handed to HTTP routes and socket handlers. */
+export interface Services {
+  auth: AuthService;
+  messages: MessageService;
+  rooms: RoomService;
+  typing: TypingService;
+  presence: PresenceService;
+}

@@ -1,0 +1,16 @@
+import type { DatabaseConfig } from "../config.js";
+import type { Storage } from "./storage.js";
+import { SqliteStorage } from "./sqlite/sqlite-storage.js";
+
+/** Opens and migrates the storage named by the configuration. */
+export async function openStorage(config: DatabaseConfig): Promise<Storage> {
+  if (config.kind === "postgres") {
+    const { PostgresStorage } = await import("./postgres/postgres-storage.js");
+    const storage = new PostgresStorage(config.url);
+    await storage.init();
+    return storage;
+  }
+  const storage = new SqliteStorage(config.path);
+  await storage.init();
+  return storage;
+}

@@ -1,0 +1,454 @@
+import { randomUUID } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import {
+  DEFAULT_ROOM_ID,
+  DEFAULT_ROOM_NAME,
+  type Message,
+  type RoomListing,
+  type RoomSummary,
+  type User,
+} from "@parley/shared";
+import { likePattern, nameKey } from "../keys.js";
+import {
+  StorageConflictError,
+  dmRoomId,
+  type NewMessage,
+  type PageQuery,
+  type RoomRecord,
+  type SessionRecord,
+  type Storage,
+  type UserRecord,
+} from "../storage.js";
+import { SQLITE_MIGRATIONS } from "./migrations.js";
+
+interface MessageRow {
+  id: string;
+  room_id: string;
+  seq: number;
+  kind: Message["kind"];
+  author_id: string;
+  author_nickname: string;
+  client_id: string | null;
+  body: string;
+  created_at: number;
+  mentions: string;
+}
+
+interface SummaryRow {
+  id: string;
+  kind: "public" | "dm";
+  name: string;
+  last_seq: number;
+  last_activity_at: number;
+  last_read_seq: number;
+  member_count: number;
+  peer_id: string | null;
+  peer_nickname: string | null;
+  unread_count: number;
+  mention_count: number;
+}
+
+interface PendingAppend {
+  input: NewMessage;
+  resolve: (r: { message: Message; created: boolean }) => void;
+  reject: (e: unknown) => void;
+}
+
+const toMessage = (r: MessageRow): Message => ({
+  id: r.id,
+  roomId: r.room_id,
+  seq: r.seq,
+  kind: r.kind,
+  authorId: r.author_id,
+  authorNickname: r.author_nickname,
+  clientId: r.client_id,
+  body: r.body,
+  createdAt: r.created_at,
+  mentions: JSON.parse(r.mentions) as string[],
+});
+
+const toRoom = (r: { id: string; kind: "public" | "dm"; name: string; created_at: number; last_seq: number }): RoomRecord => ({
+  id: r.id,
+  kind: r.kind,
+  name: r.name,
+  createdAt: r.created_at,
+  lastSeq: r.last_seq,
+});
+
+const isUniqueViolation = (e: unknown): boolean =>
+  e instanceof Error && "code" in e && (e as { code: string }).code.startsWith("SQLITE_CONSTRAINT");
+
+// Unread counts only what others wrote: your own messages (in any tab) are read by definition.
+const SUMMARY_SELECT = `
+  SELECT r.id, r.kind, r.name, r.last_seq, r.last_activity_at, m.last_read_seq,
+    (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id) AS member_count,
+    p.id AS peer_id, p.nickname AS peer_nickname,
+    (SELECT COUNT(*) FROM messages x WHERE x.room_id = r.id AND x.seq > m.last_read_seq
+       AND x.author_id <> m.user_id AND x.kind = 'text') AS unread_count,
+    (SELECT COUNT(*) FROM mentions n WHERE n.user_id = m.user_id AND n.room_id = r.id
+       AND n.seq > m.last_read_seq) AS mention_count
+  FROM members m
+  JOIN rooms r ON r.id = m.room_id
+  LEFT JOIN members pm ON r.kind = 'dm' AND pm.room_id = r.id AND pm.user_id <> m.user_id
+  LEFT JOIN users p ON p.id = pm.user_id
+  WHERE m.user_id = ?`;
+
+/**
+ * SQLite storage (better-sqlite3, WAL). better-sqlite3 is synchronous, so each call runs to
+ * completion on the event loop; the async signatures keep it interchangeable with PostgreSQL.
+ *
+ * Message appends use group commit: appends arriving in one event-loop turn are written in one
+ * transaction (one WAL fsync for the batch instead of one per message), and each promise resolves
+ * only after that transaction committed, so an ack is never sent for a message that could be lost.
+ */
+export class SqliteStorage implements Storage {
+  private readonly db: Database.Database;
+  private queue: PendingAppend[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(
+    readonly path: string,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma("journal_mode = WAL");
+    // NORMAL in WAL mode: a committed transaction survives a process crash (SIGKILL); only an OS
+    // crash or power loss can lose the last transactions. FULL would fsync on every commit.
+    this.db.pragma("synchronous = NORMAL");
+    this.db.pragma("foreign_keys = ON");
+    this.db.pragma("busy_timeout = 5000");
+  }
+
+  /** Prepared statements are compiled once and reused: preparing costs more than most queries here. */
+  private sql(source: string): Database.Statement {
+    let stmt = this.statements.get(source);
+    if (!stmt) {
+      stmt = this.db.prepare(source);
+      this.statements.set(source, stmt);
+    }
+    return stmt;
+  }
+
+  async init(): Promise<void> {
+    const current = this.db.pragma("user_version", { simple: true }) as number;
+    SQLITE_MIGRATIONS.forEach((sql, i) => {
+      const version = i + 1;
+      if (version <= current) return;
+      this.db.transaction(() => {
+        this.db.exec(sql);
+        this.db.pragma(`user_version = ${version}`);
+      })();
+    });
+    const t = this.now();
+    this.sql(
+        `INSERT OR IGNORE INTO rooms (id, kind, name, name_key, created_at, last_activity_at)
+         VALUES (?, 'public', ?, ?, ?, ?)`,
+      )
+      .run(DEFAULT_ROOM_ID, DEFAULT_ROOM_NAME, nameKey(DEFAULT_ROOM_NAME), t, t);
+  }
+
+  async ping(): Promise<void> {
+    this.sql("SELECT 1").get();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    this.db.close();
+  }
+
+  async createUser(input: { nickname: string; passwordHash: string }): Promise<UserRecord> {
+    const user: UserRecord = {
+      id: randomUUID(),
+      nickname: input.nickname,
+      passwordHash: input.passwordHash,
+      createdAt: this.now(),
+    };
+    try {
+      this.sql("INSERT INTO users (id, nickname, nickname_key, password_hash, created_at) VALUES (?, ?, ?, ?, ?)")
+        .run(user.id, user.nickname, nameKey(user.nickname), user.passwordHash, user.createdAt);
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new StorageConflictError("nickname");
+      throw e;
+    }
+    return user;
+  }
+
+  async findUserByNickname(nickname: string): Promise<UserRecord | null> {
+    const row = this.sql("SELECT id, nickname, password_hash, created_at FROM users WHERE nickname_key = ?")
+      .get(nameKey(nickname)) as { id: string; nickname: string; password_hash: string; created_at: number } | undefined;
+    return row ? { id: row.id, nickname: row.nickname, passwordHash: row.password_hash, createdAt: row.created_at } : null;
+  }
+
+  async getUser(id: string): Promise<User | null> {
+    const row = this.sql("SELECT id, nickname, created_at FROM users WHERE id = ?").get(id) as
+      | { id: string; nickname: string; created_at: number }
+      | undefined;
+    return row ? { id: row.id, nickname: row.nickname, createdAt: row.created_at } : null;
+  }
+
+  async searchUsers(query: string, limit: number): Promise<User[]> {
+    const rows = this.sql(
+        `SELECT id, nickname, created_at FROM users WHERE nickname_key LIKE ? ESCAPE '\\'
+         ORDER BY nickname_key LIMIT ?`,
+      )
+      .all(likePattern(query), limit) as { id: string; nickname: string; created_at: number }[];
+    return rows.map((r) => ({ id: r.id, nickname: r.nickname, createdAt: r.created_at }));
+  }
+
+  async createSession(input: { id: string; userId: string; tokenHash: string; expiresAt: number }): Promise<void> {
+    this.sql("INSERT INTO sessions (id, user_id, token_hash, expires_at) VALUES (?, ?, ?, ?)")
+      .run(input.id, input.userId, input.tokenHash, input.expiresAt);
+  }
+
+  async findSession(tokenHash: string, now: number): Promise<SessionRecord | null> {
+    const row = this.sql("SELECT id, user_id, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?")
+      .get(tokenHash, now) as { id: string; user_id: string; expires_at: number } | undefined;
+    return row ? { id: row.id, userId: row.user_id, expiresAt: row.expires_at } : null;
+  }
+
+  async deleteSession(tokenHash: string): Promise<SessionRecord | null> {
+    const row = this.sql("DELETE FROM sessions WHERE token_hash = ? RETURNING id, user_id, expires_at")
+      .get(tokenHash) as { id: string; user_id: string; expires_at: number } | undefined;
+    return row ? { id: row.id, userId: row.user_id, expiresAt: row.expires_at } : null;
+  }
+
+  async createRoom(input: { name: string; createdBy: string }): Promise<RoomRecord> {
+    const t = this.now();
+    const id = randomUUID();
+    try {
+      this.sql(
+          `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_activity_at)
+           VALUES (?, 'public', ?, ?, ?, ?, ?)`,
+        )
+        .run(id, input.name, nameKey(input.name), input.createdBy, t, t);
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new StorageConflictError("room_name");
+      throw e;
+    }
+    return { id, kind: "public", name: input.name, createdAt: t, lastSeq: 0 };
+  }
+
+  async getRoom(id: string): Promise<RoomRecord | null> {
+    const row = this.sql("SELECT id, kind, name, created_at, last_seq FROM rooms WHERE id = ?").get(id) as
+      | { id: string; kind: "public" | "dm"; name: string; created_at: number; last_seq: number }
+      | undefined;
+    return row ? toRoom(row) : null;
+  }
+
+  async getOrCreateDmRoom(userA: string, userB: string): Promise<RoomRecord> {
+    const id = dmRoomId(userA, userB);
+    const t = this.now();
+    this.db.transaction(() => {
+      const inserted = this.sql(
+          `INSERT OR IGNORE INTO rooms (id, kind, name, created_at, last_activity_at) VALUES (?, 'dm', '', ?, ?)`,
+        )
+        .run(id, t, t);
+      if (inserted.changes > 0) {
+        const add = this.sql("INSERT OR IGNORE INTO members (room_id, user_id, joined_at) VALUES (?, ?, ?)");
+        add.run(id, userA, t);
+        add.run(id, userB, t);
+      }
+    })();
+    return (await this.getRoom(id))!;
+  }
+
+  async listPublicRooms(query: string, userId: string, limit: number): Promise<RoomListing[]> {
+    const rows = this.sql(
+        `SELECT r.id, r.name,
+           (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id) AS member_count,
+           EXISTS (SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = ?) AS is_member
+         FROM rooms r WHERE r.kind = 'public' AND r.name_key LIKE ? ESCAPE '\\'
+         ORDER BY member_count DESC, r.name_key LIMIT ?`,
+      )
+      .all(userId, likePattern(query), limit) as { id: string; name: string; member_count: number; is_member: number }[];
+    return rows.map((r) => ({ id: r.id, name: r.name, memberCount: r.member_count, isMember: r.is_member === 1 }));
+  }
+
+  async addMember(roomId: string, userId: string): Promise<boolean> {
+    // A new member has read nothing before joining: their read position starts at the room's end,
+    // so joining a busy room does not greet them with thousands of "unread" messages.
+    const r = this.sql(
+        `INSERT OR IGNORE INTO members (room_id, user_id, joined_at, last_read_seq)
+         SELECT ?, ?, ?, last_seq FROM rooms WHERE id = ?`,
+      )
+      .run(roomId, userId, this.now(), roomId);
+    return r.changes > 0;
+  }
+
+  async removeMember(roomId: string, userId: string): Promise<boolean> {
+    return this.sql("DELETE FROM members WHERE room_id = ? AND user_id = ?").run(roomId, userId).changes > 0;
+  }
+
+  async isMember(roomId: string, userId: string): Promise<boolean> {
+    return this.sql("SELECT 1 FROM members WHERE room_id = ? AND user_id = ?").get(roomId, userId) !== undefined;
+  }
+
+  async listMembers(roomId: string): Promise<User[]> {
+    const rows = this.sql(
+        `SELECT u.id, u.nickname, u.created_at FROM members m JOIN users u ON u.id = m.user_id
+         WHERE m.room_id = ? ORDER BY u.nickname_key`,
+      )
+      .all(roomId) as { id: string; nickname: string; created_at: number }[];
+    return rows.map((r) => ({ id: r.id, nickname: r.nickname, createdAt: r.created_at }));
+  }
+
+  async listRoomIdsForUser(userId: string): Promise<string[]> {
+    return (this.sql("SELECT room_id FROM members WHERE user_id = ?").all(userId) as { room_id: string }[]).map(
+      (r) => r.room_id,
+    );
+  }
+
+  async listRoomSummaries(userId: string): Promise<RoomSummary[]> {
+    const rows = this.sql(`${SUMMARY_SELECT} ORDER BY r.last_activity_at DESC`).all(userId) as SummaryRow[];
+    return rows.map(toSummary);
+  }
+
+  async getRoomSummary(roomId: string, userId: string): Promise<RoomSummary | null> {
+    const row = this.sql(`${SUMMARY_SELECT} AND r.id = ?`).get(userId, roomId) as SummaryRow | undefined;
+    return row ? toSummary(row) : null;
+  }
+
+  appendMessage(input: NewMessage): Promise<{ message: Message; created: boolean }> {
+    if (this.closed) return Promise.reject(new Error("storage closed"));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        // setImmediate: after the I/O callbacks of this turn, so every send that arrived in the
+        // same batch of socket reads joins one transaction.
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0 || this.closed) return;
+    const results: ({ ok: true; value: { message: Message; created: boolean } } | { ok: false; error: unknown })[] = [];
+    try {
+      this.db.transaction(() => {
+        for (const item of batch) {
+          try {
+            // Nested transaction = SAVEPOINT: one bad item fails alone, the batch still commits.
+            results.push({ ok: true, value: this.appendOne(item.input) });
+          } catch (error) {
+            results.push({ ok: false, error });
+          }
+        }
+      })();
+    } catch (error) {
+      // The commit itself failed: nothing of the batch is stored, so nothing is acked.
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => {
+      const r = results[i]!;
+      if (r.ok) item.resolve(r.value);
+      else item.reject(r.error);
+    });
+  }
+
+  private readonly appendOne = (input: NewMessage): { message: Message; created: boolean } =>
+    this.db.transaction(() => {
+      if (input.clientId !== null) {
+        const existing = this.sql("SELECT * FROM messages WHERE author_id = ? AND client_id = ?")
+          .get(input.authorId, input.clientId) as MessageRow | undefined;
+        if (existing) return { message: toMessage(existing), created: false };
+      }
+      const t = this.now();
+      const room = this.sql("UPDATE rooms SET last_seq = last_seq + 1, last_activity_at = ? WHERE id = ? RETURNING last_seq")
+        .get(t, input.roomId) as { last_seq: number } | undefined;
+      if (!room) throw new Error(`room ${input.roomId} not found`);
+      const author = this.sql("SELECT nickname FROM users WHERE id = ?").get(input.authorId) as
+        | { nickname: string }
+        | undefined;
+      if (!author) throw new Error(`user ${input.authorId} not found`);
+      const message: Message = {
+        id: randomUUID(),
+        roomId: input.roomId,
+        seq: room.last_seq,
+        kind: input.kind,
+        authorId: input.authorId,
+        authorNickname: author.nickname,
+        clientId: input.clientId,
+        body: input.body,
+        createdAt: t,
+        mentions: input.mentions,
+      };
+      this.sql(
+          `INSERT INTO messages (room_id, seq, id, kind, author_id, author_nickname, client_id, body, created_at, mentions)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          message.roomId,
+          message.seq,
+          message.id,
+          message.kind,
+          message.authorId,
+          message.authorNickname,
+          message.clientId,
+          message.body,
+          message.createdAt,
+          JSON.stringify(message.mentions),
+        );
+      if (message.mentions.length > 0) {
+        const mention = this.sql("INSERT OR IGNORE INTO mentions (user_id, room_id, seq) VALUES (?, ?, ?)");
+        for (const userId of message.mentions) mention.run(userId, message.roomId, message.seq);
+      }
+      // The author has read everything up to their own message.
+      this.sql("UPDATE members SET last_read_seq = MAX(last_read_seq, ?) WHERE room_id = ? AND user_id = ?")
+        .run(message.seq, message.roomId, message.authorId);
+      return { message, created: true };
+    })();
+
+  async getMessages(roomId: string, query: PageQuery): Promise<{ messages: Message[]; hasMore: boolean }> {
+    const n = query.limit + 1;
+    let rows: MessageRow[];
+    if ("afterSeq" in query) {
+      rows = this.sql("SELECT * FROM messages WHERE room_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?")
+        .all(roomId, query.afterSeq, n) as MessageRow[];
+      const hasMore = rows.length > query.limit;
+      return { messages: rows.slice(0, query.limit).map(toMessage), hasMore };
+    }
+    rows =
+      "beforeSeq" in query
+        ? (this.sql("SELECT * FROM messages WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?")
+            .all(roomId, query.beforeSeq, n) as MessageRow[])
+        : (this.sql("SELECT * FROM messages WHERE room_id = ? ORDER BY seq DESC LIMIT ?").all(roomId, n) as MessageRow[]);
+    const hasMore = rows.length > query.limit;
+    return { messages: rows.slice(0, query.limit).reverse().map(toMessage), hasMore };
+  }
+
+  async setLastRead(roomId: string, userId: string, seq: number): Promise<number> {
+    const row = this.sql(
+        `UPDATE members SET last_read_seq = MAX(last_read_seq, MIN(?, (SELECT last_seq FROM rooms WHERE id = ?)))
+         WHERE room_id = ? AND user_id = ? RETURNING last_read_seq`,
+      )
+      .get(seq, roomId, roomId, userId) as { last_read_seq: number } | undefined;
+    return row?.last_read_seq ?? 0;
+  }
+}
+
+function toSummary(r: SummaryRow): RoomSummary {
+  return {
+    id: r.id,
+    kind: r.kind,
+    name: r.kind === "dm" ? (r.peer_nickname ?? "") : r.name,
+    peerId: r.kind === "dm" ? r.peer_id : null,
+    memberCount: r.member_count,
+    lastSeq: r.last_seq,
+    lastReadSeq: r.last_read_seq,
+    unreadCount: r.unread_count,
+    mentionCount: r.mention_count,
+    lastActivityAt: r.last_activity_at,
+  };
+}

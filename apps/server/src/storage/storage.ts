@@ -1,0 +1,104 @@
+import type { Message, MessageKind, RoomKind, RoomListing, RoomSummary, User } from "@parley/shared";
+
+/**
+ * The one storage interface of the server. Services talk only to this; SQLite (embedded default)
+ * and PostgreSQL (scale-out) implement it, and both run through the same contract suite
+ * (`test/storage.contract.ts`). Every method is async so that a networked backend fits unchanged.
+ */
+export interface Storage {
+  /** Create or migrate the schema and the default room. Idempotent. */
+  init(): Promise<void>;
+  /** Resolves when the backend answers a trivial query; used by /healthz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  /** Create an account. Throws {@link StorageConflictError} if the nickname is taken (any case). */
+  createUser(input: { nickname: string; passwordHash: string }): Promise<UserRecord>;
+  /** Find an account by nickname, case-insensitively. */
+  findUserByNickname(nickname: string): Promise<UserRecord | null>;
+  getUser(id: string): Promise<User | null>;
+  /** Users whose nickname contains `query` (case-insensitive), by nickname, at most `limit`. */
+  searchUsers(query: string, limit: number): Promise<User[]>;
+
+  createSession(input: { id: string; userId: string; tokenHash: string; expiresAt: number }): Promise<void>;
+  /** A live (not expired) session by the hash of its token. */
+  findSession(tokenHash: string, now: number): Promise<SessionRecord | null>;
+  deleteSession(tokenHash: string): Promise<SessionRecord | null>;
+
+  /** Create a public room. Throws {@link StorageConflictError} if the name is taken (any case). */
+  createRoom(input: { name: string; createdBy: string }): Promise<RoomRecord>;
+  getRoom(id: string): Promise<RoomRecord | null>;
+  /** The DM room of two users, created on first use. The same room whichever user asks. */
+  getOrCreateDmRoom(userA: string, userB: string): Promise<RoomRecord>;
+  /** Public rooms whose name contains `query` (case-insensitive), with member counts. */
+  listPublicRooms(query: string, userId: string, limit: number): Promise<RoomListing[]>;
+
+  /** Add a member; returns false if they already were one. */
+  addMember(roomId: string, userId: string): Promise<boolean>;
+  /** Remove a member; returns false if they were not one. */
+  removeMember(roomId: string, userId: string): Promise<boolean>;
+  isMember(roomId: string, userId: string): Promise<boolean>;
+  listMembers(roomId: string): Promise<User[]>;
+  listRoomIdsForUser(userId: string): Promise<string[]>;
+  /** The user's view of every room they are a member of (read position, unread and mention counts). */
+  listRoomSummaries(userId: string): Promise<RoomSummary[]>;
+  getRoomSummary(roomId: string, userId: string): Promise<RoomSummary | null>;
+
+  /**
+   * Store a message, assigning the room's next seq and the commit time. Idempotent on
+   * (authorId, clientId): if that pair is stored already, returns the stored message with
+   * `created: false` and stores nothing. Resolves only after the message is durable.
+   */
+  appendMessage(input: NewMessage): Promise<{ message: Message; created: boolean }>;
+  /** A page of a room's history, ascending by seq (see `messages:fetch`). */
+  getMessages(roomId: string, query: PageQuery): Promise<{ messages: Message[]; hasMore: boolean }>;
+  /** Move a member's read position forward to `seq` (never back, never past lastSeq); returns it. */
+  setLastRead(roomId: string, userId: string, seq: number): Promise<number>;
+}
+
+export interface UserRecord extends User {
+  passwordHash: string;
+}
+
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  expiresAt: number;
+}
+
+export interface RoomRecord {
+  id: string;
+  kind: RoomKind;
+  name: string;
+  createdAt: number;
+  lastSeq: number;
+}
+
+export interface NewMessage {
+  roomId: string;
+  authorId: string;
+  /** Null for server-written notices (join/leave), which are not idempotent sends. */
+  clientId: string | null;
+  kind: MessageKind;
+  body: string;
+  mentions: string[];
+}
+
+export type PageQuery =
+  | { afterSeq: number; limit: number }
+  | { beforeSeq: number; limit: number }
+  | { latest: true; limit: number };
+
+/** A uniqueness rule was broken (nickname, room name). */
+export class StorageConflictError extends Error {
+  constructor(readonly what: "nickname" | "room_name") {
+    super(`${what} already exists`);
+    this.name = "StorageConflictError";
+  }
+}
+
+/** DM room ids are derived from the two user ids, so both users always find the same room. */
+export function dmRoomId(userA: string, userB: string): string {
+  const [a, b] = [userA, userB].sort();
+  return `dm:${a}:${b}`;
+}

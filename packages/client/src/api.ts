@@ -1,0 +1,60 @@
+import type { AckResult, Member, RoomListing, RoomSummary } from "@parley/shared";
+import type { StoreApi } from "zustand/vanilla";
+import type { ChatState } from "./state.js";
+
+/**
+ * The realtime core's public face. The web app, bots, the fault test and benchmarks all run this
+ * same code; only the outbox storage and the socket URL differ. UI code reads `store` through
+ * selectors and calls these methods; it never touches the socket.
+ */
+export interface ChatClient {
+  /** The vanilla zustand store the socket layer writes into. */
+  readonly store: StoreApi<ChatState>;
+  /** Open the socket (idempotent). Catch-up of every room runs after each (re)connect. */
+  connect(): void;
+  /** Close the socket for good (sign-out, tests). Pending sends stay in the outbox. */
+  disconnect(): void;
+  /** Queue a message: it shows at once as `sending`, is persisted in the outbox, and returns its client id. Blank or over-long bodies are refused with an error code instead. */
+  send(roomId: string, body: string): { ok: true; clientId: string } | { ok: false; code: "MESSAGE_BLANK" | "MESSAGE_TOO_LONG" };
+  /** Send a `failed` message again. */
+  retry(clientId: string): void;
+  /** Drop a `failed` (or pending) message from the outbox. */
+  discard(clientId: string): void;
+  /** Show a room: loads its latest page if the client has none. */
+  setActiveRoom(roomId: string | null): void;
+  /** Load the page before the window; resolves when it is merged (or there is nothing more). */
+  loadOlder(roomId: string): Promise<void>;
+  /** Load the page after the window (after it was trimmed while scrolling back). */
+  loadNewer(roomId: string): Promise<void>;
+  /** Mark a room read up to `seq` (moves forward only; every tab of the user follows). */
+  markRead(roomId: string, seq: number): void;
+  /** Tell the room the user is typing (throttled) or stopped. */
+  setTyping(roomId: string, typing: boolean): void;
+  createRoom(name: string): Promise<AckResult<RoomSummary>>;
+  joinRoom(roomId: string): Promise<AckResult<RoomSummary>>;
+  leaveRoom(roomId: string): Promise<AckResult<{ roomId: string }>>;
+  listRooms(query?: string): Promise<AckResult<RoomListing[]>>;
+  listMembers(roomId: string): Promise<AckResult<Member[]>>;
+  openDm(userId: string): Promise<AckResult<RoomSummary>>;
+  searchUsers(query: string): Promise<AckResult<Member[]>>;
+}
+
+/**
+ * Where unacknowledged sends survive a reload or a crash: localStorage in the browser, a file or
+ * memory in Node. `load` is called once at start; `save` after every change with the full list.
+ */
+export interface OutboxStorage {
+  load(): OutboxEntry[];
+  save(entries: OutboxEntry[]): void;
+  /** Optional: called when another tab changed the outbox, with the new list. */
+  subscribe?(listener: (entries: OutboxEntry[]) => void): () => void;
+}
+
+export interface OutboxEntry {
+  clientId: string;
+  roomId: string;
+  body: string;
+  createdAt: number;
+  /** Failed entries stay until the user retries or discards them. */
+  failed: boolean;
+}

@@ -1,0 +1,114 @@
+import type { Message, RoomSummary, User } from "@parley/shared";
+
+/**
+ * The client's whole chat state: normalised (messages by id, ordered ids per room, pending sends by
+ * client id) so that a message delivered twice (live and in a catch-up, or by two paths) is stored
+ * once, and every write produces new objects only where something changed.
+ */
+
+export type ConnectionStatus = "connecting" | "connected" | "reconnecting" | "offline";
+
+export interface ConnectionState {
+  status: ConnectionStatus;
+  /** Reconnection attempts since the connection was lost; 0 while connected. */
+  attempt: number;
+  /** Why the last connection attempt failed (e.g. `UNAUTHENTICATED`), if it did. */
+  error: string | null;
+  /** True while the client is fetching what it missed after a (re)connect. */
+  catchingUp: boolean;
+}
+
+/** A message the user wrote that the server has not acknowledged yet. */
+export interface PendingMessage {
+  clientId: string;
+  roomId: string;
+  body: string;
+  /** Local time the user pressed Enter; shown until the server's timestamp replaces it. */
+  createdAt: number;
+  status: "sending" | "failed";
+  /** Send attempts made while connected. */
+  attempts: number;
+  /** Error code of the last failure, if any (e.g. `MESSAGE_TOO_LONG`, `TIMEOUT`). */
+  error: string | null;
+}
+
+/** What the client holds of one room's timeline: a contiguous window of seqs. */
+export interface RoomTimeline {
+  /** Message ids in ascending seq order, contiguous (no gaps) inside the window. */
+  ids: string[];
+  /** Seq of the first and last message in the window (0 when empty). */
+  firstSeq: number;
+  lastSeq: number;
+  /** Older messages exist before the window on the server. */
+  hasOlder: boolean;
+  /** Newer messages exist after the window (the window was trimmed, or catch-up is pending). */
+  hasNewer: boolean;
+  /** The latest page has been loaded at least once. */
+  loaded: boolean;
+  loadingOlder: boolean;
+  loadingNewer: boolean;
+}
+
+/** A transient notice shown in a room's timeline ("Ana joined", "Ana left"); not stored anywhere. */
+export interface Notice {
+  id: string;
+  roomId: string;
+  /** Shown after the message with this seq (the last one the client had when it happened). */
+  afterSeq: number;
+  kind: "online" | "offline";
+  nickname: string;
+  at: number;
+}
+
+export interface TypingEntry {
+  nickname: string;
+  /** Local time after which the entry is dropped even if no stop arrives. */
+  expiresAt: number;
+}
+
+export interface ChatState {
+  me: User | null;
+  connection: ConnectionState;
+  /** Rooms the user is a member of, by id (public rooms and DMs). */
+  rooms: Record<string, RoomSummary>;
+  /** The room shown in the UI. */
+  activeRoomId: string | null;
+  /** Messages by id. Only windows of each room are kept (see RoomTimeline). */
+  messages: Record<string, Message>;
+  timelines: Record<string, RoomTimeline>;
+  /** Unacknowledged sends by client id, in the order the user wrote them. */
+  pending: Record<string, PendingMessage>;
+  /** Client ids in send order (the outbox order). */
+  pendingOrder: string[];
+  /** Who is typing, per room, per user id. */
+  typing: Record<string, Record<string, TypingEntry>>;
+  /** Ids of online users. */
+  online: Record<string, true>;
+  /** Nicknames of users the client has seen, by id. */
+  users: Record<string, string>;
+  notices: Record<string, Notice[]>;
+}
+
+export const initialConnection: ConnectionState = {
+  status: "connecting",
+  attempt: 0,
+  error: null,
+  catchingUp: false,
+};
+
+export function createInitialState(): ChatState {
+  return {
+    me: null,
+    connection: initialConnection,
+    rooms: {},
+    activeRoomId: null,
+    messages: {},
+    timelines: {},
+    pending: {},
+    pendingOrder: [],
+    typing: {},
+    online: {},
+    users: {},
+    notices: {},
+  };
+}

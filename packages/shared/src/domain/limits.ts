@@ -1,0 +1,22 @@
+/**
+ * Limits shared by the client (to refuse early, with the same wording) and the server (to refuse
+ * for real). Changing one changes the protocol: both sides read them from here.
+ */
+export const LIMITS = {
+  nicknameMin: 1,
+  nicknameMax: 32,
+  passwordMin: 8,
+  passwordMax: 256,
+  messageMax: 4000,
+  roomNameMin: 1,
+  roomNameMax: 64,
+  /** Largest page a client may ask for; bounds the work one request can cause. */
+  pageMax: 200,
+  /** Default page size when the client does not say. */
+  pageDefault: 50,
+  searchMax: 64,
+} as const;
+
+/** The room every account is a member of; it always exists and cannot be left. */
+export const DEFAULT_ROOM_ID = "general";
+export const DEFAULT_ROOM_NAME = "general";

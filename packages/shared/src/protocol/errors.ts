@@ -1,0 +1,41 @@
+/**
+ * Every error code the server can put in a failed ack or an HTTP error body. The UI maps each to a
+ * translated sentence; `message` in the envelope is the English fallback for other clients.
+ */
+export const ERROR_CODES = [
+  /** The payload did not match the event's schema. */
+  "INVALID_PAYLOAD",
+  /** The message body was blank after trimming. */
+  "MESSAGE_BLANK",
+  /** The message body was over the length limit. */
+  "MESSAGE_TOO_LONG",
+  /** No session, or the session expired. */
+  "UNAUTHENTICATED",
+  /** Nickname taken by another account and the password did not match. */
+  "WRONG_PASSWORD",
+  "NICKNAME_INVALID",
+  "PASSWORD_INVALID",
+  "ROOM_NOT_FOUND",
+  "ROOM_NAME_TAKEN",
+  "ROOM_NAME_INVALID",
+  /** The user is not a member of the room named in the event. */
+  "NOT_A_MEMBER",
+  /** The default room cannot be left. */
+  "CANNOT_LEAVE_DEFAULT",
+  /** DMs cannot be joined or left like public rooms. */
+  "NOT_ALLOWED",
+  "USER_NOT_FOUND",
+  /** Too many requests in a short time. */
+  "RATE_LIMITED",
+  /** Anything unexpected; details are logged on the server, never sent. */
+  "INTERNAL",
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** The error half of the ack envelope and the body of every HTTP error. */
+export interface ErrorInfo {
+  code: ErrorCode;
+  /** A human-readable English sentence; clients may show their own translation of `code`. */
+  message: string;
+}

@@ -1,0 +1,164 @@
+import { z } from "zod";
+import { LIMITS } from "../domain/limits.js";
+import {
+  ClientIdSchema,
+  IdSchema,
+  MessageBodySchema,
+  RoomNameSchema,
+  SeqSchema,
+  type Member,
+  type Message,
+  type RoomListing,
+  type RoomSummary,
+  type User,
+} from "../domain/schemas.js";
+import type { Ack } from "./ack.js";
+
+/**
+ * The Socket.IO protocol of Parley, declared once and imported by the server, the web client and
+ * every other client (bots, the fault test, the load generator).
+ *
+ * Naming: `domain:verb`; commands a client sends are imperative (`message:send`), broadcasts the
+ * server sends are past tense (`message:created`). Every command takes one payload object and an
+ * ack callback that receives an {@link AckResult}; a command sent without a callback is still
+ * validated and executed, and a failure is reported with the `request:failed` event instead.
+ */
+
+/** Payload schemas of client-to-server commands; the server parses every payload with these. */
+export const ClientPayloadSchemas = {
+  /** Ask for the signed-in user, their rooms with read positions and counts, and who is online. */
+  "session:sync": z.object({}).strict(),
+  /**
+   * Send a message. `clientId` is the idempotency key: sending the same (user, clientId) again is
+   * acked with the message stored the first time (same id and seq), never stored twice. The ack
+   * arrives only after the message is committed.
+   */
+  "message:send": z
+    .object({ roomId: IdSchema, clientId: ClientIdSchema, body: MessageBodySchema })
+    .strict(),
+  /**
+   * Read a page of a room's history, ascending by seq.
+   * - `afterSeq`: messages with seq > afterSeq (catch-up after a reconnect or a gap);
+   * - `beforeSeq`: the `limit` messages just before beforeSeq (scrolling back);
+   * - neither: the latest `limit` messages.
+   */
+  "messages:fetch": z
+    .object({
+      roomId: IdSchema,
+      afterSeq: SeqSchema.optional(),
+      beforeSeq: SeqSchema.optional(),
+      limit: z.number().int().min(1).max(LIMITS.pageMax).optional(),
+    })
+    .strict()
+    .refine((p) => p.afterSeq === undefined || p.beforeSeq === undefined, {
+      message: "Give afterSeq or beforeSeq, not both",
+    }),
+  /** The user started (or is still) typing in a room; repeat every few seconds while typing. */
+  "typing:start": z.object({ roomId: IdSchema }).strict(),
+  /** The user stopped typing (cleared the draft or left the room view). */
+  "typing:stop": z.object({ roomId: IdSchema }).strict(),
+  /** Create a public room and join it. Names are unique regardless of case. */
+  "room:create": z.object({ name: RoomNameSchema }).strict(),
+  /** Join a public room. */
+  "room:join": z.object({ roomId: IdSchema }).strict(),
+  /** Leave a public room (not the default room, not a DM). */
+  "room:leave": z.object({ roomId: IdSchema }).strict(),
+  /** List public rooms, optionally filtered by a case-insensitive substring of the name. */
+  "rooms:list": z.object({ query: z.string().max(LIMITS.searchMax).optional() }).strict(),
+  /** List a room's members with who is online; members only. */
+  "room:members": z.object({ roomId: IdSchema }).strict(),
+  /** Open (or find) the direct conversation with another user. */
+  "dm:open": z.object({ userId: IdSchema }).strict(),
+  /** Find users by a case-insensitive substring of the nickname. */
+  "users:search": z.object({ query: z.string().max(LIMITS.searchMax) }).strict(),
+  /** Mark a room read up to `seq`. Read positions only move forward. */
+  "room:read": z.object({ roomId: IdSchema, seq: SeqSchema }).strict(),
+} as const;
+
+export type ClientEventName = keyof typeof ClientPayloadSchemas;
+
+/** What a client sends for each command (schema input). */
+export type ClientPayload<E extends ClientEventName> = z.input<(typeof ClientPayloadSchemas)[E]>;
+/** What the server works with after parsing (schema output: trimmed, defaults applied). */
+export type ParsedPayload<E extends ClientEventName> = z.output<(typeof ClientPayloadSchemas)[E]>;
+
+/** Everything `session:sync` returns: enough for a client to build its whole state. */
+export interface SyncData {
+  me: User;
+  rooms: RoomSummary[];
+  /** Ids of users online now (any tab connected). */
+  onlineUserIds: string[];
+}
+
+/** A page of history, ascending by seq. `hasMore`: more exist in the direction asked. */
+export interface MessagePage {
+  messages: Message[];
+  hasMore: boolean;
+}
+
+/** The `data` of each command's successful ack. */
+export interface ClientReplies {
+  "session:sync": SyncData;
+  "message:send": Message;
+  "messages:fetch": MessagePage;
+  "typing:start": null;
+  "typing:stop": null;
+  "room:create": RoomSummary;
+  "room:join": RoomSummary;
+  "room:leave": { roomId: string };
+  "rooms:list": RoomListing[];
+  "room:members": Member[];
+  "dm:open": RoomSummary;
+  "users:search": Member[];
+  "room:read": RoomSummary;
+}
+
+/** Client-to-server events: one payload and an ack callback each. */
+export type ClientToServerEvents = {
+  [E in ClientEventName]: (payload: ClientPayload<E>, ack: Ack<ClientReplies[E]>) => void;
+};
+
+/** A typing indicator change in a room. Expires on the server if not refreshed. */
+export interface TypingUpdate {
+  roomId: string;
+  userId: string;
+  nickname: string;
+  typing: boolean;
+}
+
+/** A user came online (first tab connected) or went offline (last tab gone, after a grace delay). */
+export interface PresenceUpdate {
+  userId: string;
+  nickname: string;
+  online: boolean;
+}
+
+/** Server-to-client events. */
+export interface ServerToClientEvents {
+  /** A message was committed in a room the user is a member of (sent to members only). */
+  "message:created": (message: Message) => void;
+  /**
+   * A room appeared or changed for this user: created, joined, a DM opened, or read in another
+   * tab. Sent to every socket of the user, so all tabs hold the same rooms and read positions.
+   */
+  "room:upserted": (room: RoomSummary) => void;
+  /** The user left a room (in any tab). */
+  "room:removed": (payload: { roomId: string }) => void;
+  "typing:updated": (update: TypingUpdate) => void;
+  "presence:updated": (update: PresenceUpdate) => void;
+  /** A command sent without an ack callback failed; the error it would have been acked with. */
+  "request:failed": (payload: { event: string; code: string; message: string }) => void;
+}
+
+/** Events between server nodes (through the adapter). None needed yet. */
+export type InterServerEvents = Record<string, never>;
+
+/** What the server keeps on each socket after the handshake authenticated it. */
+export interface SocketData {
+  userId: string;
+  nickname: string;
+  sessionId: string;
+}
+
+/** The Socket.IO path, the same on every node and in Vite's dev proxy. */
+export const SOCKET_PATH = "/socket.io";

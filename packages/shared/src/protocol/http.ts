@@ -1,0 +1,28 @@
+import { z } from "zod";
+import { NicknameSchema, PasswordSchema, type User } from "../domain/schemas.js";
+
+/**
+ * The small HTTP API next to the socket: sign-in sets an httpOnly session cookie that the socket
+ * handshake then reads. Errors are `{ error: ErrorInfo }` with a 4xx/5xx status.
+ */
+
+/** POST /api/auth/login: signs in, or creates the account when the nickname is new. */
+export const LoginRequestSchema = z.object({ nickname: NicknameSchema, password: PasswordSchema }).strict();
+export type LoginRequest = z.input<typeof LoginRequestSchema>;
+
+/** 200 from POST /api/auth/login and GET /api/auth/me. */
+export interface SessionResponse {
+  user: User;
+  /** True when the login created the account. */
+  created: boolean;
+}
+
+/** The cookie holding the session token (httpOnly, SameSite=Lax). */
+export const SESSION_COOKIE = "parley_session";
+
+export const API = {
+  login: "/api/auth/login",
+  logout: "/api/auth/logout",
+  me: "/api/auth/me",
+  health: "/healthz",
+} as const;
