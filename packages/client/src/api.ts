@@ -1,4 +1,4 @@
-import type { AckResult, Member, RoomListing, RoomSummary } from "@parley/shared";
+import type { AckResult, Member, Message, RoomListing, RoomSummary } from "@parley/shared";
 import type { StoreApi } from "zustand/vanilla";
 import type { ChatState } from "./state.js";
 
@@ -37,17 +37,27 @@ export interface ChatClient {
   listMembers(roomId: string): Promise<AckResult<Member[]>>;
   openDm(userId: string): Promise<AckResult<RoomSummary>>;
   searchUsers(query: string): Promise<AckResult<Member[]>>;
+  /** Subscribe to a client event; returns the unsubscribe function. */
+  on<E extends keyof ChatClientEvents>(event: E, listener: ChatClientEvents[E]): () => void;
 }
 
 /**
- * Where unacknowledged sends survive a reload or a crash: localStorage in the browser, a file or
- * memory in Node. `load` is called once at start; `save` after every change with the full list.
+ * Where unacknowledged sends survive a reload or a crash: localStorage in the browser (one key per
+ * entry, so two tabs writing at once never overwrite each other's entries), a file or memory in
+ * Node. The outbox belongs to one user: create it for the signed-in user's id.
  */
 export interface OutboxStorage {
+  /** Every stored entry, in any order (the client sorts by `createdAt`, then `order`). */
   load(): OutboxEntry[];
-  save(entries: OutboxEntry[]): void;
-  /** Optional: called when another tab changed the outbox, with the new list. */
-  subscribe?(listener: (entries: OutboxEntry[]) => void): () => void;
+  /** Insert or replace the entry with this client id. */
+  put(entry: OutboxEntry): void;
+  remove(clientId: string): void;
+  /**
+   * Optional: call `listener` when another tab changed the outbox. The client then reloads it:
+   * entries another tab wrote are shown (and sent: the server de-duplicates by client id), entries
+   * another tab confirmed or discarded disappear.
+   */
+  subscribe?(listener: () => void): () => void;
 }
 
 export interface OutboxEntry {
@@ -55,6 +65,15 @@ export interface OutboxEntry {
   roomId: string;
   body: string;
   createdAt: number;
-  /** Failed entries stay until the user retries or discards them. */
+  /** Tie-breaker for entries written in the same millisecond. */
+  order: number;
+  /** Failed entries stay until the user retries or discards them; the error code is kept. */
   failed: boolean;
+  error: string | null;
+}
+
+/** Events the client reports outside the store (notifications, bots, tests). */
+export interface ChatClientEvents {
+  /** A message arrived live (not from history or catch-up), including the user's own from another tab. */
+  message: (message: Message) => void;
 }

@@ -47,6 +47,11 @@ export interface RoomTimeline {
   loaded: boolean;
   loadingOlder: boolean;
   loadingNewer: boolean;
+  /**
+   * The window ends at the room's live end and grows with live messages. False after scrolling
+   * back trimmed the newest messages; true again once `loadNewer` reaches the end.
+   */
+  following: boolean;
 }
 
 /** A transient notice shown in a room's timeline ("Ana joined", "Ana left"); not stored anywhere. */

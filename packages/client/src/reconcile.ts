@@ -1,0 +1,268 @@
+import type { Message, RoomSummary } from "@parley/shared";
+import type { ChatState, PendingMessage, RoomTimeline } from "./state.js";
+
+/**
+ * Pure reconciliation of the client's chat state. Every function takes the state and returns the
+ * next one (new objects only where something changed), so the same input always converges to the
+ * same state whatever order pages, live messages, duplicates and acks arrive in.
+ *
+ * The invariant: each room's timeline is one contiguous window of seqs [firstSeq, lastSeq]. Seqs are
+ * gap-free on the server, so a message that would leave a hole is not inserted; the room is marked
+ * as behind instead and the client fills the hole with a catch-up fetch.
+ */
+
+/**
+ * Messages kept per room. Why 1000: about 10 screens of history around what is on screen, a few
+ * hundred KB per room; scrolling further back trims the far end and refetches it on the way down.
+ */
+export const DEFAULT_WINDOW_SIZE = 1000;
+
+export function emptyTimeline(): RoomTimeline {
+  return {
+    ids: [],
+    firstSeq: 0,
+    lastSeq: 0,
+    hasOlder: false,
+    hasNewer: false,
+    loaded: false,
+    loadingOlder: false,
+    loadingNewer: false,
+    following: true,
+  };
+}
+
+/** Where a batch of messages came from; decides which end of the window gives way when it is full. */
+export type MergeSource = "latest" | "older" | "newer" | "live";
+
+/** Highest seq the client knows exists in a room (from the summary or from what it holds). */
+function knownLastSeq(state: ChatState, roomId: string, timeline: RoomTimeline): number {
+  return Math.max(state.rooms[roomId]?.lastSeq ?? 0, timeline.lastSeq);
+}
+
+function withDerivedFlags(state: ChatState, roomId: string, t: RoomTimeline): RoomTimeline {
+  return {
+    ...t,
+    // Seqs start at 1 and have no gaps, so "is there anything older" needs no server flag.
+    hasOlder: t.ids.length > 0 && t.firstSeq > 1,
+    hasNewer: t.lastSeq < knownLastSeq(state, roomId, t),
+  };
+}
+
+/**
+ * Merges an ascending, contiguous batch of one room's messages into its window. Duplicates (same
+ * seq) keep the copy already held. A batch that does not touch the window is dropped, except a
+ * `latest` page, which replaces it (the window jumps to the end of the room).
+ */
+export function mergeMessages(
+  state: ChatState,
+  roomId: string,
+  batch: readonly Message[],
+  source: MergeSource,
+  windowSize: number = DEFAULT_WINDOW_SIZE,
+): ChatState {
+  const current = state.timelines[roomId] ?? emptyTimeline();
+  const sorted = [...batch].filter((m) => m.roomId === roomId).sort((a, b) => a.seq - b.seq);
+  const first = sorted[0];
+  const last = sorted[sorted.length - 1];
+  if (!first || !last) {
+    if (source !== "latest" || current.loaded) return state;
+    return { ...state, timelines: { ...state.timelines, [roomId]: withDerivedFlags(state, roomId, { ...current, loaded: true }) } };
+  }
+
+  const empty = current.ids.length === 0;
+  const touches = !empty && first.seq <= current.lastSeq + 1 && last.seq >= current.firstSeq - 1;
+  if (!empty && !touches && source !== "latest") return state;
+
+  const messages = { ...state.messages };
+  let ids: string[];
+  let firstSeq: number;
+  let lastSeq: number;
+  if (empty || !touches) {
+    for (const id of current.ids) delete messages[id];
+    ids = [];
+    firstSeq = first.seq;
+    lastSeq = first.seq - 1;
+    for (const m of sorted) {
+      if (m.seq !== lastSeq + 1) continue; // a duplicate within the batch
+      ids.push(m.id);
+      messages[m.id] = m;
+      lastSeq = m.seq;
+    }
+  } else {
+    const before = sorted.filter((m) => m.seq < current.firstSeq);
+    const after = sorted.filter((m) => m.seq > current.lastSeq);
+    if (before.length === 0 && after.length === 0) {
+      if (current.loaded || source !== "latest") return state;
+      return { ...state, timelines: { ...state.timelines, [roomId]: withDerivedFlags(state, roomId, { ...current, loaded: true }) } };
+    }
+    const head = dedupeContiguous(before, current.firstSeq - 1, "down");
+    const tail = dedupeContiguous(after, current.lastSeq + 1, "up");
+    for (const m of head) messages[m.id] = m;
+    for (const m of tail) messages[m.id] = m;
+    ids = [...head.map((m) => m.id), ...current.ids, ...tail.map((m) => m.id)];
+    firstSeq = current.firstSeq - head.length;
+    lastSeq = current.lastSeq + tail.length;
+  }
+
+  let following = source === "latest" ? true : current.following;
+  if (ids.length > windowSize) {
+    const excess = ids.length - windowSize;
+    if (source === "older") {
+      // Scrolling back: the newest end gives way, and the window no longer follows live messages.
+      for (const id of ids.slice(ids.length - excess)) delete messages[id];
+      ids = ids.slice(0, ids.length - excess);
+      lastSeq -= excess;
+      following = false;
+    } else {
+      for (const id of ids.slice(0, excess)) delete messages[id];
+      ids = ids.slice(excess);
+      firstSeq += excess;
+    }
+  }
+  const room = state.rooms[roomId];
+  const rooms = room && lastSeq > room.lastSeq ? { ...state.rooms, [roomId]: { ...room, lastSeq } } : state.rooms;
+  const next: ChatState = { ...state, rooms, messages };
+  const timeline: RoomTimeline = { ...current, ids, firstSeq, lastSeq, loaded: true, following };
+  if (source === "newer" && lastSeq >= knownLastSeq(next, roomId, timeline)) timeline.following = true;
+  return { ...next, timelines: { ...state.timelines, [roomId]: withDerivedFlags(next, roomId, timeline) } };
+}
+
+/** Keeps the run of messages that continues the window from `start` without a hole. */
+function dedupeContiguous(messages: Message[], start: number, direction: "up" | "down"): Message[] {
+  const bySeq = new Map(messages.map((m) => [m.seq, m]));
+  const run: Message[] = [];
+  for (let seq = start; ; seq += direction === "up" ? 1 : -1) {
+    const m = bySeq.get(seq);
+    if (!m) break;
+    run.push(m);
+  }
+  return direction === "down" ? run.reverse() : run;
+}
+
+/**
+ * A message that arrived live. Updates the room's counts once per seq (a duplicate delivery
+ * changes nothing), confirms the matching pending send, and appends it to the window when it
+ * continues it. Returns `behind: true` when it revealed a gap the client must fetch.
+ */
+export function applyLiveMessage(
+  state: ChatState,
+  message: Message,
+  windowSize: number = DEFAULT_WINDOW_SIZE,
+): { state: ChatState; behind: boolean } {
+  let next = state;
+  const meId = state.me?.id;
+  if (message.clientId !== null && message.authorId === meId && state.pending[message.clientId]) {
+    next = removePending(next, message.clientId);
+  }
+  const room = next.rooms[message.roomId];
+  if (room && message.seq > room.lastSeq) {
+    next = { ...next, rooms: { ...next.rooms, [message.roomId]: countNewMessage(room, message, meId) } };
+  }
+  if (message.authorId && !next.users[message.authorId]) {
+    next = { ...next, users: { ...next.users, [message.authorId]: message.authorNickname } };
+  }
+  const timeline = next.timelines[message.roomId];
+  if (!timeline?.loaded || !timeline.following) return { state: next, behind: false };
+  if (timeline.ids.length > 0 && message.seq > timeline.lastSeq + 1) {
+    const t = withDerivedFlags(next, message.roomId, timeline);
+    return { state: { ...next, timelines: { ...next.timelines, [message.roomId]: t } }, behind: true };
+  }
+  return { state: mergeMessages(next, message.roomId, [message], "live", windowSize), behind: false };
+}
+
+/** The room after one new message: last seq, and unread/mention counts for others' messages. */
+export function countNewMessage(room: RoomSummary, message: Message, meId: string | undefined): RoomSummary {
+  const next: RoomSummary = { ...room, lastSeq: message.seq, lastActivityAt: Math.max(room.lastActivityAt, message.createdAt) };
+  if (message.authorId === meId) {
+    // Writing in a room reads it (the server moves the read position the same way).
+    return { ...next, lastReadSeq: message.seq, unreadCount: 0, mentionCount: 0 };
+  }
+  if (message.kind === "text" && message.seq > room.lastReadSeq) {
+    next.unreadCount = room.unreadCount + 1;
+    if (meId !== undefined && message.mentions.includes(meId)) next.mentionCount = room.mentionCount + 1;
+  }
+  return next;
+}
+
+/**
+ * A room summary from the server (sync, join, read in another tab). Facts that only grow (last
+ * seq, read position) never move back, so a stale update arriving late cannot undo a newer one.
+ */
+export function reconcileRoom(current: RoomSummary | undefined, incoming: RoomSummary): RoomSummary {
+  if (!current) return incoming;
+  const readIsStale = incoming.lastReadSeq < current.lastReadSeq;
+  const seqIsStale = incoming.lastSeq < current.lastSeq;
+  return {
+    ...incoming,
+    lastSeq: Math.max(current.lastSeq, incoming.lastSeq),
+    lastReadSeq: Math.max(current.lastReadSeq, incoming.lastReadSeq),
+    // Counts belong to the newer of the two read positions; when the incoming one is older, keep ours.
+    unreadCount: readIsStale || (seqIsStale && incoming.lastReadSeq === current.lastReadSeq) ? current.unreadCount : incoming.unreadCount,
+    mentionCount: readIsStale || (seqIsStale && incoming.lastReadSeq === current.lastReadSeq) ? current.mentionCount : incoming.mentionCount,
+    lastActivityAt: Math.max(current.lastActivityAt, incoming.lastActivityAt),
+  };
+}
+
+/** Marks a room read up to `seq` locally (the server's answer then settles the counts). */
+export function markReadLocally(state: ChatState, roomId: string, seq: number): ChatState {
+  const room = state.rooms[roomId];
+  if (!room || seq <= room.lastReadSeq) return state;
+  const all = seq >= room.lastSeq;
+  return {
+    ...state,
+    rooms: {
+      ...state.rooms,
+      [roomId]: {
+        ...room,
+        lastReadSeq: seq,
+        unreadCount: all ? 0 : room.unreadCount,
+        mentionCount: all ? 0 : room.mentionCount,
+      },
+    },
+  };
+}
+
+export function addPending(state: ChatState, pending: PendingMessage): ChatState {
+  if (state.pending[pending.clientId]) return state;
+  return {
+    ...state,
+    pending: { ...state.pending, [pending.clientId]: pending },
+    pendingOrder: [...state.pendingOrder, pending.clientId],
+  };
+}
+
+export function updatePending(state: ChatState, clientId: string, patch: Partial<Omit<PendingMessage, "clientId">>): ChatState {
+  const current = state.pending[clientId];
+  if (!current) return state;
+  return { ...state, pending: { ...state.pending, [clientId]: { ...current, ...patch } } };
+}
+
+export function removePending(state: ChatState, clientId: string): ChatState {
+  if (!state.pending[clientId]) return state;
+  const pending = { ...state.pending };
+  delete pending[clientId];
+  return { ...state, pending, pendingOrder: state.pendingOrder.filter((id) => id !== clientId) };
+}
+
+/** The server acknowledged a send: the pending entry becomes the stored message. */
+export function confirmPending(
+  state: ChatState,
+  clientId: string,
+  message: Message,
+  windowSize: number = DEFAULT_WINDOW_SIZE,
+): { state: ChatState; behind: boolean } {
+  return applyLiveMessage(removePending(state, clientId), message, windowSize);
+}
+
+/** Drops a room and everything held for it (left in this or another tab). */
+export function removeRoom(state: ChatState, roomId: string): ChatState {
+  const rooms = { ...state.rooms };
+  delete rooms[roomId];
+  const timelines = { ...state.timelines };
+  const messages = { ...state.messages };
+  for (const id of state.timelines[roomId]?.ids ?? []) delete messages[id];
+  delete timelines[roomId];
+  const typing = { ...state.typing };
+  delete typing[roomId];
+  return { ...state, rooms, timelines, messages, typing };
+}
