@@ -103,8 +103,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   function request<E extends ClientEventName>(event: E, payload: ClientPayload<E>, timeoutMs = ackTimeoutMs): Promise<AckResult<ClientReplies[E]>> {
     if (!socket.connected) return Promise.resolve(fail("INTERNAL", "Not connected") as AckResult<ClientReplies[E]>);
-    const emit = socket.timeout(timeoutMs).emitWithAck as (e: E, p: ClientPayload<E>) => Promise<AckResult<ClientReplies[E]>>;
-    return emit(event, payload).catch(() => fail("INTERNAL", "The server did not answer in time") as AckResult<ClientReplies[E]>);
+    // The typed emitWithAck cannot take a generic event name; payload and reply types are checked
+    // by this function's signature instead.
+    const timed = socket.timeout(timeoutMs) as unknown as {
+      emitWithAck(e: E, p: ClientPayload<E>): Promise<AckResult<ClientReplies[E]>>;
+    };
+    return timed.emitWithAck(event, payload).catch(() => fail("INTERNAL", "The server did not answer in time") as AckResult<ClientReplies[E]>);
   }
 
   // ---- outbox ---------------------------------------------------------------------------------
@@ -256,7 +260,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   async function loadLatest(roomId: string): Promise<void> {
     const result = await request("messages:fetch", { roomId, limit: pageSize });
-    if (result.ok) set((s) => mergeMessages(s, roomId, result.data.messages, "latest", windowSize));
+    if (!result.ok) return;
+    set((s) => mergeMessages(s, roomId, result.data.messages, "latest", windowSize));
+    // A live message that arrived while the page was on its way was not held (the window did not
+    // exist yet) and is newer than the page: fetch it now.
+    if (store.getState().timelines[roomId]?.hasNewer) await catchUp(roomId);
   }
 
   /** After every (re)connect: rooms and counts from the server, then every held room caught up. */

@@ -1,0 +1,47 @@
+import type { Message, RoomSummary } from "@parley/shared";
+import { createInitialState, type ChatState } from "../src/state.js";
+
+export const ME = { id: "me", nickname: "Me", createdAt: 0 };
+
+export function msg(seq: number, overrides: Partial<Message> = {}): Message {
+  return {
+    id: `m${seq}`,
+    roomId: "r1",
+    seq,
+    kind: "text",
+    authorId: "other",
+    authorNickname: "Other",
+    clientId: null,
+    body: `message ${seq}`,
+    createdAt: 1000 + seq,
+    mentions: [],
+    ...overrides,
+  };
+}
+
+export function room(overrides: Partial<RoomSummary> = {}): RoomSummary {
+  return {
+    id: "r1",
+    kind: "public",
+    name: "r1",
+    peerId: null,
+    memberCount: 2,
+    lastSeq: 0,
+    lastReadSeq: 0,
+    unreadCount: 0,
+    mentionCount: 0,
+    lastActivityAt: 0,
+    ...overrides,
+  };
+}
+
+export function stateWithRoom(summary: Partial<RoomSummary> = {}): ChatState {
+  const s = createInitialState();
+  return { ...s, me: ME, rooms: { r1: room(summary) } };
+}
+
+export function seqsOf(state: ChatState, roomId = "r1"): number[] {
+  return (state.timelines[roomId]?.ids ?? []).map((id) => state.messages[id]!.seq);
+}
+
+export const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);

@@ -1,0 +1,152 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  addPending,
+  applyLiveMessage,
+  confirmPending,
+  mergeMessages,
+  reconcileRoom,
+  type MergeSource,
+} from "../src/reconcile.js";
+import type { ChatState } from "../src/state.js";
+import { ME, msg, range, room, seqsOf, stateWithRoom } from "./fixtures.js";
+
+const page = (from: number, to: number) => range(from, to).map((s) => msg(s));
+
+describe("mergeMessages", () => {
+  const cases: { name: string; steps: [MergeSource, number, number][]; window?: number; expected: number[] }[] = [
+    { name: "latest page into an empty room", steps: [["latest", 51, 100]], expected: range(51, 100) },
+    { name: "older page prepends", steps: [["latest", 51, 100], ["older", 1, 50]], expected: range(1, 100) },
+    { name: "newer page appends", steps: [["latest", 1, 10], ["newer", 11, 20]], expected: range(1, 20) },
+    { name: "overlapping pages merge once", steps: [["latest", 5, 10], ["newer", 8, 15]], expected: range(5, 15) },
+    { name: "a page that leaves a hole is dropped", steps: [["latest", 1, 10], ["newer", 12, 20]], expected: range(1, 10) },
+    { name: "a latest page after a hole replaces the window", steps: [["latest", 1, 10], ["latest", 50, 60]], expected: range(50, 60) },
+    { name: "older pages trim the newest end past the window", steps: [["latest", 11, 20], ["older", 1, 10]], window: 15, expected: range(1, 15) },
+    { name: "newer pages trim the oldest end past the window", steps: [["latest", 1, 10], ["newer", 11, 20]], window: 15, expected: range(6, 20) },
+    { name: "duplicates inside a page count once", steps: [["latest", 1, 3], ["newer", 3, 5]], expected: range(1, 5) },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      let s = stateWithRoom({ lastSeq: 100 });
+      for (const [source, from, to] of c.steps) s = mergeMessages(s, "r1", page(from, to), source, c.window);
+      expect(seqsOf(s)).toEqual(c.expected);
+      // Messages outside the window are not held.
+      expect(Object.keys(s.messages).length).toBe(c.expected.length);
+    });
+  }
+
+  it("derives hasOlder and hasNewer from seqs", () => {
+    let s = stateWithRoom({ lastSeq: 30 });
+    s = mergeMessages(s, "r1", page(11, 20), "latest");
+    expect(s.timelines.r1).toMatchObject({ hasOlder: true, hasNewer: true, firstSeq: 11, lastSeq: 20 });
+    s = mergeMessages(s, "r1", page(1, 10), "older");
+    s = mergeMessages(s, "r1", page(21, 30), "newer");
+    expect(s.timelines.r1).toMatchObject({ hasOlder: false, hasNewer: false });
+  });
+
+  it("stops following live messages after trimming the newest end, and follows again at the end", () => {
+    let s = stateWithRoom({ lastSeq: 20 });
+    s = mergeMessages(s, "r1", page(11, 20), "latest", 10);
+    s = mergeMessages(s, "r1", page(1, 10), "older", 10);
+    expect(s.timelines.r1?.following).toBe(false);
+    s = applyLiveMessage(s, msg(21), 10).state;
+    expect(seqsOf(s)).toEqual(range(1, 10));
+    s = mergeMessages(s, "r1", page(11, 21), "newer", 10);
+    expect(s.timelines.r1?.following).toBe(true);
+    expect(seqsOf(s)).toEqual(range(12, 21));
+  });
+});
+
+describe("applyLiveMessage", () => {
+  it("appends the next seq and counts it unread once", () => {
+    let s = mergeMessages(stateWithRoom({ lastSeq: 2 }), "r1", page(1, 2), "latest");
+    s = applyLiveMessage(s, msg(3)).state;
+    s = applyLiveMessage(s, msg(3)).state;
+    expect(seqsOf(s)).toEqual([1, 2, 3]);
+    expect(s.rooms.r1).toMatchObject({ lastSeq: 3, unreadCount: 1, mentionCount: 0 });
+  });
+
+  it("counts mentions of me apart and never counts my own or notices", () => {
+    let s = stateWithRoom();
+    s = applyLiveMessage(s, msg(1, { mentions: [ME.id] })).state;
+    s = applyLiveMessage(s, msg(2, { kind: "join" })).state;
+    expect(s.rooms.r1).toMatchObject({ unreadCount: 1, mentionCount: 1 });
+    s = applyLiveMessage(s, msg(3, { authorId: ME.id })).state;
+    expect(s.rooms.r1).toMatchObject({ unreadCount: 0, mentionCount: 0, lastReadSeq: 3 });
+  });
+
+  it("reports a gap instead of inserting past it", () => {
+    let s = mergeMessages(stateWithRoom({ lastSeq: 2 }), "r1", page(1, 2), "latest");
+    const r = applyLiveMessage(s, msg(5));
+    s = r.state;
+    expect(r.behind).toBe(true);
+    expect(seqsOf(s)).toEqual([1, 2]);
+    expect(s.timelines.r1?.hasNewer).toBe(true);
+  });
+
+  it("confirms my pending send when my message arrives from another path first", () => {
+    let s = mergeMessages(stateWithRoom(), "r1", [], "latest");
+    s = addPending(s, { clientId: "c1", roomId: "r1", body: "hi", createdAt: 1, status: "sending", attempts: 0, error: null });
+    s = applyLiveMessage(s, msg(1, { authorId: ME.id, clientId: "c1" })).state;
+    expect(s.pendingOrder).toEqual([]);
+    s = confirmPending(s, "c1", msg(1, { authorId: ME.id, clientId: "c1" })).state;
+    expect(seqsOf(s)).toEqual([1]);
+  });
+});
+
+describe("reconcileRoom", () => {
+  it("never moves the read position or last seq back", () => {
+    const current = room({ lastSeq: 10, lastReadSeq: 8, unreadCount: 2 });
+    const stale = room({ lastSeq: 9, lastReadSeq: 5, unreadCount: 4 });
+    expect(reconcileRoom(current, stale)).toMatchObject({ lastSeq: 10, lastReadSeq: 8, unreadCount: 2 });
+    const newer = room({ lastSeq: 12, lastReadSeq: 12, unreadCount: 0 });
+    expect(reconcileRoom(current, newer)).toMatchObject({ lastSeq: 12, lastReadSeq: 12, unreadCount: 0 });
+  });
+});
+
+/**
+ * Convergence: whatever interleaving of live messages (duplicated, reordered, some lost), catch-up
+ * pages and acks a client sees, after a final catch-up from its last seq its window equals the
+ * server's order with no duplicates and no holes.
+ */
+describe("convergence (property)", () => {
+  const N = 40;
+  type Event = { kind: "live"; seq: number } | { kind: "page"; from: number; to: number } | { kind: "ack"; seq: number };
+  const event = fc.oneof(
+    fc.record({ kind: fc.constant("live" as const), seq: fc.integer({ min: 1, max: N }) }),
+    fc
+      .tuple(fc.integer({ min: 1, max: N }), fc.integer({ min: 0, max: 15 }))
+      .map(([from, len]) => ({ kind: "page" as const, from, to: Math.min(N, from + len) })),
+    fc.record({ kind: fc.constant("ack" as const), seq: fc.integer({ min: 1, max: N }) }),
+  );
+  // Every third message is mine, sent with client id c<seq>.
+  const server = range(1, N).map((s) => (s % 3 === 0 ? msg(s, { authorId: ME.id, clientId: `c${s}` }) : msg(s)));
+
+  it("converges to the server's order with no duplicates", () => {
+    fc.assert(
+      fc.property(fc.array(event, { maxLength: 60 }), fc.integer({ min: 5, max: 60 }), (events, windowSize) => {
+        let s: ChatState = mergeMessages(stateWithRoom(), "r1", [], "latest", windowSize);
+        for (const m of server) if (m.clientId) s = addPending(s, { clientId: m.clientId, roomId: "r1", body: m.body, createdAt: 0, status: "sending", attempts: 0, error: null });
+        for (const e of events) {
+          if (e.kind === "live") s = applyLiveMessage(s, server[e.seq - 1]!, windowSize).state;
+          else if (e.kind === "page") s = mergeMessages(s, "r1", server.slice(e.from - 1, e.to), "newer", windowSize);
+          else if (server[e.seq - 1]!.clientId) s = confirmPending(s, server[e.seq - 1]!.clientId!, server[e.seq - 1]!, windowSize).state;
+        }
+        // The client's catch-up: everything after its window's end (or the latest page if empty).
+        const t = s.timelines.r1!;
+        s = t.ids.length === 0 ? mergeMessages(s, "r1", server, "latest", windowSize) : mergeMessages(s, "r1", server.slice(t.lastSeq), "newer", windowSize);
+        for (const m of server) if (m.clientId) s = confirmPending(s, m.clientId, m, windowSize).state;
+        const seqs = seqsOf(s);
+        // A contiguous run that ends at the room's end, within the window size, holding exactly
+        // the server's messages.
+        expect(seqs.length).toBeGreaterThan(0);
+        expect(seqs.length).toBeLessThanOrEqual(windowSize);
+        expect(seqs).toEqual(range(N - seqs.length + 1, N));
+        expect(s.timelines.r1!.ids).toEqual(seqs.map((q) => server[q - 1]!.id));
+        expect(s.pendingOrder).toEqual([]);
+        expect(Object.keys(s.messages).length).toBe(seqs.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
