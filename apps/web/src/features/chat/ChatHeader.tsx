@@ -1,0 +1,92 @@
+import type { RoomSummary, User } from "@parley/shared";
+import { DEFAULT_ROOM_ID } from "@parley/shared";
+import { useState } from "react";
+import { errorText, useT } from "../../i18n/index.js";
+import { useChatClient } from "../../store/client-context.js";
+import { UserMenu } from "../auth/UserMenu.js";
+import { DoorIcon, HashIcon, MenuIcon, UsersIcon } from "../../ui/icons.js";
+import { Avatar } from "../../ui/Avatar.js";
+import { useChat } from "../../store/hooks.js";
+import { ConnectionPill } from "./ConnectionPill.js";
+import { NotificationBell } from "./NotificationBell.js";
+
+/** Room name and member count, connection state, and the user's controls. */
+export function ChatHeader({
+  room,
+  user,
+  membersOpen,
+  onToggleMembers,
+  onOpenSidebar,
+}: {
+  room: RoomSummary | undefined;
+  user: User;
+  membersOpen: boolean;
+  onToggleMembers: () => void;
+  onOpenSidebar: () => void;
+}) {
+  const t = useT();
+  const client = useChatClient();
+  const peerOnline = useChat((s) => (room?.peerId ? s.online[room.peerId] === true : false));
+  const [leaveError, setLeaveError] = useState<string | null>(null);
+  const canLeave = room !== undefined && room.kind === "public" && room.id !== DEFAULT_ROOM_ID;
+
+  async function leave() {
+    if (!room || !window.confirm(t("rooms.leaveConfirm", { name: room.name }))) return;
+    setLeaveError(null);
+    try {
+      const result = await client.leaveRoom(room.id);
+      if (result.ok) client.setActiveRoom(DEFAULT_ROOM_ID);
+      else setLeaveError(errorText(result.error.code));
+    } catch {
+      setLeaveError(errorText("TIMEOUT"));
+    }
+  }
+
+  return (
+    <header className="chat-header">
+      <button type="button" className="icon-button menu-button" aria-label={t("rooms.openMenu")} onClick={onOpenSidebar}>
+        <MenuIcon />
+      </button>
+      <div className="chat-title">
+        {room && (
+          <>
+            <h1 className="room-title">
+              {room.kind === "dm" && room.peerId ? (
+                <Avatar userId={room.peerId} nickname={room.name} size={24} online={peerOnline} />
+              ) : (
+                <HashIcon size={18} />
+              )}
+              <span data-testid="room-title">{room.name}</span>
+            </h1>
+            <span className="muted small member-count">{t("rooms.memberCount", { count: room.memberCount })}</span>
+          </>
+        )}
+      </div>
+      {leaveError && (
+        <span className="form-error small" role="alert">
+          {leaveError}
+        </span>
+      )}
+      <div className="header-actions">
+        <ConnectionPill />
+        {canLeave && (
+          <button type="button" className="icon-button" aria-label={t("rooms.leave")} title={t("rooms.leave")} onClick={() => void leave()}>
+            <DoorIcon />
+          </button>
+        )}
+        <button
+          type="button"
+          className={`icon-button${membersOpen ? " on" : ""}`}
+          aria-label={membersOpen ? t("presence.hideMembers") : t("presence.showMembers")}
+          aria-pressed={membersOpen}
+          title={t("presence.members")}
+          onClick={onToggleMembers}
+        >
+          <UsersIcon />
+        </button>
+        <NotificationBell />
+        <UserMenu user={user} />
+      </div>
+    </header>
+  );
+}

@@ -1,0 +1,88 @@
+import type { Member } from "@parley/shared";
+import { useEffect, useMemo, useState } from "react";
+import { errorText, useT } from "../../i18n/index.js";
+import { useChatClient } from "../../store/client-context.js";
+import { useChat } from "../../store/hooks.js";
+import { Avatar } from "../../ui/Avatar.js";
+import { CloseIcon } from "../../ui/icons.js";
+
+const byName = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
+
+/**
+ * The room's members with online dots. The list is fetched when the room (or its member count)
+ * changes; who is online comes live from the store's presence map, so dots update without a refetch.
+ */
+export function MembersPanel({ roomId, onClose }: { roomId: string; onClose: () => void }) {
+  const t = useT();
+  const client = useChatClient();
+  const memberCount = useChat((s) => s.rooms[roomId]?.memberCount ?? 0);
+  const connected = useChat((s) => s.connection.status === "connected");
+  const online = useChat((s) => s.online);
+  const myId = useChat((s) => s.me?.id ?? null);
+  const [fetched, setFetched] = useState<{ roomId: string; members: Member[]; error: string | null } | null>(null);
+
+  useEffect(() => {
+    if (!connected) return;
+    let current = true;
+    client.listMembers(roomId).then(
+      (result) => {
+        if (!current) return;
+        setFetched(result.ok ? { roomId, members: result.data, error: null } : { roomId, members: [], error: result.error.code });
+      },
+      () => {
+        if (current) setFetched({ roomId, members: [], error: "TIMEOUT" });
+      },
+    );
+    return () => {
+      current = false;
+    };
+  }, [client, roomId, memberCount, connected]);
+
+  const members = fetched?.roomId === roomId ? fetched.members : null;
+  const { on, off } = useMemo(() => {
+    const on: Member[] = [];
+    const off: Member[] = [];
+    for (const m of members ?? []) (online[m.id] || m.id === myId ? on : off).push(m);
+    on.sort((a, b) => byName.compare(a.nickname, b.nickname));
+    off.sort((a, b) => byName.compare(a.nickname, b.nickname));
+    return { on, off };
+  }, [members, online, myId]);
+
+  return (
+    <aside className="members-panel" aria-label={t("presence.members")}>
+      <header className="panel-header">
+        <h2>{t("presence.members")}</h2>
+        <button type="button" className="icon-button" aria-label={t("presence.hideMembers")} onClick={onClose}>
+          <CloseIcon />
+        </button>
+      </header>
+      {members === null ? (
+        <p className="muted panel-empty">{fetched?.error ? errorText(fetched.error) : t("presence.loading")}</p>
+      ) : (
+        <div className="members-scroll">
+          <MemberGroup title={t("presence.onlineCount", { count: on.length })} members={on} online />
+          <MemberGroup title={t("presence.offlineCount", { count: off.length })} members={off} online={false} />
+        </div>
+      )}
+    </aside>
+  );
+}
+
+function MemberGroup({ title, members, online }: { title: string; members: Member[]; online: boolean }) {
+  const t = useT();
+  if (members.length === 0) return null;
+  return (
+    <section>
+      <h3 className="members-heading">{title}</h3>
+      <ul className="member-list">
+        {members.map((m) => (
+          <li key={m.id} className={online ? "member" : "member offline"} data-testid="member" data-online={online} data-user-id={m.id}>
+            <Avatar userId={m.id} nickname={m.nickname} size={28} online={online} />
+            <span className="member-name">{m.nickname}</span>
+            <span className="visually-hidden">{online ? t("presence.online") : t("presence.offline")}</span>
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

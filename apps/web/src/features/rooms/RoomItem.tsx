@@ -1,0 +1,61 @@
+import type { RoomSummary } from "@parley/shared";
+import { memo } from "react";
+import { useT } from "../../i18n/index.js";
+import { Avatar } from "../../ui/Avatar.js";
+import { HashIcon } from "../../ui/icons.js";
+
+/** One room or DM in the sidebar, with its unread and mention badges. */
+export const RoomItem = memo(function RoomItem({
+  room,
+  active,
+  online,
+  onSelect,
+}: {
+  room: RoomSummary;
+  active: boolean;
+  /** DMs: whether the other person is online. */
+  online: boolean;
+  onSelect: (roomId: string) => void;
+}) {
+  const t = useT();
+  const unread = room.unreadCount > 0 && !active;
+  const label = [
+    room.name,
+    room.mentionCount > 0 ? t("rooms.mentions", { count: room.mentionCount }) : null,
+    room.unreadCount > 0 ? t("rooms.unread", { count: room.unreadCount }) : null,
+  ]
+    .filter(Boolean)
+    .join(", ");
+  return (
+    <li>
+      <button
+        type="button"
+        className={`room-item${active ? " active" : ""}${unread ? " unread" : ""}`}
+        data-testid="room-item"
+        data-room-id={room.id}
+        aria-current={active ? "page" : undefined}
+        aria-label={label}
+        onClick={() => onSelect(room.id)}
+      >
+        {room.kind === "dm" && room.peerId ? (
+          <Avatar userId={room.peerId} nickname={room.name} size={22} online={online} />
+        ) : (
+          <span className="room-icon">
+            <HashIcon size={16} />
+          </span>
+        )}
+        <span className="room-name">{room.name}</span>
+        {room.mentionCount > 0 && (
+          <span className="badge mention" data-testid="mention-badge" aria-hidden="true">
+            @{room.mentionCount}
+          </span>
+        )}
+        {room.unreadCount > 0 && (
+          <span className="badge" data-testid="unread-badge" aria-hidden="true">
+            {room.unreadCount > 99 ? "99+" : room.unreadCount}
+          </span>
+        )}
+      </button>
+    </li>
+  );
+});

@@ -1,0 +1,24 @@
+import type { Message, RoomSummary } from "@parley/shared";
+
+/**
+ * When a new message deserves a desktop notification. Pure, so the rules are table-tested:
+ * someone else's text message, while the page is hidden, that is in the room the user has open,
+ * in a DM, or mentions the user.
+ */
+export function shouldNotify(args: {
+  message: Pick<Message, "kind" | "authorId" | "roomId" | "mentions" | "createdAt">;
+  room: Pick<RoomSummary, "kind"> | undefined;
+  myId: string;
+  activeRoomId: string | null;
+  hidden: boolean;
+  now: number;
+}): boolean {
+  const { message, room, myId, activeRoomId, hidden, now } = args;
+  if (!hidden || message.kind !== "text" || message.authorId === myId) return false;
+  // Catch-up after a long disconnect replays old messages; a burst of stale popups helps no one.
+  if (now - message.createdAt > MAX_NOTIFY_AGE_MS) return false;
+  return message.roomId === activeRoomId || room?.kind === "dm" || message.mentions.includes(myId);
+}
+
+/** Messages older than this when they reach the client are not notified (they came from a catch-up). */
+export const MAX_NOTIFY_AGE_MS = 60_000;

@@ -1,0 +1,179 @@
+import type { Message, RoomSummary } from "@parley/shared";
+import type { Notice, PendingMessage } from "@parley/client";
+import { describe, expect, it } from "vitest";
+import {
+  buildTimelineItems,
+  GROUP_WINDOW_MS,
+  selectRoomSections,
+  selectSeqToMarkRead,
+  splitMentions,
+  type TimelineItem,
+} from "../src/store/selectors.js";
+
+const T0 = Date.UTC(2025, 10, 23, 10, 0);
+
+function msg(seq: number, authorId: string, over: Partial<Message> = {}): Message {
+  return {
+    id: `m${seq}`,
+    roomId: "general",
+    seq,
+    kind: "text",
+    authorId,
+    authorNickname: authorId.toUpperCase(),
+    clientId: null,
+    body: `message ${seq}`,
+    createdAt: T0 + seq * 1000,
+    mentions: [],
+    ...over,
+  };
+}
+
+function pending(clientId: string, over: Partial<PendingMessage> = {}): PendingMessage {
+  return { clientId, roomId: "general", body: "hi", createdAt: T0 + 100_000, status: "sending", attempts: 0, error: null, ...over };
+}
+
+/** A compact picture of the rows: "day", "divider", "m3", "m4+" (grouped), "sys5", "notice:n1", "p:c1". */
+function shape(items: TimelineItem[]): string[] {
+  return items.map((i) => {
+    switch (i.type) {
+      case "day":
+        return "day";
+      case "divider":
+        return "divider";
+      case "message":
+        return `${i.message.id}${i.grouped ? "+" : ""}`;
+      case "system":
+        return `sys${i.message.seq}`;
+      case "notice":
+        return `notice:${i.notice.id}`;
+      case "pending":
+        return `p:${i.pending.clientId}${i.grouped ? "+" : ""}`;
+    }
+  });
+}
+
+const base = { pending: [], notices: [], dividerSeq: null, myId: "me", timeZone: "UTC" } as const;
+
+describe("buildTimelineItems", () => {
+  it("groups consecutive messages by one author", () => {
+    const items = buildTimelineItems({ ...base, messages: [msg(1, "ana"), msg(2, "ana"), msg(3, "bob"), msg(4, "ana")] });
+    expect(shape(items)).toEqual(["day", "m1", "m2+", "m3", "m4"]);
+  });
+
+  it("breaks a group after the time window", () => {
+    const late = msg(2, "ana", { createdAt: T0 + 1000 + GROUP_WINDOW_MS + 1 });
+    expect(shape(buildTimelineItems({ ...base, messages: [msg(1, "ana"), late] }))).toEqual(["day", "m1", "m2"]);
+  });
+
+  it("renders join/leave as system rows that break groups", () => {
+    const items = buildTimelineItems({ ...base, messages: [msg(1, "ana"), msg(2, "bob", { kind: "join" }), msg(3, "ana")] });
+    expect(shape(items)).toEqual(["day", "m1", "sys2", "m3"]);
+  });
+
+  it("puts the new-messages divider before the first unread message by someone else", () => {
+    const messages = [msg(1, "ana"), msg(2, "me"), msg(3, "me"), msg(4, "bob"), msg(5, "bob")];
+    const items = buildTimelineItems({ ...base, messages, dividerSeq: 1 });
+    expect(shape(items)).toEqual(["day", "m1", "m2", "m3+", "divider", "m4", "m5+"]);
+  });
+
+  it("draws no divider when everything after it is mine", () => {
+    const items = buildTimelineItems({ ...base, messages: [msg(1, "ana"), msg(2, "me")], dividerSeq: 1 });
+    expect(shape(items)).not.toContain("divider");
+  });
+
+  it("places notices after the seq they follow, and pending sends last", () => {
+    const notices: Notice[] = [
+      { id: "n2", roomId: "general", afterSeq: 2, kind: "online", nickname: "Cy", at: T0 },
+      { id: "n0", roomId: "general", afterSeq: 0, kind: "offline", nickname: "Di", at: T0 },
+    ];
+    const items = buildTimelineItems({
+      ...base,
+      messages: [msg(1, "ana"), msg(2, "ana"), msg(3, "ana")],
+      notices,
+      pending: [pending("c1"), pending("c2", { status: "failed", error: "TIMEOUT" })],
+    });
+    expect(shape(items)).toEqual(["notice:n0", "day", "m1", "m2+", "notice:n2", "m3", "p:c1", "p:c2+"]);
+  });
+
+  it("continues my group from my last sent message into my pending sends", () => {
+    const items = buildTimelineItems({
+      ...base,
+      messages: [msg(1, "me", { createdAt: T0 + 99_000 })],
+      pending: [pending("c1")],
+    });
+    expect(shape(items)).toEqual(["day", "m1", "p:c1+"]);
+  });
+
+  it("adds a day separator when the day changes", () => {
+    const nextDay = msg(2, "ana", { createdAt: T0 + 86_400_000 });
+    expect(shape(buildTimelineItems({ ...base, messages: [msg(1, "ana"), nextDay] }))).toEqual(["day", "m1", "day", "m2"]);
+  });
+
+  it("flags messages that mention me", () => {
+    const items = buildTimelineItems({ ...base, messages: [msg(1, "ana", { mentions: ["me"] }), msg(2, "ana")] });
+    const flags = items.flatMap((i) => (i.type === "message" ? [i.mentionsMe] : []));
+    expect(flags).toEqual([true, false]);
+  });
+
+  it("gives every row a unique, stable key", () => {
+    const input = { ...base, messages: [msg(1, "ana"), msg(2, "bob")], pending: [pending("c1")], dividerSeq: 0 };
+    const a = buildTimelineItems(input).map((i) => i.key);
+    expect(new Set(a).size).toBe(a.length);
+    expect(buildTimelineItems(input).map((i) => i.key)).toEqual(a);
+  });
+});
+
+describe("splitMentions", () => {
+  const names = ["Ana", "Ana Lima", "bob"];
+  it("splits text around mentions, longest nickname first", () => {
+    expect(splitMentions("hi @Ana Lima and @bob!", names, "bob")).toEqual([
+      { text: "hi ", mention: null },
+      { text: "@Ana Lima", mention: { nickname: "Ana Lima", me: false } },
+      { text: " and ", mention: null },
+      { text: "@bob", mention: { nickname: "bob", me: true } },
+      { text: "!", mention: null },
+    ]);
+  });
+  it("leaves text without mentions whole", () => {
+    expect(splitMentions("mail me at x@Ana.com", names, null)).toEqual([{ text: "mail me at x@Ana.com", mention: null }]);
+  });
+  it("keeps markup as text", () => {
+    const segments = splitMentions("<img src=x onerror=alert(1)> @bob", names, null);
+    expect(segments.map((s) => s.text).join("")).toBe("<img src=x onerror=alert(1)> @bob");
+  });
+});
+
+describe("room and presence selectors", () => {
+  const room = (id: string, over: Partial<RoomSummary> = {}): RoomSummary => ({
+    id,
+    kind: "public",
+    name: id,
+    peerId: null,
+    memberCount: 1,
+    lastSeq: 0,
+    lastReadSeq: 0,
+    unreadCount: 0,
+    mentionCount: 0,
+    lastActivityAt: 0,
+    ...over,
+  });
+
+  it("sorts public rooms by name with the default room first, DMs by activity", () => {
+    const sections = selectRoomSections({
+      zeta: room("zeta"),
+      general: room("general"),
+      alpha: room("alpha"),
+      d1: room("d1", { kind: "dm", name: "Zoe", lastActivityAt: 5 }),
+      d2: room("d2", { kind: "dm", name: "Al", lastActivityAt: 9 }),
+    });
+    expect(sections.rooms.map((r) => r.id)).toEqual(["general", "alpha", "zeta"]);
+    expect(sections.dms.map((r) => r.id)).toEqual(["d2", "d1"]);
+  });
+
+  it("marks read only forward and only at the live end", () => {
+    expect(selectSeqToMarkRead({ lastReadSeq: 3 }, 5, false)).toBe(5);
+    expect(selectSeqToMarkRead({ lastReadSeq: 5 }, 5, false)).toBeNull();
+    expect(selectSeqToMarkRead({ lastReadSeq: 3 }, 5, true)).toBeNull();
+    expect(selectSeqToMarkRead(undefined, 5, false)).toBeNull();
+  });
+});

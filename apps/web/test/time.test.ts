@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { dayKey, formatDay, formatFullDate, formatTime } from "../src/lib/time.js";
+
+const labels = { today: "Today", yesterday: "Yesterday" };
+// 2025-11-23 14:05:09 UTC
+const at = Date.UTC(2025, 10, 23, 14, 5, 9);
+
+describe("time formatting", () => {
+  it("formats the local clock time per locale", () => {
+    expect(formatTime(at, "en-GB", "UTC")).toBe("14:05");
+    expect(formatTime(at, "en-US", "UTC")).toMatch(/^2:05\sPM$/);
+    expect(formatTime(at, "en-GB", "Asia/Shanghai")).toBe("22:05");
+  });
+
+  it("gives the full date for tooltips", () => {
+    const full = formatFullDate(at, "en-GB", "UTC");
+    expect(full).toContain("23 November 2025");
+    expect(full).toContain("14:05:09");
+  });
+
+  it("keys days in the given time zone", () => {
+    expect(dayKey(at, "UTC")).toBe("2025-11-23");
+    // 23:30 UTC is 07:30 the next morning in Shanghai (UTC+8).
+    expect(dayKey(Date.UTC(2025, 10, 23, 23, 30), "Asia/Shanghai")).toBe("2025-11-24");
+  });
+
+  it("labels today, yesterday, and older days", () => {
+    const now = Date.UTC(2025, 10, 23, 18, 0);
+    expect(formatDay(at, now, "en-GB", labels, "UTC")).toBe("Today");
+    expect(formatDay(at - 86_400_000, now, "en-GB", labels, "UTC")).toBe("Yesterday");
+    expect(formatDay(Date.UTC(2025, 10, 1, 9, 0), now, "en-GB", labels, "UTC")).toBe("1 Nov 2025");
+  });
+
+  it("follows the zone's calendar across midnight", () => {
+    const now = Date.UTC(2025, 10, 24, 0, 30); // 00:30 UTC on the 24th
+    expect(formatDay(Date.UTC(2025, 10, 23, 23, 50), now, "en-GB", labels, "UTC")).toBe("Yesterday");
+  });
+});

@@ -1,0 +1,55 @@
+import { defineConfig } from "@playwright/test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * e2e runs against the built app served by the real server (`pnpm start` minus the build step,
+ * which the webServer command does first) on a fresh SQLite file, in Debian's Chromium: Playwright
+ * cannot download its own browser on this network.
+ */
+const port = Number(process.env.PARLEY_E2E_PORT ?? 3310);
+const dbDir = mkdtempSync(join(tmpdir(), "parley-e2e-"));
+export const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: "./tests",
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: process.env.PARLEY_CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    },
+  },
+  webServer: {
+    command: "pnpm --filter @parley/web build && node --import tsx ../apps/server/src/main.ts",
+    cwd: ".",
+    url: `${baseURL}/healthz`,
+    reuseExistingServer: false,
+    timeout: 180_000,
+    env: {
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      DATABASE_URL: `file:${join(dbDir, "e2e.sqlite")}`,
+      PRESENCE_GRACE_MS: "1500",
+    },
+    stdout: "ignore",
+    stderr: "pipe",
+  },
+});
