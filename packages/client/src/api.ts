@@ -26,6 +26,8 @@ export interface ChatClient {
   loadOlder(roomId: string): Promise<void>;
   /** Load the page after the window (after it was trimmed while scrolling back). */
   loadNewer(roomId: string): Promise<void>;
+  /** Move the window to the room's latest page (after scrolling back trimmed it) and follow again. */
+  jumpToLatest(roomId: string): Promise<void>;
   /** Mark a room read up to `seq` (moves forward only; every tab of the user follows). */
   markRead(roomId: string, seq: number): void;
   /** Tell the room the user is typing (throttled) or stopped. */

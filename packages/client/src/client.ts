@@ -474,6 +474,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         set((s) => (s.timelines[roomId] ? { ...s, timelines: { ...s.timelines, [roomId]: { ...s.timelines[roomId]!, loadingNewer: false } } } : s));
       }
     },
+    async jumpToLatest(roomId) {
+      if (!store.getState().timelines[roomId]?.hasNewer) return;
+      await loadLatest(roomId);
+    },
     markRead(roomId, seq) {
       const room = store.getState().rooms[roomId];
       if (!room || seq <= room.lastReadSeq) return;

@@ -121,7 +121,15 @@ export function mergeMessages(
   }
   const room = state.rooms[roomId];
   const rooms = room && lastSeq > room.lastSeq ? { ...state.rooms, [roomId]: { ...room, lastSeq } } : state.rooms;
-  const next: ChatState = { ...state, rooms, messages };
+  // Authors seen in history become known nicknames (for @mention highlighting).
+  let users = state.users;
+  for (const m of sorted) {
+    if (users[m.authorId] === undefined) {
+      if (users === state.users) users = { ...users };
+      users[m.authorId] = m.authorNickname;
+    }
+  }
+  const next: ChatState = { ...state, rooms, messages, users };
   const timeline: RoomTimeline = { ...current, ids, firstSeq, lastSeq, loaded: true, following };
   if (source === "newer" && lastSeq >= knownLastSeq(next, roomId, timeline)) timeline.following = true;
   return { ...next, timelines: { ...state.timelines, [roomId]: withDerivedFlags(next, roomId, timeline) } };

@@ -111,8 +111,7 @@ describe("reconcileRoom", () => {
  */
 describe("convergence (property)", () => {
   const N = 40;
-  type Event = { kind: "live"; seq: number } | { kind: "page"; from: number; to: number } | { kind: "ack"; seq: number };
-  const event = fc.oneof(
+  const event: fc.Arbitrary<{ kind: "live"; seq: number } | { kind: "page"; from: number; to: number } | { kind: "ack"; seq: number }> = fc.oneof(
     fc.record({ kind: fc.constant("live" as const), seq: fc.integer({ min: 1, max: N }) }),
     fc
       .tuple(fc.integer({ min: 1, max: N }), fc.integer({ min: 0, max: 15 }))

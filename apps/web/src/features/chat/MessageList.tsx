@@ -15,8 +15,6 @@ import { MessageRow, type RowContext } from "./MessageRow.js";
  */
 const BOTTOM_THRESHOLD_PX = 48;
 const LOAD_OLDER_THRESHOLD_PX = 800;
-/** Upper bound on pages fetched by "Jump to latest" when the window was trimmed far behind. */
-const MAX_JUMP_PAGES = 50;
 
 type Row = TimelineItem | { type: "top"; key: "top" };
 
@@ -112,10 +110,8 @@ export function MessageList({ room }: { room: RoomSummary }) {
   };
 
   const jumpToLatest = async () => {
-    // The window was trimmed while scrolling back: page forward to the end first.
-    for (let i = 0; i < MAX_JUMP_PAGES && client.store.getState().timelines[roomId]?.hasNewer; i++) {
-      await client.loadNewer(roomId);
-    }
+    // The window was trimmed while scrolling back: the core swaps in the latest page first.
+    await client.jumpToLatest(roomId);
     virtualizer.scrollToEnd({ behavior: "smooth" });
   };
 
