@@ -103,6 +103,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
   // Malformed JSON and other body errors: a clear 4xx, never a stack trace.
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const status = typeof err === "object" && err !== null && "status" in err ? Number(err.status) : 500;
+    if (status === 413) return sendError(res, 413, "INVALID_PAYLOAD", "The request body is too large.");
     if (status >= 400 && status < 500) return sendError(res, status, "INVALID_PAYLOAD", "The request body is not valid JSON.");
     logger.error("http request failed", err);
     sendError(res, 500, "INTERNAL", "Something went wrong on the server.");

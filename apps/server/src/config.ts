@@ -46,7 +46,10 @@ export function parseDatabaseUrl(url: string | undefined): DatabaseConfig {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = EnvSchema.safeParse(env);
+  // An empty variable (`PORT=` in a compose file or .env) means unset: otherwise z.coerce turns
+  // PORT="" into 0, a random port, and HOST="" fails instead of binding every interface.
+  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ""));
+  const parsed = EnvSchema.safeParse(set);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
     throw new Error(`Invalid configuration:\n  ${lines.join("\n  ")}`);

@@ -65,6 +65,10 @@ export function validationFailure(event: ClientEventName, error: z.ZodError): { 
     if (issue.code === "too_big") return fail("MESSAGE_TOO_LONG", issue.message);
     if (issue.code === "custom") return fail("MESSAGE_BLANK", issue.message);
   }
-  if (event === "room:create" && field === "name" && issue) return fail("ROOM_NAME_INVALID", issue.message);
+  // Only a name the user could have typed (blank, too long) is ROOM_NAME_INVALID; a name of the
+  // wrong type is a client bug, like a body of the wrong type above.
+  if (event === "room:create" && field === "name" && issue && (issue.code === "too_small" || issue.code === "too_big")) {
+    return fail("ROOM_NAME_INVALID", issue.message);
+  }
   return fail("INVALID_PAYLOAD", message);
 }

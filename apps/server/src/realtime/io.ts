@@ -58,7 +58,15 @@ export function createIo(
     // Handlers are registered synchronously (so no command is dropped) but wait for `ready`:
     // the socket joins its rooms first and reads after, so nothing can fall between the two.
     const ready = storage.listRoomIdsForUser(userId).then((roomIds) => {
-      socket.join([channel.user(userId), channel.session(sessionId), ...roomIds.map(channel.room)]);
+      const rooms = roomIds.map(channel.room);
+      // A socket restored by connection state recovery comes back in the channels it had when it
+      // dropped; drop those of rooms the user left meanwhile (in another tab), or it would keep
+      // receiving a room it is no longer a member of.
+      if (socket.recovered) {
+        const current = new Set(rooms);
+        for (const name of socket.rooms) if (name.startsWith(channel.room("")) && !current.has(name)) socket.leave(name);
+      }
+      socket.join([channel.user(userId), channel.session(sessionId), ...rooms]);
     });
     ready.catch((error: unknown) => {
       logger.error("joining rooms failed", error);

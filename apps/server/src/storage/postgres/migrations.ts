@@ -1,0 +1,68 @@
+/**
+ * Numbered schema migrations for PostgreSQL, the same schema as SQLite's (`../sqlite/migrations.ts`).
+ * `schema_migrations` records each version applied; each runs in its own transaction, and all of
+ * them under one advisory lock (see `PostgresStorage.init`). Never edit a shipped migration: add
+ * the next one.
+ *
+ * Times and seqs are BIGINT (ms since the epoch outgrow INTEGER); the storage parses them back into
+ * JS numbers, which hold every value below 2^53 exactly.
+ */
+export const POSTGRES_MIGRATIONS: readonly string[] = [
+  // 1: users, sessions, rooms, members, messages, mentions.
+  `
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    nickname TEXT NOT NULL,
+    nickname_key TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+  );
+  CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    token_hash TEXT NOT NULL UNIQUE,
+    expires_at BIGINT NOT NULL
+  );
+  CREATE TABLE rooms (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('public', 'dm')),
+    name TEXT NOT NULL,
+    name_key TEXT,
+    created_by TEXT,
+    created_at BIGINT NOT NULL,
+    -- The seq allocator: appends increment it under the row lock (see appendMessage).
+    last_seq BIGINT NOT NULL DEFAULT 0,
+    last_activity_at BIGINT NOT NULL
+  );
+  CREATE UNIQUE INDEX rooms_public_name ON rooms(name_key) WHERE kind = 'public';
+  CREATE TABLE members (
+    room_id TEXT NOT NULL REFERENCES rooms(id),
+    user_id TEXT NOT NULL REFERENCES users(id),
+    joined_at BIGINT NOT NULL,
+    last_read_seq BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (room_id, user_id)
+  );
+  CREATE INDEX members_by_user ON members(user_id);
+  CREATE TABLE messages (
+    room_id TEXT NOT NULL REFERENCES rooms(id),
+    seq BIGINT NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('text', 'join', 'leave')),
+    author_id TEXT NOT NULL,
+    author_nickname TEXT NOT NULL,
+    client_id TEXT,
+    body TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    mentions TEXT[] NOT NULL DEFAULT '{}',
+    PRIMARY KEY (room_id, seq)
+  );
+  -- The idempotency key of sends: a retry of a stored message finds it instead of storing it twice.
+  CREATE UNIQUE INDEX messages_by_client_id ON messages(author_id, client_id) WHERE client_id IS NOT NULL;
+  CREATE TABLE mentions (
+    user_id TEXT NOT NULL,
+    room_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    PRIMARY KEY (user_id, room_id, seq)
+  );
+  `,
+];

@@ -1,0 +1,553 @@
+import { randomUUID } from "node:crypto";
+import { DatabaseError, Pool, TypeOverrides, type PoolClient, type QueryResultRow } from "pg";
+import {
+  DEFAULT_ROOM_ID,
+  DEFAULT_ROOM_NAME,
+  type Message,
+  type RoomListing,
+  type RoomSummary,
+  type User,
+} from "@parley/shared";
+import { consoleLogger, type Logger } from "../../logger.js";
+import { likePattern, nameKey } from "../keys.js";
+import {
+  StorageConflictError,
+  dmRoomId,
+  type NewMessage,
+  type PageQuery,
+  type RoomRecord,
+  type SessionRecord,
+  type Storage,
+  type UserRecord,
+} from "../storage.js";
+import { POSTGRES_MIGRATIONS } from "./migrations.js";
+
+export interface PostgresStorageOptions {
+  /** Clock for commit times and creation times; tests may pin it. */
+  now?: () => number;
+  /** Where errors of idle pooled connections go (a restarted database, a dropped connection). */
+  logger?: Logger;
+  /**
+   * Connections per node. 10 (pg's default) keeps N nodes well under PostgreSQL's default
+   * max_connections of 100 while letting that many appends to different rooms commit in parallel.
+   */
+  poolSize?: number;
+}
+
+interface MessageRow {
+  id: string;
+  room_id: string;
+  seq: number;
+  kind: Message["kind"];
+  author_id: string;
+  author_nickname: string;
+  client_id: string | null;
+  body: string;
+  created_at: number;
+  mentions: string[];
+}
+
+interface RoomRow {
+  id: string;
+  kind: "public" | "dm";
+  name: string;
+  created_at: number;
+  last_seq: number;
+}
+
+interface SummaryRow {
+  id: string;
+  kind: "public" | "dm";
+  name: string;
+  last_seq: number;
+  last_activity_at: number;
+  last_read_seq: number;
+  member_count: number;
+  peer_id: string | null;
+  peer_nickname: string | null;
+  unread_count: number;
+  mention_count: number;
+}
+
+/** SQLSTATE of a broken unique constraint. */
+const UNIQUE_VIOLATION = "23505";
+const INT8_OID = 20;
+
+const isUniqueViolation = (e: unknown, constraint?: string): boolean =>
+  e instanceof DatabaseError && e.code === UNIQUE_VIOLATION && (constraint === undefined || e.constraint === constraint);
+
+/**
+ * BIGINT (and COUNT(*)) arrive as strings by default, because they may exceed 2^53. Seqs, counts
+ * and ms timestamps never come near that, so they are parsed as numbers, on this pool only (not
+ * through pg's global `types`, which would change every other user of pg in the process).
+ */
+function typeOverrides(): TypeOverrides {
+  const types = new TypeOverrides();
+  types.setTypeParser(INT8_OID, (value: string) => Number(value));
+  return types;
+}
+
+const toMessage = (r: MessageRow): Message => ({
+  id: r.id,
+  roomId: r.room_id,
+  seq: r.seq,
+  kind: r.kind,
+  authorId: r.author_id,
+  authorNickname: r.author_nickname,
+  clientId: r.client_id,
+  body: r.body,
+  createdAt: r.created_at,
+  mentions: r.mentions,
+});
+
+const toRoom = (r: RoomRow): RoomRecord => ({
+  id: r.id,
+  kind: r.kind,
+  name: r.name,
+  createdAt: r.created_at,
+  lastSeq: r.last_seq,
+});
+
+const toUser = (r: { id: string; nickname: string; created_at: number }): User => ({
+  id: r.id,
+  nickname: r.nickname,
+  createdAt: r.created_at,
+});
+
+const MESSAGE_COLUMNS = "id, room_id, seq, kind, author_id, author_nickname, client_id, body, created_at, mentions";
+
+// Sorting by the name keys uses the "C" collation: byte order, as SQLite's BINARY, so both backends
+// list users and rooms in the same order whatever the database's locale.
+
+// Unread counts only what others wrote: your own messages (in any tab) are read by definition.
+const SUMMARY_SELECT = `
+  SELECT r.id, r.kind, r.name, r.last_seq, r.last_activity_at, m.last_read_seq,
+    (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id) AS member_count,
+    p.id AS peer_id, p.nickname AS peer_nickname,
+    (SELECT COUNT(*) FROM messages x WHERE x.room_id = r.id AND x.seq > m.last_read_seq
+       AND x.author_id <> m.user_id AND x.kind = 'text') AS unread_count,
+    (SELECT COUNT(*) FROM mentions n WHERE n.user_id = m.user_id AND n.room_id = r.id
+       AND n.seq > m.last_read_seq) AS mention_count
+  FROM members m
+  JOIN rooms r ON r.id = m.room_id
+  LEFT JOIN members pm ON r.kind = 'dm' AND pm.room_id = r.id AND pm.user_id <> m.user_id
+  LEFT JOIN users p ON p.id = pm.user_id
+  WHERE m.user_id = $1`;
+
+/**
+ * One append is one statement, so one implicit transaction (all of it commits or none of it):
+ *
+ * 1. `existing`: the message already stored under (author, clientId), if any: a retry.
+ * 2. `room`: allocates the seq with `UPDATE rooms SET last_seq = last_seq + 1 ... RETURNING`. The
+ *    row lock it takes serialises appends to one room across every node until commit, so seqs are
+ *    gap-free and commit in seq order; appends to different rooms do not wait for each other.
+ *    It only runs when the author exists and this is not a retry, so neither burns a seq.
+ * 3. `inserted`, `mentioned`, `author_read`: the message, its mentions, and the author's read
+ *    position (the author has read everything up to their own message).
+ *
+ * Two nodes inserting the same (author, clientId) at once both miss `existing`; the second one
+ * then fails on the unique index `messages_by_client_id` (its seq increment is rolled back with
+ * it), and `appendMessage` returns the first one's row instead.
+ *
+ * Parameters: $1 room, $2 author, $3 client id, $4 message id, $5 kind, $6 body, $7 time, $8 mentions.
+ */
+const APPEND_SQL = `
+  WITH existing AS (
+    SELECT ${MESSAGE_COLUMNS} FROM messages
+    WHERE $3::text IS NOT NULL AND author_id = $2::text AND client_id = $3::text
+  ), author AS (
+    SELECT nickname FROM users WHERE id = $2::text
+  ), room AS (
+    UPDATE rooms SET last_seq = last_seq + 1, last_activity_at = GREATEST(last_activity_at, $7::bigint)
+    WHERE id = $1::text AND EXISTS (SELECT 1 FROM author) AND NOT EXISTS (SELECT 1 FROM existing)
+    RETURNING last_seq
+  ), inserted AS (
+    INSERT INTO messages (${MESSAGE_COLUMNS})
+    SELECT $4::text, $1::text, room.last_seq, $5::text, $2::text, author.nickname, $3::text, $6::text, $7::bigint, $8::text[]
+    FROM room, author
+    RETURNING ${MESSAGE_COLUMNS}
+  ), mentioned AS (
+    INSERT INTO mentions (user_id, room_id, seq)
+    SELECT DISTINCT u, i.room_id, i.seq FROM inserted i, unnest(i.mentions) AS u
+    ON CONFLICT DO NOTHING
+  ), author_read AS (
+    UPDATE members SET last_read_seq = GREATEST(members.last_read_seq, i.seq)
+    FROM inserted i WHERE members.room_id = i.room_id AND members.user_id = i.author_id
+  )
+  SELECT ${MESSAGE_COLUMNS}, true AS created FROM inserted
+  UNION ALL
+  SELECT ${MESSAGE_COLUMNS}, false AS created FROM existing`;
+
+/**
+ * PostgreSQL storage (node-postgres Pool), for running several server nodes on one database. It
+ * keeps exactly the semantics of `SqliteStorage`; both run through `test/storage.contract.ts`.
+ *
+ * Appends are not group-committed here as they are in SQLite: each append is one statement on its
+ * own pooled connection (one round trip). PostgreSQL already batches the WAL flushes of commits
+ * that arrive together from different connections, and appends to one room serialise on the room's
+ * row lock anyway, so a client-side batch would add latency and a second failure mode (one bad
+ * message aborting a shared transaction) without saving a flush. The promise resolves when the
+ * statement's implicit transaction has committed, so a message is acked only once durable.
+ */
+export class PostgresStorage implements Storage {
+  private readonly pool: Pool;
+  private readonly now: () => number;
+  private closed = false;
+  /** Appends in flight; close() waits for them so that none is cut off between commit and ack. */
+  private readonly pending = new Set<Promise<unknown>>();
+  /** Open connections; close() waits until each has really ended (see there). */
+  private readonly connections = new Set<PoolClient>();
+
+  constructor(
+    readonly url: string,
+    options: PostgresStorageOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    const logger = options.logger ?? consoleLogger;
+    this.pool = new Pool({ connectionString: url, max: options.poolSize ?? 10, types: typeOverrides() });
+    // An idle connection that dies (database restart, network) emits here; without a listener the
+    // 'error' event would crash the process. The pool replaces the connection on next use.
+    this.pool.on("error", (error) => logger.error("postgres: idle connection failed", error));
+    this.pool.on("connect", (client) => {
+      this.connections.add(client);
+      client.once("end", () => this.connections.delete(client));
+    });
+  }
+
+  private async query<R extends QueryResultRow>(text: string, values: unknown[] = []): Promise<R[]> {
+    return (await this.pool.query<R>(text, values)).rows;
+  }
+
+  /**
+   * Applies the pending migrations. A session-level advisory lock makes nodes that start together
+   * take turns: the first migrates, the others then find nothing left to do (without the lock two
+   * of them could both see version 0 and both run migration 1).
+   */
+  async init(): Promise<void> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query("SELECT pg_advisory_lock(hashtext('parley.schema_migrations'))");
+      try {
+        await client.query(
+          "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)",
+        );
+        const { rows } = await client.query<{ version: number }>("SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations");
+        const current = rows[0]?.version ?? 0;
+        for (const [i, sql] of POSTGRES_MIGRATIONS.entries()) {
+          const version = i + 1;
+          if (version <= current) continue;
+          await inTransaction(client, async () => {
+            await client.query(sql);
+            await client.query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", [version, this.now()]);
+          });
+        }
+        const t = this.now();
+        await client.query(
+          `INSERT INTO rooms (id, kind, name, name_key, created_at, last_activity_at)
+           VALUES ($1, 'public', $2, $3, $4, $4) ON CONFLICT DO NOTHING`,
+          [DEFAULT_ROOM_ID, DEFAULT_ROOM_NAME, nameKey(DEFAULT_ROOM_NAME), t],
+        );
+      } finally {
+        await client.query("SELECT pg_advisory_unlock(hashtext('parley.schema_migrations'))");
+      }
+    } catch (e) {
+      // A connection in an unknown state (it may still hold the lock) is discarded, not reused;
+      // closing it releases the lock.
+      broken = e instanceof Error ? e : new Error(String(e));
+      throw e;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query("SELECT 1");
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.allSettled([...this.pending]);
+    // pool.end() resolves once it has asked every connection to end, not once they have ended;
+    // waiting for each 'end' means that after close() no session of ours is left on the server
+    // (a restart or a DROP DATABASE right after would otherwise cut them off mid-goodbye).
+    const ending = [...this.connections].map((c) => new Promise<void>((resolve) => c.once("end", () => resolve())));
+    await this.pool.end();
+    await Promise.all(ending);
+  }
+
+  async createUser(input: { nickname: string; passwordHash: string }): Promise<UserRecord> {
+    const user: UserRecord = {
+      id: randomUUID(),
+      nickname: input.nickname,
+      passwordHash: input.passwordHash,
+      createdAt: this.now(),
+    };
+    try {
+      await this.query(
+        "INSERT INTO users (id, nickname, nickname_key, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+        [user.id, user.nickname, nameKey(user.nickname), user.passwordHash, user.createdAt],
+      );
+    } catch (e) {
+      if (isUniqueViolation(e, "users_nickname_key_key")) throw new StorageConflictError("nickname");
+      throw e;
+    }
+    return user;
+  }
+
+  async findUserByNickname(nickname: string): Promise<UserRecord | null> {
+    const [row] = await this.query<{ id: string; nickname: string; password_hash: string; created_at: number }>(
+      "SELECT id, nickname, password_hash, created_at FROM users WHERE nickname_key = $1",
+      [nameKey(nickname)],
+    );
+    return row ? { id: row.id, nickname: row.nickname, passwordHash: row.password_hash, createdAt: row.created_at } : null;
+  }
+
+  async getUser(id: string): Promise<User | null> {
+    const [row] = await this.query<{ id: string; nickname: string; created_at: number }>(
+      "SELECT id, nickname, created_at FROM users WHERE id = $1",
+      [id],
+    );
+    return row ? toUser(row) : null;
+  }
+
+  async searchUsers(query: string, limit: number): Promise<User[]> {
+    const rows = await this.query<{ id: string; nickname: string; created_at: number }>(
+      `SELECT id, nickname, created_at FROM users WHERE nickname_key LIKE $1 ESCAPE '\\'
+       ORDER BY nickname_key COLLATE "C" LIMIT $2`,
+      [likePattern(query), limit],
+    );
+    return rows.map(toUser);
+  }
+
+  async createSession(input: { id: string; userId: string; tokenHash: string; expiresAt: number }): Promise<void> {
+    await this.query("INSERT INTO sessions (id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4)", [
+      input.id,
+      input.userId,
+      input.tokenHash,
+      input.expiresAt,
+    ]);
+  }
+
+  async findSession(tokenHash: string, now: number): Promise<SessionRecord | null> {
+    const [row] = await this.query<{ id: string; user_id: string; expires_at: number }>(
+      "SELECT id, user_id, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+      [tokenHash, now],
+    );
+    return row ? { id: row.id, userId: row.user_id, expiresAt: row.expires_at } : null;
+  }
+
+  async deleteSession(tokenHash: string): Promise<SessionRecord | null> {
+    const [row] = await this.query<{ id: string; user_id: string; expires_at: number }>(
+      "DELETE FROM sessions WHERE token_hash = $1 RETURNING id, user_id, expires_at",
+      [tokenHash],
+    );
+    return row ? { id: row.id, userId: row.user_id, expiresAt: row.expires_at } : null;
+  }
+
+  async createRoom(input: { name: string; createdBy: string }): Promise<RoomRecord> {
+    const t = this.now();
+    const id = randomUUID();
+    try {
+      await this.query(
+        `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_activity_at)
+         VALUES ($1, 'public', $2, $3, $4, $5, $5)`,
+        [id, input.name, nameKey(input.name), input.createdBy, t],
+      );
+    } catch (e) {
+      if (isUniqueViolation(e, "rooms_public_name")) throw new StorageConflictError("room_name");
+      throw e;
+    }
+    return { id, kind: "public", name: input.name, createdAt: t, lastSeq: 0 };
+  }
+
+  async getRoom(id: string): Promise<RoomRecord | null> {
+    const [row] = await this.query<RoomRow>("SELECT id, kind, name, created_at, last_seq FROM rooms WHERE id = $1", [id]);
+    return row ? toRoom(row) : null;
+  }
+
+  async getOrCreateDmRoom(userA: string, userB: string): Promise<RoomRecord> {
+    const id = dmRoomId(userA, userB);
+    const t = this.now();
+    // One statement: the room and both memberships appear together or not at all. When two nodes
+    // open the same DM at once, the second insert waits for the first to commit, then does nothing.
+    await this.query(
+      `WITH created AS (
+         INSERT INTO rooms (id, kind, name, created_at, last_activity_at) VALUES ($1, 'dm', '', $2, $2)
+         ON CONFLICT (id) DO NOTHING RETURNING id
+       )
+       INSERT INTO members (room_id, user_id, joined_at)
+       SELECT DISTINCT created.id, u, $2::bigint FROM created, unnest(ARRAY[$3::text, $4::text]) AS u
+       ON CONFLICT DO NOTHING`,
+      [id, t, userA, userB],
+    );
+    const room = await this.getRoom(id);
+    if (!room) throw new Error(`DM room ${id} vanished`);
+    return room;
+  }
+
+  async listPublicRooms(query: string, userId: string, limit: number): Promise<RoomListing[]> {
+    const rows = await this.query<{ id: string; name: string; member_count: number; is_member: boolean }>(
+      `SELECT r.id, r.name,
+         (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id) AS member_count,
+         EXISTS (SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = $1) AS is_member
+       FROM rooms r WHERE r.kind = 'public' AND r.name_key LIKE $2 ESCAPE '\\'
+       ORDER BY member_count DESC, r.name_key COLLATE "C" LIMIT $3`,
+      [userId, likePattern(query), limit],
+    );
+    return rows.map((r) => ({ id: r.id, name: r.name, memberCount: r.member_count, isMember: r.is_member }));
+  }
+
+  async addMember(roomId: string, userId: string): Promise<boolean> {
+    // A new member has read nothing before joining: their read position starts at the room's end,
+    // so joining a busy room does not greet them with thousands of "unread" messages.
+    const result = await this.pool.query(
+      `INSERT INTO members (room_id, user_id, joined_at, last_read_seq)
+       SELECT $1::text, $2::text, $3::bigint, last_seq FROM rooms WHERE id = $1::text
+       ON CONFLICT DO NOTHING`,
+      [roomId, userId, this.now()],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async removeMember(roomId: string, userId: string): Promise<boolean> {
+    const result = await this.pool.query("DELETE FROM members WHERE room_id = $1 AND user_id = $2", [roomId, userId]);
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async isMember(roomId: string, userId: string): Promise<boolean> {
+    const rows = await this.query("SELECT 1 FROM members WHERE room_id = $1 AND user_id = $2", [roomId, userId]);
+    return rows.length > 0;
+  }
+
+  async listMembers(roomId: string): Promise<User[]> {
+    const rows = await this.query<{ id: string; nickname: string; created_at: number }>(
+      `SELECT u.id, u.nickname, u.created_at FROM members m JOIN users u ON u.id = m.user_id
+       WHERE m.room_id = $1 ORDER BY u.nickname_key COLLATE "C"`,
+      [roomId],
+    );
+    return rows.map(toUser);
+  }
+
+  async listRoomIdsForUser(userId: string): Promise<string[]> {
+    const rows = await this.query<{ room_id: string }>("SELECT room_id FROM members WHERE user_id = $1", [userId]);
+    return rows.map((r) => r.room_id);
+  }
+
+  async listRoomSummaries(userId: string): Promise<RoomSummary[]> {
+    const rows = await this.query<SummaryRow>(`${SUMMARY_SELECT} ORDER BY r.last_activity_at DESC`, [userId]);
+    return rows.map(toSummary);
+  }
+
+  async getRoomSummary(roomId: string, userId: string): Promise<RoomSummary | null> {
+    const [row] = await this.query<SummaryRow>(`${SUMMARY_SELECT} AND r.id = $2`, [userId, roomId]);
+    return row ? toSummary(row) : null;
+  }
+
+  appendMessage(input: NewMessage): Promise<{ message: Message; created: boolean }> {
+    if (this.closed) return Promise.reject(new Error("storage closed"));
+    const promise = this.appendOne(input);
+    this.pending.add(promise);
+    const forget = () => this.pending.delete(promise);
+    promise.then(forget, forget);
+    return promise;
+  }
+
+  private async appendOne(input: NewMessage): Promise<{ message: Message; created: boolean }> {
+    let rows: (MessageRow & { created: boolean })[];
+    try {
+      rows = await this.query<MessageRow & { created: boolean }>(APPEND_SQL, [
+        input.roomId,
+        input.authorId,
+        input.clientId,
+        randomUUID(),
+        input.kind,
+        input.body,
+        this.now(),
+        input.mentions,
+      ]);
+    } catch (e) {
+      // Another node (or connection) committed the same (author, clientId) while this statement ran.
+      if (input.clientId !== null && isUniqueViolation(e, "messages_by_client_id")) {
+        const [existing] = await this.query<MessageRow>(
+          `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE author_id = $1 AND client_id = $2`,
+          [input.authorId, input.clientId],
+        );
+        if (existing) return { message: toMessage(existing), created: false };
+      }
+      throw e;
+    }
+    const [row] = rows;
+    if (row) {
+      const { created, ...message } = row;
+      return { message: toMessage(message), created };
+    }
+    // Nothing stored and nothing found: the room or the author does not exist.
+    const [found] = await this.query<{ room: boolean; author: boolean }>(
+      "SELECT EXISTS (SELECT 1 FROM rooms WHERE id = $1) AS room, EXISTS (SELECT 1 FROM users WHERE id = $2) AS author",
+      [input.roomId, input.authorId],
+    );
+    if (!found?.room) throw new Error(`room ${input.roomId} not found`);
+    throw new Error(`user ${input.authorId} not found`);
+  }
+
+  async getMessages(roomId: string, query: PageQuery): Promise<{ messages: Message[]; hasMore: boolean }> {
+    // One row more than asked for tells whether there is more in that direction.
+    const n = query.limit + 1;
+    if ("afterSeq" in query) {
+      const rows = await this.query<MessageRow>(
+        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`,
+        [roomId, query.afterSeq, n],
+      );
+      return { messages: rows.slice(0, query.limit).map(toMessage), hasMore: rows.length > query.limit };
+    }
+    const rows =
+      "beforeSeq" in query
+        ? await this.query<MessageRow>(
+            `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`,
+            [roomId, query.beforeSeq, n],
+          )
+        : await this.query<MessageRow>(
+            `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = $1 ORDER BY seq DESC LIMIT $2`,
+            [roomId, n],
+          );
+    return { messages: rows.slice(0, query.limit).reverse().map(toMessage), hasMore: rows.length > query.limit };
+  }
+
+  async setLastRead(roomId: string, userId: string, seq: number): Promise<number> {
+    const [row] = await this.query<{ last_read_seq: number }>(
+      `UPDATE members SET last_read_seq = GREATEST(last_read_seq, LEAST($1::bigint, (SELECT last_seq FROM rooms WHERE id = $2)))
+       WHERE room_id = $2 AND user_id = $3 RETURNING last_read_seq`,
+      [seq, roomId, userId],
+    );
+    return row?.last_read_seq ?? 0;
+  }
+}
+
+/** Runs `work` in a transaction on `client`: COMMIT if it resolves, ROLLBACK if it throws. */
+async function inTransaction(client: PoolClient, work: () => Promise<void>): Promise<void> {
+  await client.query("BEGIN");
+  try {
+    await work();
+    await client.query("COMMIT");
+  } catch (e) {
+    await client.query("ROLLBACK").catch(() => {});
+    throw e;
+  }
+}
+
+function toSummary(r: SummaryRow): RoomSummary {
+  return {
+    id: r.id,
+    kind: r.kind,
+    name: r.kind === "dm" ? (r.peer_nickname ?? "") : r.name,
+    peerId: r.kind === "dm" ? r.peer_id : null,
+    memberCount: r.member_count,
+    lastSeq: r.last_seq,
+    lastReadSeq: r.last_read_seq,
+    unreadCount: r.unread_count,
+    mentionCount: r.mention_count,
+    lastActivityAt: r.last_activity_at,
+  };
+}

@@ -1,0 +1,84 @@
+import { describe, expect, it } from "vitest";
+import { loadConfig, parseDatabaseUrl } from "../../src/config.js";
+
+describe("parseDatabaseUrl", () => {
+  it.each([
+    [undefined, { kind: "sqlite", path: "./data/parley.sqlite" }],
+    ["", { kind: "sqlite", path: "./data/parley.sqlite" }],
+    ["file:./db/x.sqlite", { kind: "sqlite", path: "./db/x.sqlite" }],
+    ["file:/abs/path.db", { kind: "sqlite", path: "/abs/path.db" }],
+    ["postgres://u:p@h:5432/db", { kind: "postgres", url: "postgres://u:p@h:5432/db" }],
+    ["postgresql://h/db", { kind: "postgres", url: "postgresql://h/db" }],
+  ])("%j -> %j", (url, expected) => {
+    expect(parseDatabaseUrl(url)).toEqual(expected);
+  });
+
+  it.each(["file:", "mysql://h/db", "./data/parley.sqlite", "postgres:/h"])("refuses %j with a message naming DATABASE_URL", (url) => {
+    expect(() => parseDatabaseUrl(url)).toThrow(/DATABASE_URL/);
+  });
+});
+
+describe("loadConfig", () => {
+  it("applies the defaults to an empty environment", () => {
+    expect(loadConfig({})).toEqual({
+      port: 3000,
+      host: undefined,
+      database: { kind: "sqlite", path: "./data/parley.sqlite" },
+      redisUrl: undefined,
+      staticDir: undefined,
+      secureCookie: false,
+      sessionTtlMs: 30 * 24 * 60 * 60 * 1000,
+      typingTtlMs: 5000,
+      presenceGraceMs: 3000,
+    });
+  });
+
+  it("reads every variable", () => {
+    const config = loadConfig({
+      PORT: "8080",
+      HOST: "127.0.0.1",
+      DATABASE_URL: "postgres://db/parley",
+      REDIS_URL: "redis://cache:6379",
+      STATIC_DIR: "/srv/web",
+      COOKIE_SECURE: "true",
+      SESSION_TTL_DAYS: "0.5",
+      TYPING_TTL_MS: "2500",
+      PRESENCE_GRACE_MS: "0",
+    });
+    expect(config).toEqual({
+      port: 8080,
+      host: "127.0.0.1",
+      database: { kind: "postgres", url: "postgres://db/parley" },
+      redisUrl: "redis://cache:6379",
+      staticDir: "/srv/web",
+      secureCookie: true,
+      sessionTtlMs: 12 * 60 * 60 * 1000,
+      typingTtlMs: 2500,
+      presenceGraceMs: 0,
+    });
+  });
+
+  it("treats empty variables as unset (PORT= must not mean a random port)", () => {
+    const config = loadConfig({ PORT: "", HOST: "", DATABASE_URL: "", SESSION_TTL_DAYS: "", REDIS_URL: "" });
+    expect(config.port).toBe(3000);
+    expect(config.host).toBeUndefined();
+    expect(config.redisUrl).toBeUndefined();
+    expect(config.sessionTtlMs).toBe(30 * 24 * 60 * 60 * 1000);
+  });
+
+  it.each([
+    ["PORT", "abc"],
+    ["PORT", "70000"],
+    ["PORT", "80.5"],
+    ["COOKIE_SECURE", "yes"],
+    ["SESSION_TTL_DAYS", "0"],
+    ["TYPING_TTL_MS", "-1"],
+    ["PRESENCE_GRACE_MS", "-5"],
+  ])("refuses %s=%j with a message naming the variable", (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`Invalid configuration:[\\s\\S]*${name}`));
+  });
+
+  it("refuses a bad DATABASE_URL", () => {
+    expect(() => loadConfig({ DATABASE_URL: "mysql://x" })).toThrow(/DATABASE_URL/);
+  });
+});
