@@ -21,9 +21,10 @@ const app = createApp(
   },
 );
 
+let closeAdapter: (() => Promise<void>) | null = null;
 if (config.redisUrl) {
   const { attachRedisAdapter } = await import("./realtime/redis-adapter.js");
-  await attachRedisAdapter(app.io, config.redisUrl);
+  closeAdapter = await attachRedisAdapter(app.io, config.redisUrl, { logger: consoleLogger });
 }
 
 app.httpServer.listen(config.port, config.host, () => {
@@ -39,6 +40,7 @@ async function shutdown(signal: string) {
   stopping = true;
   consoleLogger.info(`${signal}: shutting down`);
   await app.close();
+  await closeAdapter?.();
   await storage.close();
   process.exit(0);
 }

@@ -3,6 +3,15 @@ import { createClient } from "redis";
 import { consoleLogger, type Logger } from "../logger.js";
 import type { ParleyServer } from "./types.js";
 
+export interface RedisAdapterOptions {
+  logger?: Logger;
+  /**
+   * Prefix of the pub/sub channels (default "socket.io"). Only nodes with the same key hear each
+   * other: tests give each run its own, so that runs sharing one Redis do not cross-talk.
+   */
+  key?: string;
+}
+
 /**
  * Connects `io` to the other server nodes through Redis pub/sub (the Socket.IO Redis adapter), so
  * that `io.to(room).emit(...)` on one node reaches the sockets of that room on every node.
@@ -21,8 +30,9 @@ import type { ParleyServer } from "./types.js";
 export async function attachRedisAdapter(
   io: ParleyServer,
   url: string,
-  logger: Logger = consoleLogger,
+  options: RedisAdapterOptions = {},
 ): Promise<() => Promise<void>> {
+  const logger = options.logger ?? consoleLogger;
   const pub = createClient({ url });
   const sub = pub.duplicate();
   for (const [name, client] of [
@@ -44,7 +54,7 @@ export async function attachRedisAdapter(
     });
   }
   await Promise.all([pub.connect(), sub.connect()]);
-  io.adapter(createAdapter(pub, sub));
+  io.adapter(createAdapter(pub, sub, options.key === undefined ? {} : { key: options.key }));
 
   let closed = false;
   return async () => {

@@ -14,7 +14,20 @@ export interface TestDatabase {
   /** URL of the fresh, empty database. */
   url: string;
   name: string;
+  /**
+   * A fresh, empty schema in this database, and a URL whose connections use it (`search_path`).
+   * Several times cheaper than a database per test (CREATE DATABASE copies a whole template, DROP
+   * DATABASE forces a checkpoint; both crawl on a busy machine), and just as isolated: the storage
+   * never names a schema.
+   */
+  createSchema(): Promise<TestSchema>;
   /** Drops the database, ending any connection still open to it. */
+  drop(): Promise<void>;
+}
+
+export interface TestSchema {
+  url: string;
+  /** Drops the schema and everything in it. Close the storages using it first. */
   drop(): Promise<void>;
 }
 
@@ -38,9 +51,20 @@ export async function createTestDatabase(adminUrl: string): Promise<TestDatabase
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   let dropped = false;
+  const dbUrl = url.toString();
   return {
-    url: url.toString(),
+    url: dbUrl,
     name,
+    async createSchema() {
+      const schema = `s_${randomBytes(6).toString("hex")}`;
+      await asAdmin(dbUrl, (c) => c.query(`CREATE SCHEMA ${pg.escapeIdentifier(schema)}`));
+      const schemaUrl = new URL(dbUrl);
+      schemaUrl.searchParams.set("options", `-c search_path=${schema}`);
+      return {
+        url: schemaUrl.toString(),
+        drop: () => asAdmin(dbUrl, (c) => c.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`)).then(() => {}),
+      };
+    },
     async drop() {
       if (dropped) return;
       dropped = true;

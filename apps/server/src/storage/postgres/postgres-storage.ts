@@ -72,6 +72,11 @@ interface SummaryRow {
 /** SQLSTATE of a broken unique constraint. */
 const UNIQUE_VIOLATION = "23505";
 const INT8_OID = 20;
+/**
+ * Key of the advisory lock that serialises migrations: any constant that no other code in the same
+ * database uses as a lock key. This one is "parley" in ASCII.
+ */
+const MIGRATION_LOCK_KEY = 0x7061726c6579;
 
 const isUniqueViolation = (e: unknown, constraint?: string): boolean =>
   e instanceof DatabaseError && e.code === UNIQUE_VIOLATION && (constraint === undefined || e.constraint === constraint);
@@ -142,6 +147,7 @@ const SUMMARY_SELECT = `
  *    row lock it takes serialises appends to one room across every node until commit, so seqs are
  *    gap-free and commit in seq order; appends to different rooms do not wait for each other.
  *    It only runs when the author exists and this is not a retry, so neither burns a seq.
+ *    `last_activity_at` only moves forward (GREATEST): the nodes' clocks differ by a little.
  * 3. `inserted`, `mentioned`, `author_read`: the message, its mentions, and the author's read
  *    position (the author has read everything up to their own message).
  *
@@ -227,7 +233,7 @@ export class PostgresStorage implements Storage {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query("SELECT pg_advisory_lock(hashtext('parley.schema_migrations'))");
+      await client.query("SELECT pg_advisory_lock($1::bigint)", [MIGRATION_LOCK_KEY]);
       try {
         await client.query(
           "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)",
@@ -249,7 +255,7 @@ export class PostgresStorage implements Storage {
           [DEFAULT_ROOM_ID, DEFAULT_ROOM_NAME, nameKey(DEFAULT_ROOM_NAME), t],
         );
       } finally {
-        await client.query("SELECT pg_advisory_unlock(hashtext('parley.schema_migrations'))");
+        await client.query("SELECT pg_advisory_unlock($1::bigint)", [MIGRATION_LOCK_KEY]);
       }
     } catch (e) {
       // A connection in an unknown state (it may still hold the lock) is discarded, not reused;

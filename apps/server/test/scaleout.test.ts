@@ -1,0 +1,141 @@
+import { randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { DEFAULT_ROOM_ID, type Message } from "@parley/shared";
+import { createApp, type App } from "../src/app.js";
+import type { Logger } from "../src/logger.js";
+import { attachRedisAdapter } from "../src/realtime/redis-adapter.js";
+import { PostgresStorage } from "../src/storage/postgres/postgres-storage.js";
+import { TEST_PG_URL, TEST_REDIS_URL, createTestDatabase, type TestDatabase, type TestSchema } from "./helpers/pg.js";
+import { closeAllSockets, collect, connect, nextEvent, requestOk, signInOk, text, type ClientSocket } from "./helpers/server.js";
+
+/** Quiet, but any server error still fails the test (vitest.setup.ts fails on console.error). */
+const logger: Logger = { info: () => {}, error: (message, ...rest) => console.error(`[parley] ${message}`, ...rest) };
+
+interface Node {
+  url: string;
+  app: App;
+  storage: PostgresStorage;
+  closeRedis(): Promise<void>;
+}
+
+describe.skipIf(!TEST_PG_URL || !TEST_REDIS_URL)(
+  "scale-out: two nodes on one PostgreSQL with Redis fan-out (set PARLEY_TEST_PG_URL and PARLEY_TEST_REDIS_URL to run; .ci/run always does)",
+  () => {
+    // One database per run (DROP DATABASE forces a checkpoint: slow on a busy machine), a fresh
+    // schema per test.
+    let runDb: TestDatabase;
+    let db: TestSchema;
+    let nodes: Node[] = [];
+    // Channels of this run only, so that other runs sharing the Redis server are not heard.
+    const redisKey = `parley-test-${randomUUID()}`;
+
+    const startNode = async (): Promise<Node> => {
+      const storage = new PostgresStorage(db.url, { logger });
+      await storage.init();
+      const app = createApp({ storage, logger });
+      const closeRedis = await attachRedisAdapter(app.io, TEST_REDIS_URL!, { logger, key: redisKey });
+      await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));
+      const { port } = app.httpServer.address() as AddressInfo;
+      const node = { url: `http://127.0.0.1:${port}`, app, storage, closeRedis };
+      nodes.push(node);
+      return node;
+    };
+
+    /** Signs `nickname` in on `node` and opens a socket there, ready once its rooms are joined. */
+    const clientOn = async (node: Node, nickname: string): Promise<ClientSocket> => {
+      const { cookie } = await signInOk(node.url, nickname);
+      const socket = await connect(node.url, cookie);
+      // Handlers wait until the socket has joined its rooms, so once this answers the socket
+      // receives every later broadcast to them.
+      await requestOk(socket, "session:sync", {});
+      return socket;
+    };
+
+    beforeAll(async () => {
+      runDb = await createTestDatabase(TEST_PG_URL!);
+    });
+    afterAll(async () => {
+      await runDb.drop();
+    });
+    beforeEach(async () => {
+      db = await runDb.createSchema();
+      nodes = [];
+    });
+    afterEach(async () => {
+      closeAllSockets();
+      for (const node of nodes) {
+        await node.app.close();
+        await node.closeRedis();
+        await node.storage.close();
+      }
+      await db.drop();
+    });
+
+    it("delivers a message sent on node A to a member connected to node B, with the same id and seq", async () => {
+      const [a, b] = [await startNode(), await startNode()];
+      const alice = await clientOn(a, "alice");
+      const bob = await clientOn(b, "bob");
+
+      const send = text(DEFAULT_ROOM_ID, "hello from node A");
+      const received = nextEvent(bob, "message:created", (m) => m.clientId === send.clientId);
+      const sent = await requestOk(alice, "message:send", send);
+      expect(await received).toEqual(sent);
+      expect(sent).toMatchObject({ roomId: DEFAULT_ROOM_ID, body: "hello from node A", authorNickname: "alice" });
+
+      // And back the other way.
+      const reply = text(DEFAULT_ROOM_ID, "hello from node B");
+      const replyReceived = nextEvent(alice, "message:created", (m) => m.clientId === reply.clientId);
+      const replySent = await requestOk(bob, "message:send", reply);
+      expect(await replyReceived).toEqual(replySent);
+      expect(replySent.seq).toBe(sent.seq + 1);
+    });
+
+    it("gives every client one gap-free order when both nodes send to one room at once", async () => {
+      const [a, b] = [await startNode(), await startNode()];
+      const alice = await clientOn(a, "alice");
+      const bob = await clientOn(b, "bob");
+      const seenByAlice = collect(alice, "message:created");
+      const seenByBob = collect(bob, "message:created");
+
+      const sends = await Promise.all([
+        ...Array.from({ length: 10 }, (_, i) => requestOk(alice, "message:send", text(DEFAULT_ROOM_ID, `a${i}`))),
+        ...Array.from({ length: 10 }, (_, i) => requestOk(bob, "message:send", text(DEFAULT_ROOM_ID, `b${i}`))),
+      ]);
+      const ids = new Set(sends.map((m) => m.id));
+      const ours = (seen: Message[]) => seen.filter((m) => ids.has(m.id));
+      await vi.waitFor(() => {
+        expect(ours(seenByAlice)).toHaveLength(20);
+        expect(ours(seenByBob)).toHaveLength(20);
+      });
+
+      const seqs = sends.map((m) => m.seq).sort((x, y) => x - y);
+      const first = seqs[0]!;
+      expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => first + i));
+      const bySeq = (seen: Message[]) => [...ours(seen)].sort((x, y) => x.seq - y.seq);
+      expect(bySeq(seenByAlice)).toEqual(bySeq(seenByBob));
+    });
+
+    it("reaches every tab of a user across nodes (read position sync)", async () => {
+      const [a, b] = [await startNode(), await startNode()];
+      const bob = await clientOn(a, "bob");
+      const aliceOnA = await clientOn(a, "alice");
+      // A second sign-in of alice, on the other node: her second tab.
+      const { cookie } = await signInOk(b.url, "alice");
+      const aliceOnB = await connect(b.url, cookie);
+      await requestOk(aliceOnB, "session:sync", {});
+
+      const message = await requestOk(bob, "message:send", text(DEFAULT_ROOM_ID, "read me"));
+      const synced = nextEvent(aliceOnB, "room:upserted", (r) => r.id === DEFAULT_ROOM_ID && r.lastReadSeq === message.seq);
+      await requestOk(aliceOnA, "room:read", { roomId: DEFAULT_ROOM_ID, seq: message.seq });
+      expect(await synced).toMatchObject({ unreadCount: 0, lastSeq: message.seq });
+
+      // A send retried through the other node (the first tab's ack was lost) is stored once.
+      const send = text(DEFAULT_ROOM_ID, "sent twice");
+      const first = await requestOk(aliceOnA, "message:send", send);
+      expect(await requestOk(aliceOnB, "message:send", send)).toEqual(first);
+      const page = await requestOk(bob, "messages:fetch", { roomId: DEFAULT_ROOM_ID, afterSeq: message.seq });
+      expect(page.messages.map((m) => m.id)).toEqual([first.id]);
+    });
+  },
+);

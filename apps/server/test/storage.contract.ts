@@ -1,0 +1,595 @@
+import { randomUUID } from "node:crypto";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { DEFAULT_ROOM_ID, type Message, type User } from "@parley/shared";
+import { StorageConflictError, dmRoomId, type NewMessage, type Storage } from "../src/storage/storage.js";
+
+/** One backend under test, freshly initialised and empty but for the default room. */
+export interface StorageUnderTest {
+  storage: Storage;
+  /** Closes every storage this instance opened (closing twice is fine) and deletes its data. */
+  cleanup(): Promise<void>;
+  /**
+   * Durable backends only: opens the same data again as a new, initialised Storage, the way a
+   * restarted server would. The test closes the first storage before it calls this.
+   */
+  reopen?(): Promise<Storage>;
+}
+
+/**
+ * The behaviour every {@link Storage} must have, run once per backend (tldraw's
+ * `storageContractSuite` habit): SQLite in memory and on disk, PostgreSQL. A rule stated in the
+ * `Storage` TSDoc or relied on by a service belongs here, not in a backend's own tests.
+ */
+export function storageContractSuite(name: string, makeStorage: () => Promise<StorageUnderTest>): void {
+  describe(`Storage contract: ${name}`, () => {
+    let under: StorageUnderTest;
+    let s: Storage;
+
+    beforeEach(async () => {
+      under = await makeStorage();
+      s = under.storage;
+    });
+    afterEach(async () => {
+      await under.cleanup();
+    });
+
+    const user = (nickname: string) => s.createUser({ nickname, passwordHash: `hash-of-${nickname}` });
+    const room = async (roomName: string, ...members: User[]) => {
+      const r = await s.createRoom({ name: roomName, createdBy: members[0]?.id ?? "nobody" });
+      for (const m of members) await s.addMember(r.id, m.id);
+      return r;
+    };
+    const textMessage = (roomId: string, author: User, body = "hello", extra: Partial<NewMessage> = {}): NewMessage => ({
+      roomId,
+      authorId: author.id,
+      clientId: randomUUID(),
+      kind: "text",
+      body,
+      mentions: [],
+      ...extra,
+    });
+    const say = async (roomId: string, author: User, body = "hello", extra: Partial<NewMessage> = {}) =>
+      (await s.appendMessage(textMessage(roomId, author, body, extra))).message;
+    const notice = async (roomId: string, author: User, kind: "join" | "leave") =>
+      (await s.appendMessage({ roomId, authorId: author.id, clientId: null, kind, body: "", mentions: [] })).message;
+    const seqsOf = (messages: Message[]) => messages.map((m) => m.seq);
+    const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+    describe("lifecycle", () => {
+      it("creates the default room, once, however often init runs", async () => {
+        await s.init();
+        await s.init();
+        expect(await s.getRoom(DEFAULT_ROOM_ID)).toMatchObject({ id: DEFAULT_ROOM_ID, kind: "public", name: "general", lastSeq: 0 });
+        const alice = await user("alice");
+        const listed = await s.listPublicRooms("", alice.id, 100);
+        expect(listed.filter((r) => r.id === DEFAULT_ROOM_ID)).toHaveLength(1);
+      });
+
+      it("answers ping", async () => {
+        await expect(s.ping()).resolves.toBeUndefined();
+      });
+
+      it("closes idempotently and refuses appends once closed", async () => {
+        const alice = await user("alice");
+        await s.addMember(DEFAULT_ROOM_ID, alice.id);
+        await s.close();
+        await s.close();
+        await expect(s.appendMessage(textMessage(DEFAULT_ROOM_ID, alice))).rejects.toThrow();
+      });
+
+      it("lets in-flight appends finish before close resolves", async () => {
+        const alice = await user("alice");
+        await s.addMember(DEFAULT_ROOM_ID, alice.id);
+        const sends = range(1, 20).map(() => s.appendMessage(textMessage(DEFAULT_ROOM_ID, alice)));
+        await s.close();
+        const results = await Promise.all(sends);
+        expect(results.map((r) => r.message.seq).sort((a, b) => a - b)).toEqual(range(1, 20));
+      });
+    });
+
+    describe("users", () => {
+      it("creates, gets and finds a user; the password hash stays out of User", async () => {
+        const alice = await user("Alice");
+        expect(alice).toEqual({ id: expect.any(String), nickname: "Alice", passwordHash: "hash-of-Alice", createdAt: expect.any(Number) });
+        expect(await s.getUser(alice.id)).toStrictEqual({ id: alice.id, nickname: "Alice", createdAt: alice.createdAt });
+        expect(await s.findUserByNickname("aLiCe")).toStrictEqual(alice);
+        expect(await s.findUserByNickname("bob")).toBeNull();
+        expect(await s.getUser("no-such-user")).toBeNull();
+      });
+
+      it("refuses a nickname that differs only by case or Unicode width", async () => {
+        await user("Alice");
+        await expectConflict(user("aLICE"), "nickname");
+        // U+FF21 FULLWIDTH LATIN CAPITAL LETTER A normalises (NFKC) to "A".
+        await expectConflict(user("\uFF21lice"), "nickname");
+        expect((await s.searchUsers("", 10)).map((u) => u.nickname)).toEqual(["Alice"]);
+      });
+
+      it("searches by case-insensitive substring, ordered by nickname, at most limit", async () => {
+        for (const n of ["carol", "Bob", "bobby", "Abbott"]) await user(n);
+        expect((await s.searchUsers("BOB", 10)).map((u) => u.nickname)).toEqual(["Bob", "bobby"]);
+        expect((await s.searchUsers("b", 2)).map((u) => u.nickname)).toEqual(["Abbott", "Bob"]);
+        expect((await s.searchUsers("", 10)).map((u) => u.nickname)).toEqual(["Abbott", "Bob", "bobby", "carol"]);
+        expect(await s.searchUsers("zed", 10)).toEqual([]);
+      });
+
+      it("treats LIKE wildcards and the escape character in a search literally", async () => {
+        for (const n of ["100%", "1000", "a_b", "axb", "back\\slash", "backslash"]) await user(n);
+        expect((await s.searchUsers("%", 10)).map((u) => u.nickname)).toEqual(["100%"]);
+        expect((await s.searchUsers("0%", 10)).map((u) => u.nickname)).toEqual(["100%"]);
+        expect((await s.searchUsers("_", 10)).map((u) => u.nickname)).toEqual(["a_b"]);
+        expect((await s.searchUsers("\\", 10)).map((u) => u.nickname)).toEqual(["back\\slash"]);
+      });
+    });
+
+    describe("sessions", () => {
+      it("finds a session until it expires", async () => {
+        const alice = await user("alice");
+        await s.createSession({ id: "s1", userId: alice.id, tokenHash: "hash1", expiresAt: 1_000_000 });
+        expect(await s.findSession("hash1", 999_999)).toEqual({ id: "s1", userId: alice.id, expiresAt: 1_000_000 });
+        expect(await s.findSession("hash1", 1_000_000)).toBeNull();
+        expect(await s.findSession("hash1", 2_000_000)).toBeNull();
+        expect(await s.findSession("other", 0)).toBeNull();
+      });
+
+      it("deletes a session and returns what it deleted, once", async () => {
+        const alice = await user("alice");
+        const expiresAt = Date.now() + 60_000;
+        await s.createSession({ id: "s1", userId: alice.id, tokenHash: "hash1", expiresAt });
+        await s.createSession({ id: "s2", userId: alice.id, tokenHash: "hash2", expiresAt });
+        expect(await s.deleteSession("hash1")).toEqual({ id: "s1", userId: alice.id, expiresAt });
+        expect(await s.findSession("hash1", Date.now())).toBeNull();
+        expect(await s.deleteSession("hash1")).toBeNull();
+        expect(await s.findSession("hash2", Date.now())).toMatchObject({ id: "s2" });
+      });
+    });
+
+    describe("rooms", () => {
+      it("creates and gets a public room", async () => {
+        const alice = await user("alice");
+        const r = await s.createRoom({ name: "Random", createdBy: alice.id });
+        expect(r).toEqual({ id: expect.any(String), kind: "public", name: "Random", createdAt: expect.any(Number), lastSeq: 0 });
+        expect(await s.getRoom(r.id)).toEqual(r);
+        expect(await s.getRoom("no-such-room")).toBeNull();
+      });
+
+      it("refuses a room name that differs only by case, including the default room's", async () => {
+        const alice = await user("alice");
+        await s.createRoom({ name: "Random", createdBy: alice.id });
+        await expectConflict(s.createRoom({ name: "rANDOM", createdBy: alice.id }), "room_name");
+        await expectConflict(s.createRoom({ name: "GENERAL", createdBy: alice.id }), "room_name");
+      });
+
+      it("lists public rooms with member counts and membership, by size then name, filtered", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        await room("Random", alice, bob);
+        await room("Rust", bob);
+        await room("100% off");
+        const dm = await s.getOrCreateDmRoom(alice.id, bob.id);
+
+        const all = await s.listPublicRooms("", alice.id, 100);
+        expect(all).toEqual([
+          { id: expect.any(String), name: "Random", memberCount: 2, isMember: true },
+          { id: expect.any(String), name: "Rust", memberCount: 1, isMember: false },
+          { id: expect.any(String), name: "100% off", memberCount: 0, isMember: false },
+          { id: DEFAULT_ROOM_ID, name: "general", memberCount: 0, isMember: false },
+        ]);
+        expect(all.map((r) => r.id)).not.toContain(dm.id);
+        expect((await s.listPublicRooms("RU", alice.id, 100)).map((r) => r.name)).toEqual(["Rust"]);
+        expect((await s.listPublicRooms("%", alice.id, 100)).map((r) => r.name)).toEqual(["100% off"]);
+        expect(await s.listPublicRooms("_", alice.id, 100)).toEqual([]);
+        expect((await s.listPublicRooms("", bob.id, 2)).map((r) => [r.name, r.isMember])).toEqual([
+          ["Random", true],
+          ["Rust", true],
+        ]);
+      });
+    });
+
+    describe("direct messages", () => {
+      it("is one room whichever user opens it, with both users as members", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const ab = await s.getOrCreateDmRoom(alice.id, bob.id);
+        const ba = await s.getOrCreateDmRoom(bob.id, alice.id);
+        expect(ab).toEqual({ id: dmRoomId(alice.id, bob.id), kind: "dm", name: expect.any(String), createdAt: expect.any(Number), lastSeq: 0 });
+        expect(ba).toEqual(ab);
+        expect((await s.listMembers(ab.id)).map((u) => u.nickname)).toEqual(["alice", "bob"]);
+        expect(await s.isMember(ab.id, alice.id)).toBe(true);
+        expect(await s.isMember(ab.id, bob.id)).toBe(true);
+        expect(await s.listRoomIdsForUser(bob.id)).toContain(ab.id);
+      });
+
+      it("opening an existing DM keeps its messages and read positions", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const dm = await s.getOrCreateDmRoom(alice.id, bob.id);
+        await say(dm.id, alice, "hi bob");
+        await s.setLastRead(dm.id, bob.id, 1);
+        expect(await s.getOrCreateDmRoom(bob.id, alice.id)).toMatchObject({ id: dm.id, lastSeq: 1 });
+        expect(await s.getRoomSummary(dm.id, bob.id)).toMatchObject({ lastReadSeq: 1, unreadCount: 0 });
+      });
+
+      it("is named after the peer in each user's summary", async () => {
+        const [alice, bob] = [await user("alice"), await user("Bob")];
+        const dm = await s.getOrCreateDmRoom(alice.id, bob.id);
+        await say(dm.id, bob, "hi alice");
+        expect(await s.getRoomSummary(dm.id, alice.id)).toEqual({
+          id: dm.id,
+          kind: "dm",
+          name: "Bob",
+          peerId: bob.id,
+          memberCount: 2,
+          lastSeq: 1,
+          lastReadSeq: 0,
+          unreadCount: 1,
+          mentionCount: 0,
+          lastActivityAt: expect.any(Number),
+        });
+        expect(await s.getRoomSummary(dm.id, bob.id)).toMatchObject({ name: "alice", peerId: alice.id, lastReadSeq: 1, unreadCount: 0 });
+      });
+    });
+
+    describe("members", () => {
+      it("adds and removes a member once each", async () => {
+        const alice = await user("alice");
+        const r = await room("Random");
+        expect(await s.isMember(r.id, alice.id)).toBe(false);
+        expect(await s.addMember(r.id, alice.id)).toBe(true);
+        expect(await s.addMember(r.id, alice.id)).toBe(false);
+        expect(await s.isMember(r.id, alice.id)).toBe(true);
+        expect(await s.removeMember(r.id, alice.id)).toBe(true);
+        expect(await s.removeMember(r.id, alice.id)).toBe(false);
+        expect(await s.isMember(r.id, alice.id)).toBe(false);
+        expect(await s.addMember("no-such-room", alice.id)).toBe(false);
+      });
+
+      it("lists members by nickname regardless of case, and a user's rooms", async () => {
+        const [carol, bob, alice] = [await user("carol"), await user("Bob"), await user("alice")];
+        const r = await room("Random", carol, bob, alice);
+        const other = await room("Other", bob);
+        expect(await s.listMembers(r.id)).toEqual([
+          { id: alice.id, nickname: "alice", createdAt: alice.createdAt },
+          { id: bob.id, nickname: "Bob", createdAt: bob.createdAt },
+          { id: carol.id, nickname: "carol", createdAt: carol.createdAt },
+        ]);
+        expect((await s.listRoomIdsForUser(bob.id)).sort()).toEqual([r.id, other.id].sort());
+        expect(await s.listRoomIdsForUser(alice.id)).toEqual([r.id]);
+        expect(await s.listMembers("no-such-room")).toEqual([]);
+      });
+
+      it("starts a new member's read position at the room's last seq", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const r = await room("Random", alice);
+        for (let i = 0; i < 3; i++) await say(r.id, alice);
+        await s.addMember(r.id, bob.id);
+        expect(await s.getRoomSummary(r.id, bob.id)).toMatchObject({ lastSeq: 3, lastReadSeq: 3, unreadCount: 0 });
+        await say(r.id, alice);
+        expect(await s.getRoomSummary(r.id, bob.id)).toMatchObject({ lastSeq: 4, lastReadSeq: 3, unreadCount: 1 });
+      });
+    });
+
+    describe("room summaries", () => {
+      it("counts as unread only others' text messages, not own messages or join/leave notices", async () => {
+        const [alice, bob, carol] = [await user("alice"), await user("bob"), await user("carol")];
+        const r = await room("Random", alice, bob);
+        await say(r.id, bob);
+        await say(r.id, bob);
+        await say(r.id, bob);
+        await s.addMember(r.id, carol.id);
+        await notice(r.id, carol, "join");
+        await notice(r.id, bob, "leave");
+        expect(await s.getRoomSummary(r.id, alice.id)).toEqual({
+          id: r.id,
+          kind: "public",
+          name: "Random",
+          peerId: null,
+          memberCount: 3,
+          lastSeq: 5,
+          lastReadSeq: 0,
+          unreadCount: 3,
+          mentionCount: 0,
+          lastActivityAt: expect.any(Number),
+        });
+      });
+
+      it("moves the author's read position to their own message", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const r = await room("Random", alice, bob);
+        await say(r.id, bob);
+        await say(r.id, bob);
+        const mine = await say(r.id, alice);
+        expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ lastSeq: 3, lastReadSeq: mine.seq, unreadCount: 0 });
+        expect(await s.getRoomSummary(r.id, bob.id)).toMatchObject({ lastSeq: 3, lastReadSeq: 2, unreadCount: 1 });
+      });
+
+      it("counts unread mentions until they are read", async () => {
+        const [alice, bob, carol] = [await user("alice"), await user("bob"), await user("carol")];
+        const r = await room("Random", alice, bob, carol);
+        const first = await say(r.id, bob, "@alice hi", { mentions: [alice.id] });
+        await say(r.id, bob, "@carol hi", { mentions: [carol.id] });
+        await say(r.id, bob, "@alice @carol", { mentions: [alice.id, carol.id] });
+        expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ unreadCount: 3, mentionCount: 2 });
+        expect(await s.getRoomSummary(r.id, carol.id)).toMatchObject({ unreadCount: 3, mentionCount: 2 });
+        expect(await s.getRoomSummary(r.id, bob.id)).toMatchObject({ unreadCount: 0, mentionCount: 0 });
+        await s.setLastRead(r.id, alice.id, first.seq);
+        expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ unreadCount: 2, mentionCount: 1 });
+        await s.setLastRead(r.id, alice.id, 3);
+        expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ unreadCount: 0, mentionCount: 0 });
+      });
+
+      it("moves a read position only forward and never past the last seq", async () => {
+        const [alice, bob, carol] = [await user("alice"), await user("bob"), await user("carol")];
+        const r = await room("Random", alice, bob);
+        for (let i = 0; i < 5; i++) await say(r.id, bob);
+        expect(await s.setLastRead(r.id, alice.id, 3)).toBe(3);
+        expect(await s.setLastRead(r.id, alice.id, 1)).toBe(3);
+        expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ lastReadSeq: 3, unreadCount: 2 });
+        expect(await s.setLastRead(r.id, alice.id, 999)).toBe(5);
+        expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ lastSeq: 5, lastReadSeq: 5, unreadCount: 0 });
+        // Not a member: nothing to move.
+        expect(await s.setLastRead(r.id, carol.id, 2)).toBe(0);
+        expect(await s.getRoomSummary(r.id, carol.id)).toBeNull();
+      });
+
+      it("has no summary for a room the user is not in, or that does not exist", async () => {
+        const alice = await user("alice");
+        const r = await room("Random");
+        expect(await s.getRoomSummary(r.id, alice.id)).toBeNull();
+        expect(await s.getRoomSummary("no-such-room", alice.id)).toBeNull();
+      });
+
+      it("lists every room of the user, most recently active first", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        await s.addMember(DEFAULT_ROOM_ID, alice.id);
+        const older = await room("Older", alice);
+        const newer = await room("Newer", alice);
+        const dm = await s.getOrCreateDmRoom(alice.id, bob.id);
+        await room("Elsewhere", bob);
+        nextMillisecond();
+        await say(newer.id, bob);
+        nextMillisecond();
+        const last = await say(older.id, bob);
+        nextMillisecond();
+        await say(dm.id, bob);
+        const summaries = await s.listRoomSummaries(alice.id);
+        expect(summaries.map((r) => r.name)).toEqual(["bob", "Older", "Newer", "general"]);
+        expect(summaries[1]).toMatchObject({ id: older.id, lastActivityAt: last.createdAt, lastSeq: 1, unreadCount: 1 });
+        expect(await s.listRoomSummaries("no-such-user")).toEqual([]);
+      });
+    });
+
+    describe("appendMessage", () => {
+      it("stores a message with the room's next seq and returns it as stored", async () => {
+        const [alice, bob] = [await user("Alice"), await user("bob")];
+        const r = await room("Random", alice, bob);
+        const before = Date.now();
+        const clientId = randomUUID();
+        const { message, created } = await s.appendMessage({
+          roomId: r.id,
+          authorId: alice.id,
+          clientId,
+          kind: "text",
+          body: "hi @bob",
+          mentions: [bob.id],
+        });
+        expect(created).toBe(true);
+        expect(message).toEqual({
+          id: expect.any(String),
+          roomId: r.id,
+          seq: 1,
+          kind: "text",
+          authorId: alice.id,
+          authorNickname: "Alice",
+          clientId,
+          body: "hi @bob",
+          createdAt: expect.any(Number),
+          mentions: [bob.id],
+        });
+        expect(message.createdAt).toBeGreaterThanOrEqual(before);
+        expect(message.createdAt).toBeLessThanOrEqual(Date.now());
+        expect((await s.getMessages(r.id, { latest: true, limit: 10 })).messages).toEqual([message]);
+        expect(await s.getRoom(r.id)).toMatchObject({ lastSeq: 1 });
+        expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ lastActivityAt: message.createdAt });
+      });
+
+      it("assigns seqs 1..n without gaps under 200 concurrent appends across 3 rooms", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const rooms = [await room("One", alice, bob), await room("Two", alice, bob), await room("Three", alice, bob)];
+        const results = await Promise.all(
+          range(0, 199).map((i) => s.appendMessage(textMessage(rooms[i % 3]!.id, i % 2 ? alice : bob, `message ${i}`))),
+        );
+        expect(results.every((r) => r.created)).toBe(true);
+        expect(new Set(results.map((r) => r.message.id)).size).toBe(200);
+        for (const r of rooms) {
+          const mine = results.map((x) => x.message).filter((m) => m.roomId === r.id);
+          const n = mine.length;
+          expect(seqsOf(mine).sort((a, b) => a - b)).toEqual(range(1, n));
+          expect(await s.getRoom(r.id)).toMatchObject({ lastSeq: n });
+          const stored = await s.getMessages(r.id, { afterSeq: 0, limit: 200 });
+          expect(seqsOf(stored.messages)).toEqual(range(1, n));
+          expect(stored.messages).toEqual([...mine].sort((a, b) => a.seq - b.seq));
+        }
+      });
+
+      it("returns the stored message for a retried client id and stores it once", async () => {
+        const alice = await user("alice");
+        const r = await room("Random", alice);
+        const send = textMessage(r.id, alice, "first try");
+        const first = await s.appendMessage(send);
+        const retry = await s.appendMessage({ ...send, body: "edited retry" });
+        expect(first.created).toBe(true);
+        expect(retry).toEqual({ message: first.message, created: false });
+        expect((await s.getMessages(r.id, { latest: true, limit: 10 })).messages).toEqual([first.message]);
+        // The retry used no seq: the next message follows without a gap.
+        expect((await say(r.id, alice)).seq).toBe(2);
+      });
+
+      it("keys idempotency on the author: another user's identical client id is a new message", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const r = await room("Random", alice, bob);
+        const clientId = randomUUID();
+        const a = await s.appendMessage(textMessage(r.id, alice, "a", { clientId }));
+        const b = await s.appendMessage(textMessage(r.id, bob, "b", { clientId }));
+        expect(b.created).toBe(true);
+        expect(b.message.id).not.toBe(a.message.id);
+        expect(b.message.seq).toBe(2);
+      });
+
+      it("stores concurrent duplicates of one client id once, without a gap", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const r = await room("Random", alice, bob);
+        const send = textMessage(r.id, alice, "once");
+        const results = await Promise.all(range(1, 10).map(() => s.appendMessage(send)));
+        expect(results.filter((x) => x.created)).toHaveLength(1);
+        expect(new Set(results.map((x) => x.message.id)).size).toBe(1);
+        expect(results.every((x) => x.message.seq === 1)).toBe(true);
+
+        // Many sends, each retried concurrently with itself: every one stored once, seqs gap-free.
+        const sends = range(1, 30).map((i) => textMessage(r.id, i % 2 ? alice : bob, `m${i}`));
+        const mixed = await Promise.all([...sends, ...sends].map((m) => s.appendMessage(m)));
+        expect(mixed.filter((x) => x.created)).toHaveLength(30);
+        const stored = await s.getMessages(r.id, { afterSeq: 0, limit: 100 });
+        expect(seqsOf(stored.messages)).toEqual(range(1, 31));
+        expect(new Set(stored.messages.map((m) => m.clientId)).size).toBe(31);
+      });
+
+      it("never deduplicates notices (no client id)", async () => {
+        const alice = await user("alice");
+        const r = await room("Random", alice);
+        const a = await notice(r.id, alice, "join");
+        const b = await notice(r.id, alice, "leave");
+        expect([a.seq, b.seq]).toEqual([1, 2]);
+        expect([a.clientId, b.clientId]).toEqual([null, null]);
+        expect(a.kind).toBe("join");
+      });
+
+      it("rejects an unknown room or author without using up a seq", async () => {
+        const alice = await user("alice");
+        const r = await room("Random", alice);
+        await expect(s.appendMessage(textMessage("no-such-room", alice))).rejects.toThrow();
+        await expect(s.appendMessage({ ...textMessage(r.id, alice), authorId: "no-such-user" })).rejects.toThrow();
+        expect(await s.getRoom(r.id)).toMatchObject({ lastSeq: 0 });
+        expect((await say(r.id, alice)).seq).toBe(1);
+      });
+    });
+
+    describe("getMessages", () => {
+      const fill = async (n: number) => {
+        const alice = await user("alice");
+        const r = await room("Random", alice);
+        const sent: Message[] = [];
+        for (let i = 1; i <= n; i++) sent.push(await say(r.id, alice, `message ${i}`));
+        return { r, sent, alice };
+      };
+
+      it("pages forward with afterSeq: every message once, in order", async () => {
+        const { r, sent } = await fill(25);
+        const pages = [];
+        let after = 0;
+        for (;;) {
+          const page = await s.getMessages(r.id, { afterSeq: after, limit: 10 });
+          pages.push(page);
+          if (!page.hasMore) break;
+          after = page.messages.at(-1)!.seq;
+        }
+        expect(pages.map((p) => [p.messages.length, p.hasMore])).toEqual([
+          [10, true],
+          [10, true],
+          [5, false],
+        ]);
+        expect(pages.flatMap((p) => p.messages)).toEqual(sent);
+        expect(await s.getMessages(r.id, { afterSeq: 25, limit: 10 })).toEqual({ messages: [], hasMore: false });
+      });
+
+      it("pages backward from the latest with beforeSeq: every message once, ascending within a page", async () => {
+        const { r, sent } = await fill(25);
+        const latest = await s.getMessages(r.id, { latest: true, limit: 10 });
+        expect(seqsOf(latest.messages)).toEqual(range(16, 25));
+        expect(latest.hasMore).toBe(true);
+        const pages = [latest];
+        let before = latest.messages[0]!.seq;
+        for (;;) {
+          const page = await s.getMessages(r.id, { beforeSeq: before, limit: 10 });
+          pages.push(page);
+          if (!page.hasMore) break;
+          before = page.messages[0]!.seq;
+        }
+        expect(pages.map((p) => [seqsOf(p.messages)[0], p.messages.length, p.hasMore])).toEqual([
+          [16, 10, true],
+          [6, 10, true],
+          [1, 5, false],
+        ]);
+        expect(pages.reverse().flatMap((p) => p.messages)).toEqual(sent);
+      });
+
+      it("says hasMore exactly when more exist in that direction", async () => {
+        const { r } = await fill(25);
+        expect((await s.getMessages(r.id, { latest: true, limit: 25 })).hasMore).toBe(false);
+        expect((await s.getMessages(r.id, { latest: true, limit: 24 })).hasMore).toBe(true);
+        expect((await s.getMessages(r.id, { afterSeq: 0, limit: 25 })).hasMore).toBe(false);
+        expect((await s.getMessages(r.id, { afterSeq: 0, limit: 24 })).hasMore).toBe(true);
+        expect((await s.getMessages(r.id, { beforeSeq: 26, limit: 25 })).hasMore).toBe(false);
+        expect((await s.getMessages(r.id, { beforeSeq: 25, limit: 24 })).hasMore).toBe(false);
+        expect((await s.getMessages(r.id, { beforeSeq: 26, limit: 24 })).hasMore).toBe(true);
+        expect(seqsOf((await s.getMessages(r.id, { beforeSeq: 3, limit: 10 })).messages)).toEqual([1, 2]);
+      });
+
+      it("returns an empty page for an empty or unknown room, and never another room's messages", async () => {
+        const { alice } = await fill(3);
+        const empty = await room("Empty", alice);
+        for (const id of [empty.id, "no-such-room"]) {
+          expect(await s.getMessages(id, { latest: true, limit: 10 })).toEqual({ messages: [], hasMore: false });
+          expect(await s.getMessages(id, { afterSeq: 0, limit: 10 })).toEqual({ messages: [], hasMore: false });
+          expect(await s.getMessages(id, { beforeSeq: 100, limit: 10 })).toEqual({ messages: [], hasMore: false });
+        }
+      });
+    });
+
+    describe("persistence", () => {
+      it("keeps everything across close and reopen", async (context) => {
+        if (!under.reopen) return context.skip("this backend does not persist");
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        await s.createSession({ id: "s1", userId: alice.id, tokenHash: "hash1", expiresAt: Date.now() + 60_000 });
+        const r = await room("Random", alice, bob);
+        const send = textMessage(r.id, alice, "kept", { mentions: [bob.id] });
+        const first = (await s.appendMessage(send)).message;
+        await say(r.id, bob);
+        await s.setLastRead(r.id, bob.id, 1);
+        const dm = await s.getOrCreateDmRoom(alice.id, bob.id);
+        await s.close();
+
+        s = await under.reopen();
+        expect(await s.findUserByNickname("ALICE")).toEqual(alice);
+        expect(await s.findSession("hash1", Date.now())).toMatchObject({ id: "s1", userId: alice.id });
+        expect(await s.getRoom(r.id)).toMatchObject({ name: "Random", lastSeq: 2 });
+        expect(await s.getRoom(dm.id)).toMatchObject({ kind: "dm" });
+        expect((await s.getMessages(r.id, { latest: true, limit: 10 })).messages[0]).toEqual(first);
+        expect(await s.getRoomSummary(r.id, bob.id)).toMatchObject({ lastReadSeq: 2, unreadCount: 0 });
+        expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ lastReadSeq: 1, unreadCount: 1 });
+        // Idempotency and seq allocation survive the restart too.
+        expect(await s.appendMessage(send)).toEqual({ message: first, created: false });
+        expect((await say(r.id, alice)).seq).toBe(3);
+        await expectConflict(user("Alice"), "nickname");
+      });
+    });
+  });
+}
+
+async function expectConflict(promise: Promise<unknown>, what: StorageConflictError["what"]): Promise<void> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StorageConflictError);
+  expect((error as StorageConflictError).what).toBe(what);
+}
+
+/**
+ * Spins until the wall clock moves on (at most about a millisecond), so that the writes around it
+ * get different timestamps and an ordering by time is defined. It waits for the clock, not for the
+ * code under test, so it cannot make a test flaky the way a sleep can.
+ */
+function nextMillisecond(): void {
+  const start = Date.now();
+  while (Date.now() <= start) {
+    // spin
+  }
+}
