@@ -78,7 +78,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const ackTimeoutMs = options.ackTimeoutMs ?? ACK_TIMEOUT_MS;
   const maxAttempts = options.maxSendAttempts ?? MAX_SEND_ATTEMPTS;
   const windowSize = options.windowSize ?? DEFAULT_WINDOW_SIZE;
-  const pageSize = Math.min(options.pageSize ?? 100, LIMITS.pageMax);
+  // The largest page the server allows: scrolling through a long room costs half the round trips
+  // (and store merges) of 100-message pages, and 200 rows still render in one frame.
+  const pageSize = Math.min(options.pageSize ?? LIMITS.pageMax, LIMITS.pageMax);
   const outbox = options.outbox;
 
   const store = createStore<ChatState>(() => createInitialState());
@@ -109,6 +111,20 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       emitWithAck(e: E, p: ClientPayload<E>): Promise<AckResult<ClientReplies[E]>>;
     };
     return timed.emitWithAck(event, payload).catch(() => fail("INTERNAL", "The server did not answer in time") as AckResult<ClientReplies[E]>);
+  }
+
+  /**
+   * A read the client cannot do without (sync, catch-up, a room's first page): retried with
+   * backoff while connected when the server did not answer or failed internally. Refusals (not a
+   * member, unknown room) are final; a disconnect ends the tries, and the next connect resyncs.
+   */
+  async function requestUntilAnswered<E extends ClientEventName>(event: E, payload: ClientPayload<E>): Promise<AckResult<ClientReplies[E]>> {
+    for (let attempt = 1; ; attempt++) {
+      const result = await request(event, payload);
+      if (result.ok || result.error.code !== "INTERNAL" || attempt >= maxAttempts || !socket.connected || closed) return result;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(BACKOFF_BASE_MS * 2 ** (attempt - 1), BACKOFF_MAX_MS)));
+      if (!socket.connected || closed) return result;
+    }
   }
 
   // ---- outbox ---------------------------------------------------------------------------------
@@ -248,7 +264,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       for (;;) {
         const t = store.getState().timelines[roomId];
         if (!t?.loaded || !t.following || !socket.connected) return;
-        const result = await request("messages:fetch", { roomId, afterSeq: t.lastSeq, limit: LIMITS.pageMax });
+        const result = await requestUntilAnswered("messages:fetch", { roomId, afterSeq: t.lastSeq, limit: LIMITS.pageMax });
         if (!result.ok) return;
         set((s) => mergeMessages(s, roomId, result.data.messages, "newer", windowSize));
         if (!result.data.hasMore) return;
@@ -259,7 +275,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   }
 
   async function loadLatest(roomId: string): Promise<void> {
-    const result = await request("messages:fetch", { roomId, limit: pageSize });
+    const result = await requestUntilAnswered("messages:fetch", { roomId, limit: pageSize });
     if (!result.ok) return;
     set((s) => mergeMessages(s, roomId, result.data.messages, "latest", windowSize));
     // A live message that arrived while the page was on its way was not held (the window did not
@@ -271,18 +287,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   async function resync(): Promise<void> {
     setConnection({ catchingUp: true });
     try {
-      const result = await request("session:sync", {});
-      if (!result.ok) return;
-      const { me, rooms, onlineUserIds } = result.data;
-      set((s) => {
-        let next: ChatState = { ...s, me, online: Object.fromEntries(onlineUserIds.map((id) => [id, true as const])) };
-        const fresh: ChatState["rooms"] = {};
-        for (const room of rooms) fresh[room.id] = reconcileRoom(s.rooms[room.id], room);
-        for (const id of Object.keys(s.rooms)) if (!fresh[id]) next = removeRoom(next, id);
-        next = { ...next, rooms: fresh, users: { ...next.users, [me.id]: me.nickname } };
-        if (!next.activeRoomId || !fresh[next.activeRoomId]) next = { ...next, activeRoomId: fresh[DEFAULT_ROOM_ID] ? DEFAULT_ROOM_ID : (rooms[0]?.id ?? null) };
-        return next;
-      });
+      const result = await requestUntilAnswered("session:sync", {});
+      // Without a fresh room list the outbox and the rooms already held still catch up.
+      if (result.ok) applySync(result.data);
       void flush();
       const s = store.getState();
       const work: Promise<void>[] = [];
@@ -292,6 +299,18 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     } finally {
       setConnection({ catchingUp: false });
     }
+  }
+
+  function applySync({ me, rooms, onlineUserIds }: ClientReplies["session:sync"]) {
+    set((s) => {
+      let next: ChatState = { ...s, me, online: Object.fromEntries(onlineUserIds.map((id) => [id, true as const])) };
+      const fresh: ChatState["rooms"] = {};
+      for (const room of rooms) fresh[room.id] = reconcileRoom(s.rooms[room.id], room);
+      for (const id of Object.keys(s.rooms)) if (!fresh[id]) next = removeRoom(next, id);
+      next = { ...next, rooms: fresh, users: { ...next.users, [me.id]: me.nickname } };
+      if (!next.activeRoomId || !fresh[next.activeRoomId]) next = { ...next, activeRoomId: fresh[DEFAULT_ROOM_ID] ? DEFAULT_ROOM_ID : (rooms[0]?.id ?? null) };
+      return next;
+    });
   }
 
   // ---- socket events --------------------------------------------------------------------------

@@ -73,12 +73,12 @@ export function mergeMessages(
   const touches = !empty && first.seq <= current.lastSeq + 1 && last.seq >= current.firstSeq - 1;
   if (!empty && !touches && source !== "latest") return state;
 
-  const messages = { ...state.messages };
+  let messages: Record<string, Message> = { ...state.messages[roomId] };
   let ids: string[];
   let firstSeq: number;
   let lastSeq: number;
   if (empty || !touches) {
-    for (const id of current.ids) delete messages[id];
+    messages = {};
     ids = [];
     firstSeq = first.seq;
     lastSeq = first.seq - 1;
@@ -129,7 +129,7 @@ export function mergeMessages(
       users[m.authorId] = m.authorNickname;
     }
   }
-  const next: ChatState = { ...state, rooms, messages, users };
+  const next: ChatState = { ...state, rooms, messages: { ...state.messages, [roomId]: messages }, users };
   const timeline: RoomTimeline = { ...current, ids, firstSeq, lastSeq, loaded: true, following };
   if (source === "newer" && lastSeq >= knownLastSeq(next, roomId, timeline)) timeline.following = true;
   return { ...next, timelines: { ...state.timelines, [roomId]: withDerivedFlags(next, roomId, timeline) } };
@@ -171,7 +171,9 @@ export function applyLiveMessage(
   }
   const timeline = next.timelines[message.roomId];
   if (!timeline?.loaded || !timeline.following) return { state: next, behind: false };
-  if (timeline.ids.length > 0 && message.seq > timeline.lastSeq + 1) {
+  // An empty loaded window means the room had nothing when it was read: its lastSeq really is 0,
+  // so seq 3 arriving first still means 1 and 2 are missing.
+  if (message.seq > timeline.lastSeq + 1) {
     const t = withDerivedFlags(next, message.roomId, timeline);
     return { state: { ...next, timelines: { ...next.timelines, [message.roomId]: t } }, behind: true };
   }
@@ -268,7 +270,7 @@ export function removeRoom(state: ChatState, roomId: string): ChatState {
   delete rooms[roomId];
   const timelines = { ...state.timelines };
   const messages = { ...state.messages };
-  for (const id of state.timelines[roomId]?.ids ?? []) delete messages[id];
+  delete messages[roomId];
   delete timelines[roomId];
   const typing = { ...state.typing };
   delete typing[roomId];

@@ -9,9 +9,10 @@ import type { ChatState, Notice, PendingMessage } from "./state.js";
 /** The room's held messages, ascending by seq. */
 export function selectRoomMessages(state: ChatState, roomId: string): Message[] {
   const ids = state.timelines[roomId]?.ids ?? [];
+  const byId = state.messages[roomId] ?? {};
   const out: Message[] = [];
   for (const id of ids) {
-    const m = state.messages[id];
+    const m = byId[id];
     if (m) out.push(m);
   }
   return out;

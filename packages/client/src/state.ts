@@ -78,8 +78,11 @@ export interface ChatState {
   rooms: Record<string, RoomSummary>;
   /** The room shown in the UI. */
   activeRoomId: string | null;
-  /** Messages by id. Only windows of each room are kept (see RoomTimeline). */
-  messages: Record<string, Message>;
+  /**
+   * Messages by room, then by id. Only each room's window is kept (see RoomTimeline). Per room, so
+   * a new message copies one room's map, not everything the client holds.
+   */
+  messages: Record<string, Record<string, Message>>;
   timelines: Record<string, RoomTimeline>;
   /** Unacknowledged sends by client id, in the order the user wrote them. */
   pending: Record<string, PendingMessage>;

@@ -41,7 +41,7 @@ export function stateWithRoom(summary: Partial<RoomSummary> = {}): ChatState {
 }
 
 export function seqsOf(state: ChatState, roomId = "r1"): number[] {
-  return (state.timelines[roomId]?.ids ?? []).map((id) => state.messages[id]!.seq);
+  return (state.timelines[roomId]?.ids ?? []).map((id) => state.messages[roomId]![id]!.seq);
 }
 
 export const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);

@@ -1,0 +1,72 @@
+import { parseArgs } from "node:util";
+
+/** The fault test's knobs. `--short` picks CI-sized defaults; any flag overrides either set. */
+export interface FaultOptions {
+  short: boolean;
+  clients: number;
+  rooms: number;
+  messages: number;
+  kills: number;
+  cuts: number;
+  /** Messages per second over all clients (a token bucket). */
+  rate: number;
+  /** A client writes its next message only while fewer than this many of its sends are pending. */
+  inFlight: number;
+  /** Longest the send phase may take, in seconds. */
+  sendTimeout: number;
+  /** Longest the drain (outboxes empty, timelines caught up) may take, in seconds. */
+  drainTimeout: number;
+  seed: number;
+  keep: boolean;
+}
+
+/**
+ * Why these defaults: the long form is the acceptance run of issue 5 (>= 50 clients, 5 rooms,
+ * 10,000 messages, 5 kills, 100 cuts). 80 msg/s keeps a 2-core box (server, 50 clients and the
+ * proxy together) well below the 10 s ack timeout, so a failure means a bug, not an overload. The
+ * short form is sized to finish in well under a minute inside `pnpm test`.
+ */
+const LONG = { clients: 50, rooms: 5, messages: 10_000, kills: 5, cuts: 100, rate: 80, inFlight: 2, sendTimeout: 600, drainTimeout: 120 };
+const SHORT = { clients: 20, rooms: 5, messages: 1_500, kills: 2, cuts: 20, rate: 80, inFlight: 2, sendTimeout: 90, drainTimeout: 60 };
+
+export function parseFaultArgs(argv: string[]): FaultOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      short: { type: "boolean", default: false },
+      keep: { type: "boolean", default: false },
+      clients: { type: "string" },
+      rooms: { type: "string" },
+      messages: { type: "string" },
+      kills: { type: "string" },
+      cuts: { type: "string" },
+      rate: { type: "string" },
+      "in-flight": { type: "string" },
+      "send-timeout": { type: "string" },
+      "drain-timeout": { type: "string" },
+      seed: { type: "string" },
+    },
+    strict: true,
+  });
+  const base = values.short ? SHORT : LONG;
+  const num = (name: string, raw: string | undefined, fallback: number, min: number) => {
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number >= ${min}, got ${raw}`);
+    return n;
+  };
+  return {
+    short: values.short,
+    keep: values.keep,
+    clients: num("clients", values.clients, base.clients, 1),
+    rooms: num("rooms", values.rooms, base.rooms, 1),
+    messages: num("messages", values.messages, base.messages, 0),
+    kills: num("kills", values.kills, base.kills, 0),
+    cuts: num("cuts", values.cuts, base.cuts, 0),
+    rate: num("rate", values.rate, base.rate, 1),
+    inFlight: num("in-flight", values["in-flight"], base.inFlight, 1),
+    sendTimeout: num("send-timeout", values["send-timeout"], base.sendTimeout, 1),
+    drainTimeout: num("drain-timeout", values["drain-timeout"], base.drainTimeout, 1),
+    seed: num("seed", values.seed, Math.floor(Math.random() * 2 ** 31), 0),
+  };
+}

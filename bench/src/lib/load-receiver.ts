@@ -1,0 +1,82 @@
+/**
+ * A receiver process of `pnpm bench:load` (forked by load.ts, driven over IPC): it connects its
+ * share of the K clients and records, per step, how many deliveries arrived and their latency.
+ * A separate process so that receiving (the bulk of the bench's own work: K deliveries per message)
+ * does not share an event loop with the senders' pacing and the orchestration.
+ */
+import { SOCKET_PATH } from "@parley/shared";
+import { io as ioClient, type Socket } from "socket.io-client";
+import { mapLimit } from "./wait.js";
+import { bucketOf, HISTOGRAM_BUCKETS, toSparse } from "./load-histogram.js";
+import { connectRawReceiver, nowMicros, parseBody, type OnDelivery } from "./load-wire.js";
+import type { ParentMessage, ReceiverMessage, StepStats } from "./load-ipc.js";
+
+const histograms = new Map<number, Uint32Array>();
+const counts = new Map<number, number>();
+let total = 0;
+const closers: (() => void)[] = [];
+
+const onDelivery: OnDelivery = (step, sentMicros) => {
+  total++;
+  counts.set(step, (counts.get(step) ?? 0) + 1);
+  let h = histograms.get(step);
+  if (!h) histograms.set(step, (h = new Uint32Array(HISTOGRAM_BUCKETS)));
+  const i = bucketOf((nowMicros() - sentMicros) / 1000);
+  h[i] = h[i]! + 1;
+};
+
+function connectSocketIo(url: string, cookie: string): Promise<() => void> {
+  const socket: Socket = ioClient(url, {
+    path: SOCKET_PATH,
+    extraHeaders: { cookie },
+    transports: ["websocket"],
+    forceNew: true,
+    reconnection: false,
+    timeout: 20_000,
+  });
+  socket.on("message:created", (m: { body?: unknown }) => {
+    const parsed = typeof m.body === "string" ? parseBody(m.body) : null;
+    if (parsed) onDelivery(parsed.step, parsed.sentMicros);
+  });
+  return new Promise((resolve, reject) => {
+    socket.once("connect", () => resolve(() => socket.close()));
+    socket.once("connect_error", (e) => {
+      socket.close();
+      reject(e);
+    });
+  });
+}
+
+const send = (m: ReceiverMessage) => process.send?.(m);
+
+process.on("message", (raw) => {
+  const m = raw as ParentMessage;
+  if (m.type === "connect") {
+    const port = Number(new URL(m.url).port);
+    mapLimit(m.cookies, 32, async (cookie) => {
+      if (m.client === "raw") {
+        const r = await connectRawReceiver(port, cookie, onDelivery);
+        closers.push(() => r.close());
+      } else {
+        closers.push(await connectSocketIo(m.url, cookie));
+      }
+    }).then(
+      () => send({ type: "connected", count: closers.length }),
+      (e: unknown) => send({ type: "error", message: String(e) }),
+    );
+  } else if (m.type === "stats") {
+    const steps: Record<number, StepStats> = {};
+    for (const step of m.steps) {
+      const h = histograms.get(step);
+      steps[step] = { count: counts.get(step) ?? 0, histogram: m.withHistograms && h ? toSparse(h) : [] };
+    }
+    send({ type: "stats", id: m.id, total, steps });
+  } else if (m.type === "close") {
+    for (const close of closers) close();
+    process.disconnect?.();
+    setTimeout(() => process.exit(0), 200).unref();
+  }
+});
+// The parent died or closed the channel: never outlive it.
+process.on("disconnect", () => process.exit(0));
+send({ type: "ready" });

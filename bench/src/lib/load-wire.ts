@@ -1,0 +1,155 @@
+import { connect as netConnect, type Socket } from "node:net";
+import { randomBytes } from "node:crypto";
+import { SOCKET_PATH } from "@parley/shared";
+
+/**
+ * The load bench's message format and its two receivers.
+ *
+ * A sender writes `L<step>:<sentMicros>:` and padding as the body; `sentMicros` is the *intended*
+ * send time (µs since the epoch, `performance.timeOrigin + performance.now()`), not the moment the
+ * emit happened, so a sender that falls behind shows up as latency instead of hiding it
+ * (coordinated omission). Every process of the bench runs on this machine, so the clocks agree.
+ */
+export function encodeBody(step: number, sentMicros: number, length: number): string {
+  const head = `L${step}:${Math.round(sentMicros)}:`;
+  return head.length >= length ? head : head + "x".repeat(length - head.length);
+}
+
+export const nowMicros = () => (performance.timeOrigin + performance.now()) * 1000;
+
+/** Called for every `message:created` a receiver gets whose body the bench wrote. */
+export type OnDelivery = (step: number, sentMicros: number) => void;
+
+/** Parses `L<step>:<micros>:` from a body string (the socket.io-client receiver). */
+export function parseBody(body: string): { step: number; sentMicros: number } | null {
+  if (body.charCodeAt(0) !== 76 /* L */) return null;
+  const a = body.indexOf(":");
+  const b = body.indexOf(":", a + 1);
+  if (a < 0 || b < 0) return null;
+  return { step: Number(body.slice(1, a)), sentMicros: Number(body.slice(a + 1, b)) };
+}
+
+export interface RawReceiver {
+  close(): void;
+}
+
+const EVENT_PREFIX = Buffer.from('42["message:created",');
+const BODY_MARKER = Buffer.from('"body":"L');
+const CRLFCRLF = Buffer.from("\r\n\r\n");
+
+/**
+ * A receive-only Socket.IO client over a plain TCP socket: the HTTP upgrade, WebSocket framing
+ * (RFC 6455), the Engine.IO v4 open/ping packets and the Socket.IO v5 CONNECT, and nothing else.
+ *
+ * Why not socket.io-client: on a 2-core box the server gets one core and every receiver together
+ * the other. socket.io-client spends several µs per packet (engine.io-client + socket.io-parser +
+ * JSON.parse + emitter), which caps the receivers near the server's *uncorked* rate, so the bench
+ * would measure itself. This one scans frame headers and reads the body's timestamp out of the
+ * bytes, without decoding the JSON. `--client socketio` runs the real client instead.
+ */
+export function connectRawReceiver(port: number, cookie: string, onDelivery: OnDelivery, timeoutMs = 20_000): Promise<RawReceiver> {
+  return new Promise((resolve, reject) => {
+    const socket: Socket = netConnect({ port, host: "127.0.0.1" });
+    socket.setNoDelay(true);
+    let upgraded = false;
+    let connected = false;
+    let pending: Buffer | null = null;
+    const timer = setTimeout(() => fail(new Error("raw receiver: connect timed out")), timeoutMs);
+    const fail = (error: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      if (!connected) reject(error);
+    };
+
+    socket.on("connect", () => {
+      socket.write(
+        `GET ${SOCKET_PATH}/?EIO=4&transport=websocket HTTP/1.1\r\n` +
+          `Host: 127.0.0.1:${port}\r\n` +
+          "Upgrade: websocket\r\nConnection: Upgrade\r\n" +
+          `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\n` +
+          "Sec-WebSocket-Version: 13\r\n" +
+          `Cookie: ${cookie}\r\n\r\n`,
+      );
+    });
+    socket.on("error", (e) => fail(e));
+    socket.on("close", () => {
+      clearTimeout(timer);
+      if (!connected) reject(new Error("raw receiver: closed before CONNECT"));
+    });
+
+    // Client frames must be masked; an all-zero mask is valid and leaves the payload as is.
+    const sendText = (text: string) => {
+      const payload = Buffer.from(text);
+      if (payload.length > 125) throw new Error("raw receiver: only short frames are sent");
+      socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0]), payload]));
+    };
+
+    const onText = (buf: Buffer, start: number, end: number) => {
+      const engineType = buf[start];
+      if (engineType === 0x34 /* 4: message */) {
+        const ioType = buf[start + 1];
+        if (ioType === 0x32 /* 2: EVENT */) {
+          if (buf.compare(EVENT_PREFIX, 0, EVENT_PREFIX.length, start, start + EVENT_PREFIX.length) !== 0) return;
+          const at = buf.indexOf(BODY_MARKER, start);
+          if (at < 0 || at >= end) return;
+          let i = at + BODY_MARKER.length;
+          let step = 0;
+          for (let c = buf[i]!; c !== 0x3a /* : */; c = buf[++i]!) step = step * 10 + (c - 48);
+          let micros = 0;
+          for (let c = buf[++i]!; c !== 0x3a; c = buf[++i]!) micros = micros * 10 + (c - 48);
+          onDelivery(step, micros);
+        } else if (ioType === 0x30 /* 0: CONNECT ack */) {
+          connected = true;
+          clearTimeout(timer);
+          resolve({ close: () => socket.destroy() });
+        } else if (ioType === 0x34 /* 4: CONNECT_ERROR */) {
+          fail(new Error(`raw receiver: ${buf.toString("utf8", start + 2, end)}`));
+        }
+      } else if (engineType === 0x32 /* 2: ping */) {
+        sendText("3");
+      } else if (engineType === 0x30 /* 0: open */) {
+        sendText("40");
+      }
+    };
+
+    socket.on("data", (chunk: Buffer) => {
+      const buf: Buffer = pending ? Buffer.concat([pending, chunk]) : chunk;
+      let off = 0;
+      if (!upgraded) {
+        const head = buf.indexOf(CRLFCRLF);
+        if (head < 0) {
+          pending = buf;
+          return;
+        }
+        const status = buf.toString("latin1", 0, buf.indexOf("\r\n"));
+        if (!status.includes(" 101 ")) return fail(new Error(`raw receiver: upgrade refused: ${status}`));
+        upgraded = true;
+        off = head + 4;
+      }
+      while (buf.length - off >= 2) {
+        const b0 = buf[off]!;
+        let len = buf[off + 1]! & 0x7f;
+        let header = 2;
+        if (len === 126) {
+          if (buf.length - off < 4) break;
+          len = buf.readUInt16BE(off + 2);
+          header = 4;
+        } else if (len === 127) {
+          if (buf.length - off < 10) break;
+          len = Number(buf.readBigUInt64BE(off + 2));
+          header = 10;
+        }
+        if (buf.length - off < header + len) break;
+        const start = off + header;
+        const end = start + len;
+        const opcode = b0 & 0x0f;
+        // The server never fragments (ws sends each message as one frame), so FIN is not tracked.
+        if (opcode === 0x1) onText(buf, start, end);
+        else if (opcode === 0x8) socket.end();
+        else if (opcode === 0x9) socket.write(Buffer.concat([Buffer.from([0x8a, 0x80 | len, 0, 0, 0, 0]), buf.subarray(start, end)]));
+        off = end;
+      }
+      pending = off < buf.length ? buf.subarray(off) : null;
+    });
+  });
+}

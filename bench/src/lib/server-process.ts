@@ -1,0 +1,114 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
+import { API } from "@parley/shared";
+import { sleep, waitUntil } from "./wait.js";
+
+/**
+ * The real server (apps/server/src/main.ts) as a child process, so a fault can be a real SIGKILL:
+ * no shutdown hook runs, in-flight requests and uncommitted batches are simply gone.
+ */
+export interface ServerProcess {
+  readonly port: number;
+  readonly url: string;
+  /** The child's pid while it runs, else null. */
+  pid(): number | null;
+  start(): Promise<void>;
+  /** SIGKILL and wait for the exit. Returns false if no child was running. */
+  kill(): Promise<boolean>;
+  /** SIGTERM (graceful: sockets closed, storage closed), SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface ServerProcessOptions {
+  /** The repository root: the child's cwd. */
+  root: string;
+  dbPath: string;
+  logPath: string;
+  port?: number;
+  /** How long one start may take before it counts as failed. */
+  startTimeoutMs?: number;
+}
+
+/** A port that was free a moment ago (listen on 0, read it, close). */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => resolve());
+  });
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
+}
+
+export async function healthy(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url + API.health, { signal: AbortSignal.timeout(1_000) });
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+export async function createServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
+  const port = options.port ?? (await freePort());
+  const url = `http://127.0.0.1:${port}`;
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  let child: ChildProcess | null = null;
+  let exited: Promise<void> = Promise.resolve();
+
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    DATABASE_URL: `file:${options.dbPath}`,
+    // The web app is not under test; do not serve a build even if one exists.
+    STATIC_DIR: undefined,
+  };
+
+  async function start(): Promise<void> {
+    if (child) throw new Error("server already running");
+    const log = openSync(options.logPath, "a");
+    // `node --import tsx` (not the tsx CLI): one process, so the pid we kill is the server itself.
+    const c = spawn(process.execPath, ["--import", "tsx", "apps/server/src/main.ts"], {
+      cwd: options.root,
+      env,
+      stdio: ["ignore", log, log],
+    });
+    closeSync(log);
+    child = c;
+    exited = new Promise((resolve) =>
+      c.once("exit", () => {
+        if (child === c) child = null;
+        resolve();
+      }),
+    );
+    let died = false;
+    void exited.then(() => (died = true));
+    await waitUntil(async () => died || (await healthy(url)), { timeoutMs: startTimeoutMs, intervalMs: 100, what: `GET ${API.health} 200 on ${url}` });
+    if (died) throw new Error(`server exited during start-up (see ${options.logPath})`);
+  }
+
+  async function signal(sig: NodeJS.Signals, graceMs: number): Promise<boolean> {
+    const c = child;
+    if (!c || c.pid === undefined) return false;
+    c.kill(sig);
+    const done = exited;
+    const timedOut = await Promise.race([done.then(() => false), sleep(graceMs).then(() => true)]);
+    if (timedOut) {
+      c.kill("SIGKILL");
+      await Promise.race([done, sleep(5_000)]);
+    }
+    return true;
+  }
+
+  return {
+    port,
+    url,
+    pid: () => child?.pid ?? null,
+    start,
+    kill: () => signal("SIGKILL", 5_000),
+    stop: async (graceMs = 5_000) => void (await signal("SIGTERM", graceMs)),
+  };
+}
