@@ -8,7 +8,7 @@ interface Entry {
 
 /**
  * Who is typing where. An indicator lives `ttlMs` after the last `start` (clients repeat `start`
- * while typing), and ends early on `stop`, on send, or when the socket that started it goes away.
+ * while typing, and each is broadcast), and ends early on `stop`, on send, or when the socket that started it goes away.
  * Changes are reported through `onChange`; the caller decides whom to tell.
  */
 export class TypingService {
@@ -26,7 +26,10 @@ export class TypingService {
     const timer = setTimeout(() => this.stop(roomId, userId), this.ttlMs);
     timer.unref();
     this.entries.set(key, { nickname, socketId, timer });
-    if (!existing) this.onChange({ roomId, userId, nickname, typing: true });
+    // Every refresh is told, not only the first: clients expire indicators on their own clock, and
+    // a tab that connected while someone was already typing learns it from the next refresh.
+    // Clients send a refresh at most every 2 s, so this stays cheap.
+    this.onChange({ roomId, userId, nickname, typing: true });
   }
 
   stop(roomId: string, userId: string): void {

@@ -57,14 +57,14 @@ describe("typing indicators", () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(TYPING_TTL_MS - 20);
   });
 
-  it("does not announce a refresh again", async () => {
+  it("announces every refresh, so other clients' local expiry keeps being renewed", async () => {
     const updates = collect(bob, "typing:updated");
     const stopped = nextEvent(bob, "typing:updated", aliceTyping(false));
     await requestOk(alice, "typing:start", { roomId: DEFAULT_ROOM_ID });
     await requestOk(alice, "typing:start", { roomId: DEFAULT_ROOM_ID });
     await requestOk(alice, "typing:stop", { roomId: DEFAULT_ROOM_ID });
     await stopped;
-    expect(updates.map((u) => u.typing)).toEqual([true, false]);
+    expect(updates.map((u) => u.typing)).toEqual([true, true, false]);
   });
 
   it("clears the indicator when the typist sends", async () => {

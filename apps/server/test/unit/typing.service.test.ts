@@ -29,14 +29,14 @@ describe("TypingService", () => {
     expect(updates).toEqual([on("r1", "ann"), off("r1", "ann")]);
   });
 
-  it("extends the TTL on refresh without announcing again", () => {
+  it("extends the TTL on refresh and announces the refresh", () => {
     typing.start("r1", "ann", "ANN", "s1");
     vi.advanceTimersByTime(TTL - 100);
     typing.start("r1", "ann", "ANN", "s1");
     vi.advanceTimersByTime(TTL - 1);
-    expect(updates).toEqual([on("r1", "ann")]);
+    expect(updates).toEqual([on("r1", "ann"), on("r1", "ann")]);
     vi.advanceTimersByTime(1);
-    expect(updates).toEqual([on("r1", "ann"), off("r1", "ann")]);
+    expect(updates).toEqual([on("r1", "ann"), on("r1", "ann"), off("r1", "ann")]);
   });
 
   it("stops early on stop, once, and the old timer does not fire later", () => {

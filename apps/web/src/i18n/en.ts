@@ -82,7 +82,7 @@ export const en = {
   "composer.placeholder": "Message {room}",
   "composer.send": "Send",
   "composer.remaining": "{count} characters left",
-  "composer.tooLong": "Too long by {count} characters (limit {max}).",
+  "composer.tooLong": { one: "Too long by {count} character (limit {max}).", other: "Too long by {count} characters (limit {max})." },
   "composer.hint": "Enter to send, Shift+Enter for a new line",
 
   "presence.members": "Members",

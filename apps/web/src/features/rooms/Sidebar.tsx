@@ -7,6 +7,7 @@ import { BrowseRoomsDialog } from "./BrowseRoomsDialog.js";
 import { CreateRoomDialog } from "./CreateRoomDialog.js";
 import { NewDmDialog } from "./NewDmDialog.js";
 import { RoomItem } from "./RoomItem.js";
+import { UserMenu } from "../auth/UserMenu.js";
 
 type OpenDialog = "create" | "browse" | "dm" | null;
 
@@ -17,6 +18,7 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
   const { rooms, dms } = useRoomSections();
   const activeRoomId = useChat((s) => s.activeRoomId);
   const online = useChat((s) => s.online);
+  const me = useChat((s) => s.me);
   const [dialog, setDialog] = useState<OpenDialog>(null);
 
   const select = useCallback(
@@ -83,6 +85,11 @@ export function Sidebar({ onNavigate }: { onNavigate: () => void }) {
           )}
         </section>
       </div>
+      {me && (
+        <div className="sidebar-footer">
+          <UserMenu user={me} placement="sidebar" />
+        </div>
+      )}
       {dialog === "create" && <CreateRoomDialog onClose={close} onDone={select} />}
       {dialog === "browse" && <BrowseRoomsDialog onClose={close} onDone={select} />}
       {dialog === "dm" && <NewDmDialog onClose={close} onDone={select} />}

@@ -1,0 +1,148 @@
+import { EventEmitter } from "node:events";
+import type { Socket as NetSocket } from "node:net";
+import { io as ioClient } from "socket.io-client";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { DEFAULT_ROOM_ID, SOCKET_PATH, type Message } from "@parley/shared";
+import { corkWritesPerTurn } from "../../src/realtime/cork.js";
+import { channel, type ParleyServer } from "../../src/realtime/types.js";
+import {
+  closeAllSockets,
+  collect,
+  connect,
+  requestOk,
+  roundTrip,
+  signInOk,
+  startServer,
+  text,
+  type ClientSocket,
+  type TestServer,
+} from "../helpers/server.js";
+
+// Corking (ADR 0006) must be invisible to clients (every packet arrives, in order) and must
+// actually coalesce: what one socket is sent in one event-loop turn leaves in one write.
+
+let server: TestServer;
+let alice: ClientSocket;
+let bob: ClientSocket;
+let bobCookie: string;
+
+beforeEach(async () => {
+  server = await startServer();
+  const a = await signInOk(server.url, "Alice");
+  const b = await signInOk(server.url, "Bob");
+  bobCookie = b.cookie;
+  alice = await connect(server.url, a.cookie);
+  bob = await connect(server.url, b.cookie);
+});
+afterEach(async () => {
+  closeAllSockets();
+  await server.stop();
+});
+
+/** The server-side TCP socket under a connected client, reached the way cork.ts reaches it. */
+function serverTcpSocket(client: { id?: string | undefined }): NetSocket {
+  const socket = server.app.io.sockets.sockets.get(client.id!);
+  const ws = (socket?.conn.transport as unknown as { name: string; socket?: { _socket?: NetSocket } } | undefined);
+  expect(ws?.name).toBe("websocket");
+  return ws!.socket!._socket!;
+}
+
+/** Counts the stream-level writes (each one is one write/writev syscall) a TCP socket makes. */
+function countWrites(tcp: NetSocket): { readonly count: number } {
+  const counter = { count: 0 };
+  const spyable = tcp as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
+  for (const method of ["_write", "_writev"] as const) {
+    const original = spyable[method].bind(tcp);
+    spyable[method] = (...args: unknown[]) => {
+      counter.count++;
+      original(...args);
+    };
+  }
+  return counter;
+}
+
+/** A real message to re-broadcast: what a burst from a group commit looks like on the wire. */
+async function oneMessage(): Promise<Message> {
+  return requestOk(alice, "message:send", text(DEFAULT_ROOM_ID, "seed"));
+}
+
+const until = (condition: () => boolean) => vi.waitFor(() => expect(condition()).toBe(true), { timeout: 10_000 });
+
+describe("corkWritesPerTurn", () => {
+  it("sends a burst of broadcasts made in one turn to a socket in two writes, not one per packet, complete and in order", async () => {
+    const message = await oneMessage();
+    await roundTrip(bob); // the seed's own broadcast has arrived before we start counting
+    const got = collect(bob, "message:created");
+    const writes = countWrites(serverTcpSocket(bob));
+
+    const BURST = 50;
+    const room = server.app.io.to(channel.room(DEFAULT_ROOM_ID));
+    for (let i = 1; i <= BURST; i++) room.emit("message:created", { ...message, seq: message.seq + i });
+
+    await until(() => got.length === BURST);
+    expect(got.map((m) => m.seq)).toEqual(Array.from({ length: BURST }, (_, i) => message.seq + i + 1));
+    // Uncorked, ws writes every frame on its own: BURST writes. Corked: two. The first packet
+    // makes engine.io's transport busy until its write callback, which waits for the uncork, so
+    // the other 49 wait in engine.io's buffer and go out together right after it.
+    expect(writes.count).toBeLessThanOrEqual(2);
+  });
+
+  it("delivers a burst of real sends (batched by group commit) complete and in send order", async () => {
+    const got = collect(bob, "message:created");
+    const writes = countWrites(serverTcpSocket(bob));
+    const BURST = 40;
+    const sends = Array.from({ length: BURST }, (_, i) => text(DEFAULT_ROOM_ID, `burst ${i}`));
+    // All emitted in one client turn; the server reads them in a few turns and commits each
+    // turn's sends in one transaction, then broadcasts that batch in one turn.
+    const acks = await Promise.all(sends.map((s) => requestOk(alice, "message:send", s)));
+
+    await until(() => got.filter((m) => m.kind === "text").length === BURST);
+    const texts = got.filter((m) => m.kind === "text");
+    expect(texts.map((m) => m.clientId)).toEqual(sends.map((s) => s.clientId));
+    expect(texts.map((m) => m.seq)).toEqual(acks.map((a) => a.seq));
+    expect(texts.map((m) => m.seq)).toEqual([...texts.map((m) => m.seq)].sort((x, y) => x - y));
+    // One write per turn that had broadcasts for bob, never one per message. (Kept loose: how many
+    // reads the server needs for the burst depends on the machine.)
+    expect(writes.count).toBeLessThan(BURST / 2);
+  });
+
+  it("corks a connection that started on polling once it has upgraded to websocket", async () => {
+    const message = await oneMessage();
+    const polling = ioClient(server.url, {
+      path: SOCKET_PATH,
+      extraHeaders: { cookie: bobCookie },
+      transports: ["polling", "websocket"],
+      forceNew: true,
+      reconnection: false,
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        polling.io.engine?.once("upgrade", () => resolve());
+        polling.once("connect", () => polling.io.engine.once("upgrade", () => resolve()));
+        polling.once("connect_error", reject);
+      });
+      await until(() => server.app.io.sockets.sockets.get(polling.id!)?.conn.transport.name === "websocket");
+      const got: Message[] = [];
+      polling.on("message:created", (m: Message) => got.push(m));
+      const writes = countWrites(serverTcpSocket(polling));
+
+      const target = server.app.io.to(polling.id!);
+      for (let i = 1; i <= 20; i++) target.emit("message:created", { ...message, seq: message.seq + i });
+
+      await until(() => got.length === 20);
+      expect(got.map((m) => m.seq)).toEqual(Array.from({ length: 20 }, (_, i) => message.seq + i + 1));
+      expect(writes.count).toBeLessThanOrEqual(2);
+    } finally {
+      polling.close();
+    }
+  });
+
+  it("is a no-op where the engine.io / ws internals it relies on are missing", () => {
+    expect(() => corkWritesPerTurn({} as ParleyServer)).not.toThrow();
+    const engine = new EventEmitter();
+    corkWritesPerTurn({ engine } as unknown as ParleyServer);
+    for (const socket of [undefined, {}, { transport: { name: "polling" } }, { transport: { name: "websocket" } }, { transport: { name: "websocket", socket: { _socket: {} } } }]) {
+      expect(() => engine.emit("flush", socket, [])).not.toThrow();
+    }
+  });
+});
