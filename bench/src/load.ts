@@ -239,7 +239,7 @@ async function main(opts: LoadOptions): Promise<number> {
       console.log(
         `step ${step}: target=${target}/s msgs=${msgRate.toFixed(0)}/s sent=${issued} deliveries_per_s=${Math.round(achieved)} ` +
           `p50_ms=${fmt(p50)} p99_ms=${fmt(p99)} missing=${missing} failed_acks=${failedAcks} ` +
-          `cpu server=${cpu.server.toFixed(2)} receivers=${cpu.receivers.toFixed(2)} senders=${cpu.self.toFixed(2)}${passed ? "" : " FAIL"}`,
+          `server_cpu_us_per_delivery=${((cpu.server * 1e6) / Math.max(achieved, 1)).toFixed(2)} cpu server=${cpu.server.toFixed(2)} receivers=${cpu.receivers.toFixed(2)} senders=${cpu.self.toFixed(2)}${passed ? "" : " FAIL"}`,
       );
       if (!passed) break;
     }

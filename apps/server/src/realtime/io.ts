@@ -5,6 +5,7 @@ import { SESSION_COOKIE, SOCKET_PATH } from "@parley/shared";
 import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
 import type { Storage } from "../storage/storage.js";
+import { corkWritesPerTurn } from "./cork.js";
 import { registerMessageHandlers } from "./message.handlers.js";
 import { registerRoomHandlers } from "./room.handlers.js";
 import { channel, type ParleyServer } from "./types.js";
@@ -32,6 +33,8 @@ export function createIo(
     maxHttpBufferSize: 64 * 1024,
     ...options,
   });
+  // One writev per TCP socket per event-loop turn instead of one write per packet (ADR 0006).
+  corkWritesPerTurn(io);
 
   // The handshake is authenticated from the httpOnly session cookie (browsers) or `auth.token`
   // (bots and tests that hold the cookie value).
