@@ -3,6 +3,7 @@ import type { Notice, PendingMessage } from "@parley/client";
 import { describe, expect, it } from "vitest";
 import {
   buildTimelineItems,
+  foldTimelineRows,
   GROUP_WINDOW_MS,
   selectRoomSections,
   selectSeqToMarkRead,
@@ -140,6 +141,47 @@ describe("splitMentions", () => {
   it("keeps markup as text", () => {
     const segments = splitMentions("<img src=x onerror=alert(1)> @bob", names, null);
     expect(segments.map((s) => s.text).join("")).toBe("<img src=x onerror=alert(1)> @bob");
+  });
+});
+
+describe("foldTimelineRows", () => {
+  const notice = (id: string, afterSeq: number): Notice => ({ id, roomId: "general", afterSeq, kind: "online", nickname: "Cy", at: T0 });
+  /** "[above] item [below]" per row, in `shape`'s words. */
+  const rows = (items: TimelineItem[]) =>
+    foldTimelineRows(items).map((r) => [...shape([...r.above]).map((a) => `${a}/`), ...shape([r.item]), ...shape([...r.below]).map((b) => `/${b}`)].join(" "));
+
+  it("folds day separators, the divider and notices into the next message's row", () => {
+    const nextDay = msg(3, "bob", { createdAt: T0 + 86_400_000 });
+    const items = buildTimelineItems({ ...base, messages: [msg(1, "ana"), msg(2, "ana"), nextDay], notices: [notice("n1", 1)], dividerSeq: 2 });
+    expect(rows(items)).toEqual(["day/ m1", "notice:n1/ m2", "day/ divider/ m3"]);
+  });
+
+  // Regression (issue 4): with the day separator as row 0, a prepended page of the same day kept
+  // `day:<date>` at index 0, the view jumped a page and loading older pages stalled at the top.
+  it("keys every row by a message, so the first row moves down when older messages are prepended", () => {
+    const page2 = buildTimelineItems({ ...base, messages: [msg(3, "ana"), msg(4, "bob")] });
+    const both = buildTimelineItems({ ...base, messages: [msg(1, "ana"), msg(2, "bob"), msg(3, "ana"), msg(4, "bob")] });
+    const before = foldTimelineRows(page2);
+    const after = foldTimelineRows(both);
+    expect(before[0]?.key).toBe("m3");
+    expect(after.findIndex((r) => r.key === "m3")).toBe(2);
+    expect(new Set(after.map((r) => r.key)).size).toBe(after.length);
+  });
+
+  it("keeps notices after the last message below it, so a new message is a new last row", () => {
+    const items = buildTimelineItems({ ...base, messages: [msg(1, "ana")], notices: [notice("n1", 1)] });
+    expect(rows(items)).toEqual(["day/ m1 /notice:n1"]);
+    expect(foldTimelineRows(items).at(-1)?.key).toBe("m1");
+  });
+
+  it("folds notices before pending sends into the first pending row", () => {
+    const items = buildTimelineItems({ ...base, messages: [msg(1, "me")], notices: [notice("n1", 1)], pending: [pending("c1")] });
+    expect(rows(items)).toEqual(["day/ m1", "notice:n1/ p:c1"]);
+  });
+
+  it("lets decorations stand alone when there is no message", () => {
+    expect(rows(buildTimelineItems({ ...base, messages: [], notices: [notice("n1", 0)] }))).toEqual(["notice:n1"]);
+    expect(foldTimelineRows([])).toEqual([]);
   });
 });
 

@@ -24,6 +24,18 @@ describe("time formatting", () => {
     expect(dayKey(Date.UTC(2025, 10, 23, 23, 30), "Asia/Shanghai")).toBe("2025-11-24");
   });
 
+  it("keys days right in zones offset by quarter hours (day keys are cached per UTC quarter hour)", () => {
+    // Kathmandu is UTC+05:45: local midnight of the 24th is 18:15 UTC on the 23rd.
+    expect(dayKey(Date.UTC(2025, 10, 23, 18, 14, 59, 999), "Asia/Kathmandu")).toBe("2025-11-23");
+    expect(dayKey(Date.UTC(2025, 10, 23, 18, 15), "Asia/Kathmandu")).toBe("2025-11-24");
+    // Same quarter hour, other zone: the cache is per zone.
+    expect(dayKey(Date.UTC(2025, 10, 23, 18, 15), "UTC")).toBe("2025-11-23");
+    // Across a DST change (Berlin leaves summer time at 01:00 UTC on 2025-10-26).
+    expect(dayKey(Date.UTC(2025, 9, 25, 22, 59), "Europe/Berlin")).toBe("2025-10-26");
+    expect(dayKey(Date.UTC(2025, 9, 26, 22, 59), "Europe/Berlin")).toBe("2025-10-26");
+    expect(dayKey(Date.UTC(2025, 9, 26, 23, 0), "Europe/Berlin")).toBe("2025-10-27");
+  });
+
   it("labels today, yesterday, and older days", () => {
     const now = Date.UTC(2025, 10, 23, 18, 0);
     expect(formatDay(at, now, "en-GB", labels, "UTC")).toBe("Today");

@@ -5,8 +5,13 @@
  */
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-function formatter(locale: string, timeZone: string | undefined, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  const key = `${locale}|${timeZone ?? ""}|${JSON.stringify(options)}`;
+/**
+ * `style` names the options (one fixed object per style), so the cache key is a short string
+ * concatenation: this runs for every row rendered while scrolling, where `JSON.stringify` of the
+ * options showed up in profiles.
+ */
+function formatter(style: string, locale: string, timeZone: string | undefined, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${style}|${locale}|${timeZone ?? ""}`;
   let f = formatters.get(key);
   if (!f) {
     f = new Intl.DateTimeFormat(locale, timeZone === undefined ? options : { ...options, timeZone });
@@ -15,20 +20,43 @@ function formatter(locale: string, timeZone: string | undefined, options: Intl.D
   return f;
 }
 
+const TIME: Intl.DateTimeFormatOptions = { hour: "numeric", minute: "2-digit" };
+const FULL: Intl.DateTimeFormatOptions = { dateStyle: "full", timeStyle: "medium" };
+const DAY_KEY: Intl.DateTimeFormatOptions = { year: "numeric", month: "2-digit", day: "2-digit" };
+const MEDIUM_DATE: Intl.DateTimeFormatOptions = { dateStyle: "medium" };
+
 /** Local clock time, e.g. "14:05" or "2:05 PM" depending on the locale. */
 export function formatTime(ms: number, locale: string, timeZone?: string): string {
-  return formatter(locale, timeZone, { hour: "numeric", minute: "2-digit" }).format(ms);
+  return formatter("time", locale, timeZone, TIME).format(ms);
 }
 
 /** The full date and time, for tooltips: "Sunday, 23 November 2025 at 14:05:09". */
 export function formatFullDate(ms: number, locale: string, timeZone?: string): string {
-  return formatter(locale, timeZone, { dateStyle: "full", timeStyle: "medium" }).format(ms);
+  return formatter("full", locale, timeZone, FULL).format(ms);
 }
+
+/**
+ * Every UTC offset in the tz database is a whole number of quarter hours, and zones change offset
+ * on quarter-hour boundaries: all instants of one UTC quarter hour fall on the same local day. So
+ * day keys are cached per quarter hour; a room's timeline (thousands of messages, rebuilt on every
+ * page) then formats about one date per quarter hour of history instead of one per message.
+ */
+const QUARTER_HOUR_MS = 15 * 60_000;
+/** Bounds the cache (a quarter hour per entry: 20,000 is about 200 days of busy history). */
+const DAY_KEY_CACHE_MAX = 20_000;
+const dayKeys = new Map<string, string>();
 
 /** Calendar day key ("2025-11-23") in the given zone; two times on one day share it. */
 export function dayKey(ms: number, timeZone?: string): string {
-  // en-CA formats dates as YYYY-MM-DD, which makes a cheap, sortable key.
-  return formatter("en-CA", timeZone, { year: "numeric", month: "2-digit", day: "2-digit" }).format(ms);
+  const cacheKey = `${timeZone ?? ""}|${Math.floor(ms / QUARTER_HOUR_MS)}`;
+  let day = dayKeys.get(cacheKey);
+  if (day === undefined) {
+    // en-CA formats dates as YYYY-MM-DD, which makes a cheap, sortable key.
+    day = formatter("dayKey", "en-CA", timeZone, DAY_KEY).format(ms);
+    if (dayKeys.size >= DAY_KEY_CACHE_MAX) dayKeys.clear();
+    dayKeys.set(cacheKey, day);
+  }
+  return day;
 }
 
 /** A day heading: "Today", "Yesterday", or a medium date ("Nov 21, 2025"). */
@@ -42,5 +70,5 @@ export function formatDay(
   const day = dayKey(ms, timeZone);
   if (day === dayKey(now, timeZone)) return labels.today;
   if (day === dayKey(now - 86_400_000, timeZone)) return labels.yesterday;
-  return formatter(locale, timeZone, { dateStyle: "medium" }).format(ms);
+  return formatter("medium", locale, timeZone, MEDIUM_DATE).format(ms);
 }

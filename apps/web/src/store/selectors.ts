@@ -137,6 +137,49 @@ export function buildTimelineItems(input: TimelineInput): TimelineItem[] {
   return items;
 }
 
+/**
+ * One row of the virtualised list: a message (or join/leave line, or pending send) with the
+ * decorations drawn around it. Day separators, the "New messages" divider and notices are folded
+ * into the next message's row (`above`), so every row is keyed by a message. That matters at the
+ * very top: the virtualiser holds the view steady by the row under the scroll offset, and a day
+ * separator's key (`day:<date>`) stays row 0 when an older page of the same day is prepended, so
+ * the view would jump a whole page, scrollTop would stay 0, and (no scroll event) loading would
+ * stall. Decorations after the last message (a notice) go `below` it, so that a new message is
+ * still a new last row: the virtualiser follows appended rows only when the last key changes.
+ */
+export interface TimelineRow {
+  key: string;
+  item: TimelineItem;
+  above: readonly TimelineItem[];
+  below: readonly TimelineItem[];
+}
+
+const NO_ITEMS: readonly TimelineItem[] = [];
+
+function isDecoration(item: TimelineItem): boolean {
+  return item.type === "day" || item.type === "divider" || item.type === "notice";
+}
+
+/** Folds `buildTimelineItems`' rows into list rows (see `TimelineRow`). */
+export function foldTimelineRows(items: readonly TimelineItem[]): TimelineRow[] {
+  const rows: TimelineRow[] = [];
+  let above: TimelineItem[] = [];
+  for (const item of items) {
+    if (isDecoration(item)) above.push(item);
+    else {
+      rows.push({ key: item.key, item, above: above.length === 0 ? NO_ITEMS : above, below: NO_ITEMS });
+      above = [];
+    }
+  }
+  if (above.length > 0) {
+    const last = rows.at(-1);
+    if (last) rows[rows.length - 1] = { ...last, below: above };
+    // No message at all (an empty room with notices): the decorations are the rows.
+    else for (const item of above) rows.push({ key: item.key, item, above: NO_ITEMS, below: NO_ITEMS });
+  }
+  return rows;
+}
+
 /** A piece of a message body: plain text, or an @mention to highlight. */
 export type BodySegment = { text: string; mention: null } | { text: string; mention: { nickname: string; me: boolean } };
 

@@ -4,7 +4,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type UIEvent } from 
 import { useT } from "../../i18n/index.js";
 import { useChatClient } from "../../store/client-context.js";
 import { useChat, useDocumentVisible, useKnownNicknames, useTimelineItems } from "../../store/hooks.js";
-import { selectSeqToMarkRead, type TimelineItem } from "../../store/selectors.js";
+import { foldTimelineRows, selectSeqToMarkRead, type TimelineItem, type TimelineRow } from "../../store/selectors.js";
 import { ArrowDownIcon } from "../../ui/icons.js";
 import { MessageRow, type RowContext } from "./MessageRow.js";
 
@@ -15,20 +15,37 @@ import { MessageRow, type RowContext } from "./MessageRow.js";
  */
 const BOTTOM_THRESHOLD_PX = 48;
 const LOAD_OLDER_THRESHOLD_PX = 800;
+/** Room above the first row for the "loading older messages" line while older pages exist. */
+const TOP_PADDING_PX = 72;
 
-type Row = TimelineItem | { type: "top"; key: "top" };
+/** A list row: a message with its decorations (see `TimelineRow`), or the room's beginning. */
+type Row = ({ type: "item" } & TimelineRow) | { type: "top"; key: "top" };
 
-/** First guesses at row heights; real heights are measured as rows render. */
-function estimateRow(row: Row | undefined): number {
-  switch (row?.type) {
+/**
+ * First guesses at row heights (px, from the stylesheet at the laptop width); real heights are
+ * measured as rows render. Close guesses matter: every first measurement of a row above the view
+ * corrects scrollTop while the user scrolls up through history.
+ */
+function estimateItem(item: TimelineItem): number {
+  switch (item.type) {
     case "message":
     case "pending":
-      return row.grouped ? 26 : 58;
-    case "top":
-      return 72;
+      return item.grouped ? 26 : 58;
+    case "day":
+    case "divider":
+      return 36;
     default:
-      return 34;
+      return 30;
   }
+}
+
+function estimateRow(row: Row | undefined): number {
+  if (!row) return 58;
+  if (row.type === "top") return 72;
+  let size = estimateItem(row.item);
+  for (const a of row.above) size += estimateItem(a);
+  for (const b of row.below) size += estimateItem(b);
+  return size;
 }
 
 /**
@@ -52,42 +69,56 @@ export function MessageList({ room }: { room: RoomSummary }) {
   // lastSeq when the user scrolled away from the bottom; newer messages since then show the button.
   const [seqWhenScrolledUp, setSeqWhenScrolledUp] = useState<number | null>(null);
 
-  const rows = useMemo<Row[]>(() => [{ type: "top", key: "top" }, ...items], [items]);
-  const scrollRef = useRef<HTMLDivElement>(null);
-  const virtualizer = useVirtualizer({
-    count: rows.length,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: (i) => estimateRow(rows[i]),
-    getItemKey: (i) => rows[i]?.key ?? i,
-    overscan: 12,
-    anchorTo: "end",
-    followOnAppend: true,
-    scrollEndThreshold: BOTTOM_THRESHOLD_PX,
-  });
-
   const hasOlder = timeline?.hasOlder ?? false;
   const hasNewer = timeline?.hasNewer ?? false;
   const loadingOlder = timeline?.loadingOlder ?? false;
   const loadingNewer = timeline?.loadingNewer ?? false;
   const loaded = timeline?.loaded ?? false;
 
+  // The "beginning of the room" row is a list row only once the beginning is reached. While older
+  // pages exist, the loading line sits in the list's top padding instead: were it row 0, a reader
+  // who reached the very top would be anchored to it, so a prepended page would keep scrollTop at
+  // 0 (the view jumps a whole page and, with no further scroll event, loading stalls for good).
+  const showTopRow = loaded && !hasOlder;
+  const rows = useMemo<Row[]>(() => {
+    const folded = foldTimelineRows(items).map((r): Row => ({ type: "item", ...r }));
+    return showTopRow ? [{ type: "top", key: "top" }, ...folded] : folded;
+  }, [items, showTopRow]);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: rows.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: (i) => estimateRow(rows[i]),
+    getItemKey: (i) => rows[i]?.key ?? i,
+    paddingStart: showTopRow ? 0 : TOP_PADDING_PX,
+    overscan: 12,
+    anchorTo: "end",
+    followOnAppend: true,
+    scrollEndThreshold: BOTTOM_THRESHOLD_PX,
+  });
+
   // Open at the bottom once the first page is in.
   const openedAtBottom = useRef(false);
   useEffect(() => {
-    if (loaded && !openedAtBottom.current && rows.length > 1) {
+    if (loaded && !openedAtBottom.current && items.length > 0) {
       openedAtBottom.current = true;
       virtualizer.scrollToEnd();
     }
-  }, [loaded, rows.length, virtualizer]);
+  }, [loaded, items.length, virtualizer]);
 
-  // A short window that does not fill the viewport cannot be scrolled up: load older right away.
+  // Loading older pages is driven by scroll events, which stop when the view cannot move: a short
+  // window that does not fill the viewport cannot be scrolled up, and a reader who reached the top
+  // while a page was loading sees no further event once the page lands (or if it was too short to
+  // push the view down past the threshold). So check again whenever the window or the loading state
+  // changes (`rows`, not `rows.length`: a full window keeps its length when a page is prepended, the
+  // newest end being trimmed by as much). `atBottom` keeps this from firing on open, before the
+  // list has scrolled to the end.
   useEffect(() => {
     const el = scrollRef.current;
     if (!el || !loaded || !hasOlder || loadingOlder) return;
-    if (el.scrollHeight <= el.clientHeight + LOAD_OLDER_THRESHOLD_PX && el.scrollTop < LOAD_OLDER_THRESHOLD_PX) {
-      void client.loadOlder(roomId);
-    }
-  }, [client, roomId, loaded, hasOlder, loadingOlder, rows.length]);
+    const short = el.scrollHeight <= el.clientHeight + LOAD_OLDER_THRESHOLD_PX;
+    if (el.scrollTop < LOAD_OLDER_THRESHOLD_PX && (short || !atBottom)) void client.loadOlder(roomId);
+  }, [client, roomId, loaded, hasOlder, loadingOlder, rows, atBottom]);
 
   // Seen the bottom while the page is visible: mark it read (moves forward only, in every tab).
   const lastReadSeq = room.lastReadSeq;
@@ -98,14 +129,18 @@ export function MessageList({ room }: { room: RoomSummary }) {
   }, [client, roomId, atBottom, visible, lastSeq, lastReadSeq, hasNewer]);
 
   const onScroll = (e: UIEvent<HTMLDivElement>) => {
+    // One layout read per event (the virtualiser's own handler reads scrollTop right after, for
+    // free); the heights come from the virtualiser's model and ResizeObserver, not from
+    // scrollHeight/clientHeight.
     const el = e.currentTarget;
-    const fromBottom = el.scrollHeight - el.scrollTop - el.clientHeight;
+    const scrollTop = el.scrollTop;
+    const fromBottom = virtualizer.getTotalSize() - scrollTop - (virtualizer.scrollRect?.height ?? el.clientHeight);
     const bottom = fromBottom <= BOTTOM_THRESHOLD_PX;
     if (bottom !== atBottom) {
       setAtBottom(bottom);
       setSeqWhenScrolledUp(bottom ? null : lastSeq);
     }
-    if (el.scrollTop < LOAD_OLDER_THRESHOLD_PX && hasOlder && !loadingOlder) void client.loadOlder(roomId);
+    if (scrollTop < LOAD_OLDER_THRESHOLD_PX && hasOlder && !loadingOlder) void client.loadOlder(roomId);
     if (fromBottom < LOAD_OLDER_THRESHOLD_PX && hasNewer && !loadingNewer) void client.loadNewer(roomId);
   };
 
@@ -139,6 +174,11 @@ export function MessageList({ room }: { room: RoomSummary }) {
         data-testid="message-list"
       >
         <div className="message-canvas" style={{ height: virtualizer.getTotalSize() }}>
+          {!showTopRow && (
+            <div className="list-top-padding">
+              <TopRow room={room} loaded={loaded} hasOlder={hasOlder} />
+            </div>
+          )}
           {virtualRows.map((v) => {
             const row = rows[v.index];
             if (!row) return null;
@@ -147,7 +187,15 @@ export function MessageList({ room }: { room: RoomSummary }) {
                 {row.type === "top" ? (
                   <TopRow room={room} loaded={loaded} hasOlder={hasOlder} />
                 ) : (
-                  <MessageRow item={row} ctx={ctx} />
+                  <>
+                    {row.above.map((a) => (
+                      <MessageRow key={a.key} item={a} ctx={ctx} />
+                    ))}
+                    <MessageRow item={row.item} ctx={ctx} />
+                    {row.below.map((b) => (
+                      <MessageRow key={b.key} item={b} ctx={ctx} />
+                    ))}
+                  </>
                 )}
               </div>
             );

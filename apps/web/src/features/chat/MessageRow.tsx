@@ -15,8 +15,33 @@ export interface RowContext {
   onDiscard: (clientId: string) => void;
 }
 
+/**
+ * True when two items render the same. The timeline is rebuilt (new item objects, same stored
+ * messages) whenever a page of history arrives, so identity alone would re-render every mounted row.
+ */
+function sameItem(a: TimelineItem, b: TimelineItem): boolean {
+  if (a === b) return true;
+  if (a.key !== b.key) return false;
+  switch (a.type) {
+    case "day":
+      return b.type === "day" && a.at === b.at;
+    case "divider":
+      return b.type === "divider";
+    case "system":
+      return b.type === "system" && a.message === b.message;
+    case "notice":
+      return b.type === "notice" && a.notice === b.notice;
+    case "message":
+      return b.type === "message" && a.message === b.message && a.grouped === b.grouped && a.mentionsMe === b.mentionsMe;
+    case "pending":
+      return b.type === "pending" && a.pending === b.pending && a.grouped === b.grouped;
+  }
+}
+
+type RowProps = { item: TimelineItem; ctx: RowContext };
+
 /** One virtualised row of the message list. Memoised: rows re-render only when their item changes. */
-export const MessageRow = memo(function MessageRow({ item, ctx }: { item: TimelineItem; ctx: RowContext }) {
+export const MessageRow = memo(function MessageRow({ item, ctx }: RowProps) {
   switch (item.type) {
     case "day":
       return <DayRow at={item.at} />;
@@ -31,7 +56,7 @@ export const MessageRow = memo(function MessageRow({ item, ctx }: { item: Timeli
     case "pending":
       return <PendingRow pending={item.pending} grouped={item.grouped} ctx={ctx} />;
   }
-});
+}, (prev: RowProps, next: RowProps) => prev.ctx === next.ctx && sameItem(prev.item, next.item));
 
 function Time({ at, className }: { at: number; className?: string }) {
   const locale = useLocale();
