@@ -477,9 +477,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       set((s) => ({ ...s, timelines: { ...s.timelines, [roomId]: { ...(s.timelines[roomId] ?? emptyTimeline()), loadingOlder: true } } }));
       try {
         const result = await request("messages:fetch", { roomId, beforeSeq: t.firstSeq, limit: pageSize });
-        if (result.ok) set((s) => mergeMessages(s, roomId, result.data.messages, "older", windowSize));
-      } finally {
-        set((s) => (s.timelines[roomId] ? { ...s, timelines: { ...s.timelines, [roomId]: { ...s.timelines[roomId]!, loadingOlder: false } } } : s));
+        // The merge and clearing the flag are one store update: one list render per page.
+        set((s) => clearLoading(result.ok ? mergeMessages(s, roomId, result.data.messages, "older", windowSize) : s, roomId, "loadingOlder"));
+      } catch (error) {
+        set((s) => clearLoading(s, roomId, "loadingOlder"));
+        throw error;
       }
     },
     async loadNewer(roomId) {
@@ -488,9 +490,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       set((s) => ({ ...s, timelines: { ...s.timelines, [roomId]: { ...(s.timelines[roomId] ?? emptyTimeline()), loadingNewer: true } } }));
       try {
         const result = await request("messages:fetch", { roomId, afterSeq: t.lastSeq, limit: pageSize });
-        if (result.ok) set((s) => mergeMessages(s, roomId, result.data.messages, "newer", windowSize));
-      } finally {
-        set((s) => (s.timelines[roomId] ? { ...s, timelines: { ...s.timelines, [roomId]: { ...s.timelines[roomId]!, loadingNewer: false } } } : s));
+        // The merge and clearing the flag are one store update: one list render per page.
+        set((s) => clearLoading(result.ok ? mergeMessages(s, roomId, result.data.messages, "newer", windowSize) : s, roomId, "loadingNewer"));
+      } catch (error) {
+        set((s) => clearLoading(s, roomId, "loadingNewer"));
+        throw error;
       }
     },
     async jumpToLatest(roomId) {
@@ -536,6 +540,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       return () => void listeners[event].delete(listener);
     },
   };
+
+  function clearLoading(s: ChatState, roomId: string, flag: "loadingOlder" | "loadingNewer"): ChatState {
+    const t = s.timelines[roomId];
+    return t?.[flag] ? { ...s, timelines: { ...s.timelines, [roomId]: { ...t, [flag]: false } } } : s;
+  }
 
   function applyRoomReply(r: AckResult<ChatState["rooms"][string]>) {
     if (r.ok) set((s) => ({ ...s, rooms: { ...s.rooms, [r.data.id]: reconcileRoom(s.rooms[r.data.id], r.data) } }));

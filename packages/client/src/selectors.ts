@@ -28,8 +28,11 @@ export function selectPendingForRoom(state: ChatState, roomId: string): PendingM
   return out;
 }
 
-export function selectNotices(state: ChatState, roomId: string): Notice[] {
-  return state.notices[roomId] ?? [];
+/** Shared so that a room without notices selects the same array every time (no re-render). */
+const NO_NOTICES: readonly Notice[] = Object.freeze([]);
+
+export function selectNotices(state: ChatState, roomId: string): readonly Notice[] {
+  return state.notices[roomId] ?? NO_NOTICES;
 }
 
 /** Public rooms by name, then DMs by latest activity. */
