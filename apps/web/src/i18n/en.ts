@@ -123,7 +123,6 @@ export const en = {
   "error.CANNOT_LEAVE_DEFAULT": "Everyone stays in #general.",
   "error.NOT_ALLOWED": "That is not allowed here.",
   "error.USER_NOT_FOUND": "That user does not exist.",
-  "error.RATE_LIMITED": "Slow down a little and try again.",
   "error.INTERNAL": "Something went wrong on the server.",
   "error.TIMEOUT": "The server did not answer in time.",
   "error.OFFLINE": "You are offline.",

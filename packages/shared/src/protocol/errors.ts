@@ -25,8 +25,6 @@ export const ERROR_CODES = [
   /** DMs cannot be joined or left like public rooms. */
   "NOT_ALLOWED",
   "USER_NOT_FOUND",
-  /** Too many requests in a short time. */
-  "RATE_LIMITED",
   /** Anything unexpected; details are logged on the server, never sent. */
   "INTERNAL",
 ] as const;
