@@ -115,6 +115,8 @@ test.describe("delivery (issue 5)", () => {
       await goOnline(alice.context, [alice.page]);
       await expect(roomItem(alice.page, roomId!)).toHaveCount(0);
       await expect(alice.page.getByTestId("room-title")).toHaveText("general");
+      // They are not shown in any room now, so a bar says they exist (and offers to discard them).
+      await expect(alice.page.getByTestId("orphaned-sends")).toContainText("2 unsent messages to rooms you are no longer in");
 
       // Join again from the directory: the failed messages are there, with the reason.
       await alice.page.getByRole("button", { name: "Browse rooms" }).click();
@@ -122,6 +124,7 @@ test.describe("delivery (issue 5)", () => {
       await again.getByRole("searchbox").fill(roomName);
       await again.getByRole("button", { name: `Join ${roomName}` }).click();
       await expect(alice.page.getByTestId("room-title")).toHaveText(roomName);
+      await expect(alice.page.getByTestId("orphaned-sends")).toHaveCount(0);
       for (const body of [retryMe, discardMe]) {
         const row = messageRows(alice.page, body);
         await expect(row).toHaveAttribute("data-status", "failed");

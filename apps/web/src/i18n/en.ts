@@ -70,6 +70,11 @@ export const en = {
   "chat.failed": "Not sent: {reason}",
   "chat.retry": "Retry",
   "chat.discard": "Discard",
+  "chat.orphaned": {
+    one: "{count} unsent message to a room you are no longer in: “{preview}”",
+    other: "{count} unsent messages to rooms you are no longer in, first: “{preview}”",
+  },
+  "chat.orphanedDiscard": "Discard them",
   "chat.you": "you",
   "chat.noRoom": "Pick a room to start chatting.",
   "chat.loading": "Loading messages…",

@@ -9,6 +9,7 @@ import { MembersPanel } from "../presence/MembersPanel.js";
 import { Sidebar } from "../rooms/Sidebar.js";
 import { ChatHeader } from "./ChatHeader.js";
 import { ChatView } from "./ChatView.js";
+import { OrphanedSends } from "./OrphanedSends.js";
 
 /** The signed-in app: sidebar, chat, members panel. Provides the session's ChatClient. */
 export function ChatShell({ client, user }: { client: ChatClient; user: User }) {
@@ -55,6 +56,7 @@ function Layout({ client, user }: { client: ChatClient; user: User }) {
           onToggleMembers={() => setMembersOpen((v) => !v)}
           onOpenSidebar={() => setSidebarOpen(true)}
         />
+        <OrphanedSends />
         <ChatView key={room?.id ?? "none"} room={room} />
       </main>
       {membersOpen && room && <MembersPanel key={room.id} roomId={room.id} onClose={() => setMembersOpen(false)} />}
