@@ -10,6 +10,7 @@ import {
 } from "@parley/shared";
 import { consoleLogger, type Logger } from "../../logger.js";
 import { likePattern, nameKey } from "../keys.js";
+import { toMessage, toRoom, toSummary, toUser, type MessageRow, type RoomRow, type SummaryRow } from "../rows.js";
 import {
   StorageConflictError,
   dmRoomId,
@@ -34,41 +35,6 @@ export interface PostgresStorageOptions {
   poolSize?: number;
 }
 
-interface MessageRow {
-  id: string;
-  room_id: string;
-  seq: number;
-  kind: Message["kind"];
-  author_id: string;
-  author_nickname: string;
-  client_id: string | null;
-  body: string;
-  created_at: number;
-  mentions: string[];
-}
-
-interface RoomRow {
-  id: string;
-  kind: "public" | "dm";
-  name: string;
-  created_at: number;
-  last_seq: number;
-}
-
-interface SummaryRow {
-  id: string;
-  kind: "public" | "dm";
-  name: string;
-  last_seq: number;
-  last_activity_at: number;
-  last_read_seq: number;
-  member_count: number;
-  peer_id: string | null;
-  peer_nickname: string | null;
-  unread_count: number;
-  mention_count: number;
-}
-
 /** SQLSTATE of a broken unique constraint. */
 const UNIQUE_VIOLATION = "23505";
 const INT8_OID = 20;
@@ -91,33 +57,6 @@ function typeOverrides(): TypeOverrides {
   types.setTypeParser(INT8_OID, (value: string) => Number(value));
   return types;
 }
-
-const toMessage = (r: MessageRow): Message => ({
-  id: r.id,
-  roomId: r.room_id,
-  seq: r.seq,
-  kind: r.kind,
-  authorId: r.author_id,
-  authorNickname: r.author_nickname,
-  clientId: r.client_id,
-  body: r.body,
-  createdAt: r.created_at,
-  mentions: r.mentions,
-});
-
-const toRoom = (r: RoomRow): RoomRecord => ({
-  id: r.id,
-  kind: r.kind,
-  name: r.name,
-  createdAt: r.created_at,
-  lastSeq: r.last_seq,
-});
-
-const toUser = (r: { id: string; nickname: string; created_at: number }): User => ({
-  id: r.id,
-  nickname: r.nickname,
-  createdAt: r.created_at,
-});
 
 const MESSAGE_COLUMNS = "id, room_id, seq, kind, author_id, author_nickname, client_id, body, created_at, mentions";
 
@@ -543,17 +482,3 @@ async function inTransaction(client: PoolClient, work: () => Promise<void>): Pro
   }
 }
 
-function toSummary(r: SummaryRow): RoomSummary {
-  return {
-    id: r.id,
-    kind: r.kind,
-    name: r.kind === "dm" ? (r.peer_nickname ?? "") : r.name,
-    peerId: r.kind === "dm" ? r.peer_id : null,
-    memberCount: r.member_count,
-    lastSeq: r.last_seq,
-    lastReadSeq: r.last_read_seq,
-    unreadCount: r.unread_count,
-    mentionCount: r.mention_count,
-    lastActivityAt: r.last_activity_at,
-  };
-}

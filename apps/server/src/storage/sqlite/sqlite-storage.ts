@@ -11,6 +11,7 @@ import {
   type User,
 } from "@parley/shared";
 import { likePattern, nameKey } from "../keys.js";
+import { toMessage, toRoom, toSummary, toUser, type MessageRow, type RoomRow, type SummaryRow, type UserRow } from "../rows.js";
 import {
   StorageConflictError,
   dmRoomId,
@@ -23,32 +24,8 @@ import {
 } from "../storage.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
 
-interface MessageRow {
-  id: string;
-  room_id: string;
-  seq: number;
-  kind: Message["kind"];
-  author_id: string;
-  author_nickname: string;
-  client_id: string | null;
-  body: string;
-  created_at: number;
-  mentions: string;
-}
-
-interface SummaryRow {
-  id: string;
-  kind: "public" | "dm";
-  name: string;
-  last_seq: number;
-  last_activity_at: number;
-  last_read_seq: number;
-  member_count: number;
-  peer_id: string | null;
-  peer_nickname: string | null;
-  unread_count: number;
-  mention_count: number;
-}
+/** SQLite keeps `mentions` as JSON text. */
+type SqliteMessageRow = Omit<MessageRow, "mentions"> & { mentions: string };
 
 interface PendingAppend {
   input: NewMessage;
@@ -56,26 +33,7 @@ interface PendingAppend {
   reject: (e: unknown) => void;
 }
 
-const toMessage = (r: MessageRow): Message => ({
-  id: r.id,
-  roomId: r.room_id,
-  seq: r.seq,
-  kind: r.kind,
-  authorId: r.author_id,
-  authorNickname: r.author_nickname,
-  clientId: r.client_id,
-  body: r.body,
-  createdAt: r.created_at,
-  mentions: JSON.parse(r.mentions) as string[],
-});
-
-const toRoom = (r: { id: string; kind: "public" | "dm"; name: string; created_at: number; last_seq: number }): RoomRecord => ({
-  id: r.id,
-  kind: r.kind,
-  name: r.name,
-  createdAt: r.created_at,
-  lastSeq: r.last_seq,
-});
+const fromSqlite = (r: SqliteMessageRow): Message => toMessage({ ...r, mentions: JSON.parse(r.mentions) as string[] });
 
 const isUniqueViolation = (e: unknown): boolean =>
   e instanceof Error && "code" in e && (e as { code: string }).code.startsWith("SQLITE_CONSTRAINT");
@@ -187,10 +145,8 @@ export class SqliteStorage implements Storage {
   }
 
   async getUser(id: string): Promise<User | null> {
-    const row = this.sql("SELECT id, nickname, created_at FROM users WHERE id = ?").get(id) as
-      | { id: string; nickname: string; created_at: number }
-      | undefined;
-    return row ? { id: row.id, nickname: row.nickname, createdAt: row.created_at } : null;
+    const row = this.sql("SELECT id, nickname, created_at FROM users WHERE id = ?").get(id) as UserRow | undefined;
+    return row ? toUser(row) : null;
   }
 
   async searchUsers(query: string, limit: number): Promise<User[]> {
@@ -198,8 +154,8 @@ export class SqliteStorage implements Storage {
         `SELECT id, nickname, created_at FROM users WHERE nickname_key LIKE ? ESCAPE '\\'
          ORDER BY nickname_key LIMIT ?`,
       )
-      .all(likePattern(query), limit) as { id: string; nickname: string; created_at: number }[];
-    return rows.map((r) => ({ id: r.id, nickname: r.nickname, createdAt: r.created_at }));
+      .all(likePattern(query), limit) as UserRow[];
+    return rows.map(toUser);
   }
 
   async createSession(input: { id: string; userId: string; tokenHash: string; expiresAt: number }): Promise<void> {
@@ -236,9 +192,7 @@ export class SqliteStorage implements Storage {
   }
 
   async getRoom(id: string): Promise<RoomRecord | null> {
-    const row = this.sql("SELECT id, kind, name, created_at, last_seq FROM rooms WHERE id = ?").get(id) as
-      | { id: string; kind: "public" | "dm"; name: string; created_at: number; last_seq: number }
-      | undefined;
+    const row = this.sql("SELECT id, kind, name, created_at, last_seq FROM rooms WHERE id = ?").get(id) as RoomRow | undefined;
     return row ? toRoom(row) : null;
   }
 
@@ -295,8 +249,8 @@ export class SqliteStorage implements Storage {
         `SELECT u.id, u.nickname, u.created_at FROM members m JOIN users u ON u.id = m.user_id
          WHERE m.room_id = ? ORDER BY u.nickname_key`,
       )
-      .all(roomId) as { id: string; nickname: string; created_at: number }[];
-    return rows.map((r) => ({ id: r.id, nickname: r.nickname, createdAt: r.created_at }));
+      .all(roomId) as UserRow[];
+    return rows.map(toUser);
   }
 
   async listRoomIdsForUser(userId: string): Promise<string[]> {
@@ -361,8 +315,8 @@ export class SqliteStorage implements Storage {
     this.db.transaction(() => {
       if (input.clientId !== null) {
         const existing = this.sql("SELECT * FROM messages WHERE author_id = ? AND client_id = ?")
-          .get(input.authorId, input.clientId) as MessageRow | undefined;
-        if (existing) return { message: toMessage(existing), created: false };
+          .get(input.authorId, input.clientId) as SqliteMessageRow | undefined;
+        if (existing) return { message: fromSqlite(existing), created: false };
       }
       const t = this.now();
       const room = this.sql("UPDATE rooms SET last_seq = last_seq + 1, last_activity_at = ? WHERE id = ? RETURNING last_seq")
@@ -412,20 +366,20 @@ export class SqliteStorage implements Storage {
 
   async getMessages(roomId: string, query: PageQuery): Promise<{ messages: Message[]; hasMore: boolean }> {
     const n = query.limit + 1;
-    let rows: MessageRow[];
+    let rows: SqliteMessageRow[];
     if ("afterSeq" in query) {
       rows = this.sql("SELECT * FROM messages WHERE room_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?")
-        .all(roomId, query.afterSeq, n) as MessageRow[];
+        .all(roomId, query.afterSeq, n) as SqliteMessageRow[];
       const hasMore = rows.length > query.limit;
-      return { messages: rows.slice(0, query.limit).map(toMessage), hasMore };
+      return { messages: rows.slice(0, query.limit).map(fromSqlite), hasMore };
     }
     rows =
       "beforeSeq" in query
         ? (this.sql("SELECT * FROM messages WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?")
-            .all(roomId, query.beforeSeq, n) as MessageRow[])
-        : (this.sql("SELECT * FROM messages WHERE room_id = ? ORDER BY seq DESC LIMIT ?").all(roomId, n) as MessageRow[]);
+            .all(roomId, query.beforeSeq, n) as SqliteMessageRow[])
+        : (this.sql("SELECT * FROM messages WHERE room_id = ? ORDER BY seq DESC LIMIT ?").all(roomId, n) as SqliteMessageRow[]);
     const hasMore = rows.length > query.limit;
-    return { messages: rows.slice(0, query.limit).reverse().map(toMessage), hasMore };
+    return { messages: rows.slice(0, query.limit).reverse().map(fromSqlite), hasMore };
   }
 
   async setLastRead(roomId: string, userId: string, seq: number): Promise<number> {
@@ -438,17 +392,3 @@ export class SqliteStorage implements Storage {
   }
 }
 
-function toSummary(r: SummaryRow): RoomSummary {
-  return {
-    id: r.id,
-    kind: r.kind,
-    name: r.kind === "dm" ? (r.peer_nickname ?? "") : r.name,
-    peerId: r.kind === "dm" ? r.peer_id : null,
-    memberCount: r.member_count,
-    lastSeq: r.last_seq,
-    lastReadSeq: r.last_read_seq,
-    unreadCount: r.unread_count,
-    mentionCount: r.mention_count,
-    lastActivityAt: r.last_activity_at,
-  };
-}

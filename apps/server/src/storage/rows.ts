@@ -1,0 +1,88 @@
+import type { Message, RoomSummary, User } from "@parley/shared";
+import type { RoomRecord } from "./storage.js";
+
+/**
+ * Row shapes and their mapping to domain objects, shared by the SQLite and PostgreSQL storages:
+ * both schemas use the same column names, so each mapping is written once.
+ */
+
+export interface UserRow {
+  id: string;
+  nickname: string;
+  created_at: number;
+}
+
+export interface RoomRow {
+  id: string;
+  kind: "public" | "dm";
+  name: string;
+  created_at: number;
+  last_seq: number;
+}
+
+/** A message row with `mentions` already decoded (SQLite stores it as JSON text, PostgreSQL as an array). */
+export interface MessageRow {
+  id: string;
+  room_id: string;
+  seq: number;
+  kind: Message["kind"];
+  author_id: string;
+  author_nickname: string;
+  client_id: string | null;
+  body: string;
+  created_at: number;
+  mentions: string[];
+}
+
+/** One user's view of a room, as both backends' summary query selects it. */
+export interface SummaryRow {
+  id: string;
+  kind: "public" | "dm";
+  name: string;
+  last_seq: number;
+  last_activity_at: number;
+  last_read_seq: number;
+  member_count: number;
+  peer_id: string | null;
+  peer_nickname: string | null;
+  unread_count: number;
+  mention_count: number;
+}
+
+export const toUser = (r: UserRow): User => ({ id: r.id, nickname: r.nickname, createdAt: r.created_at });
+
+export const toRoom = (r: RoomRow): RoomRecord => ({
+  id: r.id,
+  kind: r.kind,
+  name: r.name,
+  createdAt: r.created_at,
+  lastSeq: r.last_seq,
+});
+
+export const toMessage = (r: MessageRow): Message => ({
+  id: r.id,
+  roomId: r.room_id,
+  seq: r.seq,
+  kind: r.kind,
+  authorId: r.author_id,
+  authorNickname: r.author_nickname,
+  clientId: r.client_id,
+  body: r.body,
+  createdAt: r.created_at,
+  mentions: r.mentions,
+});
+
+export function toSummary(r: SummaryRow): RoomSummary {
+  return {
+    id: r.id,
+    kind: r.kind,
+    name: r.kind === "dm" ? (r.peer_nickname ?? "") : r.name,
+    peerId: r.kind === "dm" ? r.peer_id : null,
+    memberCount: r.member_count,
+    lastSeq: r.last_seq,
+    lastReadSeq: r.last_read_seq,
+    unreadCount: r.unread_count,
+    mentionCount: r.mention_count,
+    lastActivityAt: r.last_activity_at,
+  };
+}
