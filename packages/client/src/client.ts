@@ -20,7 +20,6 @@ import {
   addPending,
   applyLiveMessage,
   confirmPending,
-  emptyTimeline,
   markReadLocally,
   mergeMessages,
   reconcileRoom,
@@ -471,32 +470,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       set((s) => ({ ...s, activeRoomId: roomId }));
       if (roomId && !store.getState().timelines[roomId]?.loaded) void loadLatest(roomId);
     },
-    async loadOlder(roomId) {
-      const t = store.getState().timelines[roomId];
-      if (!t?.loaded || !t.hasOlder || t.loadingOlder) return;
-      set((s) => ({ ...s, timelines: { ...s.timelines, [roomId]: { ...(s.timelines[roomId] ?? emptyTimeline()), loadingOlder: true } } }));
-      try {
-        const result = await request("messages:fetch", { roomId, beforeSeq: t.firstSeq, limit: pageSize });
-        // The merge and clearing the flag are one store update: one list render per page.
-        set((s) => clearLoading(result.ok ? mergeMessages(s, roomId, result.data.messages, "older", windowSize) : s, roomId, "loadingOlder"));
-      } catch (error) {
-        set((s) => clearLoading(s, roomId, "loadingOlder"));
-        throw error;
-      }
-    },
-    async loadNewer(roomId) {
-      const t = store.getState().timelines[roomId];
-      if (!t?.loaded || !t.hasNewer || t.loadingNewer) return;
-      set((s) => ({ ...s, timelines: { ...s.timelines, [roomId]: { ...(s.timelines[roomId] ?? emptyTimeline()), loadingNewer: true } } }));
-      try {
-        const result = await request("messages:fetch", { roomId, afterSeq: t.lastSeq, limit: pageSize });
-        // The merge and clearing the flag are one store update: one list render per page.
-        set((s) => clearLoading(result.ok ? mergeMessages(s, roomId, result.data.messages, "newer", windowSize) : s, roomId, "loadingNewer"));
-      } catch (error) {
-        set((s) => clearLoading(s, roomId, "loadingNewer"));
-        throw error;
-      }
-    },
+    loadOlder: (roomId) => loadPage(roomId, "older"),
+    loadNewer: (roomId) => loadPage(roomId, "newer"),
     async jumpToLatest(roomId) {
       if (!store.getState().timelines[roomId]?.hasNewer) return;
       await loadLatest(roomId);
@@ -541,9 +516,25 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
   };
 
-  function clearLoading(s: ChatState, roomId: string, flag: "loadingOlder" | "loadingNewer"): ChatState {
-    const t = s.timelines[roomId];
-    return t?.[flag] ? { ...s, timelines: { ...s.timelines, [roomId]: { ...t, [flag]: false } } } : s;
+  /** The page before (older) or after (newer) a room's window, while the user scrolls. */
+  async function loadPage(roomId: string, direction: "older" | "newer"): Promise<void> {
+    const flag = direction === "older" ? "loadingOlder" : "loadingNewer";
+    const t = store.getState().timelines[roomId];
+    if (!t?.loaded || t[flag] || !(direction === "older" ? t.hasOlder : t.hasNewer)) return;
+    const setFlag = (s: ChatState, value: boolean): ChatState => {
+      const current = s.timelines[roomId];
+      return current && current[flag] !== value ? { ...s, timelines: { ...s.timelines, [roomId]: { ...current, [flag]: value } } } : s;
+    };
+    set((s) => setFlag(s, true));
+    const cursor = direction === "older" ? { beforeSeq: t.firstSeq } : { afterSeq: t.lastSeq };
+    try {
+      const result = await request("messages:fetch", { roomId, ...cursor, limit: pageSize });
+      // The merge and clearing the flag are one store update: one list render per page.
+      set((s) => setFlag(result.ok ? mergeMessages(s, roomId, result.data.messages, direction, windowSize) : s, false));
+    } catch (error) {
+      set((s) => setFlag(s, false));
+      throw error;
+    }
   }
 
   function applyRoomReply(r: AckResult<ChatState["rooms"][string]>) {
