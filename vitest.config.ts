@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // fault test have their own runners.
 export default defineConfig({
   test: {
-    include: ["packages/*/test/**/*.test.{ts,tsx}", "apps/*/test/**/*.test.{ts,tsx}"],
+    include: ["packages/*/test/**/*.test.{ts,tsx}", "apps/*/test/**/*.test.{ts,tsx}", "bench/test/**/*.test.ts"],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     setupFiles: ["./vitest.setup.ts"],

@@ -8,8 +8,9 @@
  * database file after the server stopped.
  *
  * Prints one line on stdout, `fault: clients=… rooms=… sent=… acked=… stored=… lost=… duplicated=…
- * gaps=… kills=… cuts=…`, progress on stderr; exits 1 unless nothing was lost, duplicated or out of
- * place, every send was acked, and every planned fault happened.
+ * gaps=… missing=… extra=… misordered=… kills=… cuts=…`, progress on stderr; exits 1 unless nothing
+ * was lost, duplicated or out of place (in the database or in any client), every send was acked,
+ * and every planned fault happened.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -306,7 +307,8 @@ async function main(opts: FaultOptions): Promise<number> {
         sends: c.sends,
         failed: s.pendingOrder.filter((id) => s.pending[id]?.status === "failed"),
         pending: [...s.pendingOrder],
-        timelines: Object.fromEntries(Object.entries(s.timelines).map(([id, t]) => [id, { ids: t.ids, loaded: t.loaded }])),
+        windowSize: Infinity,
+        timelines: Object.fromEntries(Object.entries(s.timelines).map(([id, t]) => [id, { ids: t.ids, firstSeq: t.firstSeq, loaded: t.loaded }])),
       };
     });
     for (const core of cores) core.disconnect();
@@ -318,12 +320,15 @@ async function main(opts: FaultOptions): Promise<number> {
     for (const d of verdict.details) log(d);
     if (verdict.phantoms > 0 || verdict.reordered > 0) log(`phantoms=${verdict.phantoms} reordered=${verdict.reordered}`);
     console.log(
-      `fault: clients=${clients.length} rooms=${opts.rooms} sent=${sent} acked=${acked} stored=${verdict.stored} lost=${verdict.lost} duplicated=${verdict.duplicated} gaps=${verdict.gaps} kills=${kills} cuts=${cuts}`,
+      `fault: clients=${clients.length} rooms=${opts.rooms} sent=${sent} acked=${acked} stored=${verdict.stored} lost=${verdict.lost} duplicated=${verdict.duplicated} gaps=${verdict.gaps} missing=${verdict.missing} extra=${verdict.extra} misordered=${verdict.misordered} kills=${kills} cuts=${cuts}`,
     );
     const problems = [
       verdict.lost > 0 && "lost",
       verdict.duplicated > 0 && "duplicated",
       verdict.gaps > 0 && "gaps",
+      verdict.missing > 0 && "missing",
+      verdict.extra > 0 && "extra",
+      verdict.misordered > 0 && "misordered",
       verdict.phantoms > 0 && "phantoms",
       verdict.reordered > 0 && "reordered",
       sent !== opts.messages && `sent ${sent} of ${opts.messages}`,

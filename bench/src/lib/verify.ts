@@ -23,8 +23,20 @@ export interface ClientReport {
   failed: readonly string[];
   /** Client ids still pending (any status). */
   pending: readonly string[];
-  /** Each held room's timeline: message ids in window order, and whether it was loaded. */
-  timelines: Readonly<Record<string, { ids: readonly string[]; loaded: boolean }>>;
+  /**
+   * Messages the client keeps per room: Infinity for a client that holds whole rooms, else the
+   * window size it ran with (it then holds a contiguous suffix of each room, at most that long).
+   */
+  windowSize: number;
+  /** Each held room's timeline: message ids in window order, the seq of the first, and whether it was loaded. */
+  timelines: Readonly<Record<string, HeldTimeline>>;
+}
+
+export interface HeldTimeline {
+  ids: readonly string[];
+  /** The seq the client says its first id has (0 when it holds none). */
+  firstSeq: number;
+  loaded: boolean;
 }
 
 export interface Verdict {
@@ -34,8 +46,20 @@ export interface Verdict {
   lost: number;
   /** Extra copies of one send: same (author, clientId), or same (room, author, body). */
   duplicated: number;
-  /** Holes in a room's seqs, plus every position where a client's timeline differs from the database's. */
+  /** Holes in a room's seqs in the database (or seqs outside 1..last_seq). */
   gaps: number;
+  /**
+   * Over every client and member room: ids the database has that the client does not hold (in
+   * the whole room, or in its window's range for a windowed client).
+   */
+  missing: number;
+  /**
+   * Over every client and member room: ids the client holds that do not belong there: unknown
+   * ids, a second copy of an id, ids before its window's range (a window longer than its size).
+   */
+  extra: number;
+  /** Over every client and member room: ids held in another order than the room's seqs (the fewest that would have to move). */
+  misordered: number;
   /** Stored test messages that no send produced. */
   phantoms: number;
   /** Pairs of one author's messages in one room stored in another order than they were written. */
@@ -44,7 +68,8 @@ export interface Verdict {
   details: string[];
 }
 
-interface Row {
+/** One row of the `messages` table, the columns the verdict reads. */
+export interface Row {
   room_id: string;
   seq: number;
   id: string;
@@ -68,7 +93,8 @@ export function verifyAgainstDb(dbPath: string, clients: readonly ClientReport[]
   }
 }
 
-function judge(
+/** The verdict from the database's rows (in room, seq order) and what the clients reported. Pure, for tests. */
+export function judge(
   rows: readonly Row[],
   rooms: readonly { id: string; last_seq: number }[],
   members: readonly { room_id: string; user_id: string }[],
@@ -181,23 +207,36 @@ function judge(
     }
   }
 
-  // ---- every client holds every room it is a member of: same ids, same order, no holes ----
+  // ---- every client holds every member room: same ids, same order, nothing twice ----
+  // A whole-room client must hold seqs 1..last; a windowed one a contiguous suffix that starts at
+  // its first held seq, and never more than its window size (the range then starts later, and the
+  // ids before it count as extra).
+  let missing = 0;
+  let extra = 0;
+  let misordered = 0;
   const roomsOf = new Map<string, string[]>();
   for (const m of members) roomsOf.set(m.user_id, [...(roomsOf.get(m.user_id) ?? []), m.room_id]);
   for (const c of clients) {
     for (const roomId of roomsOf.get(c.userId) ?? []) {
-      const expected = (byRoom.get(roomId) ?? []).map((r) => r.id);
+      const list = byRoom.get(roomId) ?? [];
       const held = c.timelines[roomId];
+      const lastSeq = list.length > 0 ? list[list.length - 1]!.seq : 0;
+      const fromSeq = Number.isFinite(c.windowSize) ? Math.max(1, held?.ids.length ? held.firstSeq : 0, lastSeq - c.windowSize + 1) : 1;
+      const expected = list.filter((r) => r.seq >= fromSeq).map((r) => r.id);
       if (!held?.loaded) {
-        gaps += expected.length;
-        note("client-gap", `client ${c.index} has no loaded timeline for member room ${roomId} (${expected.length} messages)`);
+        missing += expected.length;
+        note("client-missing", `client ${c.index} has no loaded timeline for member room ${roomId} (${expected.length} messages)`);
         continue;
       }
       const diff = sequenceDiff(expected, held.ids);
-      if (diff.count > 0) {
-        gaps += diff.count;
-        note("client-gap", `client ${c.index} room ${roomId}: ${diff.count} positions differ, first at seq ${diff.firstIndex + 1} (db ${expected.length} ids, client ${held.ids.length})`);
-      }
+      missing += diff.missing;
+      extra += diff.extra;
+      misordered += diff.misordered;
+      const what = `client ${c.index}${Number.isFinite(c.windowSize) ? ` (window ${c.windowSize})` : ""} room ${roomId}`;
+      const where = `first difference at position ${diff.firstIndex} (db ${expected.length} ids from seq ${fromSeq}, client ${held.ids.length} from seq ${held.firstSeq})`;
+      if (diff.missing > 0) note("client-missing", `${what}: ${diff.missing} ids not held; ${where}`);
+      if (diff.extra > 0) note("client-extra", `${what}: ${diff.extra} ids held that are not the room's or are held twice; ${where}`);
+      if (diff.misordered > 0) note("client-misordered", `${what}: ${diff.misordered} ids out of seq order; ${where}`);
     }
   }
 
@@ -206,22 +245,69 @@ function judge(
     lost: lostIds.size,
     duplicated: Math.max(dupByClientId, dupByBody),
     gaps,
+    missing,
+    extra,
+    misordered,
     phantoms,
     reordered,
     details: [...details, ...[...counts].filter(([, n]) => n > MAX_DETAILS_PER_KIND).map(([k, n]) => `${k}: ${n - MAX_DETAILS_PER_KIND} more`)],
   };
 }
 
-/** Positions where two id lists differ (a length difference counts each missing or extra position). */
-export function sequenceDiff(expected: readonly string[], actual: readonly string[]): { count: number; firstIndex: number } {
-  let count = Math.abs(expected.length - actual.length);
-  let firstIndex = count > 0 ? Math.min(expected.length, actual.length) : -1;
-  const n = Math.min(expected.length, actual.length);
-  for (let i = 0; i < n; i++) {
+export interface SequenceDiff {
+  /** Ids of `expected` that `actual` does not contain. */
+  missing: number;
+  /** Ids of `actual` that `expected` does not contain, plus every repeat of an id. */
+  extra: number;
+  /** Ids both hold, but in another order: how many would have to move (all held minus the longest run in order). */
+  misordered: number;
+  /** The first position where the two lists differ, -1 when they are equal. */
+  firstIndex: number;
+}
+
+/**
+ * How `actual` differs from `expected` (ids, each once, in order), in three separate counts so a
+ * duplicate cannot hide a loss: a position-by-position count would see [a, b, b] against
+ * [a, b, c] as one difference, while it is one id missing and one id extra.
+ */
+export function sequenceDiff(expected: readonly string[], actual: readonly string[]): SequenceDiff {
+  const indexOf = new Map<string, number>();
+  expected.forEach((id, i) => indexOf.set(id, i));
+  const seen = new Set<string>();
+  const order: number[] = [];
+  let extra = 0;
+  for (const id of actual) {
+    const i = indexOf.get(id);
+    if (i === undefined || seen.has(id)) {
+      extra++;
+      continue;
+    }
+    seen.add(id);
+    order.push(i);
+  }
+  let firstIndex = -1;
+  for (let i = 0; i < Math.max(expected.length, actual.length); i++) {
     if (expected[i] !== actual[i]) {
-      count++;
-      if (firstIndex === -1 || i < firstIndex) firstIndex = i;
+      firstIndex = i;
+      break;
     }
   }
-  return { count, firstIndex };
+  return { missing: indexOf.size - seen.size, extra, misordered: order.length - longestIncreasingLength(order), firstIndex };
+}
+
+/** Length of the longest strictly increasing subsequence (patience sorting, O(n log n)). */
+function longestIncreasingLength(values: readonly number[]): number {
+  // tails[k]: the smallest last value of an increasing run of length k + 1 seen so far.
+  const tails: number[] = [];
+  for (const v of values) {
+    let lo = 0;
+    let hi = tails.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (tails[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    tails[lo] = v;
+  }
+  return tails.length;
 }
