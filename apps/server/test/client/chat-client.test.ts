@@ -2,12 +2,13 @@ import { mkdtempSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { createChatClient, memoryOutbox, selectRoomMessages, type ChatClient } from "@parley/client";
 import { DEFAULT_ROOM_ID } from "@parley/shared";
 import { createApp, type App } from "../../src/app.js";
 import { silentLogger } from "../../src/logger.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
+import { waitFor } from "../helpers/wait.js";
 
 /**
  * The product's own client core (packages/client) against a real server: the delivery guarantees
@@ -74,14 +75,14 @@ describe("chat client core against a real server", () => {
     b.connect();
     a.setActiveRoom(DEFAULT_ROOM_ID);
     b.setActiveRoom(DEFAULT_ROOM_ID);
-    await vi.waitFor(() => expect(a.store.getState().timelines[DEFAULT_ROOM_ID]?.loaded).toBe(true));
-    await vi.waitFor(() => expect(b.store.getState().timelines[DEFAULT_ROOM_ID]?.loaded).toBe(true));
+    await waitFor(() => expect(a.store.getState().timelines[DEFAULT_ROOM_ID]?.loaded).toBe(true));
+    await waitFor(() => expect(b.store.getState().timelines[DEFAULT_ROOM_ID]?.loaded).toBe(true));
 
     const sent = a.send(DEFAULT_ROOM_ID, "hello bo");
     expect(sent.ok).toBe(true);
     expect(Object.values(a.store.getState().pending).map((p) => p.status)).toEqual(["sending"]);
-    await vi.waitFor(() => expect(a.store.getState().pendingOrder).toEqual([]));
-    await vi.waitFor(() => expect(bodies(b)).toEqual(["hello bo"]));
+    await waitFor(() => expect(a.store.getState().pendingOrder).toEqual([]));
+    await waitFor(() => expect(bodies(b)).toEqual(["hello bo"]));
     expect(bodies(a)).toEqual(["hello bo"]);
     expect(b.store.getState().rooms[DEFAULT_ROOM_ID]?.unreadCount).toBe(1);
   });
@@ -107,19 +108,19 @@ describe("chat client core against a real server", () => {
     b.connect();
     a.setActiveRoom(DEFAULT_ROOM_ID);
     b.setActiveRoom(DEFAULT_ROOM_ID);
-    await vi.waitFor(() => expect(b.store.getState().timelines[DEFAULT_ROOM_ID]?.loaded).toBe(true));
+    await waitFor(() => expect(b.store.getState().timelines[DEFAULT_ROOM_ID]?.loaded).toBe(true));
     a.send(DEFAULT_ROOM_ID, "before");
-    await vi.waitFor(() => expect(bodies(b)).toEqual(["before"]));
+    await waitFor(() => expect(bodies(b)).toEqual(["before"]));
 
     await stop(server);
-    await vi.waitFor(() => expect(a.store.getState().connection.status).not.toBe("connected"));
+    await waitFor(() => expect(a.store.getState().connection.status).not.toBe("connected"));
     for (const text of ["one", "two", "three"]) a.send(DEFAULT_ROOM_ID, text);
     expect(a.store.getState().pendingOrder).toHaveLength(3);
 
     server = await start(db, port);
     cleanups.push(() => stop(server));
-    await vi.waitFor(() => expect(a.store.getState().pendingOrder).toEqual([]), { timeout: 10_000 });
-    await vi.waitFor(() => expect(bodies(b)).toEqual(["before", "one", "two", "three"]), { timeout: 10_000 });
+    await waitFor(() => expect(a.store.getState().pendingOrder).toEqual([]));
+    await waitFor(() => expect(bodies(b)).toEqual(["before", "one", "two", "three"]));
     expect(bodies(a)).toEqual(["before", "one", "two", "three"]);
   });
 
@@ -139,8 +140,8 @@ describe("chat client core against a real server", () => {
     second.connect();
     third.connect();
     second.setActiveRoom(DEFAULT_ROOM_ID);
-    await vi.waitFor(() => expect(outbox.entries()).toEqual([]));
-    await vi.waitFor(() => expect(bodies(second)).toEqual(["left behind"]));
+    await waitFor(() => expect(outbox.entries()).toEqual([]));
+    await waitFor(() => expect(bodies(second)).toEqual(["left behind"]));
     expect(bodies(second).filter((b) => b === "left behind")).toHaveLength(1);
     const stored = await server.storage.getMessages(DEFAULT_ROOM_ID, { latest: true, limit: 50 });
     expect(stored.messages.filter((m) => m.body === "left behind")).toHaveLength(1);
@@ -153,7 +154,7 @@ describe("chat client core against a real server", () => {
     const cookieB = await signIn(server.port, "bo");
     a.connect();
     a.setActiveRoom(DEFAULT_ROOM_ID);
-    await vi.waitFor(() => expect(a.store.getState().timelines[DEFAULT_ROOM_ID]?.loaded).toBe(true));
+    await waitFor(() => expect(a.store.getState().timelines[DEFAULT_ROOM_ID]?.loaded).toBe(true));
     // Messages stored behind the client's back (as if their broadcasts were lost)...
     const bo = (await server.storage.findUserByNickname("bo"))!;
     for (const body of ["x1", "x2"]) {
@@ -164,6 +165,6 @@ describe("chat client core against a real server", () => {
     const b = client(server.port, cookieB);
     b.connect();
     b.send(DEFAULT_ROOM_ID, "x3");
-    await vi.waitFor(() => expect(bodies(a)).toEqual(["x1", "x2", "x3"]));
+    await waitFor(() => expect(bodies(a)).toEqual(["x1", "x2", "x3"]));
   });
 });

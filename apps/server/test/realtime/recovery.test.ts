@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   closeAllSockets,
   collect,
@@ -12,6 +12,7 @@ import {
   type ClientSocket,
   type TestServer,
 } from "../helpers/server.js";
+import { waitFor } from "../helpers/wait.js";
 
 let server: TestServer;
 beforeEach(async () => {
@@ -28,7 +29,7 @@ async function dropAndReconnect(socket: ClientSocket): Promise<void> {
   const gone = new Promise<void>((resolve) => socket.once("disconnect", () => resolve()));
   socket.io.engine.close();
   await gone;
-  await vi.waitFor(() => expect(server.app.io.of("/").sockets.has(id)).toBe(false));
+  await waitFor(() => expect(server.app.io.of("/").sockets.has(id)).toBe(false));
   const back = new Promise<void>((resolve) => socket.once("connect", () => resolve()));
   socket.connect();
   await back;
@@ -52,7 +53,7 @@ describe("connection state recovery", () => {
     const gone = new Promise<void>((resolve) => bobTab1.once("disconnect", () => resolve()));
     bobTab1.io.engine.close();
     await gone;
-    await vi.waitFor(() => expect(server.app.io.of("/").sockets.has(id)).toBe(false));
+    await waitFor(() => expect(server.app.io.of("/").sockets.has(id)).toBe(false));
     // While tab 1 is away, tab 2 leaves the room.
     await requestOk(bobTab2, "room:leave", { roomId: room.id });
     const back = new Promise<void>((resolve) => bobTab1.once("connect", () => resolve()));
