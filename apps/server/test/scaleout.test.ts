@@ -6,7 +6,7 @@ import { createApp, type App } from "../src/app.js";
 import type { Logger } from "../src/logger.js";
 import { attachRedisAdapter } from "../src/realtime/redis-adapter.js";
 import { PostgresStorage } from "../src/storage/postgres/postgres-storage.js";
-import { TEST_PG_URL, TEST_REDIS_URL, createTestDatabase, type TestDatabase, type TestSchema } from "./helpers/pg.js";
+import { TEST_PG_URL, TEST_REDIS_URL, createTestDatabase, describeWithServices, type TestDatabase, type TestSchema } from "./helpers/pg.js";
 import { closeAllSockets, collect, connect, nextEvent, requestOk, signInOk, text, type ClientSocket } from "./helpers/server.js";
 
 /** Quiet, but any server error still fails the test (vitest.setup.ts fails on console.error). */
@@ -19,8 +19,9 @@ interface Node {
   closeRedis(): Promise<void>;
 }
 
-describe.skipIf(!TEST_PG_URL || !TEST_REDIS_URL)(
-  "scale-out: two nodes on one PostgreSQL with Redis fan-out (set PARLEY_TEST_PG_URL and PARLEY_TEST_REDIS_URL to run; .ci/run always does)",
+describeWithServices(
+  ["PARLEY_TEST_PG_URL", "PARLEY_TEST_REDIS_URL"],
+  "scale-out: two nodes on one PostgreSQL with Redis fan-out",
   () => {
     // One database per run (DROP DATABASE forces a checkpoint: slow on a busy machine), a fresh
     // schema per test.

@@ -8,7 +8,7 @@ import { DEFAULT_ROOM_ID } from "@parley/shared";
 import { PostgresStorage } from "../src/storage/postgres/postgres-storage.js";
 import { SqliteStorage } from "../src/storage/sqlite/sqlite-storage.js";
 import type { NewMessage, Storage } from "../src/storage/storage.js";
-import { TEST_PG_URL, createTestDatabase, type TestDatabase, type TestSchema } from "./helpers/pg.js";
+import { TEST_PG_URL, createTestDatabase, describeWithServices, type TestDatabase, type TestSchema } from "./helpers/pg.js";
 import { storageContractSuite } from "./storage.contract.js";
 
 storageContractSuite("SQLite in memory", async () => {
@@ -57,7 +57,7 @@ async function openPostgres(db: TestDatabase) {
   };
 }
 
-describe.skipIf(!TEST_PG_URL)("PostgreSQL (set PARLEY_TEST_PG_URL to run; .ci/run always does)", () => {
+describeWithServices(["PARLEY_TEST_PG_URL"], "PostgreSQL", () => {
   const adminUrl = TEST_PG_URL!;
   // One fresh database for this run, dropped at the end; each storage under test gets a schema.
   let runDb: TestDatabase;

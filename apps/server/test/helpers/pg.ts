@@ -1,14 +1,49 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
+import { describe, it } from "vitest";
 
 /**
  * The PostgreSQL server for tests, as an admin URL (a role with CREATEDB), e.g.
- * `postgres://parley:parley@127.0.0.1:5432/postgres`. Unset: PostgreSQL tests are skipped.
+ * `postgres://parley:parley@127.0.0.1:5432/postgres`. Unset: PostgreSQL tests are skipped (in CI:
+ * they fail, see describeWithServices).
  */
 export const TEST_PG_URL = process.env.PARLEY_TEST_PG_URL || undefined;
 
-/** The Redis server for scale-out tests, e.g. `redis://127.0.0.1:6379`. Unset: those are skipped. */
+/** The Redis server for scale-out tests, e.g. `redis://127.0.0.1:6379`. Unset: as TEST_PG_URL. */
 export const TEST_REDIS_URL = process.env.PARLEY_TEST_REDIS_URL || undefined;
+
+/** The variables that point the tests at their PostgreSQL and Redis servers. */
+export type TestServiceVariable = "PARLEY_TEST_PG_URL" | "PARLEY_TEST_REDIS_URL";
+
+export type ServicePlan = { run: true } | { run: false; missing: TestServiceVariable[]; fail: boolean };
+
+/**
+ * Whether a suite that needs `needs` runs, is skipped, or fails. On a developer machine a missing
+ * server skips the suite (SQLite covers the rest). In CI (`CI` set, as every CI service does) a
+ * missing variable is a broken setup: skipping would report green while the PostgreSQL and
+ * scale-out suites never ran, so it fails instead.
+ */
+export function planServices(env: Record<string, string | undefined>, needs: readonly TestServiceVariable[]): ServicePlan {
+  const missing = needs.filter((name) => !env[name]);
+  if (missing.length === 0) return { run: true };
+  return { run: false, missing, fail: Boolean(env.CI) };
+}
+
+/** `describe` for a suite that needs test services: runs, skips or fails as planServices says. */
+export function describeWithServices(needs: readonly TestServiceVariable[], title: string, body: () => void): void {
+  const plan = planServices(process.env, needs);
+  if (plan.run) {
+    describe(title, body);
+  } else if (!plan.fail) {
+    describe.skip(`${title} (set ${needs.join(" and ")} to run; .ci/run always does)`, body);
+  } else {
+    describe(title, () => {
+      it(`needs ${plan.missing.join(" and ")}, which CI must set (see .ci/run)`, () => {
+        throw new Error(`${plan.missing.join(" and ")} not set while CI is set: this suite would be silently skipped.`);
+      });
+    });
+  }
+}
 
 export interface TestDatabase {
   /** URL of the fresh, empty database. */
