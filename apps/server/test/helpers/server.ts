@@ -27,6 +27,12 @@ export interface StartOptions {
   dbPath?: string;
   typingTtlMs?: number;
   presenceGraceMs?: number;
+  sessionTtlMs?: number;
+  /**
+   * Opens the storage (default: a SqliteStorage on the file), e.g. a subclass whose writes a test
+   * can make fail or hang. Called again on restart.
+   */
+  openStorage?: (dbPath: string) => SqliteStorage;
   /** Defaults to the console logger, so an unexpected server error fails the test (vitest.setup.ts). */
   logger?: Logger;
 }
@@ -48,13 +54,14 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const ownsDb = options.dbPath === undefined;
   const dbPath = options.dbPath ?? join(tmpdir(), `parley-test-${randomUUID()}`, "parley.sqlite");
   const open = async () => {
-    const storage = new SqliteStorage(dbPath);
+    const storage = options.openStorage ? options.openStorage(dbPath) : new SqliteStorage(dbPath);
     await storage.init();
     const app = createApp(
       options.logger ? { storage, logger: options.logger } : { storage },
       {
         ...(options.typingTtlMs !== undefined && { typingTtlMs: options.typingTtlMs }),
         ...(options.presenceGraceMs !== undefined && { presenceGraceMs: options.presenceGraceMs }),
+        ...(options.sessionTtlMs !== undefined && { sessionTtlMs: options.sessionTtlMs }),
       },
     );
     await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));

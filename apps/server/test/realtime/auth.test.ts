@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { API, SESSION_COOKIE } from "@parley/shared";
-import { closeAllSockets, connect, roundTrip, signIn, startServer, type TestServer } from "../helpers/server.js";
+import { closeAllSockets, connect, roundTrip, signIn, startServer, type ClientSocket, type TestServer } from "../helpers/server.js";
 
 let server: TestServer;
 beforeEach(async () => {
@@ -121,6 +121,33 @@ describe("POST /api/auth/logout", () => {
     await expect(connect(server.url, cookie)).rejects.toThrow("UNAUTHENTICATED");
   });
 
+  it("signs out every tab of the session: all its sockets close and cannot reconnect; another session stays", async () => {
+    const session = await signIn(server.url, "Alice", "password123");
+    const otherSession = await signIn(server.url, "Alice", "password123");
+    const tabs = [await connect(server.url, session.cookie), await connect(server.url, session.cookie)];
+    const otherTab = await connect(server.url, otherSession.cookie);
+    const closed = tabs.map((tab) => new Promise<string>((resolve) => tab.once("disconnect", resolve)));
+
+    const res = await fetch(`${server.url}${API.logout}`, { method: "POST", headers: { cookie: session.cookie } });
+    expect(res.status).toBe(204);
+    expect(await Promise.all(closed)).toEqual(["io server disconnect", "io server disconnect"]);
+
+    // A tab that tries again (as the client core does after a server-side disconnect) is refused.
+    const refusal = (tab: ClientSocket) =>
+      new Promise<string>((resolve) => {
+        tab.once("connect_error", (err) => resolve(err.message));
+        tab.once("connect", () => resolve("connected"));
+        tab.connect();
+      });
+    expect(await Promise.all(tabs.map(refusal))).toEqual(["UNAUTHENTICATED", "UNAUTHENTICATED"]);
+    expect(tabs.map((tab) => tab.connected)).toEqual([false, false]);
+
+    // The other session of the same user: still connected and served.
+    expect((await roundTrip(otherTab)).me.nickname).toBe("Alice");
+    expect(otherTab.connected).toBe(true);
+    expect((await fetch(`${server.url}${API.me}`, { headers: { cookie: otherSession.cookie } })).status).toBe(200);
+  });
+
   it("leaves the other sessions of the same user alone", async () => {
     const a = await signIn(server.url, "Alice", "password123");
     const b = await signIn(server.url, "Alice", "password123");
@@ -143,6 +170,40 @@ describe("socket handshake", () => {
     const { cookie, user } = await signIn(server.url, "Alice", "password123");
     const socket = await connect(server.url, cookie);
     expect((await roundTrip(socket)).me.id).toBe(user?.id);
+  });
+});
+
+describe("an expired session", () => {
+  // An hour, so that the jump below is a modest one; the default (30 days) follows the same rule.
+  const TTL_MS = 60 * 60 * 1000;
+  let expiring: TestServer | undefined;
+  afterEach(async () => {
+    vi.useRealTimers();
+    closeAllSockets();
+    await expiring?.stop();
+    expiring = undefined;
+  });
+
+  it("is refused by GET /api/auth/me (401) and by the socket handshake (UNAUTHENTICATED)", async () => {
+    // Only Date is faked, before the server is built (the auth service reads Date.now): session
+    // expiry is a rule about the clock, and moving the clock is the only way to test it without
+    // waiting. Timers and I/O stay real, so sockets and HTTP work as usual.
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const signedInAt = Date.now();
+    expiring = await startServer({ sessionTtlMs: TTL_MS });
+    const { cookie } = await signIn(expiring.url, "Alice", "password123");
+
+    vi.setSystemTime(signedInAt + TTL_MS - 1);
+    expect((await fetch(`${expiring.url}${API.me}`, { headers: { cookie } })).status).toBe(200);
+    const socket = await connect(expiring.url, cookie);
+    expect((await roundTrip(socket)).me.nickname).toBe("Alice");
+    socket.close();
+
+    vi.setSystemTime(signedInAt + TTL_MS);
+    const me = await fetch(`${expiring.url}${API.me}`, { headers: { cookie } });
+    expect(me.status).toBe(401);
+    expect(errorOf(await me.json()).code).toBe("UNAUTHENTICATED");
+    await expect(connect(expiring.url, cookie)).rejects.toThrow("UNAUTHENTICATED");
   });
 });
 
