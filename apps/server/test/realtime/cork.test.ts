@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { Socket as NetSocket } from "node:net";
 import { io as ioClient } from "socket.io-client";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_ROOM_ID, SOCKET_PATH, type Message } from "@parley/shared";
 import { corkWritesPerTurn } from "../../src/realtime/cork.js";
 import { channel, type ParleyServer } from "../../src/realtime/types.js";
@@ -17,6 +17,7 @@ import {
   type ClientSocket,
   type TestServer,
 } from "../helpers/server.js";
+import { waitFor } from "../helpers/wait.js";
 
 // Corking (ADR 0006) must be invisible to clients (every packet arrives, in order) and must
 // actually coalesce: what one socket is sent in one event-loop turn leaves in one write.
@@ -66,7 +67,7 @@ async function oneMessage(): Promise<Message> {
   return requestOk(alice, "message:send", text(DEFAULT_ROOM_ID, "seed"));
 }
 
-const until = (condition: () => boolean) => vi.waitFor(() => expect(condition()).toBe(true), { timeout: 10_000 });
+const until = (condition: () => boolean) => waitFor(() => expect(condition()).toBe(true));
 
 describe("corkWritesPerTurn", () => {
   it("sends a burst of broadcasts made in one turn to a socket in two writes, not one per packet, complete and in order", async () => {
