@@ -28,6 +28,13 @@ export interface ChatClient {
   loadNewer(roomId: string): Promise<void>;
   /** Move the window to the room's latest page (after scrolling back trimmed it) and follow again. */
   jumpToLatest(roomId: string): Promise<void>;
+  /**
+   * The oldest message the reader has on screen in a room while reading back (null: following the
+   * end, or the room is not shown). Messages arriving at the newest end then never trim it out of
+   * the window: the newest give way instead and the window stops following until the reader
+   * comes back down. Kept outside the store: it changes with every scroll and renders nothing.
+   */
+  keepInView(roomId: string, seq: number | null): void;
   /** Mark a room read up to `seq` (moves forward only; every tab of the user follows). */
   markRead(roomId: string, seq: number): void;
   /** Tell the room the user is typing (throttled) or stopped. */

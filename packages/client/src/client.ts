@@ -98,6 +98,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   let closed = false;
   let orderCounter = 0;
+  /** Per room, the oldest seq the reader has on screen while reading back (see `keepInView`). */
+  const inView = new Map<string, number>();
 
   const setConnection = (patch: Partial<ChatState["connection"]>) =>
     set((s) => ({ ...s, connection: { ...s.connection, ...patch } }));
@@ -208,7 +210,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       outbox.remove(p.clientId);
       let behind = false;
       set((s) => {
-        const r = confirmPending(s, p.clientId, result.data, windowSize);
+        const r = confirmPending(s, p.clientId, result.data, windowSize, inView.get(p.roomId) ?? null);
         behind = r.behind;
         return r.state;
       });
@@ -265,7 +267,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         if (!t?.loaded || !t.following || !socket.connected) return;
         const result = await requestUntilAnswered("messages:fetch", { roomId, afterSeq: t.lastSeq, limit: LIMITS.pageMax });
         if (!result.ok) return;
-        set((s) => mergeMessages(s, roomId, result.data.messages, "newer", windowSize));
+        set((s) => mergeMessages(s, roomId, result.data.messages, "newer", windowSize, inView.get(roomId) ?? null));
         if (!result.data.hasMore) return;
       }
     })().finally(() => catchingUp.delete(roomId));
@@ -327,7 +329,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     setConnection({ status, catchingUp: false });
     // The server closed this socket (sign-out elsewhere, or it restarted cleanly): socket.io does
     // not reconnect by itself then. Trying again tells a dead session (UNAUTHENTICATED) apart.
-    if (reason === "io server disconnect" && !closed) socket.connect();
+    // Offline, the `online` listener does that instead.
+    if (reason === "io server disconnect" && !closed && !offlineNow()) socket.connect();
   });
   socket.on("connect_error", (err) => {
     if (err.message === "UNAUTHENTICATED") {
@@ -336,14 +339,14 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     }
     setConnection({ status: offlineNow() ? "offline" : "reconnecting", error: err.message });
     // A refusal by a middleware is not retried by socket.io; anything else is.
-    if (!socket.active && !closed) setTimeout(() => !closed && !socket.connected && socket.connect(), 2_000);
+    if (!socket.active && !closed) setTimeout(() => !closed && !socket.connected && !offlineNow() && socket.connect(), 2_000);
   });
   socket.io.on("reconnect_attempt", (attempt) => setConnection({ attempt, status: offlineNow() ? "offline" : "reconnecting" }));
 
   socket.on("message:created", (message) => {
     let behind = false;
     set((s) => {
-      const r = applyLiveMessage(s, message, windowSize);
+      const r = applyLiveMessage(s, message, windowSize, inView.get(message.roomId) ?? null);
       behind = r.behind;
       return r.state;
     });
@@ -410,11 +413,24 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     }, 1_000);
   }
 
+  // While the browser says it is offline, every request would fail (and log an error in the
+  // console): stop socket.io's reconnection attempts, and reconnect at once when it is back.
   const onlineListener = () => {
-    if (!socket.connected && !closed) socket.connect();
+    if (closed) return;
+    socket.io.reconnection(true);
+    if (!socket.connected) {
+      setConnection({ status: "reconnecting" });
+      socket.connect();
+    }
   };
   const offlineListener = () => {
-    if (!socket.connected) setConnection({ status: "offline" });
+    if (closed) return;
+    socket.io.reconnection(false);
+    if (!socket.connected) {
+      // Cancels the attempt scheduled or under way; `connect()` starts afresh when online.
+      socket.disconnect();
+      setConnection({ status: "offline" });
+    }
   };
   const g = globalThis as { addEventListener?: (e: string, l: () => void) => void; removeEventListener?: (e: string, l: () => void) => void };
   g.addEventListener?.("online", onlineListener);
@@ -430,6 +446,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     connect() {
       closed = false;
       if (store.getState().pendingOrder.length === 0) reloadOutbox();
+      if (offlineNow()) {
+        offlineListener();
+        return;
+      }
       if (!socket.connected && !socket.active) socket.connect();
     },
     disconnect() {
@@ -475,6 +495,10 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     async jumpToLatest(roomId) {
       if (!store.getState().timelines[roomId]?.hasNewer) return;
       await loadLatest(roomId);
+    },
+    keepInView(roomId, seq) {
+      if (seq === null) inView.delete(roomId);
+      else inView.set(roomId, seq);
     },
     markRead(roomId, seq) {
       const room = store.getState().rooms[roomId];
@@ -530,7 +554,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     try {
       const result = await request("messages:fetch", { roomId, ...cursor, limit: pageSize });
       // The merge and clearing the flag are one store update: one list render per page.
-      set((s) => setFlag(result.ok ? mergeMessages(s, roomId, result.data.messages, direction, windowSize) : s, false));
+      set((s) => setFlag(result.ok ? mergeMessages(s, roomId, result.data.messages, direction, windowSize, inView.get(roomId) ?? null) : s, false));
     } catch (error) {
       set((s) => setFlag(s, false));
       throw error;

@@ -52,6 +52,12 @@ function withDerivedFlags(state: ChatState, roomId: string, t: RoomTimeline): Ro
  * Merges an ascending, contiguous batch of one room's messages into its window. Duplicates (same
  * seq) keep the copy already held. A batch that does not touch the window is dropped, except a
  * `latest` page, which replaces it (the window jumps to the end of the room).
+ *
+ * `keepFromSeq`: the oldest message the reader has on screen, if they are reading back. When the
+ * window overflows at the newest end (catch-up, live messages) it would normally drop its oldest
+ * messages; those from `keepFromSeq` on are never dropped: the newest give way instead and the
+ * window stops following (the UI offers "Jump to latest"). A `latest` page ignores it (the reader
+ * asked for the end of the room).
  */
 export function mergeMessages(
   state: ChatState,
@@ -59,6 +65,7 @@ export function mergeMessages(
   batch: readonly Message[],
   source: MergeSource,
   windowSize: number = DEFAULT_WINDOW_SIZE,
+  keepFromSeq: number | null = null,
 ): ChatState {
   const current = state.timelines[roomId] ?? emptyTimeline();
   const sorted = [...batch].filter((m) => m.roomId === roomId).sort((a, b) => a.seq - b.seq);
@@ -114,13 +121,31 @@ export function mergeMessages(
       lastSeq -= excess;
       following = false;
     } else {
-      for (const id of ids.slice(0, excess)) delete messages[id];
-      ids = ids.slice(excess);
-      firstSeq += excess;
+      // How many of the oldest can go without touching what the reader is looking at.
+      const droppable = source === "latest" || keepFromSeq === null ? excess : Math.max(0, Math.min(excess, keepFromSeq - firstSeq));
+      for (const id of ids.slice(0, droppable)) delete messages[id];
+      ids = ids.slice(droppable);
+      firstSeq += droppable;
+      const rest = excess - droppable;
+      if (rest > 0) {
+        for (const id of ids.slice(ids.length - rest)) delete messages[id];
+        ids = ids.slice(0, ids.length - rest);
+        lastSeq -= rest;
+        following = false;
+      }
     }
   }
-  const room = state.rooms[roomId];
-  const rooms = room && lastSeq > room.lastSeq ? { ...state.rooms, [roomId]: { ...room, lastSeq } } : state.rooms;
+  // Messages newer than any the room knew of are counted here (last seq, unread, mentions), even
+  // when the window lets them go again: a gap fetched after a lost broadcast counts like live
+  // messages would have. Anything at or below the room's last seq was counted already (live, or
+  // by the server in the last sync).
+  let room = state.rooms[roomId];
+  if (room) {
+    const before = room;
+    for (const m of sorted) if (m.seq > room.lastSeq) room = countNewMessage(room, m, state.me?.id);
+    if (room === before) room = undefined;
+  }
+  const rooms = room ? { ...state.rooms, [roomId]: room } : state.rooms;
   // Authors seen in history become known nicknames (for @mention highlighting).
   let users = state.users;
   for (const m of sorted) {
@@ -156,28 +181,32 @@ export function applyLiveMessage(
   state: ChatState,
   message: Message,
   windowSize: number = DEFAULT_WINDOW_SIZE,
+  keepFromSeq: number | null = null,
 ): { state: ChatState; behind: boolean } {
   let next = state;
   const meId = state.me?.id;
   if (message.clientId !== null && message.authorId === meId && state.pending[message.clientId]) {
     next = removePending(next, message.clientId);
   }
-  const room = next.rooms[message.roomId];
-  if (room && message.seq > room.lastSeq) {
-    next = { ...next, rooms: { ...next.rooms, [message.roomId]: countNewMessage(room, message, meId) } };
-  }
   if (message.authorId && !next.users[message.authorId]) {
     next = { ...next, users: { ...next.users, [message.authorId]: message.authorNickname } };
   }
   const timeline = next.timelines[message.roomId];
-  if (!timeline?.loaded || !timeline.following) return { state: next, behind: false };
   // An empty loaded window means the room had nothing when it was read: its lastSeq really is 0,
   // so seq 3 arriving first still means 1 and 2 are missing.
-  if (message.seq > timeline.lastSeq + 1) {
-    const t = withDerivedFlags(next, message.roomId, timeline);
-    return { state: { ...next, timelines: { ...next.timelines, [message.roomId]: t } }, behind: true };
+  const following = timeline?.loaded === true && timeline.following;
+  if (following && message.seq > timeline.lastSeq + 1) {
+    // A gap: the catch-up fetch brings the missed messages and this one, and counts them all in
+    // order (mergeMessages). Counting this one now would leave the missed ones uncounted.
+    const t = withDerivedFlags(next, message.roomId, { ...timeline, hasNewer: true });
+    return { state: { ...next, timelines: { ...next.timelines, [message.roomId]: { ...t, hasNewer: true } } }, behind: true };
   }
-  return { state: mergeMessages(next, message.roomId, [message], "live", windowSize), behind: false };
+  const room = next.rooms[message.roomId];
+  if (room && message.seq > room.lastSeq) {
+    next = { ...next, rooms: { ...next.rooms, [message.roomId]: countNewMessage(room, message, meId) } };
+  }
+  if (!following) return { state: next, behind: false };
+  return { state: mergeMessages(next, message.roomId, [message], "live", windowSize, keepFromSeq), behind: false };
 }
 
 /** The room after one new message: last seq, and unread/mention counts for others' messages. */
@@ -260,8 +289,9 @@ export function confirmPending(
   clientId: string,
   message: Message,
   windowSize: number = DEFAULT_WINDOW_SIZE,
+  keepFromSeq: number | null = null,
 ): { state: ChatState; behind: boolean } {
-  return applyLiveMessage(removePending(state, clientId), message, windowSize);
+  return applyLiveMessage(removePending(state, clientId), message, windowSize, keepFromSeq);
 }
 
 /** Drops a room and everything held for it (left in this or another tab). */

@@ -57,6 +57,68 @@ describe("mergeMessages", () => {
   });
 });
 
+describe("mergeMessages keeps what the reader has on screen (keepFromSeq)", () => {
+  const cases: { name: string; keep: number | null; source: MergeSource; expected: number[]; following: boolean }[] = [
+    { name: "without a reader back in history the oldest end gives way", keep: null, source: "newer", expected: range(11, 20), following: true },
+    { name: "the oldest end gives way up to the first message on screen", keep: 8, source: "newer", expected: range(8, 17), following: false },
+    { name: "a reader at the first message held keeps it; the newest give way", keep: 1, source: "newer", expected: range(1, 10), following: false },
+    { name: "far enough from the oldest end nothing changes", keep: 15, source: "newer", expected: range(11, 20), following: true },
+    { name: "a latest page ignores it (the reader asked for the end)", keep: 1, source: "latest", expected: range(11, 20), following: true },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      let s = stateWithRoom({ lastSeq: 10 });
+      s = mergeMessages(s, "r1", page(1, 10), "latest", 10);
+      s = mergeMessages(s, "r1", page(11, 20), c.source, 10, c.keep);
+      expect(seqsOf(s)).toEqual(c.expected);
+      expect(s.timelines.r1?.following).toBe(c.following);
+      // The room still knows its newest message, so the list offers to jump there.
+      expect(s.rooms.r1?.lastSeq).toBe(20);
+      expect(s.timelines.r1?.hasNewer).toBe(!c.following);
+    });
+  }
+
+  it("live messages past a held window are counted but not kept, and catch-up stops following", () => {
+    let s = stateWithRoom({ lastSeq: 10 });
+    s = mergeMessages(s, "r1", page(1, 10), "latest", 10);
+    s = applyLiveMessage(s, msg(11), 10, 1).state;
+    expect(seqsOf(s)).toEqual(range(1, 10));
+    expect(s.timelines.r1).toMatchObject({ following: false, hasNewer: true });
+    s = applyLiveMessage(s, msg(12), 10, 1).state;
+    expect(s.rooms.r1).toMatchObject({ lastSeq: 12, unreadCount: 2 });
+  });
+});
+
+describe("unread counts through catch-up", () => {
+  it("a gap revealed by a live message counts the missed messages and that one, once, after the fetch", () => {
+    let s = mergeMessages(stateWithRoom({ lastSeq: 2, lastReadSeq: 2 }), "r1", page(1, 2), "latest");
+    const r = applyLiveMessage(s, msg(6, { mentions: [ME.id] }));
+    expect(r.behind).toBe(true);
+    // Nothing is counted until the missed ones are known.
+    expect(r.state.rooms.r1).toMatchObject({ lastSeq: 2, unreadCount: 0 });
+    s = mergeMessages(r.state, "r1", [...page(3, 5), msg(6, { mentions: [ME.id] })], "newer");
+    expect(s.rooms.r1).toMatchObject({ lastSeq: 6, unreadCount: 4, mentionCount: 1 });
+    // The live copy arriving again (or the same page twice) counts nothing more.
+    s = applyLiveMessage(s, msg(6, { mentions: [ME.id] })).state;
+    s = mergeMessages(s, "r1", page(3, 6), "newer");
+    expect(s.rooms.r1).toMatchObject({ lastSeq: 6, unreadCount: 4, mentionCount: 1 });
+  });
+
+  it("messages the last sync already counted are not counted again by the catch-up", () => {
+    // After a reconnect the sync says 5 messages, 3 unread; the catch-up then fetches 3-5.
+    let s = mergeMessages(stateWithRoom({ lastSeq: 2, lastReadSeq: 2 }), "r1", page(1, 2), "latest");
+    s = { ...s, rooms: { r1: reconcileRoom(s.rooms.r1, { ...s.rooms.r1!, lastSeq: 5, unreadCount: 3 }) } };
+    s = mergeMessages(s, "r1", page(3, 5), "newer");
+    expect(s.rooms.r1).toMatchObject({ lastSeq: 5, unreadCount: 3 });
+  });
+
+  it("my own messages from another tab, fetched, read the room", () => {
+    let s = mergeMessages(stateWithRoom({ lastSeq: 2, lastReadSeq: 0, unreadCount: 2 }), "r1", page(1, 2), "latest");
+    s = mergeMessages(s, "r1", [msg(3, { authorId: ME.id })], "newer");
+    expect(s.rooms.r1).toMatchObject({ lastSeq: 3, lastReadSeq: 3, unreadCount: 0 });
+  });
+});
+
 describe("applyLiveMessage", () => {
   it("appends the next seq and counts it unread once", () => {
     let s = mergeMessages(stateWithRoom({ lastSeq: 2 }), "r1", page(1, 2), "latest");
