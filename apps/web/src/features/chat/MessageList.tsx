@@ -1,12 +1,13 @@
 import type { RoomSummary } from "@parley/shared";
-import { useVirtualizer } from "@tanstack/react-virtual";
-import { useCallback, useEffect, useMemo, useRef, useState, type UIEvent } from "react";
+import { observeElementOffset, useVirtualizer } from "@tanstack/react-virtual";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type UIEvent } from "react";
 import { useT } from "../../i18n/index.js";
 import { useChatClient } from "../../store/client-context.js";
 import { useChat, useDocumentVisible, useKnownNicknames, useTimelineItems } from "../../store/hooks.js";
 import { foldTimelineRows, selectSeqToMarkRead, type TimelineItem, type TimelineRow } from "../../store/selectors.js";
 import { ArrowDownIcon } from "../../ui/icons.js";
 import { MessageRow, type RowContext } from "./MessageRow.js";
+import { createScrollAnchor, type ListLayout, type RowBox } from "./scroll-anchor.js";
 
 /**
  * How close (px) to an edge counts as "at" it. At the bottom: follow new messages and mark them
@@ -65,26 +66,45 @@ export function MessageList({ room }: { room: RoomSummary }) {
   const nicknames = useKnownNicknames(messages);
   const visible = useDocumentVisible();
 
+  // "At the bottom" is the anchor's state, changed only by the reader (see scroll-anchor.ts).
+  const [anchor] = useState(() => createScrollAnchor({ bottomThreshold: BOTTOM_THRESHOLD_PX }));
   const [atBottom, setAtBottom] = useState(true);
   // lastSeq when the user scrolled away from the bottom; newer messages since then show the button.
   const [seqWhenScrolledUp, setSeqWhenScrolledUp] = useState<number | null>(null);
+  const lastSeqRef = useRef(0);
+  lastSeqRef.current = lastSeq;
+  useEffect(
+    () =>
+      anchor.subscribe((bottom) => {
+        setAtBottom(bottom);
+        setSeqWhenScrolledUp(bottom ? null : lastSeqRef.current);
+      }),
+    [anchor],
+  );
 
   const hasOlder = timeline?.hasOlder ?? false;
   const hasNewer = timeline?.hasNewer ?? false;
   const loadingOlder = timeline?.loadingOlder ?? false;
   const loadingNewer = timeline?.loadingNewer ?? false;
   const loaded = timeline?.loaded ?? false;
+  // At the end of the list is at the end of the conversation only when the window reaches it.
+  const canFollow = loaded && !hasNewer && (timeline?.following ?? true);
+  const canFollowRef = useRef(canFollow);
+  canFollowRef.current = canFollow;
 
   // The "beginning of the room" row is a list row only once the beginning is reached. While older
-  // pages exist, the loading line sits in the list's top padding instead: were it row 0, a reader
-  // who reached the very top would be anchored to it, so a prepended page would keep scrollTop at
-  // 0 (the view jumps a whole page and, with no further scroll event, loading stalls for good).
+  // pages exist, the loading line sits in the list's top padding instead, so that every row stays
+  // keyed by a message (the anchor holds the view by a row's key).
   const showTopRow = loaded && !hasOlder;
   const rows = useMemo<Row[]>(() => {
     const folded = foldTimelineRows(items).map((r): Row => ({ type: "item", ...r }));
     return showTopRow ? [{ type: "top", key: "top" }, ...folded] : folded;
   }, [items, showTopRow]);
   const scrollRef = useRef<HTMLDivElement>(null);
+  // The virtualiser's scroll-offset callback, so that a scrollTop written by the anchor reaches
+  // its range before the browser paints (its own listener hears of it only at the next scroll
+  // event, a frame later: a frame of blank list after a jump).
+  const offsetChanged = useRef<((offset: number, isScrolling: boolean) => void) | null>(null);
   const virtualizer = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scrollRef.current,
@@ -92,27 +112,64 @@ export function MessageList({ room }: { room: RoomSummary }) {
     getItemKey: (i) => rows[i]?.key ?? i,
     paddingStart: showTopRow ? 0 : TOP_PADDING_PX,
     overscan: 12,
-    anchorTo: "end",
-    followOnAppend: true,
-    scrollEndThreshold: BOTTOM_THRESHOLD_PX,
+    observeElementOffset: (instance, cb) => {
+      offsetChanged.current = cb;
+      const unsubscribe = observeElementOffset(instance, cb);
+      return () => {
+        offsetChanged.current = null;
+        unsubscribe?.();
+      };
+    },
   });
 
-  // Open at the bottom once the first page is in.
-  const openedAtBottom = useRef(false);
-  useEffect(() => {
-    if (loaded && !openedAtBottom.current && items.length > 0) {
-      openedAtBottom.current = true;
-      virtualizer.scrollToEnd();
+  // The anchor alone moves the view: two owners of scrollTop would correct each other's
+  // corrections (a row measured above the view would be compensated twice).
+  virtualizer.shouldAdjustScrollPositionOnItemSizeChange = () => false;
+
+  /** The list as the DOM shows it: the measurements of the last committed render. */
+  const rendered = useRef<readonly RowBox[]>([]);
+  const layoutOf = (el: HTMLElement, rowsNow: readonly RowBox[]): ListLayout => ({
+    rows: rowsNow,
+    scrollTop: el.scrollTop,
+    maxScrollTop: Math.max(0, el.scrollHeight - el.clientHeight),
+  });
+
+  // After every render (new rows, a trimmed or replaced window, a row measured, the viewport
+  // resized): put the view back where the anchor says, before the browser paints.
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    // `measurementsCache` is what this render's rows were positioned from (getVirtualItems reads it).
+    rendered.current = virtualizer.measurementsCache;
+    const target = anchor.restore(layoutOf(el, rendered.current));
+    if (target === null) return;
+    el.scrollTop = target;
+    offsetChanged.current?.(el.scrollTop, false);
+  });
+
+  // Tell the core which messages are on screen while reading, so that messages arriving at the
+  // other end never trim them out of the window (it drops the newest instead and stops following).
+  const keepSeq = useRef<number | null>(null);
+  const reportInView = () => {
+    let seq: number | null = null;
+    if (anchor.mode.kind === "reading") {
+      const first = virtualizer.getVirtualItems()[0];
+      const row = first ? rows[first.index] : undefined;
+      if (row?.type === "item" && "message" in row.item) seq = row.item.message.seq;
     }
-  }, [loaded, items.length, virtualizer]);
+    if (seq !== keepSeq.current) {
+      keepSeq.current = seq;
+      client.keepInView(roomId, seq);
+    }
+  };
+  useEffect(() => () => client.keepInView(roomId, null), [client, roomId]);
 
   // Loading older pages is driven by scroll events, which stop when the view cannot move: a short
   // window that does not fill the viewport cannot be scrolled up, and a reader who reached the top
-  // while a page was loading sees no further event once the page lands (or if it was too short to
-  // push the view down past the threshold). So check again whenever the window or the loading state
-  // changes (`rows`, not `rows.length`: a full window keeps its length when a page is prepended, the
-  // newest end being trimmed by as much). `atBottom` keeps this from firing on open, before the
-  // list has scrolled to the end.
+  // while a page was loading sees no further event once the page lands. So check again whenever the
+  // window or the loading state changes (`rows`, not `rows.length`: a full window keeps its length
+  // when a page is prepended). A reader following the bottom never loads older pages: only a
+  // window too short to fill the screen does.
   useEffect(() => {
     const el = scrollRef.current;
     if (!el || !loaded || !hasOlder || loadingOlder) return;
@@ -129,25 +186,21 @@ export function MessageList({ room }: { room: RoomSummary }) {
   }, [client, roomId, atBottom, visible, lastSeq, lastReadSeq, hasNewer]);
 
   const onScroll = (e: UIEvent<HTMLDivElement>) => {
-    // One layout read per event (the virtualiser's own handler reads scrollTop right after, for
-    // free); the heights come from the virtualiser's model and ResizeObserver, not from
-    // scrollHeight/clientHeight.
     const el = e.currentTarget;
-    const scrollTop = el.scrollTop;
-    const fromBottom = virtualizer.getTotalSize() - scrollTop - (virtualizer.scrollRect?.height ?? el.clientHeight);
-    const bottom = fromBottom <= BOTTOM_THRESHOLD_PX;
-    if (bottom !== atBottom) {
-      setAtBottom(bottom);
-      setSeqWhenScrolledUp(bottom ? null : lastSeq);
-    }
-    if (scrollTop < LOAD_OLDER_THRESHOLD_PX && hasOlder && !loadingOlder) void client.loadOlder(roomId);
+    const layout = layoutOf(el, rendered.current);
+    anchor.scrolled(layout, canFollowRef.current);
+    reportInView();
+    if (anchor.atBottom) return;
+    const fromBottom = layout.maxScrollTop - layout.scrollTop;
+    if (layout.scrollTop < LOAD_OLDER_THRESHOLD_PX && hasOlder && !loadingOlder) void client.loadOlder(roomId);
     if (fromBottom < LOAD_OLDER_THRESHOLD_PX && hasNewer && !loadingNewer) void client.loadNewer(roomId);
   };
 
   const jumpToLatest = async () => {
-    // The window was trimmed while scrolling back: the core swaps in the latest page first.
+    // Follow first: the latest page replaces a trimmed window, and the anchor puts the view at its end.
+    anchor.stickToBottom();
+    reportInView();
     await client.jumpToLatest(roomId);
-    virtualizer.scrollToEnd({ behavior: "smooth" });
   };
 
   const onRetry = useCallback((clientId: string) => client.retry(clientId), [client]);
@@ -172,6 +225,7 @@ export function MessageList({ room }: { room: RoomSummary }) {
         tabIndex={0}
         onScroll={onScroll}
         data-testid="message-list"
+        data-at-bottom={atBottom}
       >
         <div className="message-canvas" style={{ height: virtualizer.getTotalSize() }}>
           {!showTopRow && (
