@@ -1,5 +1,5 @@
 import { Router, type Response } from "express";
-import { API, LoginRequestSchema, SESSION_COOKIE, type ErrorCode, type SessionResponse } from "@parley/shared";
+import { API, LoginRequestSchema, SESSION_COOKIE, type CurrentSessionResponse, type ErrorCode, type SessionResponse } from "@parley/shared";
 import { parse as parseCookie } from "cookie";
 import { DomainError } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
@@ -49,6 +49,13 @@ export function authRoutes(services: Services, getIo: () => ParleyServer, logger
     const found = token ? await services.auth.authenticate(token) : null;
     if (!found) return sendError(res, 401, "UNAUTHENTICATED", "Not signed in.");
     const body: SessionResponse = { user: found.user, created: false };
+    res.json(body);
+  });
+
+  router.get(API.session, async (req, res) => {
+    const token = tokenOf(req.headers.cookie);
+    const found = token ? await services.auth.authenticate(token) : null;
+    const body: CurrentSessionResponse = { user: found?.user ?? null };
     res.json(body);
   });
 

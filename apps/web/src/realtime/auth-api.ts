@@ -1,4 +1,4 @@
-import { API, type ErrorInfo, type SessionResponse, type User } from "@parley/shared";
+import { API, type CurrentSessionResponse, type ErrorInfo, type SessionResponse, type User } from "@parley/shared";
 
 /** The HTTP half of auth. The session cookie is httpOnly: the browser sends it, we never read it. */
 
@@ -13,12 +13,11 @@ async function readError(res: Response): Promise<{ code: string; message: string
   }
 }
 
-/** GET /api/auth/me: the signed-in user, or null on 401. Throws on network or server errors. */
+/** GET /api/auth/session: the signed-in user, or null. Throws on network or server errors. */
 export async function fetchMe(): Promise<User | null> {
-  const res = await fetch(API.me, { credentials: "same-origin", headers: { accept: "application/json" } });
-  if (res.status === 401) return null;
-  if (!res.ok) throw new Error(`GET ${API.me} failed with ${res.status}`);
-  const body = (await res.json()) as { user: User };
+  const res = await fetch(API.session, { credentials: "same-origin", headers: { accept: "application/json" } });
+  if (!res.ok) throw new Error(`GET ${API.session} failed with ${res.status}`);
+  const body = (await res.json()) as CurrentSessionResponse;
   return body.user;
 }
 
@@ -42,6 +41,8 @@ export async function login(nickname: string, password: string): Promise<AuthRes
 
 /** POST /api/auth/logout. Best effort: the local session ends whatever the server says. */
 export async function logout(): Promise<void> {
+  // Offline the request cannot go (and would log an error): the tab signs out locally.
+  if (!navigator.onLine) return;
   try {
     await fetch(API.logout, { method: "POST", credentials: "same-origin" });
   } catch {

@@ -17,6 +17,15 @@ export interface SessionResponse {
   created: boolean;
 }
 
+/**
+ * 200 from GET /api/auth/session: who this browser is signed in as, if anyone. The web app asks this
+ * at start-up; "not signed in" is an answer there, not an error (a 401 would log a console error in
+ * every signed-out browser). API clients that need a session use GET /api/auth/me (401 without one).
+ */
+export interface CurrentSessionResponse {
+  user: User | null;
+}
+
 /** The cookie holding the session token (httpOnly, SameSite=Lax). */
 export const SESSION_COOKIE = "parley_session";
 
@@ -24,5 +33,6 @@ export const API = {
   login: "/api/auth/login",
   logout: "/api/auth/logout",
   me: "/api/auth/me",
+  session: "/api/auth/session",
   health: "/healthz",
 } as const;
