@@ -19,13 +19,12 @@ export const RoomItem = memo(function RoomItem({
 }) {
   const t = useT();
   const unread = room.unreadCount > 0 && !active;
-  const label = [
-    room.name,
+  // The name a screen reader hears is the visible name plus the counts in words (the badges are
+  // hidden from it): built from content, not aria-label, so that it contains the visible text.
+  const counts = [
     room.mentionCount > 0 ? t("rooms.mentions", { count: room.mentionCount }) : null,
     room.unreadCount > 0 ? t("rooms.unread", { count: room.unreadCount }) : null,
-  ]
-    .filter(Boolean)
-    .join(", ");
+  ].filter(Boolean);
   return (
     <li>
       <button
@@ -34,7 +33,6 @@ export const RoomItem = memo(function RoomItem({
         data-testid="room-item"
         data-room-id={room.id}
         aria-current={active ? "page" : undefined}
-        aria-label={label}
         onClick={() => onSelect(room.id)}
       >
         {room.kind === "dm" && room.peerId ? (
@@ -45,6 +43,7 @@ export const RoomItem = memo(function RoomItem({
           </span>
         )}
         <span className="room-name">{room.name}</span>
+        {counts.length > 0 && <span className="visually-hidden">{`, ${counts.join(", ")}`}</span>}
         {room.mentionCount > 0 && (
           <span className="badge mention" data-testid="mention-badge" aria-hidden="true">
             @{room.mentionCount}
