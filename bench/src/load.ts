@@ -8,10 +8,14 @@
  * in over HTTP; the receivers' sockets live in separate
  * receiver process(es) (lib/load-receiver.ts, `--procs`), the senders in this one. Each step sends
  * `message:send` (with ack) to `general` at target/K messages per second for a few seconds; every
- * receiver records latency from the message's intended send time, which the body carries.
+ * receiver records which message it got (step and number, from the body: lib/load-tally.ts) and
+ * its latency from the message's intended send time, which the body also carries.
  *
  * Prints one line per step on stdout and finally
- * `load: clients=<K> max_deliveries_per_s=<n> p99_ms_at_max=<n>`; progress goes to stderr.
+ * `load: clients=<K> max_deliveries_per_s=<n> p99_ms_at_max=<n> lost=<n> duplicated=<n> failed_acks=<n>`;
+ * progress goes to stderr. `lost` counts (receiver, message) pairs never delivered, even after a
+ * final wait; `duplicated` counts deliveries of a message the receiver already had. Exits 1 when
+ * either is non-zero or an ack failed: a bench that loses messages measures nothing.
  * Flags: see lib/load-args.ts.
  */
 import { fork, type ChildProcess } from "node:child_process";
@@ -36,6 +40,14 @@ const PASSWORD = "load-bench-password";
 const TICK_MS = 5;
 /** Step 0 is one probe message: every receiver must get it before the measured steps start. */
 const PROBE_STEP = 0;
+/** How long a sender waits for an ack before the send counts as failed. */
+const ACK_TIMEOUT_MS = 30_000;
+/**
+ * After the last step, how long deliveries may still arrive before what is missing counts as lost.
+ * Why 10 s: a step past the server's capacity leaves a backlog that drains at the server's own
+ * rate; a message still missing 10 s after its ack (and after every ack settled) is not late.
+ */
+const FINAL_SETTLE_MS = 10_000;
 
 const started = Date.now();
 const log = (line: string) => console.error(`[load ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
@@ -154,27 +166,42 @@ async function main(opts: LoadOptions): Promise<number> {
     log(`${opts.clients} receivers (${opts.client}) and ${senders.length} senders connected`);
 
     let statsId = 0;
-    const stats = async (steps: number[], withHistograms: boolean) => {
+    /** Every receiver's counts for `steps`, summed; with `issued` (per step), also what was lost. */
+    const stats = async (steps: number[], withHistograms: boolean, issued?: number[]) => {
       const id = ++statsId;
-      const replies = (await Promise.all(receivers.map((r) => r.request({ type: "stats", id, steps, withHistograms }, "stats")))) as Extract<
-        ReceiverMessage,
-        { type: "stats" }
-      >[];
+      const request: ParentMessage = { type: "stats", id, steps, withHistograms, ...(issued && { issued }) };
+      const replies = (await Promise.all(receivers.map((r) => r.request(request, "stats")))) as Extract<ReceiverMessage, { type: "stats" }>[];
       const total = replies.reduce((n, r) => n + r.total, 0);
-      const merged: StepStats[] = steps.map((s) => ({ count: replies.reduce((n, r) => n + (r.steps[s]?.count ?? 0), 0), histogram: replies.flatMap((r) => r.steps[s]?.histogram ?? []) }));
+      const sum = (s: number, key: "count" | "duplicated" | "lost" | "unexpected") => replies.reduce((n, r) => n + (r.steps[s]?.[key] ?? 0), 0);
+      const merged: Required<StepStats>[] = steps.map((s) => ({
+        count: sum(s, "count"),
+        duplicated: sum(s, "duplicated"),
+        lost: sum(s, "lost"),
+        unexpected: sum(s, "unexpected"),
+        histogram: replies.flatMap((r) => r.steps[s]?.histogram ?? []),
+      }));
       return { total, steps: merged };
+    };
+    /** Per step, how many messages were issued (n = 0..issued-1); checked against the receivers at the end. */
+    const issuedPerStep = new Map<number, number>();
+    const check = async () => {
+      const steps = [...issuedPerStep.keys()];
+      const issued = steps.map((s) => issuedPerStep.get(s)!);
+      const { steps: merged } = await stats(steps, false, issued);
+      return merged.map((m, i) => ({ ...m, step: steps[i]!, issued: issued[i]! }));
     };
 
     let failedAcks = 0;
     let rr = 0;
-    /** Sends one message on the next sender with room under its in-flight cap; false if none has. */
-    const sendOne = (step: number, sentMicros: number): boolean => {
+    /** Sends message n of `step` on the next sender with room under its in-flight cap; false if none has. */
+    const sendOne = (step: number, n: number, sentMicros: number): boolean => {
       for (let tries = 0; tries < senders.length; tries++) {
         const sender = senders[rr++ % senders.length]!;
         if (sender.inFlight >= opts.inFlight) continue;
         sender.inFlight++;
-        const payload = { roomId: DEFAULT_ROOM_ID, clientId: randomUUID(), body: encodeBody(step, sentMicros, opts.bodyLength) };
-        sender.socket.timeout(30_000).emit("message:send", payload, (err: Error | null, result?: AckResult<unknown>) => {
+        issuedPerStep.set(step, Math.max(issuedPerStep.get(step) ?? 0, n + 1));
+        const payload = { roomId: DEFAULT_ROOM_ID, clientId: randomUUID(), body: encodeBody(step, sentMicros, n, opts.bodyLength) };
+        sender.socket.timeout(ACK_TIMEOUT_MS).emit("message:send", payload, (err: Error | null, result?: AckResult<unknown>) => {
           sender.inFlight--;
           if (err || !result?.ok) failedAcks++;
         });
@@ -184,7 +211,7 @@ async function main(opts: LoadOptions): Promise<number> {
     };
 
     // ---- step 0: one probe every receiver must get (proves every socket joined general) -------
-    sendOne(PROBE_STEP, nowMicros());
+    sendOne(PROBE_STEP, 0, nowMicros());
     await waitUntil(async () => (await stats([PROBE_STEP], false)).steps[0]!.count >= opts.clients, {
       timeoutMs: 20_000,
       intervalMs: 100,
@@ -208,7 +235,7 @@ async function main(opts: LoadOptions): Promise<number> {
       for (;;) {
         const elapsed = performance.now() - t0;
         const due = Math.min(Math.floor((Math.min(elapsed, durationMs) / 1000) * msgRate), Math.round((durationMs / 1000) * msgRate));
-        while (issued < due && sendOne(step, startMicros + ((issued + 1) / msgRate) * 1e6)) issued++;
+        while (issued < due && sendOne(step, issued, startMicros + ((issued + 1) / msgRate) * 1e6)) issued++;
         if (elapsed >= durationMs) break;
         await sleep(TICK_MS);
       }
@@ -238,14 +265,37 @@ async function main(opts: LoadOptions): Promise<number> {
       results.push({ target, achieved, p50, p99, passed });
       console.log(
         `step ${step}: target=${target}/s msgs=${msgRate.toFixed(0)}/s sent=${issued} deliveries_per_s=${Math.round(achieved)} ` +
-          `p50_ms=${fmt(p50)} p99_ms=${fmt(p99)} missing=${missing} failed_acks=${failedAcks} ` +
+          `p50_ms=${fmt(p50)} p99_ms=${fmt(p99)} missing=${missing} duplicated=${final.duplicated} failed_acks=${failedAcks} ` +
           `server_cpu_us_per_delivery=${((cpu.server * 1e6) / Math.max(achieved, 1)).toFixed(2)} cpu server=${cpu.server.toFixed(2)} receivers=${cpu.receivers.toFixed(2)} senders=${cpu.self.toFixed(2)}${passed ? "" : " FAIL"}`,
       );
       if (!passed) break;
     }
 
+    // ---- every message at every receiver exactly once: wait for the acks, then for stragglers ----
+    const inFlight = () => senders.reduce((n, s) => n + s.inFlight, 0);
+    await waitUntil(() => inFlight() === 0, { timeoutMs: ACK_TIMEOUT_MS + 5_000, intervalMs: 100, what: "every ack (or its timeout)" });
+    let checked = await check();
+    const settleDeadline = Date.now() + FINAL_SETTLE_MS;
+    while (checked.some((c) => c.lost > 0) && Date.now() < settleDeadline) {
+      await sleep(250);
+      checked = await check();
+    }
+    for (const c of checked.filter((c) => c.lost > 0 || c.duplicated > 0 || c.unexpected > 0)) {
+      log(`step ${c.step}: ${c.issued} messages x ${opts.clients} receivers: lost=${c.lost} duplicated=${c.duplicated} unexpected=${c.unexpected}`);
+    }
+    const lost = checked.reduce((n, c) => n + c.lost, 0);
+    // A message number nobody issued is a delivery that should not exist: counted with the duplicates.
+    const duplicated = checked.reduce((n, c) => n + c.duplicated + c.unexpected, 0);
+
     const best = results.filter((r) => r.passed).reduce<StepResult | null>((a, r) => (a && a.achieved >= r.achieved ? a : r), null);
-    console.log(`load: clients=${opts.clients} max_deliveries_per_s=${best ? Math.round(best.achieved) : 0} p99_ms_at_max=${best ? fmt(best.p99) : "NaN"}`);
+    console.log(
+      `load: clients=${opts.clients} max_deliveries_per_s=${best ? Math.round(best.achieved) : 0} p99_ms_at_max=${best ? fmt(best.p99) : "NaN"} ` +
+        `lost=${lost} duplicated=${duplicated} failed_acks=${failedAcks}`,
+    );
+    if (lost > 0 || duplicated > 0 || failedAcks > 0) {
+      log(`FAILED: ${[lost > 0 && `${lost} deliveries lost`, duplicated > 0 && `${duplicated} duplicated`, failedAcks > 0 && `${failedAcks} acks failed`].filter(Boolean).join(", ")}`);
+      return 1;
+    }
     return 0;
   } finally {
     for (const s of senders) s.socket.close();

@@ -5,13 +5,23 @@ export type ClientKind = "raw" | "socketio";
 
 export type ParentMessage =
   | { type: "connect"; url: string; cookies: string[]; client: ClientKind }
-  /** Per-step counts (and histograms when asked) plus the running total of deliveries. */
-  | { type: "stats"; id: number; steps: number[]; withHistograms: boolean }
+  /**
+   * Per-step counts (and histograms when asked) plus the running total of deliveries. With
+   * `issued` (how many messages each step of `steps` sent), also what was lost and unexpected.
+   */
+  | { type: "stats"; id: number; steps: number[]; withHistograms: boolean; issued?: number[] }
   | { type: "close" };
 
 export interface StepStats {
+  /** Deliveries, each (client, message) counted once. */
   count: number;
+  /** Deliveries of a message the client already had. */
+  duplicated: number;
   histogram: SparseHistogram;
+  /** Only when `issued` was asked for: (client, message) pairs never delivered. */
+  lost?: number;
+  /** Only when `issued` was asked for: deliveries of a message number that was never issued. */
+  unexpected?: number;
 }
 
 export type ReceiverMessage =

@@ -1,6 +1,7 @@
 /**
  * A receiver process of `pnpm bench:load` (forked by load.ts, driven over IPC): it connects its
- * share of the K clients and records, per step, how many deliveries arrived and their latency.
+ * share of the K clients and records, per step, which message each client got (DeliveryTally: a
+ * duplicate is counted as one, never as a delivery) and the latency of each first delivery.
  * A separate process so that receiving (the bulk of the bench's own work: K deliveries per message)
  * does not share an event loop with the senders' pacing and the orchestration.
  */
@@ -8,24 +9,31 @@ import { SOCKET_PATH } from "@parley/shared";
 import { io as ioClient, type Socket } from "socket.io-client";
 import { mapLimit } from "./wait.js";
 import { bucketOf, HISTOGRAM_BUCKETS, toSparse } from "./load-histogram.js";
+import { DeliveryTally } from "./load-tally.js";
 import { connectRawReceiver, nowMicros, parseBody, type OnDelivery } from "./load-wire.js";
 import type { ParentMessage, ReceiverMessage, StepStats } from "./load-ipc.js";
 
 const histograms = new Map<number, Uint32Array>();
-const counts = new Map<number, number>();
+const tally = new DeliveryTally();
+/** First deliveries over every step (duplicates excluded), for the parent's deliveries per second. */
 let total = 0;
 const closers: (() => void)[] = [];
 
-const onDelivery: OnDelivery = (step, sentMicros) => {
-  total++;
-  counts.set(step, (counts.get(step) ?? 0) + 1);
-  let h = histograms.get(step);
-  if (!h) histograms.set(step, (h = new Uint32Array(HISTOGRAM_BUCKETS)));
-  const i = bucketOf((nowMicros() - sentMicros) / 1000);
-  h[i] = h[i]! + 1;
+/** One client's delivery callback: its own row in the tally. */
+const receiverFor = (): OnDelivery => {
+  const receiver = tally.addReceiver();
+  return (step, sentMicros, n) => {
+    // A duplicate adds nothing to the counts or the latency: it is only counted as a duplicate.
+    if (!tally.record(receiver, step, n)) return;
+    total++;
+    let h = histograms.get(step);
+    if (!h) histograms.set(step, (h = new Uint32Array(HISTOGRAM_BUCKETS)));
+    const i = bucketOf((nowMicros() - sentMicros) / 1000);
+    h[i] = h[i]! + 1;
+  };
 };
 
-function connectSocketIo(url: string, cookie: string): Promise<() => void> {
+function connectSocketIo(url: string, cookie: string, onDelivery: OnDelivery): Promise<() => void> {
   const socket: Socket = ioClient(url, {
     path: SOCKET_PATH,
     extraHeaders: { cookie },
@@ -36,7 +44,7 @@ function connectSocketIo(url: string, cookie: string): Promise<() => void> {
   });
   socket.on("message:created", (m: { body?: unknown }) => {
     const parsed = typeof m.body === "string" ? parseBody(m.body) : null;
-    if (parsed) onDelivery(parsed.step, parsed.sentMicros);
+    if (parsed) onDelivery(parsed.step, parsed.sentMicros, parsed.n);
   });
   return new Promise((resolve, reject) => {
     socket.once("connect", () => resolve(() => socket.close()));
@@ -54,11 +62,12 @@ process.on("message", (raw) => {
   if (m.type === "connect") {
     const port = Number(new URL(m.url).port);
     mapLimit(m.cookies, 32, async (cookie) => {
+      const onDelivery = receiverFor();
       if (m.client === "raw") {
         const r = await connectRawReceiver(port, cookie, onDelivery);
         closers.push(() => r.close());
       } else {
-        closers.push(await connectSocketIo(m.url, cookie));
+        closers.push(await connectSocketIo(m.url, cookie, onDelivery));
       }
     }).then(
       () => send({ type: "connected", count: closers.length }),
@@ -66,10 +75,16 @@ process.on("message", (raw) => {
     );
   } else if (m.type === "stats") {
     const steps: Record<number, StepStats> = {};
-    for (const step of m.steps) {
+    m.steps.forEach((step, i) => {
       const h = histograms.get(step);
-      steps[step] = { count: counts.get(step) ?? 0, histogram: m.withHistograms && h ? toSparse(h) : [] };
-    }
+      const issued = m.issued?.[i];
+      steps[step] = {
+        count: tally.count(step),
+        duplicated: tally.duplicates(step),
+        histogram: m.withHistograms && h ? toSparse(h) : [],
+        ...(issued !== undefined && tally.check(step, issued)),
+      };
+    });
     send({ type: "stats", id: m.id, total, steps });
   } else if (m.type === "close") {
     for (const close of closers) close();

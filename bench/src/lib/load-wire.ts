@@ -5,36 +5,72 @@ import { SOCKET_PATH } from "@parley/shared";
 /**
  * The load bench's message format and its two receivers.
  *
- * A sender writes `L<step>:<sentMicros>:` and padding as the body; `sentMicros` is the *intended*
- * send time (µs since the epoch, `performance.timeOrigin + performance.now()`), not the moment the
- * emit happened, so a sender that falls behind shows up as latency instead of hiding it
+ * A sender writes `L<step>:<sentMicros>:<n>:` and padding as the body; `sentMicros` is the
+ * *intended* send time (µs since the epoch, `performance.timeOrigin + performance.now()`), not the
+ * moment the emit happened, so a sender that falls behind shows up as latency instead of hiding it
  * (coordinated omission). Every process of the bench runs on this machine, so the clocks agree.
+ * `n` numbers the step's messages from 0, so a receiver can tell which one it got (DeliveryTally).
  */
-export function encodeBody(step: number, sentMicros: number, length: number): string {
-  const head = `L${step}:${Math.round(sentMicros)}:`;
+export function encodeBody(step: number, sentMicros: number, n: number, length: number): string {
+  const head = `L${step}:${Math.round(sentMicros)}:${n}:`;
   return head.length >= length ? head : head + "x".repeat(length - head.length);
 }
 
 export const nowMicros = () => (performance.timeOrigin + performance.now()) * 1000;
 
-/** Called for every `message:created` a receiver gets whose body the bench wrote. */
-export type OnDelivery = (step: number, sentMicros: number) => void;
+/** What a bench body says about its message. */
+export interface BodyHead {
+  step: number;
+  sentMicros: number;
+  n: number;
+}
 
-/** Parses `L<step>:<micros>:` from a body string (the socket.io-client receiver). */
-export function parseBody(body: string): { step: number; sentMicros: number } | null {
+/** Called for every `message:created` a receiver gets whose body the bench wrote. */
+export type OnDelivery = (step: number, sentMicros: number, n: number) => void;
+
+/** Parses `L<step>:<micros>:<n>:` from a body string (the socket.io-client receiver). */
+export function parseBody(body: string): BodyHead | null {
   if (body.charCodeAt(0) !== 76 /* L */) return null;
   const a = body.indexOf(":");
   const b = body.indexOf(":", a + 1);
-  if (a < 0 || b < 0) return null;
-  return { step: Number(body.slice(1, a)), sentMicros: Number(body.slice(a + 1, b)) };
+  const c = body.indexOf(":", b + 1);
+  if (a < 0 || b < 0 || c < 0) return null;
+  const head = { step: Number(body.slice(1, a)), sentMicros: Number(body.slice(a + 1, b)), n: Number(body.slice(b + 1, c)) };
+  return Number.isInteger(head.step) && Number.isFinite(head.sentMicros) && Number.isInteger(head.n) ? head : null;
+}
+
+const EVENT_PREFIX = Buffer.from('42["message:created",');
+const BODY_MARKER = Buffer.from('"body":"L');
+
+/**
+ * Reads the head of a bench body out of one Engine.IO message's bytes (`buf[start..end)`), without
+ * decoding the JSON: null unless it is a `message:created` event whose body the bench wrote.
+ */
+export function parseCreatedFrame(buf: Buffer, start: number, end: number): BodyHead | null {
+  if (end - start < EVENT_PREFIX.length || buf.compare(EVENT_PREFIX, 0, EVENT_PREFIX.length, start, start + EVENT_PREFIX.length) !== 0) return null;
+  const at = buf.indexOf(BODY_MARKER, start);
+  if (at < 0 || at >= end) return null;
+  let i = at + BODY_MARKER.length;
+  // Three decimal fields, each ended by ':'; anything else (or the frame's end) is not ours.
+  const fields = [0, 0, 0];
+  for (let f = 0; f < 3; f++) {
+    let digits = 0;
+    for (; i < end; i++, digits++) {
+      const c = buf[i]!;
+      if (c === 0x3a /* : */) break;
+      if (c < 0x30 || c > 0x39) return null;
+      fields[f] = fields[f]! * 10 + (c - 48);
+    }
+    if (i >= end || digits === 0) return null;
+    i++;
+  }
+  return { step: fields[0]!, sentMicros: fields[1]!, n: fields[2]! };
 }
 
 export interface RawReceiver {
   close(): void;
 }
 
-const EVENT_PREFIX = Buffer.from('42["message:created",');
-const BODY_MARKER = Buffer.from('"body":"L');
 const CRLFCRLF = Buffer.from("\r\n\r\n");
 
 /**
@@ -89,15 +125,8 @@ export function connectRawReceiver(port: number, cookie: string, onDelivery: OnD
       if (engineType === 0x34 /* 4: message */) {
         const ioType = buf[start + 1];
         if (ioType === 0x32 /* 2: EVENT */) {
-          if (buf.compare(EVENT_PREFIX, 0, EVENT_PREFIX.length, start, start + EVENT_PREFIX.length) !== 0) return;
-          const at = buf.indexOf(BODY_MARKER, start);
-          if (at < 0 || at >= end) return;
-          let i = at + BODY_MARKER.length;
-          let step = 0;
-          for (let c = buf[i]!; c !== 0x3a /* : */; c = buf[++i]!) step = step * 10 + (c - 48);
-          let micros = 0;
-          for (let c = buf[++i]!; c !== 0x3a; c = buf[++i]!) micros = micros * 10 + (c - 48);
-          onDelivery(step, micros);
+          const head = parseCreatedFrame(buf, start, end);
+          if (head) onDelivery(head.step, head.sentMicros, head.n);
         } else if (ioType === 0x30 /* 0: CONNECT ack */) {
           connected = true;
           clearTimeout(timer);
