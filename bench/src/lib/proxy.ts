@@ -1,32 +1,89 @@
 import { createServer, connect, type AddressInfo, type Server, type Socket } from "node:net";
 
 /**
- * A TCP proxy on 127.0.0.1 between the clients and the server, able to cut live connections on
- * demand: the network fault of the fault test. It keeps listening while the server restarts; a
+ * A TCP proxy on 127.0.0.1 between the clients and the server, able to break live connections on
+ * demand: the network faults of the fault test. It keeps listening while the server restarts; a
  * connection accepted then fails fast (its upstream is refused and both ends are destroyed), which
  * is what a client sees when a server is down behind a load balancer.
+ *
+ * Three ways to break a connection, because each takes a different path through socket.io:
+ * - a *close* (`destroy()`): each end gets a FIN, the clean end of a TCP connection;
+ * - a *reset* (`resetAndDestroy()`): each end gets an RST, what a crashed middlebox or a NAT that
+ *   lost its entry sends; the peer sees ECONNRESET instead of an orderly end;
+ * - a *freeze*: the proxy stops forwarding in both directions and keeps both sockets open, so
+ *   neither end learns anything from TCP (a half-open connection: a cable pulled, a laptop lid
+ *   closed). Only Engine.IO's ping timeout can notice it; the freeze ends later by resuming the
+ *   forwarding (stale bytes then flow into whatever is left) or by resetting both ends.
  */
+export type CutMode = "close" | "reset";
+
 export interface FaultProxy {
   readonly port: number;
-  /** Connections with both ends open right now. */
+  /** Connections with both ends open right now (frozen ones included). */
   liveCount(): number;
   /**
-   * Destroys each live connection with probability `fraction` (1 = all), both ends at once, and at
-   * least one when any is live. Returns how many it destroyed (0 when none was live).
+   * Ends each live, unfrozen connection with probability `fraction` (1 = all), both ends at once,
+   * by FIN (`close`) or RST (`reset`), and at least one when any is live. Returns how many it ended
+   * (0 when none was live).
    */
-  cut(fraction: number, random: () => number): number;
+  cut(fraction: number, random: () => number, mode?: CutMode): number;
+  /**
+   * Freezes round(fraction x live) of the live, unfrozen connections, at least one, chosen at
+   * random; null when none was live. Connections accepted later are not frozen.
+   */
+  freeze(fraction: number, random: () => number): Freeze | null;
   /** Connections accepted since start (clients' connects and reconnects). */
   accepted(): number;
+  /** The open connections with this label: for telling a client stuck in a handshake from one that keeps retrying. */
+  connectionsOf(label: string): ConnectionInfo[];
   close(): Promise<void>;
+}
+
+export interface ConnectionInfo {
+  ageMs: number;
+  /** The upstream (server) side has connected. */
+  live: boolean;
+  frozen: boolean;
+  /** Bytes from the client to the server, and back. */
+  bytesUp: number;
+  bytesDown: number;
+}
+
+/** One freeze of some connections. */
+export interface Freeze {
+  /** Connections frozen. */
+  readonly count: number;
+  /** The labels of the frozen connections (see ProxyOptions.label), null where none was found. */
+  readonly labels: readonly (string | null)[];
+  /**
+   * Ends the freeze: `resume` forwards again (what the far ends already gave up on then ends by
+   * itself), `reset` sends RST to both ends. Connections that ended during the freeze (an RST from
+   * either end errors the socket) are skipped.
+   */
+  end(how: "resume" | "reset"): void;
+}
+
+export interface ProxyOptions {
+  host?: string;
+  /**
+   * Names a connection from the first bytes its client sent (the HTTP upgrade request), so a
+   * freeze can say whose connections it froze.
+   */
+  label?: (head: string) => string | null;
 }
 
 interface Pair {
   client: Socket;
   upstream: Socket;
   live: boolean;
+  frozen: boolean;
+  label: string | null;
+  acceptedAt: number;
+  bytesUp: number;
+  bytesDown: number;
 }
 
-export async function startProxy(upstreamPort: number, host = "127.0.0.1"): Promise<FaultProxy> {
+export async function startProxy(upstreamPort: number, { host = "127.0.0.1", label }: ProxyOptions = {}): Promise<FaultProxy> {
   const pairs = new Set<Pair>();
   let acceptedCount = 0;
 
@@ -35,8 +92,12 @@ export async function startProxy(upstreamPort: number, host = "127.0.0.1"): Prom
     client.setNoDelay(true);
     const upstream = connect({ port: upstreamPort, host });
     upstream.setNoDelay(true);
-    const pair: Pair = { client, upstream, live: false };
+    const pair: Pair = { client, upstream, live: false, frozen: false, label: null, acceptedAt: Date.now(), bytesUp: 0, bytesDown: 0 };
+    // More 'data' listeners next to the pipe see the same chunks and change nothing else.
+    client.on("data", (chunk: Buffer) => (pair.bytesUp += chunk.length));
+    upstream.on("data", (chunk: Buffer) => (pair.bytesDown += chunk.length));
     pairs.add(pair);
+    if (label) client.once("data", (chunk: Buffer) => (pair.label = label(chunk.toString("latin1"))));
     const drop = () => {
       if (!pairs.delete(pair)) return;
       client.destroy();
@@ -57,21 +118,75 @@ export async function startProxy(upstreamPort: number, host = "127.0.0.1"): Prom
   });
   const port = (server.address() as AddressInfo).port;
 
+  const endPair = (p: Pair, mode: CutMode) => {
+    pairs.delete(p);
+    for (const socket of [p.client, p.upstream]) {
+      if (mode === "reset" && !socket.destroyed) socket.resetAndDestroy();
+      else socket.destroy();
+    }
+  };
+  const candidates = () => [...pairs].filter((p) => p.live && !p.frozen);
+  const pick = (fraction: number, random: () => number) => {
+    const live = candidates();
+    if (live.length === 0) return [];
+    const victims = live.filter(() => random() < fraction);
+    return victims.length > 0 ? victims : [live[Math.floor(random() * live.length)]!];
+  };
+  /** Exactly round(fraction * live) connections (at least one), chosen at random. */
+  const sample = (fraction: number, random: () => number) => {
+    const live = candidates();
+    const k = Math.min(live.length, Math.max(1, Math.round(fraction * live.length)));
+    // A partial Fisher-Yates shuffle: the first k are a uniform sample.
+    for (let i = 0; i < k; i++) {
+      const j = i + Math.floor(random() * (live.length - i));
+      [live[i], live[j]] = [live[j]!, live[i]!];
+    }
+    return live.slice(0, k);
+  };
+
   return {
     port,
     liveCount: () => [...pairs].filter((p) => p.live).length,
     accepted: () => acceptedCount,
-    cut(fraction, random) {
-      const live = [...pairs].filter((p) => p.live);
-      if (live.length === 0) return 0;
-      let victims = live.filter(() => random() < fraction);
-      if (victims.length === 0) victims = [live[Math.floor(random() * live.length)]!];
-      for (const p of victims) {
-        pairs.delete(p);
-        p.client.destroy();
-        p.upstream.destroy();
-      }
+    connectionsOf: (label) =>
+      [...pairs]
+        .filter((p) => p.label === label)
+        .map((p) => ({ ageMs: Date.now() - p.acceptedAt, live: p.live, frozen: p.frozen, bytesUp: p.bytesUp, bytesDown: p.bytesDown })),
+    cut(fraction, random, mode = "close") {
+      const victims = pick(fraction, random);
+      for (const p of victims) endPair(p, mode);
       return victims.length;
+    },
+    freeze(fraction, random) {
+      // An exact share: every frozen client idles for the whole freeze, so a lucky draw of many
+      // would stretch the run.
+      const victims = sample(fraction, random);
+      if (victims.length === 0) return null;
+      for (const p of victims) {
+        p.frozen = true;
+        // Unpiped and paused, a socket reads at most one buffer's worth and then leaves the rest in
+        // the kernel: TCP flow control then stalls the sender, exactly like a dead path.
+        p.client.unpipe(p.upstream);
+        p.upstream.unpipe(p.client);
+        p.client.pause();
+        p.upstream.pause();
+      }
+      return {
+        count: victims.length,
+        labels: victims.map((p) => p.label),
+        end(how) {
+          for (const p of victims) {
+            if (!pairs.has(p)) continue;
+            if (how === "reset") {
+              endPair(p, "reset");
+            } else {
+              p.frozen = false;
+              p.client.pipe(p.upstream);
+              p.upstream.pipe(p.client);
+            }
+          }
+        },
+      };
     },
     async close() {
       for (const p of pairs) {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
-import { API } from "@parley/shared";
+import { API, SOCKET_PATH } from "@parley/shared";
 import { sleep, waitUntil } from "./wait.js";
 
 /**
@@ -49,6 +49,31 @@ export async function healthy(url: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The Engine.IO heartbeat a server runs with, in ms (from its handshake). */
+export interface PingConfig {
+  pingInterval: number;
+  pingTimeout: number;
+}
+
+/**
+ * Asks the running server for its heartbeat: an Engine.IO v4 polling handshake answers
+ * `0{"sid":…,"pingInterval":…,"pingTimeout":…}` before any authentication (that happens at the
+ * Socket.IO layer). Read, not assumed, so the fault test's freezes follow whatever the server is
+ * configured with. The session it opens is closed at once with a close packet (`1`).
+ */
+export async function readPingConfig(url: string): Promise<PingConfig> {
+  const base = `${url}${SOCKET_PATH}/?EIO=4&transport=polling`;
+  const res = await fetch(base, { signal: AbortSignal.timeout(5_000) });
+  const text = await res.text();
+  if (!res.ok || !text.startsWith("0")) throw new Error(`Engine.IO handshake on ${url}: HTTP ${res.status} ${text.slice(0, 200)}`);
+  const open = JSON.parse(text.slice(1)) as Partial<PingConfig> & { sid?: string };
+  if (typeof open.pingInterval !== "number" || typeof open.pingTimeout !== "number" || typeof open.sid !== "string") {
+    throw new Error(`Engine.IO handshake on ${url}: no ping settings in ${text.slice(0, 200)}`);
+  }
+  await fetch(`${base}&sid=${encodeURIComponent(open.sid)}`, { method: "POST", body: "1", signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+  return { pingInterval: open.pingInterval, pingTimeout: open.pingTimeout };
 }
 
 export async function createServerProcess(options: ServerProcessOptions): Promise<ServerProcess> {
