@@ -14,6 +14,8 @@ export const baseURL = `http://127.0.0.1:${port}`;
 
 export default defineConfig({
   testDir: "./tests",
+  // The docs' screenshots are rewritten on demand (`pnpm screenshots`), not by every test run.
+  testIgnore: process.env.PARLEY_SCREENSHOTS ? [] : ["**/screenshots.spec.ts"],
   fullyParallel: false,
   workers: 1,
   retries: 0,

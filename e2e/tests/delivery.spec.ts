@@ -36,6 +36,10 @@ test.describe("delivery (issue 5)", () => {
       await expect(messageRows(alice.page, body)).toHaveCount(1);
       await expect(messageRows(alice.page, body)).toHaveAttribute("data-status", "sending");
     }
+    // Nothing went out: checked once a later message of Bob's has made the round trip (anything
+    // of Alice's stored before it would have reached Bob first).
+    await sendMessage(bob.page, `${tag} bob waits`);
+    await expect(messageRows(bob.page, `${tag} bob waits`)).toHaveAttribute("data-status", "sent");
     await expect(messageRows(bob.page, first[0]!)).toHaveCount(0);
 
     await goOnline(alice.context, [alice.page]);
@@ -130,6 +134,10 @@ test.describe("delivery (issue 5)", () => {
         await expect(row).toHaveAttribute("data-status", "failed");
         await expect(row.getByRole("alert")).toContainText("Not sent: You are not a member of this room.");
       }
+      // Not delivered: Alice's next message reaches Bob, and the failed one did not come before it.
+      const marker = `back again ${uniqueName("m")}`;
+      await sendMessage(alice.page, marker);
+      await expect(messageRows(bob.page, marker)).toHaveCount(1);
       await expect(messageRows(bob.page, retryMe)).toHaveCount(0);
 
       // Retry: a member again, so it goes through, once.
@@ -147,6 +155,9 @@ test.describe("delivery (issue 5)", () => {
       await expect(messageRows(alice.page, retryMe)).toHaveCount(1);
       await expect(messageRows(alice.page, retryMe)).toHaveAttribute("data-status", "sent");
       await expect(messageRows(alice.page, discardMe)).toHaveCount(0);
+      const last = `last word ${uniqueName("m")}`;
+      await sendMessage(alice.page, last);
+      await expect(messageRows(bob.page, last)).toHaveCount(1);
       await expect(messageRows(bob.page, discardMe)).toHaveCount(0);
     } finally {
       await phone.close();

@@ -25,7 +25,12 @@ test.describe("rooms and DMs (issue 4)", () => {
     const dmId = await activeRoomId(bob.page);
     expect(dmId).toMatch(/^dm:/);
 
-    // An empty DM is not shown to Alice; the first message brings it, in every tab.
+    // An empty DM is not shown to Alice; the first message brings it, in every tab. ("Not shown"
+    // is checked after a later round trip of Alice's own: anything the server had to tell her
+    // about the DM would have come before its answer.)
+    const aliceMarker = `still here ${uniqueName("m")}`;
+    await sendMessage(alice.page, aliceMarker);
+    await expect(messageRows(alice.page, aliceMarker)).toHaveAttribute("data-status", "sent");
     await expect(roomItem(alice.page, dmId)).toHaveCount(0);
     const first = `psst ${uniqueName("dm")}`;
     await sendMessage(bob.page, first);
@@ -79,8 +84,17 @@ test.describe("rooms and DMs (issue 4)", () => {
     await expect(messageRows(bob.page, a1)).toHaveCount(1);
     await sendMessage(bob.page, b1);
     await expect(messageRows(alice.page, b1)).toHaveCount(1);
-    // ...which Carol, not a member, never sees.
+    // ...which Carol, not a member, never sees. Checked after a round trip of hers that follows
+    // them (the directory answers her after anything the server sent her before): the room is
+    // listed for her to join, and nothing of it reached her.
+    await carol.page.getByRole("button", { name: "Browse rooms" }).click();
+    const carolBrowse = carol.page.getByRole("dialog", { name: "Browse rooms" });
+    await carolBrowse.getByRole("searchbox").fill(roomName);
+    await expect(carolBrowse.getByRole("button", { name: `Join ${roomName}` })).toBeVisible();
+    await carolBrowse.getByRole("button", { name: "Close" }).click();
+    await expect(carolBrowse).toBeHidden();
     await expect(roomItem(carol.page, roomId)).toHaveCount(0);
+    await expect(messageRows(carol.page, b1)).toHaveCount(0);
 
     // Meanwhile #general gets busy: Carol writes twice, Bob once (from a second tab).
     const general = roomItem(alice.page, "general");

@@ -4,7 +4,7 @@ import { composer, expect, expectConnected, messageRows, openRoom, roomItem, sen
 
 /**
  * Regenerates docs/screenshots/*.png: a lively conversation seen by Maya on a laptop and a phone,
- * light and dark. Run alone with `pnpm exec playwright test screenshots`. Fixed nicknames (the
+ * light and dark. Run on demand with `pnpm screenshots` (not part of `pnpm test:e2e`). Fixed nicknames (the
  * database is fresh for every run) so the pictures read like a real team, not like test data.
  */
 const OUT = fileURLToPath(new URL("../../docs/screenshots/", import.meta.url));
