@@ -3,28 +3,38 @@
  * member exactly once, in the same order, and nothing a client sent is lost, while the server is
  * SIGKILLed and connections are cut under load. See docs/decisions/0004-fault-test.md.
  *
+ * Faults (issue 9): kills; cuts, every other one a TCP reset instead of a FIN; freezes, where the
+ * proxy stops forwarding but keeps both sockets open (a half-open connection) for longer than the
+ * server's ping interval + timeout, read from its handshake, so only the heartbeat can end them.
+ * A third of the clients keep the product's default window instead of whole rooms: their windows
+ * trim under live traffic and catch-up, and halfway through each scrolls back past its window and
+ * down again; the verdict checks each holds a contiguous, exact suffix of every member room.
+ *
  * Real parts only: the server is apps/server/src/main.ts in a child process on a SQLite file, the
  * clients are the product's realtime core (createChatClient), and the verdict is read from the
  * database file after the server stopped.
  *
  * Prints one line on stdout, `fault: clients=… rooms=… sent=… acked=… stored=… lost=… duplicated=…
- * gaps=… missing=… extra=… misordered=… kills=… cuts=…`, progress on stderr; exits 1 unless nothing
- * was lost, duplicated or out of place (in the database or in any client), every send was acked,
- * and every planned fault happened.
+ * gaps=… missing=… extra=… misordered=… kills=… cuts=… resets=… freezes=… frozen=… frozen_left=…
+ * windowed=… scrolls=…`, progress on stderr; exits 1 unless nothing was lost, duplicated or out of
+ * place (in the database or in any client), every send was acked, every planned fault happened,
+ * and every client on a frozen connection left it for a new one before the freeze ended.
  */
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import Database from "better-sqlite3";
-import { createChatClient, memoryOutbox, type ChatClient } from "@parley/client";
-import { DEFAULT_ROOM_ID } from "@parley/shared";
+import { io as ioClient } from "socket.io-client";
+import { createChatClient, DEFAULT_WINDOW_SIZE, memoryOutbox, type ChatClient } from "@parley/client";
+import { DEFAULT_ROOM_ID, LIMITS, SESSION_COOKIE, SOCKET_PATH, type AckResult, type Message } from "@parley/shared";
 import { parseFaultArgs, type FaultOptions } from "./lib/args.js";
 import { login } from "./lib/login.js";
 import { planMemberships } from "./lib/plan.js";
-import { startProxy, type FaultProxy } from "./lib/proxy.js";
-import { createServerProcess, type ServerProcess } from "./lib/server-process.js";
+import { startProxy, type FaultProxy, type Freeze } from "./lib/proxy.js";
+import { createServerProcess, readPingConfig, type ServerProcess } from "./lib/server-process.js";
 import { verifyAgainstDb, type ClientReport, type SendRecord } from "./lib/verify.js";
 import { mapLimit, seededRandom, sleep, waitUntil } from "./lib/wait.js";
 
@@ -33,15 +43,29 @@ const PASSWORD = "fault-test-password";
 /** The control loop's period: token bucket refill, fault triggers. */
 const TICK_MS = 20;
 const PROGRESS_EVERY_MS = 5_000;
+/**
+ * A freeze outlasts the server's ping interval + ping timeout by this much: the longest either end
+ * can take to notice a silent connection is one interval (the last ping came just before the
+ * freeze) plus the timeout, and timers on a busy box fire late.
+ */
+const FREEZE_MARGIN_MS = 5_000;
+/** History messages in flight at once while filling rooms (setup, not under test). */
+const HISTORY_IN_FLIGHT = 100;
+/** Pages a windowed client scrolls back past its window before coming down again. */
+const SCROLL_BACK_PAGES = 2;
 
 interface TestClient {
   index: number;
   userId: string;
   core: ChatClient;
+  /** Messages kept per room: Infinity (whole rooms) or the product's default window. */
+  windowSize: number;
   rooms: string[];
   quota: number;
   sends: SendRecord[];
   acked: Set<string>;
+  /** When the client's connection status became `connected` (first connect and every reconnect). */
+  connectedAt: number[];
 }
 
 const started = Date.now();
@@ -53,7 +77,10 @@ async function main(opts: FaultOptions): Promise<number> {
   const dbPath = join(dir, "parley.sqlite");
   const logPath = join(dir, "server.log");
   const random = seededRandom(opts.seed);
-  log(`seed=${opts.seed} clients=${opts.clients} rooms=${opts.rooms} messages=${opts.messages} kills=${opts.kills} cuts=${opts.cuts} rate=${opts.rate}/s db=${dbPath}`);
+  log(
+    `seed=${opts.seed} clients=${opts.clients} (${Math.min(opts.windowed, opts.clients)} windowed) rooms=${opts.rooms} history=${opts.history}/room ` +
+      `messages=${opts.messages} kills=${opts.kills} cuts=${opts.cuts} freezes=${opts.freezes} rate=${opts.rate}/s db=${dbPath}`,
+  );
 
   let server: ServerProcess | null = null;
   let proxy: FaultProxy | null = null;
@@ -74,9 +101,14 @@ async function main(opts: FaultOptions): Promise<number> {
   try {
     server = await createServerProcess({ root: ROOT, dbPath, logPath });
     await server.start();
-    proxy = await startProxy(server.port);
+    // A connection is named by the session cookie of its upgrade request, so a freeze knows whose
+    // connections it froze.
+    const sessionCookie = new RegExp(`^cookie:.*\\b(${SESSION_COOKIE}=[^;\\r\\n]*)`, "im");
+    proxy = await startProxy(server.port, { label: (head) => sessionCookie.exec(head)?.[1] ?? null });
     const proxyUrl = `http://127.0.0.1:${proxy.port}`;
-    log(`server ${server.url} (pid ${server.pid()}), proxy ${proxyUrl}`);
+    const ping = await readPingConfig(server.url);
+    const freezeMs = opts.freezeMs > 0 ? opts.freezeMs : ping.pingInterval + ping.pingTimeout + FREEZE_MARGIN_MS;
+    log(`server ${server.url} (pid ${server.pid()}), proxy ${proxyUrl}; ping interval ${ping.pingInterval} ms, timeout ${ping.pingTimeout} ms, so freezes last ${freezeMs} ms`);
 
     // ---- users, rooms, memberships --------------------------------------------------------
     const srv = server;
@@ -88,13 +120,15 @@ async function main(opts: FaultOptions): Promise<number> {
     const setupAccount = accounts.pop()!;
     log(`${accounts.length + 1} users signed in`);
 
-    const makeCore = (cookie: string, url: string) => {
+    const makeCore = (cookie: string, url: string, windowed = false) => {
       const core = createChatClient({
         url,
         outbox: memoryOutbox(),
         socketOptions: { transports: ["websocket"], extraHeaders: { cookie }, reconnectionDelay: 100, reconnectionDelayMax: 1_000 },
-        // Every message stays in the store, so the final comparison sees each client's whole timeline.
-        windowSize: Infinity,
+        // Most clients keep every message, so the final comparison sees whole rooms; windowed ones
+        // run the product's default (no option), so trimming runs under faults too, and the
+        // verdict checks they hold a correct suffix of each room.
+        ...(windowed ? {} : { windowSize: Infinity }),
       });
       cores.push(core);
       core.connect();
@@ -115,17 +149,27 @@ async function main(opts: FaultOptions): Promise<number> {
       roomIds.push(res.data.id);
     }
     setup.disconnect();
+    if (opts.history > 0) {
+      await writeHistory(srv.url, setupAccount.cookie, roomIds, opts.history);
+      log(`${opts.history} history messages written into each of ${roomIds.length} rooms`);
+    }
 
     const plan = planMemberships(opts.clients, opts.rooms);
+    const windowed = Math.min(opts.windowed, opts.clients);
+    // Spread over the clients (and so over room plans): client i is windowed when i * W mod N < W.
+    const isWindowed = (i: number) => (i * windowed) % opts.clients < windowed;
     const clients: TestClient[] = accounts.map((a, i) => ({
       index: i,
       userId: a.user.id,
-      core: makeCore(a.cookie, proxyUrl),
+      core: makeCore(a.cookie, proxyUrl, isWindowed(i)),
+      windowSize: isWindowed(i) ? DEFAULT_WINDOW_SIZE : Infinity,
       rooms: plan[i]!.map((r) => roomIds[r]!),
       quota: Math.floor(opts.messages / opts.clients) + (i < opts.messages % opts.clients ? 1 : 0),
       sends: [],
       acked: new Set(),
+      connectedAt: [],
     }));
+    const byCookie = new Map(accounts.map((a, i) => [a.cookie, clients[i]!]));
     await waitUntil(() => clients.every((c) => isUp(c.core)), { timeoutMs: 30_000, what: "every client to connect" });
     await mapLimit(clients, 8, async (c) => {
       for (const roomId of c.rooms) {
@@ -151,17 +195,24 @@ async function main(opts: FaultOptions): Promise<number> {
       },
       { timeoutMs: 30_000, intervalMs: 500, what: "every member room's timeline to load" },
     );
+    // A windowed client pages back only while the page still fits: one more would trim the newest
+    // end and stop the window following the room, as it does for a reader scrolling back.
+    const pageFits = (c: TestClient, roomId: string) => {
+      const t = c.core.store.getState().timelines[roomId];
+      return t !== undefined && t.hasOlder && t.ids.length + LIMITS.pageMax <= c.windowSize;
+    };
     for (const c of clients) {
       for (const roomId of memberRooms(c)) {
-        for (let page = 0; page < 100 && c.core.store.getState().timelines[roomId]?.hasOlder; page++) await c.core.loadOlder(roomId);
+        for (let page = 0; page < 100 && pageFits(c, roomId); page++) await c.core.loadOlder(roomId);
       }
     }
-    log(`${opts.rooms} rooms, memberships ${clients.map((c) => c.rooms.length).join("")}, timelines loaded`);
+    log(`${opts.rooms} rooms, memberships ${clients.map((c) => c.rooms.length).join("")}, windowed ${clients.map((c) => (c.windowSize < Infinity ? "w" : ".")).join("")}, timelines loaded`);
 
     // ---- acks: a pending entry removed means the server answered with the stored message ----
     for (const c of clients) {
       const mine = new Set<string>();
       c.core.store.subscribe((state, prev) => {
+        if (prev.connection.status !== "connected" && state.connection.status === "connected") c.connectedAt.push(Date.now());
         if (state.pending === prev.pending) return;
         for (const id of prev.pendingOrder) if (!state.pending[id] && mine.has(id)) c.acked.add(id);
         for (const id of state.pendingOrder) mine.add(id);
@@ -172,14 +223,108 @@ async function main(opts: FaultOptions): Promise<number> {
     let sent = 0;
     let kills = 0;
     let cuts = 0;
+    let resets = 0;
     let cutConnections = 0;
+    let freezes = 0;
+    let frozenConnections = 0;
+    /**
+     * Frozen connections whose client connected again before the freeze ended: it gave up on the
+     * frozen one (its ping timeout, or its connect timeout when frozen mid-handshake).
+     */
+    let frozenLeft = 0;
+    /** Frozen connections the proxy could not name (no session cookie seen): not checked for noticing. */
+    let frozenUnnamed = 0;
+    const thawing = new Set<Promise<void>>();
+    let scrolls = 0;
+    const scrolling = new Set<Promise<void>>();
     let restarting: Promise<void> | null = null;
     let fatal: Error | null = null;
     const killAt = (k: number) => (opts.messages * (k + 0.5)) / opts.kills;
     const cutAt = (j: number) => (opts.messages * (j + 0.5)) / opts.cuts;
+    // Freezes start early (between 5 % and 25 % of the messages), so the long freezes overlap each
+    // other and the sending of the other clients instead of adding to the run.
+    const freezeAt = (f: number) => opts.messages * (0.05 + (0.2 * f) / opts.freezes);
+    // Windowed clients scroll back past their window once, halfway through.
+    const scrollAt = opts.messages * 0.5;
     const pendingOf = (c: TestClient) => c.core.store.getState().pendingOrder.length;
     const totalAcked = () => clients.reduce((n, c) => n + c.acked.size, 0);
     const connected = () => clients.filter((c) => c.core.store.getState().connection.status === "connected").length;
+    // Which clients are down and why, so a client stuck reconnecting is visible in the progress line.
+    const downList = () => {
+      const down = clients.flatMap((c) => {
+        const { status, error } = c.core.store.getState().connection;
+        if (status === "connected") return [];
+        // Its open connections through the proxy: one old connection with nothing back from the
+        // server is a handshake waiting out its connect timeout.
+        const conns = proxy!.connectionsOf(accounts[c.index]!.cookie).map((k) => `${(k.ageMs / 1000).toFixed(1)} s${k.frozen ? " frozen" : ""} ${k.bytesUp}/${k.bytesDown} B`);
+        return [`c${c.index} ${status}${error ? ` (${error})` : ""}${conns.length > 0 ? ` [${conns.join(", ")}]` : ""}`];
+      });
+      // Sends waiting longer than two ack timeouts: who holds them, and in which state.
+      const now = Date.now();
+      const stuck = clients.flatMap((c) => {
+        const s = c.core.store.getState();
+        const old = s.pendingOrder.map((id) => s.pending[id]!).filter((p) => now - p.createdAt > 20_000);
+        return old.length > 0 ? [`c${c.index} ${old.map((p) => `${p.status}/${p.attempts}/${p.error ?? "-"}/${Math.round((now - p.createdAt) / 1000)}s`).join(" ")}`] : [];
+      });
+      return (down.length > 0 ? `; down: ${down.slice(0, 5).join(", ")}` : "") + (stuck.length > 0 ? `; waiting: ${stuck.slice(0, 5).join(", ")}` : "");
+    };
+
+    const freezeSome = (f: Freeze, n: number) => {
+      const frozen = f.labels.map((label) => (label === null ? undefined : byCookie.get(label)));
+      const frozenAt = Date.now();
+      // A client connected at the freeze sits on an established connection that only its ping
+      // timeout can end; one still connecting was frozen mid-handshake (its connect timeout, or a
+      // server kill that resets the frozen upstream, ends that one).
+      const established = new Set(frozen.filter((c) => c?.core.store.getState().connection.status === "connected"));
+      log(
+        `freeze ${n + 1}/${opts.freezes} at sent=${sent}: ${f.count} connections (clients ${frozen.map((c) => (c ? `${c.index}${established.has(c) ? "" : " connecting"}` : "?")).join(", ")}) for ${freezeMs} ms`,
+      );
+      const thaw = sleep(freezeMs).then(() => {
+        // Even freezes end by forwarding again (stale bytes flow into what the ends gave up on),
+        // odd ones by resetting both ends.
+        const how = n % 2 === 0 ? "resume" : "reset";
+        // How long each client stayed on its frozen connection before it connected anew.
+        const stayed = (c: TestClient | undefined) => {
+          const at = c?.connectedAt.find((t) => t > frozenAt);
+          return at === undefined ? null : (at - frozenAt) / 1000;
+        };
+        const left = frozen.filter((c) => stayed(c) !== null);
+        frozenLeft += left.length;
+        frozenUnnamed += frozen.filter((c) => c === undefined).length;
+        f.end(how);
+        const times = left.map((c) => `c${c!.index} ${stayed(c)!.toFixed(1)} s${established.has(c) ? "" : " (was connecting)"}`);
+        log(`freeze ${n + 1} ended (${how}): ${left.length}/${f.count} clients had left their frozen connection for a new one: ${times.join(", ")}`);
+      });
+      thawing.add(thaw);
+      void thaw.finally(() => thawing.delete(thaw));
+    };
+
+    // Reading back past the window trims its newest end and stops it following the room; coming
+    // down again (loadNewer) must find the live end, whatever faults hit on the way.
+    const scrollBackAndReturn = async (c: TestClient, roomId: string) => {
+      const timeline = () => c.core.store.getState().timelines[roomId];
+      const up = () => waitUntil(() => isUp(c.core), { timeoutMs: 60_000, what: `client ${c.index} to reconnect while scrolling` });
+      // While the window follows a busy room, live messages trim its oldest end during the page's
+      // round trip, and the core drops an older page that no longer touches the window: try again
+      // (bounded) until a page lands. The first one that lands overflows the window and stops it
+      // following, after which nothing trims it.
+      let pages = 0;
+      let tries = 0;
+      for (; pages < SCROLL_BACK_PAGES && tries < 100 && timeline()?.hasOlder; tries++) {
+        await up();
+        const before = timeline()?.firstSeq ?? 0;
+        await c.core.loadOlder(roomId);
+        if ((timeline()?.firstSeq ?? 0) < before) pages++;
+      }
+      const trimmed = timeline()?.following === false;
+      let down = 0;
+      for (; down < 200 && timeline()?.following === false; down++) {
+        await up();
+        await c.core.loadNewer(roomId);
+      }
+      if (trimmed) scrolls++;
+      log(`client ${c.index} scrolled back ${pages} pages (${tries} tries${trimmed ? "" : ", window never trimmed"}) and down again in ${down}${timeline()?.following === false ? ", still not following" : ""}`);
+    };
 
     const killAndRestart = async (s: ServerProcess) => {
       if (await s.kill()) kills++;
@@ -214,10 +359,11 @@ async function main(opts: FaultOptions): Promise<number> {
     let lastTick = Date.now();
     let lastProgress = Date.now();
     let cursor = 0;
-    const faultsOwed = () => kills < opts.kills || cuts < opts.cuts;
+    let scrollStarted = false;
+    const faultsOwed = () => kills < opts.kills || cuts < opts.cuts || freezes < opts.freezes || thawing.size > 0 || scrolling.size > 0;
     while ((sent < opts.messages || faultsOwed() || restarting) && !fatal) {
       if (Date.now() > sendDeadline) {
-        log(`send phase deadline reached: sent=${sent}/${opts.messages} kills=${kills} cuts=${cuts}`);
+        log(`send phase deadline reached: sent=${sent}/${opts.messages} kills=${kills} cuts=${cuts} freezes=${freezes}`);
         break;
       }
       const t = Date.now();
@@ -245,25 +391,55 @@ async function main(opts: FaultOptions): Promise<number> {
           .finally(() => (restarting = null));
       }
       if (cuts < opts.cuts && progress >= cutAt(cuts)) {
-        // Every tenth cut takes every connection down; the others a random 10-50 %.
+        // Every tenth cut takes every connection down; the others a random 10-50 %. Every other
+        // cut is a reset (RST) instead of a close (FIN).
         const fraction = cuts % 10 === 9 ? 1 : 0.1 + random() * 0.4;
-        const n = proxy.cut(fraction, random);
+        const mode = cuts % 2 === 1 ? "reset" : "close";
+        const n = proxy.cut(fraction, random, mode);
         // Only a cut that ended a connection counts; with none live, try again next tick.
         if (n > 0) {
           cuts++;
+          if (mode === "reset") resets++;
           cutConnections += n;
+        }
+      }
+      if (freezes < opts.freezes && progress >= freezeAt(freezes)) {
+        // A freeze takes 5-15 % of the live connections (a frozen client sends nothing until it
+        // notices, so more would idle the run); with none live, try again next tick.
+        const f = proxy.freeze(0.05 + random() * 0.1, random);
+        if (f) {
+          freezeSome(f, freezes);
+          freezes++;
+          frozenConnections += f.count;
+        }
+      }
+      if (!scrollStarted && progress >= scrollAt) {
+        scrollStarted = true;
+        for (const c of clients.filter((c) => c.windowSize < Infinity)) {
+          const task = scrollBackAndReturn(c, c.rooms[c.index % c.rooms.length]!).catch((e: unknown) => void (fatal = e instanceof Error ? e : new Error(String(e))));
+          scrolling.add(task);
+          void task.finally(() => scrolling.delete(task));
         }
       }
       if (t - lastProgress >= PROGRESS_EVERY_MS) {
         lastProgress = t;
-        log(`sent=${sent} acked=${totalAcked()} pending=${clients.reduce((n, c) => n + pendingOf(c), 0)} connected=${connected()}/${clients.length} kills=${kills} cuts=${cuts} (${cutConnections} connections); ${load()}`);
+        log(
+          `sent=${sent} acked=${totalAcked()} pending=${clients.reduce((n, c) => n + pendingOf(c), 0)} connected=${connected()}/${clients.length} ` +
+            `kills=${kills} cuts=${cuts} (${cutConnections} connections) freezes=${freezes} (${thawing.size} frozen now); ${load()}${downList()}`,
+        );
       }
       await sleep(TICK_MS);
     }
     if (restarting) await restarting;
+    // After a deadline break a freeze may still be running: let it end first, or the drain waits on it.
+    await Promise.all(thawing);
+    await Promise.all(scrolling);
     loopDelay.disable();
     if (fatal) throw fatal;
-    log(`sending done: sent=${sent} kills=${kills} cuts=${cuts} (${cutConnections} connections cut, ${proxy.accepted()} accepted)`);
+    log(
+      `sending done: sent=${sent} kills=${kills} cuts=${cuts} (${resets} resets, ${cutConnections} connections cut) freezes=${freezes} ` +
+        `(${frozenConnections} connections, ${frozenLeft} left by their client) scrolls=${scrolls}, ${proxy.accepted()} accepted`,
+    );
 
     // ---- drain: every outbox empty, every member room caught up to the database ----------------
     const live = new Database(dbPath, { readonly: true, fileMustExist: true });
@@ -307,7 +483,7 @@ async function main(opts: FaultOptions): Promise<number> {
         sends: c.sends,
         failed: s.pendingOrder.filter((id) => s.pending[id]?.status === "failed"),
         pending: [...s.pendingOrder],
-        windowSize: Infinity,
+        windowSize: c.windowSize,
         timelines: Object.fromEntries(Object.entries(s.timelines).map(([id, t]) => [id, { ids: t.ids, firstSeq: t.firstSeq, loaded: t.loaded }])),
       };
     });
@@ -320,7 +496,8 @@ async function main(opts: FaultOptions): Promise<number> {
     for (const d of verdict.details) log(d);
     if (verdict.phantoms > 0 || verdict.reordered > 0) log(`phantoms=${verdict.phantoms} reordered=${verdict.reordered}`);
     console.log(
-      `fault: clients=${clients.length} rooms=${opts.rooms} sent=${sent} acked=${acked} stored=${verdict.stored} lost=${verdict.lost} duplicated=${verdict.duplicated} gaps=${verdict.gaps} missing=${verdict.missing} extra=${verdict.extra} misordered=${verdict.misordered} kills=${kills} cuts=${cuts}`,
+      `fault: clients=${clients.length} rooms=${opts.rooms} sent=${sent} acked=${acked} stored=${verdict.stored} lost=${verdict.lost} duplicated=${verdict.duplicated} gaps=${verdict.gaps} missing=${verdict.missing} extra=${verdict.extra} misordered=${verdict.misordered} ` +
+        `kills=${kills} cuts=${cuts} resets=${resets} freezes=${freezes} frozen=${frozenConnections} frozen_left=${frozenLeft} windowed=${windowed} scrolls=${scrolls}`,
     );
     const problems = [
       verdict.lost > 0 && "lost",
@@ -335,6 +512,13 @@ async function main(opts: FaultOptions): Promise<number> {
       acked !== sent && `acked ${acked} of ${sent}`,
       kills < opts.kills && `kills ${kills} < ${opts.kills}`,
       cuts < opts.cuts && `cuts ${cuts} < ${opts.cuts}`,
+      freezes < opts.freezes && `freezes ${freezes} < ${opts.freezes}`,
+      // A freeze longer than the heartbeat allows must end every frozen connection at its client:
+      // a client that stays on a dead connection never receives anything again.
+      freezeMs > ping.pingInterval + ping.pingTimeout &&
+        frozenLeft < frozenConnections - frozenUnnamed &&
+        `${frozenConnections - frozenUnnamed - frozenLeft} frozen connections never left by their client (no ping timeout)`,
+      frozenUnnamed > 0 && `${frozenUnnamed} frozen connections without a session cookie`,
     ].filter((p): p is string => typeof p === "string");
     if (problems.length > 0) log(`FAILED: ${problems.join(", ")}`);
     ok = problems.length === 0;
@@ -354,6 +538,28 @@ async function main(opts: FaultOptions): Promise<number> {
     if (opts.keep) log(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
     log(`done in ${elapsed()}`);
+  }
+}
+
+/**
+ * Fills each room with `perRoom` messages from the setup user, straight to the server on its own
+ * socket (setup, not under test): `message:send` with acks, many in flight, so the server's group
+ * commit writes them in a few transactions instead of one round trip each.
+ */
+async function writeHistory(url: string, cookie: string, roomIds: readonly string[], perRoom: number): Promise<void> {
+  const socket = ioClient(url, { path: SOCKET_PATH, transports: ["websocket"], extraHeaders: { cookie }, forceNew: true, reconnection: false });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", () => resolve());
+      socket.once("connect_error", reject);
+    });
+    const sends = roomIds.flatMap((roomId, r) => Array.from({ length: perRoom }, (_, n) => ({ roomId, clientId: randomUUID(), body: `history r${r} #${n}` })));
+    await mapLimit(sends, HISTORY_IN_FLIGHT, async (payload) => {
+      const result = (await socket.timeout(30_000).emitWithAck("message:send", payload)) as AckResult<Message>;
+      if (!result.ok) throw new Error(`history message:send: ${result.error.code} ${result.error.message}`);
+    });
+  } finally {
+    socket.close();
   }
 }
 
