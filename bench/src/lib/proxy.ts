@@ -36,6 +36,8 @@ export interface FaultProxy {
   accepted(): number;
   /** The open connections with this label: for telling a client stuck in a handshake from one that keeps retrying. */
   connectionsOf(label: string): ConnectionInfo[];
+  /** When a connection with this label last sent its first bytes (Date.now() ms), null if never. */
+  lastOpenedAt(label: string): number | null;
   close(): Promise<void>;
 }
 
@@ -85,6 +87,7 @@ interface Pair {
 
 export async function startProxy(upstreamPort: number, { host = "127.0.0.1", label }: ProxyOptions = {}): Promise<FaultProxy> {
   const pairs = new Set<Pair>();
+  const openedAt = new Map<string, number>();
   let acceptedCount = 0;
 
   const server: Server = createServer((client) => {
@@ -97,7 +100,12 @@ export async function startProxy(upstreamPort: number, { host = "127.0.0.1", lab
     client.on("data", (chunk: Buffer) => (pair.bytesUp += chunk.length));
     upstream.on("data", (chunk: Buffer) => (pair.bytesDown += chunk.length));
     pairs.add(pair);
-    if (label) client.once("data", (chunk: Buffer) => (pair.label = label(chunk.toString("latin1"))));
+    if (label) {
+      client.once("data", (chunk: Buffer) => {
+        pair.label = label(chunk.toString("latin1"));
+        if (pair.label !== null) openedAt.set(pair.label, Date.now());
+      });
+    }
     const drop = () => {
       if (!pairs.delete(pair)) return;
       client.destroy();
@@ -152,6 +160,7 @@ export async function startProxy(upstreamPort: number, { host = "127.0.0.1", lab
       [...pairs]
         .filter((p) => p.label === label)
         .map((p) => ({ ageMs: Date.now() - p.acceptedAt, live: p.live, frozen: p.frozen, bytesUp: p.bytesUp, bytesDown: p.bytesDown })),
+    lastOpenedAt: (label) => openedAt.get(label) ?? null,
     cut(fraction, random, mode = "close") {
       const victims = pick(fraction, random);
       for (const p of victims) endPair(p, mode);
