@@ -14,10 +14,22 @@ import type { Logger } from "../logger.js";
 import type { ParleySocket } from "./types.js";
 
 /**
+ * A check that runs after parsing and before the handler (rate limits): resolves to allow, or
+ * rejects with a DomainError that becomes the ack.
+ */
+export type CommandGuard = (event: ClientEventName, socket: ParleySocket) => Promise<void> | void;
+
+/**
  * Registers one command handler: parse the payload with the shared schema, run the handler, answer
  * with exactly one ack envelope. A client that sent no callback gets failures as `request:failed`.
  * Handlers run only after `ready` (the socket has joined its rooms), so a command sent right after
  * connecting can never read before the socket is subscribed.
+ *
+ * Every packet is hostile: nothing a client sends may throw out of this listener, because a throw
+ * inside a Socket.IO listener is an uncaught exception that ends the process for everyone. Parsing
+ * itself can throw (zod reads `length`/`toString` of attacker-shaped objects: see the regression
+ * test in test/unit/zod-hostile-objects.test.ts), so parsing, the guard, the handler and the reply
+ * all run inside one try, and any throw becomes an INTERNAL ack plus a log line.
  */
 export function handle<E extends ClientEventName>(
   socket: ParleySocket,
@@ -25,28 +37,50 @@ export function handle<E extends ClientEventName>(
   ready: Promise<void>,
   logger: Logger,
   handler: (payload: ParsedPayload<E>) => Promise<ClientReplies[E]>,
+  guard?: CommandGuard,
 ): void {
   const listener = (raw: unknown, maybeAck: unknown) => {
     // `socket.emit(event, callback)` without a payload puts the callback first.
     const [payload, ack] = typeof raw === "function" && maybeAck === undefined ? [undefined, raw] : [raw, maybeAck];
+    let answered = false;
     const reply = (result: AckResult<ClientReplies[E]>) => {
-      if (typeof ack === "function") ack(result);
-      else if (!result.ok) socket.emit("request:failed", { event, ...result.error });
+      if (answered) return;
+      answered = true;
+      try {
+        if (typeof ack === "function") ack(result);
+        else if (!result.ok) socket.emit("request:failed", { event, ...result.error });
+      } catch (error) {
+        logger.error(`${event}: replying failed`, error);
+      }
     };
-    const parsed = ClientPayloadSchemas[event].safeParse(payload);
-    if (!parsed.success) {
-      reply(validationFailure(event, parsed.error));
-      return;
+    const run = async (): Promise<ClientReplies[E]> => {
+      const parsed = ClientPayloadSchemas[event].safeParse(payload);
+      if (!parsed.success) throw new ValidationFailure(validationFailure(event, parsed.error));
+      await ready;
+      if (guard) await guard(event, socket);
+      return handler(parsed.data as ParsedPayload<E>);
+    };
+    let pending: Promise<ClientReplies[E]>;
+    try {
+      pending = run();
+    } catch (error) {
+      // `run` is async: it cannot throw synchronously; kept so that a refactor cannot make it so.
+      pending = Promise.reject(error);
     }
-    ready
-      .then(() => handler(parsed.data as ParsedPayload<E>))
-      .then(
-        (data) => reply(ok(data)),
-        (error: unknown) => reply(toAck(error, logger, event)),
-      );
+    pending.then(
+      (data) => reply(ok(data)),
+      (error: unknown) => reply(error instanceof ValidationFailure ? error.ack : toAck(error, logger, event)),
+    );
   };
   // The typed `on` cannot be called with a generic event name; the listener is checked above.
   (socket.on as (event: string, listener: (...args: unknown[]) => void) => void)(event, listener);
+}
+
+/** A payload the schema refused: carries its ack (not an error worth a log line). */
+class ValidationFailure extends Error {
+  constructor(readonly ack: { ok: false; error: { code: ErrorCode; message: string } }) {
+    super(ack.error.code);
+  }
 }
 
 /** Domain errors keep their code; anything else is logged and answered with a generic INTERNAL. */
