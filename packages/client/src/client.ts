@@ -100,6 +100,19 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   let orderCounter = 0;
   /** Per room, the oldest seq the reader has on screen while reading back (see `keepInView`). */
   const inView = new Map<string, number>();
+  /**
+   * Per room, the first seq of the window when an older page was requested. Until that page lands,
+   * messages arriving at the newest end must not trim the oldest end: the page (ending just before
+   * that seq) would no longer touch the window and be dropped, and in a busy room scrolling back
+   * would silently fail again and again (seen in the fault test: up to 48 tries for one page).
+   */
+  const olderFrom = new Map<string, number>();
+  const keepFrom = (roomId: string): number | null => {
+    const a = inView.get(roomId);
+    const b = olderFrom.get(roomId);
+    if (a === undefined) return b ?? null;
+    return b === undefined ? a : Math.min(a, b);
+  };
 
   const setConnection = (patch: Partial<ChatState["connection"]>) =>
     set((s) => ({ ...s, connection: { ...s.connection, ...patch } }));
@@ -210,7 +223,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       outbox.remove(p.clientId);
       let behind = false;
       set((s) => {
-        const r = confirmPending(s, p.clientId, result.data, windowSize, inView.get(p.roomId) ?? null);
+        const r = confirmPending(s, p.clientId, result.data, windowSize, keepFrom(p.roomId));
         behind = r.behind;
         return r.state;
       });
@@ -267,7 +280,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         if (!t?.loaded || !t.following || !socket.connected) return;
         const result = await requestUntilAnswered("messages:fetch", { roomId, afterSeq: t.lastSeq, limit: LIMITS.pageMax });
         if (!result.ok) return;
-        set((s) => mergeMessages(s, roomId, result.data.messages, "newer", windowSize, inView.get(roomId) ?? null));
+        set((s) => mergeMessages(s, roomId, result.data.messages, "newer", windowSize, keepFrom(roomId)));
         if (!result.data.hasMore) return;
       }
     })().finally(() => catchingUp.delete(roomId));
@@ -346,7 +359,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   socket.on("message:created", (message) => {
     let behind = false;
     set((s) => {
-      const r = applyLiveMessage(s, message, windowSize, inView.get(message.roomId) ?? null);
+      const r = applyLiveMessage(s, message, windowSize, keepFrom(message.roomId));
       behind = r.behind;
       return r.state;
     });
@@ -551,13 +564,16 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     };
     set((s) => setFlag(s, true));
     const cursor = direction === "older" ? { beforeSeq: t.firstSeq } : { afterSeq: t.lastSeq };
+    if (direction === "older") olderFrom.set(roomId, t.firstSeq);
     try {
       const result = await request("messages:fetch", { roomId, ...cursor, limit: pageSize });
       // The merge and clearing the flag are one store update: one list render per page.
-      set((s) => setFlag(result.ok ? mergeMessages(s, roomId, result.data.messages, direction, windowSize, inView.get(roomId) ?? null) : s, false));
+      set((s) => setFlag(result.ok ? mergeMessages(s, roomId, result.data.messages, direction, windowSize, keepFrom(roomId)) : s, false));
     } catch (error) {
       set((s) => setFlag(s, false));
       throw error;
+    } finally {
+      if (direction === "older") olderFrom.delete(roomId);
     }
   }
 
