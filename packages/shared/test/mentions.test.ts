@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { findMentions } from "../src/index.js";
+import { LIMITS, findMentions, mentionIndex } from "../src/index.js";
 
 const NICKS = ["ann", "Bob", "Ann Lee", "zoë", "x_y"];
 
@@ -49,5 +49,32 @@ describe("findMentions", () => {
         }
       }),
     );
+  });
+});
+
+describe("findMentions limits", () => {
+  it(`reports at most ${LIMITS.mentionsMax} distinct nicknames; repeats of those still count`, () => {
+    const nicks = Array.from({ length: 80 }, (_, i) => `user${i}`);
+    const body = `${nicks.map((n) => `@${n}`).join(" ")} @user0`;
+    const found = findMentions(body, nicks);
+    expect(new Set(found.map((m) => m.nickname)).size).toBe(LIMITS.mentionsMax);
+    expect(found.at(-1)?.nickname).toBe("user0");
+  });
+
+  it("takes a prebuilt index and answers like the array form", () => {
+    const body = "hi @Ann Lee and @bob, @zoë!";
+    expect(findMentions(body, mentionIndex(NICKS))).toEqual(findMentions(body, NICKS));
+  });
+
+  it("stays fast for a body of @s in a room of 10,000 members (a Map lookup per candidate, not a scan)", () => {
+    const index = mentionIndex(Array.from({ length: 10_000 }, (_, i) => `member ${i}`));
+    const started = Date.now();
+    for (const body of ["@".repeat(LIMITS.messageMax), "@member 1 ".repeat(400), "@m ".repeat(1333)]) findMentions(body, index);
+    // Generous for a busy machine: the old O(@ x members) scan took seconds here.
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it("matches case-insensitively even where lower-casing changes the length (spans stay in the body)", () => {
+    expect(findMentions("@İx hi", ["i̇x"])).toEqual([{ start: 0, end: 3, nickname: "i̇x" }]);
   });
 });

@@ -1,4 +1,4 @@
-import { LIMITS, findMentions, type Message, type MessagePage, type RoomSummary, type User } from "@parley/shared";
+import { LIMITS, findMentions, mentionIndex, type Message, type MessagePage, type RoomSummary, type User } from "@parley/shared";
 import type { PageQuery, Storage } from "../storage/storage.js";
 import { DomainError } from "./errors.js";
 
@@ -21,8 +21,10 @@ export class MessageService {
     await this.requireMember(user.id, input.roomId);
     let mentions: string[] = [];
     if (input.body.includes("@")) {
+      // One Map lookup per candidate after each @ (findMentions), then one pass over the members:
+      // O(body + members), and at most LIMITS.mentionsMax distinct users mentioned per message.
       const members = await this.storage.listMembers(input.roomId);
-      const found = new Set(findMentions(input.body, members.map((m) => m.nickname)).map((m) => m.nickname.toLowerCase()));
+      const found = new Set(findMentions(input.body, mentionIndex(members.map((m) => m.nickname))).map((m) => m.nickname.toLowerCase()));
       mentions = members.filter((m) => m.id !== user.id && found.has(m.nickname.toLowerCase())).map((m) => m.id);
     }
     return this.storage.appendMessage({

@@ -1,5 +1,6 @@
 import {
   ClientPayloadSchemas,
+  ERROR_CODES,
   fail,
   ok,
   type AckResult,
@@ -95,14 +96,19 @@ export function validationFailure(event: ClientEventName, error: z.ZodError): { 
   const issue = error.issues[0];
   const field = issue?.path[0];
   const message = issue ? `${issue.path.join(".") || "payload"}: ${issue.message}` : "Invalid payload";
-  if (event === "message:send" && field === "body" && issue) {
-    if (issue.code === "too_big") return fail("MESSAGE_TOO_LONG", issue.message);
-    if (issue.code === "custom") return fail("MESSAGE_BLANK", issue.message);
-  }
+  // A check that knows what went wrong says so (the shared schemas' IssueParams): a blank body, a
+  // body or room name with a control or invisible character.
+  if (issue?.code === "custom" && isErrorCode(issue.params?.["errorCode"])) return fail(issue.params["errorCode"], issue.message);
+  if (event === "message:send" && field === "body" && issue?.code === "too_big") return fail("MESSAGE_TOO_LONG", issue.message);
   // Only a name the user could have typed (blank, too long) is ROOM_NAME_INVALID; a name of the
   // wrong type is a client bug, like a body of the wrong type above.
   if (event === "room:create" && field === "name" && issue && (issue.code === "too_small" || issue.code === "too_big")) {
     return fail("ROOM_NAME_INVALID", issue.message);
   }
   return fail("INVALID_PAYLOAD", message);
+}
+
+const KNOWN_CODES: ReadonlySet<unknown> = new Set(ERROR_CODES);
+function isErrorCode(value: unknown): value is ErrorCode {
+  return KNOWN_CODES.has(value);
 }

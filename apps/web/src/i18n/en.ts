@@ -117,6 +117,7 @@ export const en = {
   "error.INVALID_PAYLOAD": "That request was not valid.",
   "error.MESSAGE_BLANK": "A message cannot be blank.",
   "error.MESSAGE_TOO_LONG": "The message is longer than 4000 characters.",
+  "error.MESSAGE_INVALID": "The message contains an invisible or control character. Remove it and try again.",
   "error.UNAUTHENTICATED": "Your session has ended. Please sign in again.",
   "error.WRONG_PASSWORD": "Wrong password for this nickname.",
   "error.NICKNAME_INVALID": "That nickname is not allowed. Use 1–32 characters, without @, < or >.",

@@ -15,6 +15,12 @@ export const LIMITS = {
   /** Default page size when the client does not say. */
   pageDefault: 50,
   searchMax: 64,
+  /**
+   * Distinct users one message can mention. Each mention raises someone's mention count and may
+   * notify them, so without a cap one 4000-character message of `@a @b @c ...` pings a thousand
+   * people at once; 50 is far more than any conversation names, and mentions past it stay text.
+   */
+  mentionsMax: 50,
 } as const;
 
 /** The room every account is a member of; it always exists and cannot be left. */

@@ -1,41 +1,102 @@
 import { z } from "zod";
+import type { ErrorCode } from "../protocol/errors.js";
 import { LIMITS } from "./limits.js";
+import { BODY_TEXT, NAME_TEXT, codePointLabel, findForbiddenCharacter, type TextRules } from "./text.js";
 
 /**
  * Domain schemas. Everything the server accepts from a client is parsed with one of these, and
  * every type both sides use is inferred from them, so the wire format is declared exactly once.
  */
 
+/**
+ * A string checked by `checks` only once it is known to be a string. zod 4 runs length checks
+ * (`min`, `max`, `length`) on any input that has a `length`, even after the type check failed, and
+ * compares that `length` with a number: `{"length":{"toString":{},"valueOf":{}}}` then throws
+ * "Cannot convert object to primitive value" out of `safeParse` (issue 10; regression test in
+ * apps/server/test/unit/zod-hostile-objects.test.ts). A pipe runs its second schema only when the
+ * first succeeded, so nothing after `z.string()` ever sees a non-string. Every length-checked
+ * string in the protocol goes through here.
+ */
+export function checkedString<T extends z.ZodType<unknown, string>>(checks: T) {
+  return z.string().pipe(checks);
+}
+
+/**
+ * The custom-issue params a schema attaches when it knows the error code the server should answer
+ * with (read by the server's `validationFailure`).
+ */
+export interface IssueParams {
+  errorCode: ErrorCode;
+}
+
+/** Adds an issue naming the first character `rules` forbid (see text.ts), with `errorCode`. */
+function forbidCharacters(rules: TextRules, what: string, errorCode: ErrorCode) {
+  return (value: string, ctx: z.RefinementCtx) => {
+    const found = findForbiddenCharacter(value, rules);
+    if (!found) return;
+    const kind = found.codePoint >= 0xd800 && found.codePoint <= 0xdfff ? "a broken character" : "an invisible or control character";
+    ctx.addIssue({
+      code: "custom",
+      message: `${what} contains ${kind} (${codePointLabel(found.codePoint)} at position ${found.index})`,
+      params: { errorCode } satisfies IssueParams,
+    });
+  };
+}
+
 /** Ids are opaque strings chosen by the server (users, rooms, messages). */
-export const IdSchema = z.string().min(1).max(128);
+export const IdSchema = checkedString(z.string().min(1).max(128));
 
 /** A client message id: a UUID the client picks when the user presses Enter; the idempotency key. */
 export const ClientIdSchema = z.uuid();
 
-/** Trimmed; 1-32 characters; uniqueness is case-insensitive and enforced by the server. */
-export const NicknameSchema = z
-  .string()
-  .trim()
-  .min(LIMITS.nicknameMin, "Nickname is required")
-  .max(LIMITS.nicknameMax, `Nickname must be at most ${LIMITS.nicknameMax} characters`)
-  .regex(/^[^\s@<>]+(?: [^\s@<>]+)*$/u, "Nickname may not contain @, < or > or repeated spaces");
+/**
+ * Trimmed; 1-32 characters; uniqueness is case-insensitive and enforced by the server. No control
+ * or invisible characters (text.ts: names are identifiers, the strictest rules).
+ */
+export const NicknameSchema = checkedString(
+  z
+    .string()
+    .trim()
+    .min(LIMITS.nicknameMin, { message: "Nickname is required", abort: true })
+    .max(LIMITS.nicknameMax, { message: `Nickname must be at most ${LIMITS.nicknameMax} characters`, abort: true })
+    // Before the pattern, so that a tab or a NUL is named as what it is.
+    .superRefine(forbidCharacters(NAME_TEXT, "Nickname", "NICKNAME_INVALID"))
+    .regex(/^[^\s@<>]+(?: [^\s@<>]+)*$/u, "Nickname may not contain @, < or > or repeated spaces"),
+);
 
-export const PasswordSchema = z
-  .string()
-  .min(LIMITS.passwordMin, `Password must be at least ${LIMITS.passwordMin} characters`)
-  .max(LIMITS.passwordMax, `Password must be at most ${LIMITS.passwordMax} characters`);
+/** Any characters at all: a password is never shown, and refusing some would only weaken it. */
+export const PasswordSchema = checkedString(
+  z
+    .string()
+    .min(LIMITS.passwordMin, `Password must be at least ${LIMITS.passwordMin} characters`)
+    .max(LIMITS.passwordMax, `Password must be at most ${LIMITS.passwordMax} characters`),
+);
 
-/** A message body: not blank once trimmed, at most 4000 characters. Kept as typed (not trimmed). */
-export const MessageBodySchema = z
-  .string()
-  .max(LIMITS.messageMax, `Message is longer than ${LIMITS.messageMax} characters`)
-  .refine((s) => s.trim().length > 0, "Message is blank");
+/**
+ * A message body: not blank once trimmed, at most 4000 characters, no control or invisible
+ * characters but line breaks, tabs and the joiners text needs (text.ts). Kept as typed (not
+ * trimmed). The length check aborts, so a long body is never scanned character by character.
+ */
+export const MessageBodySchema = checkedString(
+  z
+    .string()
+    .max(LIMITS.messageMax, { message: `Message is longer than ${LIMITS.messageMax} characters`, abort: true })
+    .refine((s) => s.trim().length > 0, { message: "Message is blank", params: { errorCode: "MESSAGE_BLANK" } satisfies IssueParams, abort: true })
+    .superRefine(forbidCharacters(BODY_TEXT, "Message", "MESSAGE_INVALID")),
+);
 
-export const RoomNameSchema = z
-  .string()
-  .trim()
-  .min(LIMITS.roomNameMin, "Room name is required")
-  .max(LIMITS.roomNameMax, `Room name must be at most ${LIMITS.roomNameMax} characters`);
+/** Trimmed; 1-64 characters; no control or invisible characters (text.ts, names). */
+export const RoomNameSchema = checkedString(
+  z
+    .string()
+    .trim()
+    .min(LIMITS.roomNameMin, { message: "Room name is required", abort: true })
+    .max(LIMITS.roomNameMax, { message: `Room name must be at most ${LIMITS.roomNameMax} characters`, abort: true })
+    .superRefine(forbidCharacters(NAME_TEXT, "Room name", "ROOM_NAME_INVALID")),
+);
+
+/** A search string: length-checked only (it is matched, never stored or shown to others). */
+export const SearchQuerySchema = checkedString(z.string().max(LIMITS.searchMax));
 
 /** A per-room sequence number: 1, 2, 3, ... with no gaps, assigned by the server at commit. */
 export const SeqSchema = z.number().int().nonnegative();

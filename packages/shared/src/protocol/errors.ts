@@ -9,6 +9,8 @@ export const ERROR_CODES = [
   "MESSAGE_BLANK",
   /** The message body was over the length limit. */
   "MESSAGE_TOO_LONG",
+  /** The message body contained a control or invisible character, or a broken one (lone surrogate). */
+  "MESSAGE_INVALID",
   /** No session, or the session expired. */
   "UNAUTHENTICATED",
   /** Nickname taken by another account and the password did not match. */

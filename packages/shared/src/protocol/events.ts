@@ -5,6 +5,7 @@ import {
   IdSchema,
   MessageBodySchema,
   RoomNameSchema,
+  SearchQuerySchema,
   SeqSchema,
   type Member,
   type Message,
@@ -64,13 +65,13 @@ export const ClientPayloadSchemas = {
   /** Leave a public room (not the default room, not a DM). */
   "room:leave": z.object({ roomId: IdSchema }).strict(),
   /** List public rooms, optionally filtered by a case-insensitive substring of the name. */
-  "rooms:list": z.object({ query: z.string().max(LIMITS.searchMax).optional() }).strict(),
+  "rooms:list": z.object({ query: SearchQuerySchema.optional() }).strict(),
   /** List a room's members with who is online; members only. */
   "room:members": z.object({ roomId: IdSchema }).strict(),
   /** Open (or find) the direct conversation with another user. */
   "dm:open": z.object({ userId: IdSchema }).strict(),
   /** Find users by a case-insensitive substring of the nickname. */
-  "users:search": z.object({ query: z.string().max(LIMITS.searchMax) }).strict(),
+  "users:search": z.object({ query: SearchQuerySchema }).strict(),
   /** Mark a room read up to `seq`. Read positions only move forward. */
   "room:read": z.object({ roomId: IdSchema, seq: SeqSchema }).strict(),
 } as const;
