@@ -46,3 +46,23 @@ async function shutdown(signal: string) {
 }
 process.on("SIGINT", () => void shutdown("SIGINT"));
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
+
+// Nothing fails silently. Every listener a client can reach is crash-proof (realtime/handle.ts,
+// realtime/crash-proof.ts), so reaching these handlers is a bug, and they say so in the log.
+//
+// An uncaught exception ends the process, as Node advises: the throw left some operation half done
+// (a timer not re-armed, a map entry not removed), and a process that keeps serving in that state
+// fails later in ways no log line explains. Exit code 1 lets the supervisor (systemd, Docker's
+// restart policy, Kubernetes) start a fresh one; clients reconnect and catch up by seq, and a send
+// is acked only after its commit, so nothing acked is lost. No graceful close: it would run in the
+// very state that cannot be trusted, and could hang.
+process.on("uncaughtException", (error, origin) => {
+  consoleLogger.error(`${origin}: exiting, the process state can no longer be trusted`, error);
+  process.exit(1);
+});
+// An unhandled rejection is logged and the process keeps serving (overriding Node's default of
+// exiting): the rejected promise had no one waiting on it, so no operation was left half done by
+// the rejection itself, and ending every user's connection would cost more than the bug does.
+process.on("unhandledRejection", (reason) => {
+  consoleLogger.error("unhandled promise rejection (kept running)", reason);
+});

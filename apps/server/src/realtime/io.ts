@@ -6,6 +6,7 @@ import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
 import type { Storage } from "../storage/storage.js";
 import { corkWritesPerTurn } from "./cork.js";
+import { crashProofConnection, crashProofMiddleware } from "./crash-proof.js";
 import { registerMessageHandlers } from "./message.handlers.js";
 import { registerRoomHandlers } from "./room.handlers.js";
 import { channel, type ParleyServer } from "./types.js";
@@ -37,8 +38,8 @@ export function createIo(
   corkWritesPerTurn(io);
 
   // The handshake is authenticated from the httpOnly session cookie (browsers) or `auth.token`
-  // (bots and tests that hold the cookie value).
-  io.use((socket, next) => {
+  // (bots and tests that hold the cookie value). Crash-proof: a throw refuses with INTERNAL.
+  io.use(crashProofMiddleware(logger, (socket, next) => {
     const cookies = parseCookie(socket.handshake.headers.cookie ?? "");
     const auth = socket.handshake.auth as { token?: unknown } | undefined;
     const token = cookies[SESSION_COOKIE] ?? (typeof auth?.token === "string" ? auth.token : undefined);
@@ -54,9 +55,10 @@ export function createIo(
         next(new Error("INTERNAL"));
       },
     );
-  });
+  }));
 
-  io.on("connection", (socket) => {
+  // Crash-proof: a throw during setup disconnects that socket (logged), never the process.
+  io.on("connection", crashProofConnection(logger, (socket) => {
     const { userId, nickname, sessionId } = socket.data;
     // Handlers are registered synchronously (so no command is dropped) but wait for `ready`:
     // the socket joins its rooms first and reads after, so nothing can fall between the two.
@@ -82,7 +84,7 @@ export function createIo(
       services.typing.dropSocket(socket.id);
       services.presence.disconnected(userId);
     });
-  });
+  }));
 
   return io;
 }

@@ -43,7 +43,7 @@ describe("regression: zod safeParse throws on a non-string whose length cannot b
       [hostile],
       Object.create(null),
     ];
-    const schemas = Object.entries(shared).filter((entry): entry is [string, z.ZodType] => entry[1] instanceof z.ZodType);
+    const schemas = Object.entries(shared as Record<string, unknown>).filter((entry): entry is [string, z.ZodType] => entry[1] instanceof z.ZodType);
     expect(schemas.length).toBeGreaterThan(10);
     const fields = ["body", "name", "roomId", "query", "clientId", "userId", "nickname", "password", "id", "seq", "limit", "afterSeq", "beforeSeq"];
     for (const [name, schema] of schemas) {
