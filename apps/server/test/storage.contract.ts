@@ -97,6 +97,12 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         expect(await s.getUser("no-such-user")).toBeNull();
       });
 
+      it("replaces a password hash", async () => {
+        const alice = await user("alice");
+        await s.updatePasswordHash(alice.id, "scrypt$new");
+        expect(await s.findUserByNickname("alice")).toMatchObject({ id: alice.id, passwordHash: "scrypt$new" });
+      });
+
       it("refuses a nickname that differs only by case or Unicode width", async () => {
         await user("Alice");
         await expectConflict(user("aLICE"), "nickname");
@@ -141,6 +147,33 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         expect(await s.findSession("hash1", Date.now())).toBeNull();
         expect(await s.deleteSession("hash1")).toBeNull();
         expect(await s.findSession("hash2", Date.now())).toMatchObject({ id: "s2" });
+      });
+
+      it("deletes every session of one user and no other user's", async () => {
+        const alice = await user("alice");
+        const bob = await user("bob");
+        const expiresAt = Date.now() + 60_000;
+        await s.createSession({ id: "a1", userId: alice.id, tokenHash: "ha1", expiresAt });
+        await s.createSession({ id: "a2", userId: alice.id, tokenHash: "ha2", expiresAt });
+        await s.createSession({ id: "b1", userId: bob.id, tokenHash: "hb1", expiresAt });
+        expect(await s.deleteUserSessions(alice.id)).toBe(2);
+        expect(await s.findSession("ha1", 0)).toBeNull();
+        expect(await s.findSession("ha2", 0)).toBeNull();
+        expect(await s.findSession("hb1", 0)).toMatchObject({ id: "b1" });
+        expect(await s.deleteUserSessions(alice.id)).toBe(0);
+      });
+
+      it("purges the sessions expired at or before now, and only those", async () => {
+        const alice = await user("alice");
+        await s.createSession({ id: "old", userId: alice.id, tokenHash: "h-old", expiresAt: 1_000 });
+        await s.createSession({ id: "edge", userId: alice.id, tokenHash: "h-edge", expiresAt: 2_000 });
+        await s.createSession({ id: "live", userId: alice.id, tokenHash: "h-live", expiresAt: 3_000 });
+        expect(await s.deleteExpiredSessions(2_000)).toBe(2);
+        expect(await s.findSession("h-live", 2_000)).toMatchObject({ id: "live" });
+        // Purged, not merely expired: gone even for a clock that reads earlier.
+        expect(await s.findSession("h-old", 0)).toBeNull();
+        expect(await s.findSession("h-edge", 0)).toBeNull();
+        expect(await s.deleteExpiredSessions(2_000)).toBe(0);
       });
     });
 

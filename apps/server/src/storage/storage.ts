@@ -17,6 +17,8 @@ export interface Storage {
   /** Find an account by nickname, case-insensitively. */
   findUserByNickname(nickname: string): Promise<UserRecord | null>;
   getUser(id: string): Promise<User | null>;
+  /** Replace an account's password hash (a re-hash with new parameters at sign-in). */
+  updatePasswordHash(userId: string, passwordHash: string): Promise<void>;
   /** Users whose nickname contains `query` (case-insensitive), by nickname, at most `limit`. */
   searchUsers(query: string, limit: number): Promise<User[]>;
 
@@ -24,6 +26,10 @@ export interface Storage {
   /** A live (not expired) session by the hash of its token. */
   findSession(tokenHash: string, now: number): Promise<SessionRecord | null>;
   deleteSession(tokenHash: string): Promise<SessionRecord | null>;
+  /** Delete every session of a user ("sign out everywhere"); returns how many were deleted. */
+  deleteUserSessions(userId: string): Promise<number>;
+  /** Delete the sessions that expired at or before `now`; returns how many were deleted. */
+  deleteExpiredSessions(now: number): Promise<number>;
 
   /** Create a public room. Throws {@link StorageConflictError} if the name is taken (any case). */
   createRoom(input: { name: string; createdBy: string }): Promise<RoomRecord>;

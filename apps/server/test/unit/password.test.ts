@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hashPassword, verifyPassword } from "../../src/domain/password.js";
+import { DEFAULT_PASSWORD_PARAMS, hashPassword, needsRehash, verifyPassword } from "../../src/domain/password.js";
 
 // Cheap parameters keep these fast; the format stores them, so verify reads them back.
 const CHEAP = { N: 2 ** 10, r: 8, p: 1 } as const;
@@ -20,9 +20,9 @@ describe("password hashing", () => {
     expect(a).not.toBe(b);
   });
 
-  it("uses the default (expensive) parameters when none are given", async () => {
+  it("uses OWASP's minimum (N=2^17, r=8, p=1) when no parameters are given", { timeout: 30_000 }, async () => {
     const stored = await hashPassword("default-cost");
-    expect(stored.startsWith("scrypt$32768$8$1$")).toBe(true);
+    expect(stored.startsWith("scrypt$131072$8$1$")).toBe(true);
     expect(await verifyPassword("default-cost", stored)).toBe(true);
   });
 
@@ -35,5 +35,14 @@ describe("password hashing", () => {
 
   it.each(["", "bcrypt$1$2$3$4$5", "scrypt$1024$8$1$salt", "not a hash"])("refuses a malformed stored hash %j", async (stored) => {
     expect(await verifyPassword("anything", stored)).toBe(false);
+  });
+
+  it("asks for a re-hash exactly when the stored parameters differ", async () => {
+    const cheap = await hashPassword("pw-rehash", CHEAP);
+    expect(needsRehash(cheap, CHEAP)).toBe(false);
+    expect(needsRehash(cheap)).toBe(true);
+    expect(needsRehash(cheap, { ...CHEAP, r: 16 })).toBe(true);
+    expect(needsRehash("scrypt$131072$8$1$salt$key", DEFAULT_PASSWORD_PARAMS)).toBe(false);
+    expect(needsRehash("something else")).toBe(true);
   });
 });

@@ -257,6 +257,10 @@ export class PostgresStorage implements Storage {
     return row ? toUser(row) : null;
   }
 
+  async updatePasswordHash(userId: string, passwordHash: string): Promise<void> {
+    await this.query("UPDATE users SET password_hash = $1 WHERE id = $2", [passwordHash, userId]);
+  }
+
   async searchUsers(query: string, limit: number): Promise<User[]> {
     const rows = await this.query<{ id: string; nickname: string; created_at: number }>(
       `SELECT id, nickname, created_at FROM users WHERE nickname_key LIKE $1 ESCAPE '\\'
@@ -289,6 +293,14 @@ export class PostgresStorage implements Storage {
       [tokenHash],
     );
     return row ? { id: row.id, userId: row.user_id, expiresAt: row.expires_at } : null;
+  }
+
+  async deleteUserSessions(userId: string): Promise<number> {
+    return (await this.query<{ id: string }>("DELETE FROM sessions WHERE user_id = $1 RETURNING id", [userId])).length;
+  }
+
+  async deleteExpiredSessions(now: number): Promise<number> {
+    return (await this.query<{ id: string }>("DELETE FROM sessions WHERE expires_at <= $1 RETURNING id", [now])).length;
   }
 
   async createRoom(input: { name: string; createdBy: string }): Promise<RoomRecord> {

@@ -59,4 +59,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (user_id, room_id, seq)
   ) WITHOUT ROWID;
   `,
+  // 2: sessions by user ("sign out everywhere") and by expiry (the periodic purge), so neither
+  // scans every session.
+  `
+  CREATE INDEX sessions_by_user ON sessions(user_id);
+  CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+  `,
 ];

@@ -149,6 +149,10 @@ export class SqliteStorage implements Storage {
     return row ? toUser(row) : null;
   }
 
+  async updatePasswordHash(userId: string, passwordHash: string): Promise<void> {
+    this.sql("UPDATE users SET password_hash = ? WHERE id = ?").run(passwordHash, userId);
+  }
+
   async searchUsers(query: string, limit: number): Promise<User[]> {
     const rows = this.sql(
         `SELECT id, nickname, created_at FROM users WHERE nickname_key LIKE ? ESCAPE '\\'
@@ -173,6 +177,14 @@ export class SqliteStorage implements Storage {
     const row = this.sql("DELETE FROM sessions WHERE token_hash = ? RETURNING id, user_id, expires_at")
       .get(tokenHash) as { id: string; user_id: string; expires_at: number } | undefined;
     return row ? { id: row.id, userId: row.user_id, expiresAt: row.expires_at } : null;
+  }
+
+  async deleteUserSessions(userId: string): Promise<number> {
+    return this.sql("DELETE FROM sessions WHERE user_id = ?").run(userId).changes;
+  }
+
+  async deleteExpiredSessions(now: number): Promise<number> {
+    return this.sql("DELETE FROM sessions WHERE expires_at <= ?").run(now).changes;
   }
 
   async createRoom(input: { name: string; createdBy: string }): Promise<RoomRecord> {
