@@ -12,6 +12,7 @@ import { TypingService } from "./domain/typing.service.js";
 import { authRoutes, sendError } from "./http/auth.routes.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import { createIo } from "./realtime/io.js";
+import { DEFAULT_BUDGETS, RateLimits, expressIp, type LimiterStore, type RateLimitBudgets } from "./security/rate-limits.js";
 import { channel, type ParleyServer } from "./realtime/types.js";
 import type { Services } from "./services.js";
 import type { Storage } from "./storage/storage.js";
@@ -28,6 +29,10 @@ export interface AppOptions {
   secureCookie?: boolean;
   /** Directory of the built SPA; served with an index.html fallback when given. */
   staticDir?: string | undefined;
+  /** Rate-limit budgets (default: DEFAULT_BUDGETS, the production ones); tests that send fast pass generous ones. */
+  rateLimits?: RateLimitBudgets;
+  /** Where rate-limit counters live (default: memory); Redis when nodes share one. */
+  rateLimitStore?: LimiterStore;
   /** Extra Socket.IO server options (the Redis adapter, test timeouts). */
   io?: Partial<ServerOptions>;
 }
@@ -72,9 +77,12 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     rooms,
     typing,
     presence,
+    limits: new RateLimits(options.rateLimits ?? DEFAULT_BUDGETS, logger, options.rateLimitStore),
   };
   io = createIo(httpServer, services, storage, logger, options.io);
   const ioServer = io;
+  // After createIo's authentication middleware, so the cap knows the user.
+  ioServer.use(services.limits.socketCaps(expressIp(app)));
 
   app.get(API.health, async (_req, res) => {
     try {

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { loadRateLimitBudgets } from "./security/rate-limit-config.js";
+import type { RateLimitBudgets } from "./security/rate-limits.js";
 
 /**
  * Configuration comes from the environment only, parsed and validated once at start-up; an invalid
@@ -32,6 +34,8 @@ export interface Config {
   sessionTtlMs: number;
   typingTtlMs: number;
   presenceGraceMs: number;
+  /** Rate limits and socket caps (RATE_LIMIT_* and MAX_SOCKETS_* variables; see security/rate-limit-config.ts). */
+  rateLimits: RateLimitBudgets;
 }
 
 export function parseDatabaseUrl(url: string | undefined): DatabaseConfig {
@@ -65,5 +69,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlMs: e.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000,
     typingTtlMs: e.TYPING_TTL_MS,
     presenceGraceMs: e.PRESENCE_GRACE_MS,
+    rateLimits: loadRateLimitBudgets(set),
   };
 }

@@ -10,9 +10,13 @@ const config = loadConfig();
 const storage = await openStorage(config.database);
 const builtWeb = fileURLToPath(new URL("../../web/dist", import.meta.url));
 const staticDir = config.staticDir ?? (existsSync(builtWeb) ? builtWeb : undefined);
+// Rate-limit counters in Redis when the nodes share one, so a budget holds across nodes.
+const limiterRedis = config.redisUrl ? await (await import("./security/rate-limit-redis.js")).connectLimiterRedis(config.redisUrl, consoleLogger) : null;
 const app = createApp(
   { storage, logger: consoleLogger },
   {
+    rateLimits: config.rateLimits,
+    ...(limiterRedis && { rateLimitStore: { kind: "redis" as const, client: limiterRedis.client } }),
     sessionTtlMs: config.sessionTtlMs,
     typingTtlMs: config.typingTtlMs,
     presenceGraceMs: config.presenceGraceMs,
@@ -41,6 +45,7 @@ async function shutdown(signal: string) {
   consoleLogger.info(`${signal}: shutting down`);
   await app.close();
   await closeAdapter?.();
+  await limiterRedis?.close();
   await storage.close();
   process.exit(0);
 }

@@ -3,6 +3,7 @@ import type { MessageService } from "./domain/message.service.js";
 import type { PresenceService } from "./domain/presence.service.js";
 import type { RoomService } from "./domain/room.service.js";
 import type { TypingService } from "./domain/typing.service.js";
+import type { RateLimits } from "./security/rate-limits.js";
 
 /** The domain services one app instance runs, handed to HTTP routes and socket handlers. */
 export interface Services {
@@ -11,4 +12,6 @@ export interface Services {
   rooms: RoomService;
   typing: TypingService;
   presence: PresenceService;
+  /** Rate limits and socket caps (sign-in, socket commands, handshakes). */
+  limits: RateLimits;
 }

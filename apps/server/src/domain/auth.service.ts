@@ -32,11 +32,16 @@ export class AuthService {
     this.now = options.now ?? Date.now;
   }
 
-  /** `nickname` and `password` must already be validated by the shared schemas. */
-  async login(nickname: string, password: string): Promise<AuthResult> {
+  /**
+   * `nickname` and `password` must already be validated by the shared schemas. `beforeCreate` runs
+   * before a new account's password is hashed (the per-IP account budget); it refuses by throwing.
+   */
+  async login(nickname: string, password: string, hooks: { beforeCreate?: () => Promise<void> } = {}): Promise<AuthResult> {
     let created = false;
     let record = await this.storage.findUserByNickname(nickname);
     if (!record) {
+      // Rate limits on account creation run before the (costly) hash.
+      await hooks.beforeCreate?.();
       const passwordHash = await hashPassword(password);
       try {
         record = await this.storage.createUser({ nickname, passwordHash });

@@ -5,6 +5,8 @@ export class DomainError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
+    /** Only with RATE_LIMITED: when the same request will be accepted again (ErrorInfo.retryAfterMs). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = "DomainError";

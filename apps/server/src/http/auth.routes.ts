@@ -1,5 +1,5 @@
 import { Router, type Response } from "express";
-import { API, LoginRequestSchema, SESSION_COOKIE, type CurrentSessionResponse, type ErrorCode, type SessionResponse } from "@parley/shared";
+import { API, LoginRequestSchema, SESSION_COOKIE, type CurrentSessionResponse, type ErrorCode, type ErrorInfo, type SessionResponse } from "@parley/shared";
 import { parse as parseCookie } from "cookie";
 import { DomainError } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
@@ -9,6 +9,14 @@ import type { Services } from "../services.js";
 
 export function sendError(res: Response, status: number, code: ErrorCode, message: string): void {
   res.status(status).json({ error: { code, message } });
+}
+
+/** 429 with the wait twice: `Retry-After` in seconds for HTTP tools, `retryAfterMs` in the body for the app. */
+export function sendRateLimited(res: Response, error: DomainError): void {
+  const retryAfterMs = error.retryAfterMs ?? 1000;
+  res.setHeader("Retry-After", String(Math.ceil(retryAfterMs / 1000)));
+  const body: { error: ErrorInfo } = { error: { code: error.code, message: error.message, retryAfterMs } };
+  res.status(429).json(body);
 }
 
 const STATUS: Partial<Record<ErrorCode, number>> = { WRONG_PASSWORD: 401, UNAUTHENTICATED: 401 };
@@ -26,8 +34,13 @@ export function authRoutes(services: Services, getIo: () => ParleyServer, logger
       const code: ErrorCode = field === "nickname" ? "NICKNAME_INVALID" : field === "password" ? "PASSWORD_INVALID" : "INVALID_PAYLOAD";
       return sendError(res, 400, code, issue?.message ?? "Invalid request");
     }
+    const { nickname, password } = parsed.data;
+    const ip = req.ip ?? "unknown";
     try {
-      const result = await services.auth.login(parsed.data.nickname, parsed.data.password);
+      // Before any password work, so a refused guess costs no scrypt hash (security/rate-limits.ts).
+      await services.limits.checkSignIn(nickname, ip);
+      const result = await services.auth.login(nickname, password, { beforeCreate: () => services.limits.accountCreation(ip) });
+      await services.limits.signInSucceeded(nickname, ip);
       res.cookie(SESSION_COOKIE, result.token, {
         httpOnly: true,
         sameSite: "lax",
@@ -38,6 +51,8 @@ export function authRoutes(services: Services, getIo: () => ParleyServer, logger
       const body: SessionResponse = { user: result.user, created: result.created };
       res.json(body);
     } catch (e) {
+      if (e instanceof DomainError && e.code === "WRONG_PASSWORD") await services.limits.signInFailed(nickname, ip);
+      if (e instanceof DomainError && e.code === "RATE_LIMITED") return sendRateLimited(res, e);
       if (e instanceof DomainError) return sendError(res, STATUS[e.code] ?? 400, e.code, e.message);
       logger.error("login failed", e);
       sendError(res, 500, "INTERNAL", "Something went wrong on the server. Please try again.");

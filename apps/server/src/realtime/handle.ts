@@ -7,6 +7,7 @@ import {
   type ClientEventName,
   type ClientReplies,
   type ErrorCode,
+  type ErrorInfo,
   type ParsedPayload,
 } from "@parley/shared";
 import type { z } from "zod";
@@ -85,8 +86,8 @@ class ValidationFailure extends Error {
 }
 
 /** Domain errors keep their code; anything else is logged and answered with a generic INTERNAL. */
-export function toAck(error: unknown, logger: Logger, context: string): { ok: false; error: { code: ErrorCode; message: string } } {
-  if (error instanceof DomainError) return fail(error.code, error.message);
+export function toAck(error: unknown, logger: Logger, context: string): { ok: false; error: ErrorInfo } {
+  if (error instanceof DomainError) return fail(error.code, error.message, error.retryAfterMs);
   logger.error(`${context} failed`, error);
   return fail("INTERNAL", "Something went wrong on the server. Please try again.");
 }

@@ -7,6 +7,9 @@ import { channel, type ParleyServer, type ParleySocket } from "./types.js";
 export function registerMessageHandlers(io: ParleyServer, socket: ParleySocket, services: Services, ready: Promise<void>, logger: Logger): void {
   const { userId, nickname } = socket.data;
   const me = { id: userId, nickname, createdAt: 0 };
+  // Per-user budgets (security/rate-limits.ts): a refused send is answered RATE_LIMITED with
+  // retryAfterMs, and the client core keeps the message queued until then.
+  const guard = services.limits.commandGuard(userId);
 
   handle(socket, "message:send", ready, logger, async (payload) => {
     const { message, created } = await services.messages.send(me, payload);
@@ -23,7 +26,7 @@ export function registerMessageHandlers(io: ParleyServer, socket: ParleySocket, 
     // A retry of a stored message gets the original back; the broadcast already happened, and
     // anyone who missed it gets it by seq catch-up.
     return message;
-  });
+  }, guard);
 
   handle(socket, "messages:fetch", ready, logger, (payload) => services.messages.fetch(userId, payload));
 
@@ -36,6 +39,10 @@ export function registerMessageHandlers(io: ParleyServer, socket: ParleySocket, 
 
   handle(socket, "typing:start", ready, logger, async ({ roomId }) => {
     await services.messages.requireMember(userId, roomId);
+    // Over budget, a start is dropped, not refused: the indicator is cosmetic, the client repeats
+    // it every 2 s anyway, and an error would only make a well-behaved client noisy. A stop is
+    // never dropped (it only broadcasts when the user was shown typing, so it cannot flood).
+    if (!(await services.limits.typingAllowed(userId))) return null;
     services.typing.start(roomId, userId, nickname, socket.id);
     return null;
   });

@@ -8,6 +8,8 @@ export function registerRoomHandlers(io: ParleyServer, socket: ParleySocket, ser
   const { userId, nickname } = socket.data;
   const me = { id: userId, nickname, createdAt: 0 };
   const userChannel = channel.user(userId);
+  // Per-user budgets for room:create, dm:open and the searches (security/rate-limits.ts).
+  const guard = services.limits.commandGuard(userId);
 
   handle(socket, "session:sync", ready, logger, async () => {
     const user = (await services.auth.currentUser(userId)) ?? me;
@@ -20,7 +22,7 @@ export function registerRoomHandlers(io: ParleyServer, socket: ParleySocket, ser
     io.to(userChannel).emit("room:upserted", room);
     io.to(channel.room(room.id)).emit("message:created", notice);
     return room;
-  });
+  }, guard);
 
   handle(socket, "room:join", ready, logger, async ({ roomId }) => {
     const { room, notice } = await services.rooms.join(me, roomId);
@@ -40,7 +42,7 @@ export function registerRoomHandlers(io: ParleyServer, socket: ParleySocket, ser
     return { roomId };
   });
 
-  handle(socket, "rooms:list", ready, logger, ({ query }) => services.rooms.list(me, query));
+  handle(socket, "rooms:list", ready, logger, ({ query }) => services.rooms.list(me, query), guard);
 
   handle(socket, "room:members", ready, logger, ({ roomId }) => services.rooms.members(me, roomId));
 
@@ -50,7 +52,7 @@ export function registerRoomHandlers(io: ParleyServer, socket: ParleySocket, ser
     io.in([userChannel, channel.user(peerId)]).socketsJoin(channel.room(room.id));
     io.to(userChannel).emit("room:upserted", room);
     return room;
-  });
+  }, guard);
 
-  handle(socket, "users:search", ready, logger, ({ query }) => services.rooms.searchUsers(query));
+  handle(socket, "users:search", ready, logger, ({ query }) => services.rooms.searchUsers(query), guard);
 }

@@ -17,7 +17,15 @@ import {
 } from "@parley/shared";
 import { createApp, type App } from "../../src/app.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
+import { DEFAULT_BUDGETS, scaleBudgets, type RateLimitBudgets } from "../../src/security/rate-limits.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
+
+/**
+ * Rate limits for tests that are not about them: the production budgets times 1,000, so seeding
+ * hundreds of messages or users from one socket and one IP goes through, while the limiting code
+ * still runs on every command. The rate-limit tests pass their own (test/realtime/rate-limit.test.ts).
+ */
+export const TEST_RATE_LIMITS: RateLimitBudgets = scaleBudgets(DEFAULT_BUDGETS, 1_000);
 
 /** A real Parley client socket, typed with the shared protocol. */
 export type ClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
@@ -33,6 +41,8 @@ export interface StartOptions {
    * can make fail or hang. Called again on restart.
    */
   openStorage?: (dbPath: string) => SqliteStorage;
+  /** Defaults to TEST_RATE_LIMITS (generous); rate-limit tests pass tight ones. */
+  rateLimits?: RateLimitBudgets;
   /** Defaults to the console logger, so an unexpected server error fails the test (vitest.setup.ts). */
   logger?: Logger;
 }
@@ -59,6 +69,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     const app = createApp(
       options.logger ? { storage, logger: options.logger } : { storage },
       {
+        rateLimits: options.rateLimits ?? TEST_RATE_LIMITS,
         ...(options.typingTtlMs !== undefined && { typingTtlMs: options.typingTtlMs }),
         ...(options.presenceGraceMs !== undefined && { presenceGraceMs: options.presenceGraceMs }),
         ...(options.sessionTtlMs !== undefined && { sessionTtlMs: options.sessionTtlMs }),

@@ -89,6 +89,7 @@ export const en = {
   "composer.remaining": "{count} characters left",
   "composer.tooLong": { one: "Too long by {count} character (limit {max}).", other: "Too long by {count} characters (limit {max})." },
   "composer.hint": "Enter to send, Shift+Enter for a new line",
+  "composer.slowDown": "You're sending messages quickly — they'll go out in a moment.",
 
   "presence.members": "Members",
   "presence.showMembers": "Show members",
@@ -129,6 +130,7 @@ export const en = {
   "error.CANNOT_LEAVE_DEFAULT": "Everyone stays in #general.",
   "error.NOT_ALLOWED": "That is not allowed here.",
   "error.USER_NOT_FOUND": "That user does not exist.",
+  "error.RATE_LIMITED": "Too many requests at once. Please wait a moment and try again.",
   "error.INTERNAL": "Something went wrong on the server.",
   "error.TIMEOUT": "The server did not answer in time.",
   "error.OFFLINE": "You are offline.",

@@ -13,6 +13,7 @@ export function ok<T>(data: T): AckResult<T> {
   return { ok: true, data };
 }
 
-export function fail(code: ErrorCode, message: string): { ok: false; error: ErrorInfo } {
-  return { ok: false, error: { code, message } };
+/** A failed ack; `retryAfterMs` only for `RATE_LIMITED` (see ErrorInfo). */
+export function fail(code: ErrorCode, message: string, retryAfterMs?: number): { ok: false; error: ErrorInfo } {
+  return { ok: false, error: retryAfterMs === undefined ? { code, message } : { code, message, retryAfterMs } };
 }

@@ -27,6 +27,11 @@ export const ERROR_CODES = [
   /** DMs cannot be joined or left like public rooms. */
   "NOT_ALLOWED",
   "USER_NOT_FOUND",
+  /**
+   * Too many requests of this kind in a short time (a per-user or per-IP budget). Not a failure of
+   * the request itself: the same request succeeds after `retryAfterMs`, which always comes with it.
+   */
+  "RATE_LIMITED",
   /** Anything unexpected; details are logged on the server, never sent. */
   "INTERNAL",
 ] as const;
@@ -38,4 +43,9 @@ export interface ErrorInfo {
   code: ErrorCode;
   /** A human-readable English sentence; clients may show their own translation of `code`. */
   message: string;
+  /**
+   * Only with `RATE_LIMITED`: milliseconds after which the same request will be accepted again. A
+   * client should wait that long before retrying (the client core keeps a message queued meanwhile).
+   */
+  retryAfterMs?: number;
 }

@@ -1,0 +1,319 @@
+import type { IncomingMessage } from "node:http";
+import type { Express } from "express";
+import { BurstyRateLimiter, RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import type { ClientEventName } from "@parley/shared";
+import { DomainError } from "../domain/errors.js";
+import type { Logger } from "../logger.js";
+import type { CommandGuard } from "../realtime/handle.js";
+import type { ParleyServer, ParleySocket } from "../realtime/types.js";
+
+/** `points` actions per fixed window of `durationSec` seconds (rate-limiter-flexible's model). */
+export interface Budget {
+  points: number;
+  /** Whole seconds: the Redis store keeps windows as key expiries in seconds. */
+  durationSec: number;
+}
+
+/** Every budget the server enforces. Defaults and the reason for each number: DEFAULT_BUDGETS. */
+export interface RateLimitBudgets {
+  /** message:send per user, sustained. */
+  messageSend: Budget;
+  /** message:send per user on top of the sustained rate: a paste or an outbox flush. */
+  messageBurst: Budget;
+  roomCreate: Budget;
+  dmOpen: Budget;
+  /** rooms:list and users:search together, per user. */
+  search: Budget;
+  /** typing:start per user; over budget it is dropped silently (the indicator is only cosmetic). */
+  typing: Budget;
+  /**
+   * Wrong passwords in a row for one nickname from one IP before sign-in backs off: `points`
+   * failures are free, then each further one doubles a block that starts at `durationSec`.
+   */
+  signInConsecutive: Budget;
+  /** Wrong passwords from one IP (any nickname) per window; then the IP is refused for the rest of it. */
+  signInPerIp: Budget;
+  /** Accounts created from one IP per window. */
+  accountsPerIp: Budget;
+  /** Sockets open at once, per user and per IP (per node: the cap protects a node's memory and file descriptors). */
+  socketsPerUser: number;
+  socketsPerIp: number;
+}
+
+/**
+ * The defaults, and why:
+ *
+ * - message:send 5/s sustained plus a burst of 30 per 30 s: nobody types more than a few messages a
+ *   second for long, while pasting 30 lines or flushing an outbox after a reconnect sends a burst.
+ *   The burst goes through at once; what is over both budgets is refused with RATE_LIMITED and
+ *   `retryAfterMs` (under 1 s: the sustained window), and the client core keeps it queued and
+ *   sends it then, so a 200-message offline flush is delayed (~35 s), never lost. A flood of
+ *   5,000 stores 35 plus 5 a second and costs the server one map lookup per refused packet.
+ * - room:create 20 per hour: setting up a team's rooms takes a handful; each room is a row and a
+ *   broadcast to every member forever, so a script must not be able to create thousands.
+ * - dm:open 30 per minute: opening a DM is a click on a person; 30 clicks a minute is more than a
+ *   human makes, and every new DM is a row.
+ * - searches 30 per 10 s: the dialogs search as the user types (debounced), a request per pause;
+ *   each search is a LIKE scan, the most expensive read a client can ask for.
+ * - typing 10 per 10 s: the client repeats typing:start every 2 s while typing (5 per 10 s),
+ *   switching rooms adds a few; every start is a broadcast to the room.
+ * - sign-in: 5 wrong passwords in a row for one nickname from one IP, then a block of 60 s that
+ *   doubles with each further failure (the rate-limiter-flexible brute-force recipe): a person
+ *   mistyping gets 5 tries, a guesser gets ~20 a day. Consumed only on failure and reset on
+ *   success, and keyed by nickname+IP so that a guesser elsewhere cannot lock the owner out.
+ *   Checked before scrypt runs, so a refused guess costs no 32 MiB hash.
+ * - 100 wrong passwords per IP per day: guessing many nicknames from one address; large enough
+ *   for an office behind one NAT whose people mistype.
+ * - 30 accounts per IP per hour: a class or a team signing up together behind one NAT; each account
+ *   costs a scrypt hash and a "joined" notice in #general.
+ * - 20 sockets per user: one per tab, on a few devices. 200 per IP: an office behind one NAT.
+ */
+export const DEFAULT_BUDGETS: RateLimitBudgets = {
+  messageSend: { points: 5, durationSec: 1 },
+  messageBurst: { points: 30, durationSec: 30 },
+  roomCreate: { points: 20, durationSec: 60 * 60 },
+  dmOpen: { points: 30, durationSec: 60 },
+  search: { points: 30, durationSec: 10 },
+  typing: { points: 10, durationSec: 10 },
+  signInConsecutive: { points: 5, durationSec: 60 },
+  signInPerIp: { points: 100, durationSec: 24 * 60 * 60 },
+  accountsPerIp: { points: 30, durationSec: 60 * 60 },
+  socketsPerUser: 20,
+  socketsPerIp: 200,
+};
+
+/** Every budget's points (and socket caps) times `factor`: for test and benchmark servers only. */
+export function scaleBudgets(budgets: RateLimitBudgets, factor: number): RateLimitBudgets {
+  const scale = (b: Budget): Budget => ({ ...b, points: Math.max(1, Math.round(b.points * factor)) });
+  return {
+    messageSend: scale(budgets.messageSend),
+    messageBurst: scale(budgets.messageBurst),
+    roomCreate: scale(budgets.roomCreate),
+    dmOpen: scale(budgets.dmOpen),
+    search: scale(budgets.search),
+    typing: scale(budgets.typing),
+    signInConsecutive: scale(budgets.signInConsecutive),
+    signInPerIp: scale(budgets.signInPerIp),
+    accountsPerIp: scale(budgets.accountsPerIp),
+    socketsPerUser: Math.max(1, Math.round(budgets.socketsPerUser * factor)),
+    socketsPerIp: Math.max(1, Math.round(budgets.socketsPerIp * factor)),
+  };
+}
+
+/** A node-redis client (the library the Socket.IO adapter already uses). */
+export type RedisClientLike = object;
+
+/** Where counters live: this process, or Redis so that limits hold across nodes. */
+export type LimiterStore = { kind: "memory" } | { kind: "redis"; client: RedisClientLike; keyPrefix?: string };
+
+/** Longest sign-in back-off: a day, whatever the count, so the owner can always come back. */
+const MAX_SIGN_IN_BLOCK_SEC = 24 * 60 * 60;
+/** "Consecutive" failures are counted within a day: a failure a day after the last starts over. */
+const CONSECUTIVE_WINDOW_SEC = 24 * 60 * 60;
+
+const COMMAND_BUDGETS = {
+  "message:send": "messageSend",
+  "room:create": "roomCreate",
+  "dm:open": "dmOpen",
+  "rooms:list": "search",
+  "users:search": "search",
+} as const satisfies Partial<Record<ClientEventName, keyof RateLimitBudgets>>;
+type LimitedCommand = keyof typeof COMMAND_BUDGETS;
+
+type Consumer = Pick<RateLimiterAbstract, "consume">;
+
+function rateLimited(retryAfterMs: number, what: string): DomainError {
+  const ms = Math.max(1, Math.ceil(retryAfterMs));
+  return new DomainError("RATE_LIMITED", `Too many ${what}. Try again in ${Math.ceil(ms / 1000)} s.`, ms);
+}
+
+/**
+ * Every rate limit of one server node, built on rate-limiter-flexible: memory counters on one node,
+ * Redis counters (with an in-memory insurance limiter, so a Redis outage neither blocks everyone nor
+ * lifts every limit) when the nodes share a Redis.
+ */
+export class RateLimits {
+  private readonly commands: Record<"messageSend" | "roomCreate" | "dmOpen" | "search", Consumer>;
+  private readonly typing: RateLimiterAbstract;
+  private readonly consecutiveFailures: RateLimiterAbstract;
+  private readonly signInBlocks: RateLimiterAbstract;
+  private readonly failuresPerIp: RateLimiterAbstract;
+  private readonly accountsPerIp: RateLimiterAbstract;
+  private readonly socketsByUser = new Map<string, number>();
+  private readonly socketsByIp = new Map<string, number>();
+
+  constructor(
+    readonly budgets: RateLimitBudgets,
+    private readonly logger: Logger,
+    store: LimiterStore = { kind: "memory" },
+  ) {
+    const make = (name: string, budget: Budget): RateLimiterAbstract => {
+      const options = { points: budget.points, duration: budget.durationSec };
+      if (store.kind === "memory") return new RateLimiterMemory({ ...options, keyPrefix: name });
+      return new RateLimiterRedis({
+        ...options,
+        storeClient: store.client,
+        useRedisPackage: true,
+        // Without this, node-redis queues commands while disconnected and every command would wait
+        // for the reconnect; with it, the insurance limiter answers at once.
+        rejectIfRedisNotReady: true,
+        keyPrefix: `${store.keyPrefix ?? "parley:rl"}:${name}`,
+        insuranceLimiter: new RateLimiterMemory({ ...options, keyPrefix: `${name}:insurance` }),
+      });
+    };
+    this.commands = {
+      messageSend: new BurstyRateLimiter(make("send", budgets.messageSend), make("send-burst", budgets.messageBurst)),
+      roomCreate: make("room-create", budgets.roomCreate),
+      dmOpen: make("dm-open", budgets.dmOpen),
+      search: make("search", budgets.search),
+    };
+    this.typing = make("typing", budgets.typing);
+    // Counts only; never refuses (the points are out of reach). The block below does the refusing.
+    this.consecutiveFailures = make("signin-fails", { points: Number.MAX_SAFE_INTEGER, durationSec: CONSECUTIVE_WINDOW_SEC });
+    this.signInBlocks = make("signin-block", { points: 1, durationSec: MAX_SIGN_IN_BLOCK_SEC });
+    this.failuresPerIp = make("signin-ip", budgets.signInPerIp);
+    this.accountsPerIp = make("accounts-ip", budgets.accountsPerIp);
+  }
+
+  /** The guard for one user's socket commands: refuses over-budget commands with RATE_LIMITED. */
+  commandGuard(userId: string): CommandGuard {
+    return async (event) => {
+      if (!(event in COMMAND_BUDGETS)) return;
+      const budget = COMMAND_BUDGETS[event as LimitedCommand];
+      await this.consume(this.commands[budget], userId, budget === "messageSend" ? "messages" : "requests");
+    };
+  }
+
+  /** True when this typing:start may be broadcast; false means drop it silently. */
+  async typingAllowed(userId: string): Promise<boolean> {
+    try {
+      await this.typing.consume(userId);
+      return true;
+    } catch (error) {
+      if (error instanceof RateLimiterRes) return false;
+      this.logger.error("typing limiter failed", error);
+      return true;
+    }
+  }
+
+  // ---- sign-in --------------------------------------------------------------------------------
+
+  /** Before any password work: throws RATE_LIMITED while this nickname+IP or this IP is blocked. */
+  async checkSignIn(nickname: string, ip: string): Promise<void> {
+    const [block, perIp] = await Promise.all([
+      this.read(this.signInBlocks, signInKey(nickname, ip)),
+      this.read(this.failuresPerIp, ip),
+    ]);
+    const waits: number[] = [];
+    // msBeforeNext <= 0: the window is over but the store has not dropped the key yet.
+    if (block && block.consumedPoints > this.signInBlocks.points && block.msBeforeNext > 0) waits.push(block.msBeforeNext);
+    if (perIp && perIp.consumedPoints >= this.budgets.signInPerIp.points && perIp.msBeforeNext > 0) waits.push(perIp.msBeforeNext);
+    if (waits.length > 0) throw rateLimited(Math.max(...waits), "sign-in attempts");
+  }
+
+  /** A wrong password: counts against nickname+IP (exponential back-off) and the IP's daily budget. */
+  async signInFailed(nickname: string, ip: string): Promise<void> {
+    const key = signInKey(nickname, ip);
+    const [count] = await Promise.all([this.countFailure(key), this.failuresPerIp.consume(ip).catch(() => undefined)]);
+    const free = this.budgets.signInConsecutive.points;
+    if (count === null || count < free) return;
+    const seconds = Math.min(this.budgets.signInConsecutive.durationSec * 2 ** (count - free), MAX_SIGN_IN_BLOCK_SEC);
+    await this.signInBlocks.block(key, seconds).catch((error: unknown) => this.logger.error("sign-in block failed", error));
+  }
+
+  /** A right password: the owner's consecutive failures from this IP start over. */
+  async signInSucceeded(nickname: string, ip: string): Promise<void> {
+    const key = signInKey(nickname, ip);
+    await Promise.all([this.consecutiveFailures.delete(key), this.signInBlocks.delete(key)]).catch((error: unknown) =>
+      this.logger.error("sign-in reset failed", error),
+    );
+  }
+
+  /** Before creating an account (and hashing its password): throws RATE_LIMITED over the IP's budget. */
+  async accountCreation(ip: string): Promise<void> {
+    await this.consume(this.accountsPerIp, ip, "new accounts from this network");
+  }
+
+  // ---- sockets --------------------------------------------------------------------------------
+
+  /**
+   * A Socket.IO middleware (after authentication): refuses a handshake over the per-user or per-IP
+   * cap with `connect_error` "RATE_LIMITED", and counts the socket until its connection closes.
+   */
+  socketCaps(ipOf: (req: IncomingMessage) => string): Parameters<ParleyServer["use"]>[0] {
+    return (socket: ParleySocket, next) => {
+      const userId = socket.data.userId;
+      const ip = ipOf(socket.request);
+      const byUser = this.socketsByUser.get(userId) ?? 0;
+      const byIp = this.socketsByIp.get(ip) ?? 0;
+      if (byUser >= this.budgets.socketsPerUser || byIp >= this.budgets.socketsPerIp) {
+        const message = byUser >= this.budgets.socketsPerUser ? "Too many open tabs for this account." : "Too many connections from this network.";
+        return next(Object.assign(new Error("RATE_LIMITED"), { data: { code: "RATE_LIMITED", message } }));
+      }
+      this.socketsByUser.set(userId, byUser + 1);
+      this.socketsByIp.set(ip, byIp + 1);
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        decrement(this.socketsByUser, userId);
+        decrement(this.socketsByIp, ip);
+      };
+      // A socket that passes the middlewares but whose transport closes before it connects emits no
+      // "disconnect"; the engine connection's "close" covers that case.
+      socket.once("disconnect", release);
+      socket.conn.once("close", release);
+      next();
+    };
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  /** Consumes a point; throws RATE_LIMITED when over budget. A store failure is logged and allowed. */
+  private async consume(limiter: Consumer, key: string, what: string): Promise<void> {
+    try {
+      await limiter.consume(key);
+    } catch (error) {
+      if (error instanceof RateLimiterRes) throw rateLimited(error.msBeforeNext, what);
+      this.logger.error("rate limiter failed", error);
+    }
+  }
+
+  private async read(limiter: RateLimiterAbstract, key: string): Promise<RateLimiterRes | null> {
+    try {
+      return await limiter.get(key);
+    } catch (error) {
+      this.logger.error("rate limiter read failed", error);
+      return null;
+    }
+  }
+
+  private async countFailure(key: string): Promise<number | null> {
+    try {
+      return (await this.consecutiveFailures.consume(key)).consumedPoints;
+    } catch (error) {
+      if (error instanceof RateLimiterRes) return error.consumedPoints;
+      this.logger.error("sign-in failure count failed", error);
+      return null;
+    }
+  }
+}
+
+const signInKey = (nickname: string, ip: string) => `${nickname.toLowerCase()}|${ip}`;
+
+function decrement(map: Map<string, number>, key: string) {
+  const n = (map.get(key) ?? 1) - 1;
+  if (n <= 0) map.delete(key);
+  else map.set(key, n);
+}
+
+/**
+ * The client IP of a socket handshake, the way Express computes `req.ip` for HTTP (its `trust proxy`
+ * setting decides whether X-Forwarded-For counts), so HTTP and sockets agree on who a client is.
+ */
+export function expressIp(app: Express): (req: IncomingMessage) => string {
+  return (req) => {
+    const view = Object.assign(Object.create(app.request) as { ip?: string }, { app, headers: req.headers, socket: req.socket, connection: req.socket });
+    return view.ip ?? req.socket.remoteAddress ?? "unknown";
+  };
+}
