@@ -63,6 +63,11 @@ const TYPING_REFRESH_MS = 2_000;
 /** Drop a typing indicator locally if no refresh or stop arrives (the server's TTL plus slack). */
 const TYPING_LOCAL_TTL_MS = 6_000;
 const NOTICES_PER_ROOM = 50;
+/**
+ * The wait after a RATE_LIMITED answer that (against the protocol) carries no retryAfterMs: about
+ * one window of the server's sustained send budget.
+ */
+const RATE_LIMIT_FALLBACK_MS = 1_000;
 /** Codes that will fail the same way on every retry: the message shows as failed at once. */
 const PERMANENT_ERRORS = new Set(["MESSAGE_BLANK", "MESSAGE_TOO_LONG", "INVALID_PAYLOAD", "NOT_A_MEMBER", "ROOM_NOT_FOUND", "UNAUTHENTICATED"]);
 
@@ -186,7 +191,11 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       while (socket.connected && !closed) {
         const s = store.getState();
         const clientId = s.pendingOrder.find((id) => s.pending[id]?.status === "sending");
-        if (!clientId) return;
+        if (!clientId) {
+          // Everything the server made wait has gone out: the "slow down" notice can go.
+          if (s.connection.rateLimitedUntil !== null) setConnection({ rateLimitedUntil: null });
+          return;
+        }
         const p = s.pending[clientId]!;
         const result = await sendOnce(p);
         if (result === "retry-later") return;
@@ -234,7 +243,23 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       markFailed(p.clientId, result.error.code);
       return "done";
     }
+    if (result.error.code === "RATE_LIMITED") return waitForBudget(result.error.retryAfterMs);
     return scheduleRetry(p, result.error.code);
+  }
+
+  /**
+   * Back-pressure, not failure: the server takes the message after `retryAfterMs`. It stays
+   * *sending* with its attempts untouched (a refusal for speed says nothing about the message), and
+   * the whole outbox waits behind it, so the order the user wrote in is kept.
+   */
+  function waitForBudget(retryAfterMs: number | undefined): "retry-later" {
+    const delay = Math.max(1, retryAfterMs ?? RATE_LIMIT_FALLBACK_MS);
+    setConnection({ rateLimitedUntil: now() + delay });
+    backoffTimer = setTimeout(() => {
+      backoffTimer = null;
+      void flush();
+    }, delay);
+    return "retry-later";
   }
 
   function scheduleRetry(p: PendingMessage, code: string): "done" | "retry-later" {

@@ -16,6 +16,12 @@ export interface ConnectionState {
   error: string | null;
   /** True while the client is fetching what it missed after a (re)connect. */
   catchingUp: boolean;
+  /**
+   * Set when the server answered a send with RATE_LIMITED: local time until which the outbox waits
+   * before its next send. Stays set (moving with each further wait) until the outbox has nothing
+   * left to send, so the UI can say "slow down" once per burst rather than once per message.
+   */
+  rateLimitedUntil: number | null;
 }
 
 /** A message the user wrote that the server has not acknowledged yet. */
@@ -102,6 +108,7 @@ export const initialConnection: ConnectionState = {
   attempt: 0,
   error: null,
   catchingUp: false,
+  rateLimitedUntil: null,
 };
 
 export function createInitialState(): ChatState {
