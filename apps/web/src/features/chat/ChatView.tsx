@@ -2,6 +2,7 @@ import type { RoomSummary } from "@parley/shared";
 import { useT } from "../../i18n/index.js";
 import { TypingIndicator } from "../presence/TypingIndicator.js";
 import { Composer } from "./Composer.js";
+import { SlowDownNotice } from "./SlowDownNotice.js";
 import { MessageList } from "./MessageList.js";
 
 /** The active room: messages, who is typing, and the composer. Keyed by room id by the shell. */
@@ -13,6 +14,7 @@ export function ChatView({ room }: { room: RoomSummary | undefined }) {
     <>
       <MessageList key={`list:${room.id}`} room={room} />
       <div className="composer-area">
+        <SlowDownNotice />
         <Composer key={`composer:${room.id}`} roomId={room.id} roomLabel={roomLabel} />
         <TypingIndicator roomId={room.id} />
       </div>
