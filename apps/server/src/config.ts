@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { loadRateLimitBudgets } from "./security/rate-limit-config.js";
 import type { RateLimitBudgets } from "./security/rate-limits.js";
+import { normalizeOrigin } from "./http/origin.js";
 
 /**
  * Configuration comes from the environment only, parsed and validated once at start-up; an invalid
@@ -20,6 +21,12 @@ const EnvSchema = z.object({
   SESSION_TTL_DAYS: z.coerce.number().positive().default(30),
   TYPING_TTL_MS: z.coerce.number().int().positive().default(5000),
   PRESENCE_GRACE_MS: z.coerce.number().int().nonnegative().default(3000),
+  /** The app's public URL (https://chat.example.com); its origin is allowed. Unset: the request's Host. */
+  PUBLIC_URL: z.string().min(1).optional(),
+  /** More browser origins allowed to connect and post, comma-separated, matched exactly. */
+  ALLOWED_ORIGINS: z.string().min(1).optional(),
+  /** Express `trust proxy`: "true", a hop count, or addresses/subnets ("loopback, 10.0.0.0/8"). */
+  TRUST_PROXY: z.string().min(1).optional(),
 });
 
 export type DatabaseConfig = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
@@ -36,6 +43,10 @@ export interface Config {
   presenceGraceMs: number;
   /** Rate limits and socket caps (RATE_LIMIT_* and MAX_SOCKETS_* variables; see security/rate-limit-config.ts). */
   rateLimits: RateLimitBudgets;
+  publicUrl: string | undefined;
+  /** Normalised origins (scheme://host[:port]). */
+  allowedOrigins: string[];
+  trustProxy: boolean | number | string;
 }
 
 export function parseDatabaseUrl(url: string | undefined): DatabaseConfig {
@@ -59,6 +70,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n  ${lines.join("\n  ")}`);
   }
   const e = parsed.data;
+  const origins = parseOrigins(e.PUBLIC_URL, e.ALLOWED_ORIGINS);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -70,5 +82,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     typingTtlMs: e.TYPING_TTL_MS,
     presenceGraceMs: e.PRESENCE_GRACE_MS,
     rateLimits: loadRateLimitBudgets(set),
+    ...origins,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
   };
+}
+
+/** PUBLIC_URL and ALLOWED_ORIGINS, each checked to be an http(s) URL, so a typo stops the start-up. */
+function parseOrigins(publicUrl: string | undefined, allowed: string | undefined): { publicUrl: string | undefined; allowedOrigins: string[] } {
+  const errors: string[] = [];
+  const check = (name: string, value: string) => {
+    try {
+      return normalizeOrigin(value);
+    } catch (e) {
+      errors.push(`${name}: ${(e as Error).message}`);
+      return "";
+    }
+  };
+  if (publicUrl) check("PUBLIC_URL", publicUrl);
+  const allowedOrigins = (allowed ?? "")
+    .split(",")
+    .map((o) => o.trim())
+    .filter((o) => o !== "")
+    .map((o) => check("ALLOWED_ORIGINS", o));
+  if (errors.length > 0) throw new Error(`Invalid configuration:\n  ${errors.join("\n  ")}`);
+  return { publicUrl, allowedOrigins };
+}
+
+/** "true"/"false", a hop count, or proxy addresses for express's `trust proxy` (unset: false). */
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === "false") return false;
+  if (value === "true") return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value;
 }

@@ -22,6 +22,9 @@ const app = createApp(
     presenceGraceMs: config.presenceGraceMs,
     secureCookie: config.secureCookie,
     staticDir,
+    publicUrl: config.publicUrl,
+    allowedOrigins: config.allowedOrigins,
+    trustProxy: config.trustProxy,
   },
 );
 

@@ -2,7 +2,7 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { DEFAULT_ROOM_ID, type User } from "@parley/shared";
 import { StorageConflictError, type Storage } from "../storage/storage.js";
 import { DomainError } from "./errors.js";
-import { hashPassword, verifyPassword } from "./password.js";
+import { DEFAULT_PASSWORD_PARAMS, hashPassword, needsRehash, verifyPassword, type ScryptParams } from "./password.js";
 
 export interface AuthResult {
   user: User;
@@ -17,6 +17,8 @@ export interface AuthServiceOptions {
   now?: () => number;
   /** Called after an account was created (the room service posts the "joined" notice). */
   onUserCreated?: (user: User) => Promise<void>;
+  /** scrypt parameters for new hashes (default: OWASP's minimum); tests pass cheap ones. */
+  passwordParams?: ScryptParams;
 }
 
 const hashToken = (token: string) => createHash("sha256").update(token).digest("base64url");
@@ -24,13 +26,18 @@ const hashToken = (token: string) => createHash("sha256").update(token).digest("
 /** Accounts and sessions. A new nickname creates the account; an existing one needs its password. */
 export class AuthService {
   private readonly now: () => number;
+  private readonly passwordParams: ScryptParams;
 
   constructor(
     private readonly storage: Storage,
     private readonly options: AuthServiceOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.passwordParams = options.passwordParams ?? DEFAULT_PASSWORD_PARAMS;
   }
+
+  /** The clock sessions expire by (the socket layer arms its expiry timers with it). */
+  readonly clock = (): number => this.now();
 
   /**
    * `nickname` and `password` must already be validated by the shared schemas. `beforeCreate` runs
@@ -42,7 +49,7 @@ export class AuthService {
     if (!record) {
       // Rate limits on account creation run before the (costly) hash.
       await hooks.beforeCreate?.();
-      const passwordHash = await hashPassword(password);
+      const passwordHash = await hashPassword(password, this.passwordParams);
       try {
         record = await this.storage.createUser({ nickname, passwordHash });
         created = true;
@@ -57,6 +64,10 @@ export class AuthService {
     if (!created && !(await verifyPassword(password, record.passwordHash))) {
       throw new DomainError("WRONG_PASSWORD", "That nickname is taken and the password does not match.");
     }
+    // The only moment the plain password is at hand: upgrade a hash made with older parameters.
+    if (!created && needsRehash(record.passwordHash, this.passwordParams)) {
+      await this.storage.updatePasswordHash(record.id, await hashPassword(password, this.passwordParams));
+    }
     const user: User = { id: record.id, nickname: record.nickname, createdAt: record.createdAt };
     if (created) {
       await this.storage.addMember(DEFAULT_ROOM_ID, user.id);
@@ -69,11 +80,11 @@ export class AuthService {
   }
 
   /** The user and session of a token, or null when it is unknown or expired. */
-  async authenticate(token: string): Promise<{ user: User; sessionId: string } | null> {
+  async authenticate(token: string): Promise<{ user: User; sessionId: string; expiresAt: number } | null> {
     const session = await this.storage.findSession(hashToken(token), this.now());
     if (!session) return null;
     const user = await this.storage.getUser(session.userId);
-    return user ? { user, sessionId: session.id } : null;
+    return user ? { user, sessionId: session.id, expiresAt: session.expiresAt } : null;
   }
 
   async currentUser(userId: string): Promise<User | null> {
@@ -83,5 +94,15 @@ export class AuthService {
   /** Ends a session; returns its id so that its open sockets can be disconnected. */
   async logout(token: string): Promise<string | null> {
     return (await this.storage.deleteSession(hashToken(token)))?.id ?? null;
+  }
+
+  /** "Sign out everywhere": ends every session of the user; returns how many there were. */
+  async logoutAll(userId: string): Promise<number> {
+    return this.storage.deleteUserSessions(userId);
+  }
+
+  /** Deletes sessions that have expired (they are already refused; this only reclaims the rows). */
+  async purgeExpiredSessions(): Promise<number> {
+    return this.storage.deleteExpiredSessions(this.now());
   }
 }

@@ -1,7 +1,9 @@
 import type { Server as HttpServer } from "node:http";
 import { parse as parseCookie } from "cookie";
 import { Server, type ServerOptions } from "socket.io";
-import { SESSION_COOKIE, SOCKET_PATH } from "@parley/shared";
+import { SOCKET_PATH } from "@parley/shared";
+import { sessionTokenFromCookies } from "../http/cookies.js";
+import { createOriginPolicy, type OriginPolicy } from "../http/origin.js";
 import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
 import type { Storage } from "../storage/storage.js";
@@ -18,22 +20,64 @@ function unauthenticated(): Error & { data: { code: string; message: string } } 
   });
 }
 
+/**
+ * setTimeout's longest delay (2^31-1 ms, ~24.8 days); a longer one fires at once. Sessions live up
+ * to SESSION_TTL_DAYS (30 by default), so a far expiry is reached in steps.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * Disconnects `socket` when its session expires: one timer per socket, to the expiry instant.
+ * Why a timer and not a periodic sweep: the expiry is known at the handshake, a timer fires at the
+ * right moment (a sweep is late by up to its period, or costs a pass over every socket each
+ * period), and Node keeps thousands of timers cheaply. The client's reconnect then meets the
+ * handshake's own expiry check and stops with UNAUTHENTICATED.
+ */
+function disconnectAtExpiry(socket: { disconnect(close: boolean): unknown }, expiresAt: number, now: () => number): { current: NodeJS.Timeout } {
+  const handle = { current: undefined as unknown as NodeJS.Timeout };
+  const arm = () => {
+    const left = expiresAt - now();
+    if (left <= 0) {
+      socket.disconnect(true);
+      return;
+    }
+    handle.current = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+    // A pending expiry must not keep a stopping process alive.
+    handle.current.unref();
+  };
+  arm();
+  return handle;
+}
+
 export function createIo(
   httpServer: HttpServer,
   services: Services,
   storage: Storage,
   logger: Logger,
   options: Partial<ServerOptions> = {},
+  originPolicy: OriginPolicy = createOriginPolicy(),
 ): ParleyServer {
   const io: ParleyServer = new Server(httpServer, {
     path: SOCKET_PATH,
     serveClient: false,
-    // A fast path only: a recovered socket gets the packets it missed while away. Delivery does not
-    // rely on it; every client still catches up by seq after each reconnect.
-    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60 * 1000, skipMiddlewares: false },
+    // Connection state recovery is OFF (ADR 0008): Socket.IO replays a recovered socket's missed
+    // packets and puts it back in its rooms while constructing it, before any middleware has
+    // checked the session, so a signed-out cookie with an old pid/offset still read new messages.
+    // Every client catches up by seq after each reconnect anyway, which measured faster.
     maxHttpBufferSize: 64 * 1024,
     ...options,
+    // Every new engine.io connection, polling or websocket, passes the origin allowlist before
+    // anything else runs (a websocket upgrade of a polling session was checked at its handshake).
+    // After the spread: no caller can drop it by accident.
+    allowRequest: (req, callback) => {
+      const origin = req.headers.origin;
+      if (originPolicy.allows(origin, req.headers.host)) return callback(null, true);
+      logger.info(`refused a handshake from origin ${JSON.stringify(origin)}`);
+      callback("FORBIDDEN_ORIGIN", false);
+    },
   });
+  // The expiry of each socket's session, and its token for the re-check at connection (see below).
+  const sessions = new WeakMap<object, { token: string; expiresAt: number }>();
   // One writev per TCP socket per event-loop turn instead of one write per packet (ADR 0006).
   corkWritesPerTurn(io);
 
@@ -42,12 +86,13 @@ export function createIo(
   io.use(crashProofMiddleware(logger, (socket, next) => {
     const cookies = parseCookie(socket.handshake.headers.cookie ?? "");
     const auth = socket.handshake.auth as { token?: unknown } | undefined;
-    const token = cookies[SESSION_COOKIE] ?? (typeof auth?.token === "string" ? auth.token : undefined);
+    const token = sessionTokenFromCookies(cookies) ?? (typeof auth?.token === "string" ? auth.token : undefined);
     if (!token) return next(unauthenticated());
     services.auth.authenticate(token).then(
       (found) => {
         if (!found) return next(unauthenticated());
         socket.data = { userId: found.user.id, nickname: found.user.nickname, sessionId: found.sessionId };
+        sessions.set(socket, { token, expiresAt: found.expiresAt });
         next();
       },
       (error: unknown) => {
@@ -60,18 +105,24 @@ export function createIo(
   // Crash-proof: a throw during setup disconnects that socket (logged), never the process.
   io.on("connection", crashProofConnection(logger, (socket) => {
     const { userId, nickname, sessionId } = socket.data;
+    const session = sessions.get(socket);
+    // Joined at once, so that a sign-out (which disconnects `session:<id>`) or "sign out
+    // everywhere" (`user:<id>`) from now on reaches this socket.
+    socket.join([channel.user(userId), channel.session(sessionId)]);
+    const expiry = session ? disconnectAtExpiry(socket, session.expiresAt, services.auth.clock) : undefined;
     // Handlers are registered synchronously (so no command is dropped) but wait for `ready`:
     // the socket joins its rooms first and reads after, so nothing can fall between the two.
-    const ready = storage.listRoomIdsForUser(userId).then((roomIds) => {
-      const rooms = roomIds.map(channel.room);
-      // A socket restored by connection state recovery comes back in the channels it had when it
-      // dropped; drop those of rooms the user left meanwhile (in another tab), or it would keep
-      // receiving a room it is no longer a member of.
-      if (socket.recovered) {
-        const current = new Set(rooms);
-        for (const name of socket.rooms) if (name.startsWith(channel.room("")) && !current.has(name)) socket.leave(name);
+    const ready = Promise.all([
+      // A sign-out that landed between the middleware's check and the join above disconnected
+      // the session's sockets without this one; checking again after joining closes that gap.
+      session ? services.auth.authenticate(session.token) : Promise.resolve(null),
+      storage.listRoomIdsForUser(userId),
+    ]).then(([stillValid, roomIds]) => {
+      if (session && !stillValid) {
+        socket.disconnect(true);
+        return;
       }
-      socket.join([channel.user(userId), channel.session(sessionId), ...rooms]);
+      socket.join(roomIds.map(channel.room));
     });
     ready.catch((error: unknown) => {
       logger.error("joining rooms failed", error);
@@ -81,6 +132,7 @@ export function createIo(
     registerRoomHandlers(io, socket, services, ready, logger);
     services.presence.connected(userId, nickname);
     socket.on("disconnect", () => {
+      if (expiry) clearTimeout(expiry.current);
       services.typing.dropSocket(socket.id);
       services.presence.disconnected(userId);
     });

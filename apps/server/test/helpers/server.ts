@@ -20,6 +20,9 @@ import { silentLogger, type Logger } from "../../src/logger.js";
 import { DEFAULT_BUDGETS, scaleBudgets, type RateLimitBudgets } from "../../src/security/rate-limits.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
 
+/** Cheap scrypt parameters for tests that sign users in (the stored format is the same). */
+export const TEST_PASSWORD_PARAMS = { N: 2 ** 10, r: 8, p: 1 };
+
 /**
  * Rate limits for tests that are not about them: the production budgets times 1,000, so seeding
  * hundreds of messages or users from one socket and one IP goes through, while the limiting code
@@ -69,6 +72,8 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     const app = createApp(
       options.logger ? { storage, logger: options.logger } : { storage },
       {
+        // scrypt at OWASP's cost takes ~1 s here; the hashing itself is tested in password.test.ts.
+        passwordParams: TEST_PASSWORD_PARAMS,
         rateLimits: options.rateLimits ?? TEST_RATE_LIMITS,
         ...(options.typingTtlMs !== undefined && { typingTtlMs: options.typingTtlMs }),
         ...(options.presenceGraceMs !== undefined && { presenceGraceMs: options.presenceGraceMs }),

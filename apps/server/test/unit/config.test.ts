@@ -30,6 +30,11 @@ describe("loadConfig", () => {
       sessionTtlMs: 30 * 24 * 60 * 60 * 1000,
       typingTtlMs: 5000,
       presenceGraceMs: 3000,
+      publicUrl: undefined,
+      allowedOrigins: [],
+      trustProxy: false,
+      // Parsed and tested by security/rate-limit-config.ts's own tests.
+      rateLimits: expect.any(Object),
     });
   });
 
@@ -44,6 +49,9 @@ describe("loadConfig", () => {
       SESSION_TTL_DAYS: "0.5",
       TYPING_TTL_MS: "2500",
       PRESENCE_GRACE_MS: "0",
+      PUBLIC_URL: "https://chat.example.com/",
+      ALLOWED_ORIGINS: "https://Admin.Example.com, http://localhost:5173",
+      TRUST_PROXY: "loopback",
     });
     expect(config).toEqual({
       port: 8080,
@@ -55,7 +63,20 @@ describe("loadConfig", () => {
       sessionTtlMs: 12 * 60 * 60 * 1000,
       typingTtlMs: 2500,
       presenceGraceMs: 0,
+      publicUrl: "https://chat.example.com/",
+      allowedOrigins: ["https://admin.example.com", "http://localhost:5173"],
+      trustProxy: "loopback",
+      rateLimits: expect.any(Object),
     });
+  });
+
+  it.each([
+    ["true", true],
+    ["false", false],
+    ["2", 2],
+    ["10.0.0.0/8, loopback", "10.0.0.0/8, loopback"],
+  ])("reads TRUST_PROXY=%j as %j", (value, expected) => {
+    expect(loadConfig({ TRUST_PROXY: value }).trustProxy).toEqual(expected);
   });
 
   it("treats empty variables as unset (PORT= must not mean a random port)", () => {
@@ -74,6 +95,9 @@ describe("loadConfig", () => {
     ["SESSION_TTL_DAYS", "0"],
     ["TYPING_TTL_MS", "-1"],
     ["PRESENCE_GRACE_MS", "-5"],
+    ["PUBLIC_URL", "chat.example.com"],
+    ["ALLOWED_ORIGINS", "https://ok.example.com,ftp://files.example.com"],
+    ["ALLOWED_ORIGINS", "null"],
   ])("refuses %s=%j with a message naming the variable", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`Invalid configuration:[\\s\\S]*${name}`));
   });

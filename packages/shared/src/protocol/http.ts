@@ -26,12 +26,21 @@ export interface CurrentSessionResponse {
   user: User | null;
 }
 
-/** The cookie holding the session token (httpOnly, SameSite=Lax). */
+/** The cookie holding the session token (httpOnly, SameSite=Lax) on plain-http deployments. */
 export const SESSION_COOKIE = "parley_session";
+
+/**
+ * The session cookie's name when the sign-in came over HTTPS: the `__Host-` prefix makes browsers
+ * accept it only if Secure, Path=/ and without Domain, so a sibling subdomain or a plain-http page
+ * cannot plant or shadow it. The server reads both names.
+ */
+export const SECURE_SESSION_COOKIE = "__Host-parley_session";
 
 export const API = {
   login: "/api/auth/login",
   logout: "/api/auth/logout",
+  /** POST: ends every session of the signed-in user ("sign out everywhere") and disconnects their sockets. */
+  logoutAll: "/api/auth/logout-all",
   me: "/api/auth/me",
   session: "/api/auth/session",
   health: "/healthz",
