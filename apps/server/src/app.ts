@@ -9,7 +9,10 @@ import { MessageService } from "./domain/message.service.js";
 import { PresenceService } from "./domain/presence.service.js";
 import { RoomService } from "./domain/room.service.js";
 import { TypingService } from "./domain/typing.service.js";
+import type { ScryptParams } from "./domain/password.js";
 import { authRoutes, sendError } from "./http/auth.routes.js";
+import { createOriginPolicy } from "./http/origin.js";
+import { refuseCrossSiteWrites, securityHeaders } from "./http/security.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import { createIo } from "./realtime/io.js";
 import { DEFAULT_BUDGETS, RateLimits, expressIp, type LimiterStore, type RateLimitBudgets } from "./security/rate-limits.js";
@@ -35,6 +38,16 @@ export interface AppOptions {
   rateLimitStore?: LimiterStore;
   /** Extra Socket.IO server options (the Redis adapter, test timeouts). */
   io?: Partial<ServerOptions>;
+  /** The app's public URL (PUBLIC_URL); its origin is allowed. Unset: the request's Host header. */
+  publicUrl?: string | undefined;
+  /** More allowed browser origins (ALLOWED_ORIGINS), normalised. */
+  allowedOrigins?: readonly string[];
+  /** Express `trust proxy` (TRUST_PROXY): makes `req.secure` and `req.ip` right behind a proxy. */
+  trustProxy?: boolean | number | string;
+  /** scrypt parameters for new password hashes (default: OWASP's minimum); tests pass cheap ones. */
+  passwordParams?: ScryptParams;
+  /** How often expired sessions are deleted (default: hourly). */
+  sessionPurgeIntervalMs?: number;
 }
 
 export interface App {
@@ -51,7 +64,9 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
   const logger = deps.logger ?? consoleLogger;
   const app = express();
   app.disable("x-powered-by");
+  app.set("trust proxy", options.trustProxy ?? false);
   const httpServer = createServer(app);
+  const originPolicy = createOriginPolicy({ publicUrl: options.publicUrl, allowedOrigins: options.allowedOrigins });
 
   // Created before the io so that the io's handlers and the HTTP routes share one instance. The
   // presence and typing callbacks reach the io through `io` below once it exists.
@@ -68,6 +83,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
   const services: Services = {
     auth: new AuthService(storage, {
       sessionTtlMs: options.sessionTtlMs ?? 30 * 24 * 60 * 60 * 1000,
+      ...(options.passwordParams && { passwordParams: options.passwordParams }),
       onUserCreated: async (user) => {
         const notice = await rooms.announceNewUser(user);
         io?.to(channel.room(notice.roomId)).emit("message:created", notice);
@@ -79,8 +95,17 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     presence,
     limits: new RateLimits(options.rateLimits ?? DEFAULT_BUDGETS, logger, options.rateLimitStore),
   };
-  io = createIo(httpServer, services, storage, logger, options.io);
+  io = createIo(httpServer, services, storage, logger, options.io, originPolicy);
   const ioServer = io;
+
+  // Expired sessions are refused already; the purge only keeps the table from growing forever.
+  // Hourly is plenty for that and costs one indexed DELETE.
+  const purge = setInterval(() => {
+    services.auth.purgeExpiredSessions().catch((e: unknown) => logger.error("purging expired sessions failed", e));
+  }, options.sessionPurgeIntervalMs ?? 60 * 60 * 1000);
+  purge.unref();
+
+  app.use(securityHeaders());
   // After createIo's authentication middleware, so the cap knows the user.
   ioServer.use(services.limits.socketCaps(expressIp(app)));
 
@@ -93,6 +118,10 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
       res.status(503).json({ status: "unavailable" });
     }
   });
+  app.use(
+    "/api",
+    refuseCrossSiteWrites(originPolicy, (_req, res) => sendError(res, 403, "FORBIDDEN_ORIGIN", "Requests from other sites are not accepted.")),
+  );
   app.use(express.json({ limit: "16kb" }));
   app.use(authRoutes(services, () => ioServer, logger, options.secureCookie ?? false));
   app.use("/api", (_req, res) => sendError(res, 404, "INVALID_PAYLOAD", "No such API endpoint."));
@@ -122,6 +151,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     io: ioServer,
     services,
     close: async () => {
+      clearInterval(purge);
       typing.close();
       presence.close();
       await new Promise<void>((resolve) => {

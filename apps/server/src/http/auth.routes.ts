@@ -1,6 +1,7 @@
 import { Router, type Response } from "express";
-import { API, LoginRequestSchema, SESSION_COOKIE, type CurrentSessionResponse, type ErrorCode, type ErrorInfo, type SessionResponse } from "@parley/shared";
+import { API, LoginRequestSchema, type CurrentSessionResponse, type ErrorCode, type ErrorInfo, type SessionResponse } from "@parley/shared";
 import { parse as parseCookie } from "cookie";
+import { clearSessionCookies, sessionTokenFromCookies, setSessionCookie } from "./cookies.js";
 import { DomainError } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
 import type { ParleyServer } from "../realtime/types.js";
@@ -24,7 +25,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = { WRONG_PASSWORD: 401, UNAUTH
 /** Sign-in, session and sign-out. The session token lives only in an httpOnly cookie. */
 export function authRoutes(services: Services, getIo: () => ParleyServer, logger: Logger, secureCookie: boolean): Router {
   const router = Router();
-  const tokenOf = (cookieHeader: string | undefined) => parseCookie(cookieHeader ?? "")[SESSION_COOKIE];
+  const tokenOf = (cookieHeader: string | undefined) => sessionTokenFromCookies(parseCookie(cookieHeader ?? ""));
 
   router.post(API.login, async (req, res) => {
     const parsed = LoginRequestSchema.safeParse(req.body);
@@ -41,13 +42,7 @@ export function authRoutes(services: Services, getIo: () => ParleyServer, logger
       await services.limits.checkSignIn(nickname, ip);
       const result = await services.auth.login(nickname, password, { beforeCreate: () => services.limits.accountCreation(ip) });
       await services.limits.signInSucceeded(nickname, ip);
-      res.cookie(SESSION_COOKIE, result.token, {
-        httpOnly: true,
-        sameSite: "lax",
-        secure: secureCookie,
-        path: "/",
-        expires: new Date(result.expiresAt),
-      });
+      setSessionCookie(req, res, result.token, result.expiresAt, secureCookie);
       const body: SessionResponse = { user: result.user, created: result.created };
       res.json(body);
     } catch (e) {
@@ -81,7 +76,19 @@ export function authRoutes(services: Services, getIo: () => ParleyServer, logger
       // Sockets opened with this session close now, not at their next reconnect.
       if (sessionId) getIo().in(channel.session(sessionId)).disconnectSockets(true);
     }
-    res.clearCookie(SESSION_COOKIE, { path: "/" });
+    clearSessionCookies(req, res, secureCookie);
+    res.status(204).end();
+  });
+
+  // "Sign out everywhere": every session of the user ends, and every socket of the user closes
+  // (all of them belong to one of those sessions). Signing in elsewhere never ends other sessions.
+  router.post(API.logoutAll, async (req, res) => {
+    const token = tokenOf(req.headers.cookie);
+    const found = token ? await services.auth.authenticate(token) : null;
+    if (!found) return sendError(res, 401, "UNAUTHENTICATED", "Not signed in.");
+    await services.auth.logoutAll(found.user.id);
+    getIo().in(channel.user(found.user.id)).disconnectSockets(true);
+    clearSessionCookies(req, res, secureCookie);
     res.status(204).end();
   });
 

@@ -17,6 +17,10 @@ export const en = {
   "auth.submit": "Sign in",
   "auth.submitting": "Signing in…",
   "auth.signOut": "Sign out",
+  // Not "Sign out everywhere": a label containing "Sign out" would also match every locator and
+  // screen-reader search for the plain sign-out button.
+  "auth.endAllSessions": "End all sessions",
+  "auth.endAllSessionsHint": "Signs this account out on every device and browser",
   "auth.signedInAs": "Signed in as {name}",
   "auth.passwordHint": "At least {min} characters.",
   "auth.networkError": "Could not reach the server. Check your connection and try again.",
@@ -131,6 +135,7 @@ export const en = {
   "error.NOT_ALLOWED": "That is not allowed here.",
   "error.USER_NOT_FOUND": "That user does not exist.",
   "error.RATE_LIMITED": "Too many requests at once. Please wait a moment and try again.",
+  "error.FORBIDDEN_ORIGIN": "This request came from another site and was refused.",
   "error.INTERNAL": "Something went wrong on the server.",
   "error.TIMEOUT": "The server did not answer in time.",
   "error.OFFLINE": "You are offline.",

@@ -32,6 +32,8 @@ export const ERROR_CODES = [
    * the request itself: the same request succeeds after `retryAfterMs`, which always comes with it.
    */
   "RATE_LIMITED",
+  /** A state-changing HTTP request came from a page of another origin (cross-site request forgery). */
+  "FORBIDDEN_ORIGIN",
   /** Anything unexpected; details are logged on the server, never sent. */
   "INTERNAL",
 ] as const;

@@ -1,0 +1,112 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { API } from "@parley/shared";
+import { AuthService } from "../../src/domain/auth.service.js";
+import { hashPassword } from "../../src/domain/password.js";
+import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
+import { closeAllSockets, connect, roundTrip, signInOk, startServer, type ClientSocket, type TestServer } from "../helpers/server.js";
+
+/** Issue 10, sessions: expiry closes sockets, sign out everywhere, sessions per device, purge, re-hash. */
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  closeAllSockets();
+  await server?.stop();
+  server = undefined;
+});
+
+const disconnected = (socket: ClientSocket) => new Promise<string>((resolve) => socket.once("disconnect", (reason) => resolve(reason)));
+const status = async (url: string, cookie: string) => (await fetch(`${url}${API.me}`, { headers: { cookie } })).status;
+
+describe("session lifetime on open sockets", () => {
+  it("disconnects a socket when its session expires, and the reconnect is refused", async () => {
+    // Long enough to connect on a busy machine, short enough for a test; the socket waits on the
+    // server's timer (one per socket, to the expiry) rather than on a sleep here.
+    server = await startServer({ sessionTtlMs: 3000 });
+    const { cookie } = await signInOk(server.url, "alice");
+    const socket = await connect(server.url, cookie);
+    expect(await disconnected(socket)).toBe("io server disconnect");
+    await expect(connect(server.url, cookie)).rejects.toThrow("UNAUTHENTICATED");
+  });
+});
+
+describe("sign out everywhere", () => {
+  it("ends every session of the user and closes all their sockets; other users stay", async () => {
+    server = await startServer();
+    const laptop = await signInOk(server.url, "alice");
+    const phone = await signInOk(server.url, "alice");
+    const bob = await signInOk(server.url, "bob");
+    const laptopSocket = await connect(server.url, laptop.cookie);
+    const phoneSocket = await connect(server.url, phone.cookie);
+    const bobSocket = await connect(server.url, bob.cookie);
+    const closed = [disconnected(laptopSocket), disconnected(phoneSocket)];
+
+    const res = await fetch(`${server.url}${API.logoutAll}`, { method: "POST", headers: { cookie: phone.cookie } });
+    expect(res.status).toBe(204);
+    expect(res.headers.getSetCookie().join()).toMatch(/parley_session=;/);
+    expect(await Promise.all(closed)).toEqual(["io server disconnect", "io server disconnect"]);
+    expect(await status(server.url, laptop.cookie)).toBe(401);
+    expect(await status(server.url, phone.cookie)).toBe(401);
+    await expect(connect(server.url, laptop.cookie)).rejects.toThrow("UNAUTHENTICATED");
+    await roundTrip(bobSocket);
+    expect(bobSocket.connected).toBe(true);
+    expect(await status(server.url, bob.cookie)).toBe(200);
+  });
+
+  it("needs a session (401 without one)", async () => {
+    server = await startServer();
+    expect((await fetch(`${server.url}${API.logoutAll}`, { method: "POST" })).status).toBe(401);
+  });
+
+  it("is not what a sign-in from a new device does: the other sessions stay", async () => {
+    server = await startServer();
+    const first = await signInOk(server.url, "alice");
+    const socket = await connect(server.url, first.cookie);
+    const second = await signInOk(server.url, "alice");
+    expect(second.cookie).not.toBe(first.cookie);
+    expect(await status(server.url, first.cookie)).toBe(200);
+    await roundTrip(socket);
+    expect(socket.connected).toBe(true);
+  });
+});
+
+describe("AuthService", () => {
+  const storages: SqliteStorage[] = [];
+  afterEach(async () => {
+    for (const s of storages.splice(0)) await s.close();
+  });
+  async function storage() {
+    const s = new SqliteStorage(":memory:");
+    await s.init();
+    storages.push(s);
+    return s;
+  }
+
+  it("re-hashes a password made with other parameters at sign-in, and only then", async () => {
+    const s = await storage();
+    const old = { N: 2 ** 10, r: 8, p: 1 };
+    const current = { N: 2 ** 11, r: 8, p: 1 };
+    await s.createUser({ nickname: "alice", passwordHash: await hashPassword("password123", old) });
+    const auth = new AuthService(s, { sessionTtlMs: 60_000, passwordParams: current });
+    await expect(auth.login("alice", "wrong-password")).rejects.toMatchObject({ code: "WRONG_PASSWORD" });
+    expect((await s.findUserByNickname("alice"))?.passwordHash).toMatch(/^scrypt\$1024\$/);
+    await auth.login("alice", "password123");
+    const upgraded = (await s.findUserByNickname("alice"))!.passwordHash;
+    expect(upgraded).toMatch(/^scrypt\$2048\$8\$1\$/);
+    // The new hash verifies, and a second sign-in leaves it alone.
+    await auth.login("alice", "password123");
+    expect((await s.findUserByNickname("alice"))!.passwordHash).toBe(upgraded);
+  });
+
+  it("purges expired sessions by its clock", async () => {
+    const s = await storage();
+    let now = 1_000_000;
+    const auth = new AuthService(s, { sessionTtlMs: 1000, now: () => now, passwordParams: { N: 2 ** 10, r: 8, p: 1 } });
+    const { token } = await auth.login("alice", "password123");
+    expect(await auth.purgeExpiredSessions()).toBe(0);
+    now += 1000;
+    expect(await auth.purgeExpiredSessions()).toBe(1);
+    now = 0;
+    // Gone for good, not merely refused by the clock.
+    expect(await auth.authenticate(token)).toBeNull();
+  });
+});
