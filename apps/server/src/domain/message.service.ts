@@ -2,15 +2,23 @@ import { LIMITS, findMentions, mentionIndex, type Message, type MessagePage, typ
 import type { PageQuery, Storage } from "../storage/storage.js";
 import { DomainError } from "./errors.js";
 
+/** The one refusal for a room the user is not in, existing or not. */
+export function notAMember(): DomainError {
+  return new DomainError("NOT_A_MEMBER", "You are not a member of that room, or it does not exist.");
+}
+
 /** Sending, reading history and read positions. Membership is checked on every call. */
 export class MessageService {
   constructor(private readonly storage: Storage) {}
 
-  /** Throws ROOM_NOT_FOUND or NOT_A_MEMBER unless `userId` is a member of `roomId`. */
+  /**
+   * Throws NOT_A_MEMBER unless `userId` is a member of `roomId`, whether or not the room exists:
+   * a second code for unknown rooms would tell a non-member which rooms exist, and DM ids are
+   * derived from the two user ids, so it would tell who talks to whom.
+   */
   async requireMember(userId: string, roomId: string): Promise<void> {
     if (await this.storage.isMember(roomId, userId)) return;
-    if (!(await this.storage.getRoom(roomId))) throw new DomainError("ROOM_NOT_FOUND", "That room does not exist.");
-    throw new DomainError("NOT_A_MEMBER", "You are not a member of that room.");
+    throw notAMember();
   }
 
   /**

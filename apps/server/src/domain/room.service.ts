@@ -10,6 +10,7 @@ import {
 } from "@parley/shared";
 import { StorageConflictError, type Storage } from "../storage/storage.js";
 import { DomainError } from "./errors.js";
+import { notAMember } from "./message.service.js";
 
 /** Rooms, membership and DMs. Join and leave are recorded in the room's timeline as notices. */
 export class RoomService {
@@ -45,8 +46,13 @@ export class RoomService {
   /** Joins a public room; joining twice is not an error and posts no second notice. */
   async join(user: User, roomId: string): Promise<{ room: RoomSummary; notice: Message | null }> {
     const room = await this.storage.getRoom(roomId);
-    if (!room) throw new DomainError("ROOM_NOT_FOUND", "That room does not exist.");
-    if (room.kind !== "public") throw new DomainError("NOT_ALLOWED", "Direct conversations cannot be joined.");
+    if (!room) throw notAMember();
+    if (room.kind !== "public") {
+      // A DM someone else is in must look exactly like a room that does not exist (one code for
+      // non-members); only its own members learn that DMs cannot be joined.
+      if (!(await this.storage.isMember(roomId, user.id))) throw notAMember();
+      throw new DomainError("NOT_ALLOWED", "Direct conversations cannot be joined.");
+    }
     const added = await this.storage.addMember(roomId, user.id);
     const notice = added ? await this.notice(roomId, user.id, "join") : null;
     return { room: await this.summary(roomId, user.id), notice };
@@ -54,11 +60,12 @@ export class RoomService {
 
   async leave(user: User, roomId: string): Promise<{ notice: Message }> {
     if (roomId === DEFAULT_ROOM_ID) throw new DomainError("CANNOT_LEAVE_DEFAULT", "Everybody stays in the default room.");
+    // Membership first: a non-member gets one answer whether the room exists, is public or is a DM.
+    if (!(await this.storage.isMember(roomId, user.id))) throw notAMember();
     const room = await this.storage.getRoom(roomId);
-    if (!room) throw new DomainError("ROOM_NOT_FOUND", "That room does not exist.");
+    if (!room) throw notAMember();
     if (room.kind !== "public") throw new DomainError("NOT_ALLOWED", "Direct conversations cannot be left.");
     // The notice is written while the user is still a member, so it reaches their other tabs too.
-    if (!(await this.storage.isMember(roomId, user.id))) throw new DomainError("NOT_A_MEMBER", "You are not a member of that room.");
     const notice = await this.notice(roomId, user.id, "leave");
     await this.storage.removeMember(roomId, user.id);
     return { notice };
@@ -69,10 +76,7 @@ export class RoomService {
   }
 
   async members(user: User, roomId: string): Promise<Member[]> {
-    if (!(await this.storage.isMember(roomId, user.id))) {
-      if (!(await this.storage.getRoom(roomId))) throw new DomainError("ROOM_NOT_FOUND", "That room does not exist.");
-      throw new DomainError("NOT_A_MEMBER", "You are not a member of that room.");
-    }
+    if (!(await this.storage.isMember(roomId, user.id))) throw notAMember();
     const users = await this.storage.listMembers(roomId);
     return users.map((u) => ({ id: u.id, nickname: u.nickname, online: this.isOnline(u.id) }));
   }
@@ -93,7 +97,7 @@ export class RoomService {
 
   async summary(roomId: string, userId: string): Promise<RoomSummary> {
     const summary = await this.storage.getRoomSummary(roomId, userId);
-    if (!summary) throw new DomainError("NOT_A_MEMBER", "You are not a member of that room.");
+    if (!summary) throw notAMember();
     return summary;
   }
 

@@ -126,7 +126,7 @@ describe("message:send", () => {
 
     const failedDomain = nextEvent(alice, "request:failed");
     untyped(alice).emit("message:send", text("no-such-room", "hi"));
-    expect(await failedDomain).toMatchObject({ event: "message:send", code: "ROOM_NOT_FOUND" });
+    expect(await failedDomain).toMatchObject({ event: "message:send", code: "NOT_A_MEMBER" });
 
     const sent = await requestOk(alice, "message:send", text(DEFAULT_ROOM_ID, "still here"));
     expect(sent.body).toBe("still here");
@@ -243,8 +243,8 @@ describe("history", () => {
     expect(r).toMatchObject({ ok: false, error: { code: "INVALID_PAYLOAD" } });
   });
 
-  it("answers ROOM_NOT_FOUND for an unknown room", async () => {
+  it("answers NOT_A_MEMBER for an unknown room, as for a room the user is not in", async () => {
     const r = await request(alice, "messages:fetch", { roomId: "nope" });
-    expect(r).toMatchObject({ ok: false, error: { code: "ROOM_NOT_FOUND" } });
+    expect(r).toMatchObject({ ok: false, error: { code: "NOT_A_MEMBER" } });
   });
 });

@@ -104,12 +104,15 @@ describe("room:join and room:leave", () => {
     expect(await request(bob, "room:leave", { roomId: room.id })).toEqual(failure("NOT_A_MEMBER"));
   });
 
-  it("answers ROOM_NOT_FOUND for unknown rooms", async () => {
-    expect(await request(alice, "room:join", { roomId: "nope" })).toEqual(failure("ROOM_NOT_FOUND"));
-    expect(await request(alice, "room:leave", { roomId: "nope" })).toEqual(failure("ROOM_NOT_FOUND"));
-    expect(await request(alice, "room:members", { roomId: "nope" })).toEqual(failure("ROOM_NOT_FOUND"));
-    expect(await request(alice, "room:read", { roomId: "nope", seq: 1 })).toEqual(failure("ROOM_NOT_FOUND"));
-    expect(await request(alice, "message:send", text("nope", "hi"))).toEqual(failure("ROOM_NOT_FOUND"));
+  it("answers NOT_A_MEMBER for unknown rooms, the same as for a room that exists (one code: no existence leak)", async () => {
+    for (const roomId of ["nope", "dm:someone:else"]) {
+      expect(await request(alice, "room:join", { roomId })).toEqual(failure("NOT_A_MEMBER"));
+      expect(await request(alice, "room:leave", { roomId })).toEqual(failure("NOT_A_MEMBER"));
+      expect(await request(alice, "room:members", { roomId })).toEqual(failure("NOT_A_MEMBER"));
+      expect(await request(alice, "room:read", { roomId, seq: 1 })).toEqual(failure("NOT_A_MEMBER"));
+      expect(await request(alice, "message:send", text(roomId, "hi"))).toEqual(failure("NOT_A_MEMBER"));
+      expect(await request(alice, "messages:fetch", { roomId })).toEqual(failure("NOT_A_MEMBER"));
+    }
   });
 
   it("tells every socket of the user: room:upserted on join and room:removed on leave, and routes the room's messages", async () => {
@@ -153,11 +156,18 @@ describe("room:join and room:leave", () => {
     expect((await got).body).toBe("hi");
   });
 
-  it("refuses joining a DM like a public room (NOT_ALLOWED)", async () => {
+  it("refuses joining or leaving a DM: NOT_ALLOWED for its members, NOT_A_MEMBER (as for an unknown room) for everyone else", async () => {
     const carol = await signInOk(server.url, "Carol");
     const dm = await requestOk(alice, "dm:open", { userId: carol.user.id });
-    expect(await request(bob, "room:join", { roomId: dm.id })).toEqual(failure("NOT_ALLOWED"));
+    expect(await request(bob, "room:join", { roomId: dm.id })).toEqual(failure("NOT_A_MEMBER"));
+    expect(await request(bob, "room:leave", { roomId: dm.id })).toEqual(failure("NOT_A_MEMBER"));
+    expect(await request(alice, "room:join", { roomId: dm.id })).toEqual(failure("NOT_ALLOWED"));
     expect(await request(alice, "room:leave", { roomId: dm.id })).toEqual(failure("NOT_ALLOWED"));
+  });
+
+  it("still lets a non-member join a public room", async () => {
+    const room = await requestOk(alice, "room:create", { name: "open-door" });
+    expect((await requestOk(bob, "room:join", { roomId: room.id })).id).toBe(room.id);
   });
 });
 
