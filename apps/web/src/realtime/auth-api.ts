@@ -49,3 +49,19 @@ export async function logout(): Promise<void> {
     // Offline: the cookie stays, but this tab is signed out; the next sign-in replaces it.
   }
 }
+
+/**
+ * POST /api/auth/logout-all: ends every session of this account (all devices). Unlike `logout`
+ * this must reach the server to mean anything, so it reports failure instead of ending locally.
+ */
+export async function logoutEverywhere(): Promise<{ ok: true } | { ok: false; code: string }> {
+  if (!navigator.onLine) return { ok: false, code: "OFFLINE" };
+  let res: Response;
+  try {
+    res = await fetch(API.logoutAll, { method: "POST", credentials: "same-origin" });
+  } catch {
+    return { ok: false, code: "OFFLINE" };
+  }
+  if (res.ok) return { ok: true };
+  return { ok: false, code: (await readError(res)).code };
+}

@@ -1,7 +1,7 @@
 import { createChatClient, type ChatClient } from "@parley/client";
 import { DEFAULT_ROOM_ID, type User } from "@parley/shared";
 import { createStore } from "zustand/vanilla";
-import { fetchMe, login, logout } from "./auth-api.js";
+import { fetchMe, login, logout, logoutEverywhere } from "./auth-api.js";
 import { installNotifications } from "./notifications.js";
 import { createLocalStorageOutbox } from "./outbox-storage.js";
 
@@ -70,4 +70,15 @@ export async function signIn(nickname: string, password: string): Promise<{ ok: 
 export async function signOut(): Promise<void> {
   end(null);
   await logout();
+}
+
+/**
+ * "Sign out everywhere": the server ends every session of the account and closes their sockets
+ * (other tabs and devices see UNAUTHENTICATED). This tab signs out only once the server agreed;
+ * otherwise it stays signed in and the error code is returned for the menu to show.
+ */
+export async function signOutEverywhere(): Promise<{ ok: true } | { ok: false; code: string }> {
+  const result = await logoutEverywhere();
+  if (result.ok) end(null);
+  return result;
 }

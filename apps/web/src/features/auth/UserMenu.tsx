@@ -1,16 +1,29 @@
+import { useState } from "react";
 import type { User } from "@parley/shared";
-import { useT } from "../../i18n/index.js";
-import { signOut } from "../../realtime/session.js";
+import { errorText, useT } from "../../i18n/index.js";
+import { signOut, signOutEverywhere } from "../../realtime/session.js";
 import { Avatar } from "../../ui/Avatar.js";
 import { LogOutIcon } from "../../ui/icons.js";
 
 /**
- * The signed-in user's name with the sign-out button. It lives in the chat header; phones, whose
+ * The signed-in user's name with the sign-out button and "end all sessions" (sign out everywhere). It lives in the chat header; phones, whose
  * header has no room for it next to the room name, show the `sidebar` copy at the foot of the
  * drawer instead (CSS picks one; the test id stays on the header copy only).
  */
 export function UserMenu({ user, placement = "header" }: { user: User; placement?: "header" | "sidebar" }) {
   const t = useT();
+  const [ending, setEnding] = useState(false);
+  const [endError, setEndError] = useState<string | null>(null);
+  const endAll = async () => {
+    setEnding(true);
+    setEndError(null);
+    const result = await signOutEverywhere();
+    // On success this component unmounts with the signed-in view; only a failure is left to show.
+    if (!result.ok) {
+      setEnding(false);
+      setEndError(errorText(result.code));
+    }
+  };
   return (
     <div className={`user-menu in-${placement}`}>
       <Avatar userId={user.id} nickname={user.nickname} size={32} online />
@@ -20,6 +33,32 @@ export function UserMenu({ user, placement = "header" }: { user: User; placement
       <button type="button" className="icon-button" onClick={() => void signOut()} aria-label={t("auth.signOut")} title={t("auth.signOut")}>
         <LogOutIcon />
       </button>
+      <button
+        type="button"
+        className="icon-button"
+        onClick={() => void endAll()}
+        disabled={ending}
+        aria-label={t("auth.endAllSessions")}
+        title={`${t("auth.endAllSessions")}: ${t("auth.endAllSessionsHint")}`}
+      >
+        <EndAllSessionsIcon />
+      </button>
+      {endError && (
+        <span role="alert" className="user-menu-error">
+          {endError}
+        </span>
+      )}
     </div>
+  );
+}
+
+/** The sign-out arrow leaving a stack of screens: every device, not just this one. */
+function EndAllSessionsIcon() {
+  return (
+    <svg width={18} height={18} viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth={2} strokeLinecap="round" strokeLinejoin="round" aria-hidden="true" focusable="false">
+      <rect x="2" y="6" width="11" height="14" rx="2" />
+      <path d="M6 3h8a2 2 0 0 1 2 2" />
+      <path d="M17 17l4-4-4-4M21 13H10" />
+    </svg>
   );
 }
