@@ -41,9 +41,12 @@ export function handle<E extends ClientEventName>(
   handler: (payload: ParsedPayload<E>) => Promise<ClientReplies[E]>,
   guard?: CommandGuard,
 ): void {
-  const listener = (raw: unknown, maybeAck: unknown) => {
-    // `socket.emit(event, callback)` without a payload puts the callback first.
-    const [payload, ack] = typeof raw === "function" && maybeAck === undefined ? [undefined, raw] : [raw, maybeAck];
+  const listener = (...args: unknown[]) => {
+    // Socket.IO passes the ack callback last, after however many values the client sent: with
+    // the wrong number of values (found by the fuzz suite) the callback is not the second argument,
+    // and reading it from there left the packet without an answer.
+    const ack = typeof args.at(-1) === "function" ? args.pop() : undefined;
+    const [payload] = args;
     let answered = false;
     const reply = (result: AckResult<ClientReplies[E]>) => {
       if (answered) return;
@@ -56,6 +59,9 @@ export function handle<E extends ClientEventName>(
       }
     };
     const run = async (): Promise<ClientReplies[E]> => {
+      if (args.length > 1) {
+        throw new ValidationFailure(fail("INVALID_PAYLOAD", `payload: expected one payload object, got ${args.length} values`));
+      }
       const parsed = ClientPayloadSchemas[event].safeParse(payload);
       if (!parsed.success) throw new ValidationFailure(validationFailure(event, parsed.error));
       await ready;
