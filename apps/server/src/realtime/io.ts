@@ -4,6 +4,7 @@ import { Server, type ServerOptions } from "socket.io";
 import { SOCKET_PATH } from "@parley/shared";
 import { sessionTokenFromCookies } from "../http/cookies.js";
 import { createOriginPolicy, type OriginPolicy } from "../http/origin.js";
+import { DomainError } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
 import type { Storage } from "../storage/storage.js";
@@ -118,14 +119,13 @@ export function createIo(
       session ? services.auth.authenticate(session.token) : Promise.resolve(null),
       storage.listRoomIdsForUser(userId),
     ]).then(([stillValid, roomIds]) => {
-      if (session && !stillValid) {
-        socket.disconnect(true);
-        return;
-      }
+      // Rejecting `ready` also refuses every command this socket sent meanwhile (handle.ts awaits
+      // it), so nothing is sent or read on the ended session.
+      if (session && !stillValid) throw new DomainError("UNAUTHENTICATED", "Your session has ended. Please sign in again.");
       socket.join(roomIds.map(channel.room));
     });
     ready.catch((error: unknown) => {
-      logger.error("joining rooms failed", error);
+      if (!(error instanceof DomainError)) logger.error("joining rooms failed", error);
       socket.disconnect(true);
     });
     registerMessageHandlers(io, socket, services, ready, logger);

@@ -3,6 +3,7 @@ import { API } from "@parley/shared";
 import { AuthService } from "../../src/domain/auth.service.js";
 import { hashPassword } from "../../src/domain/password.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
+import { waitFor } from "../helpers/wait.js";
 import { closeAllSockets, connect, roundTrip, signInOk, startServer, type ClientSocket, type TestServer } from "../helpers/server.js";
 
 /** Issue 10, sessions: expiry closes sockets, sign out everywhere, sessions per device, purge, re-hash. */
@@ -26,6 +27,30 @@ describe("session lifetime on open sockets", () => {
     const socket = await connect(server.url, cookie);
     expect(await disconnected(socket)).toBe("io server disconnect");
     await expect(connect(server.url, cookie)).rejects.toThrow("UNAUTHENTICATED");
+  });
+});
+
+describe("a sign-out racing the handshake", () => {
+  it("disconnects a socket whose session ended between the middleware's check and the connection", async () => {
+    // The middleware's lookup is the first findSession of a handshake, the connection's re-check
+    // the second: the session is deleted in between, as a sign-out landing there would.
+    let lookups = 0;
+    class RevokedInBetween extends SqliteStorage {
+      override async findSession(tokenHash: string, now: number) {
+        lookups++;
+        if (lookups === 2) await this.deleteSession(tokenHash);
+        return super.findSession(tokenHash, now);
+      }
+    }
+    server = await startServer({ openStorage: (path) => new RevokedInBetween(path) });
+    const { cookie } = await signInOk(server.url, "alice");
+    lookups = 0;
+    const socket = await connect(server.url, cookie);
+    // The server may close it before `connect` resolves here, so poll the state instead of
+    // waiting for an event that may already have fired.
+    await waitFor(() => expect(socket.connected).toBe(false));
+    expect(lookups).toBe(2);
+    expect(server.app.io.of("/").sockets.size).toBe(0);
   });
 });
 
