@@ -24,7 +24,7 @@ import { waitFor } from "../helpers/wait.js";
  * client catches up either way.
  */
 const MISSED = 50;
-const ROUNDS = 7;
+const ROUNDS = 5;
 
 const dir = mkdtempSync(join(tmpdir(), "parley-recovery-cost-"));
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -65,8 +65,8 @@ async function measure(name: string, io: Partial<ServerOptions>): Promise<number
     socketOptions: {
       transports: ["websocket"],
       extraHeaders: { cookie: reader.cookie },
-      reconnectionDelay: 1500,
-      reconnectionDelayMax: 1500,
+      reconnectionDelay: 1000,
+      reconnectionDelayMax: 1000,
       randomizationFactor: 0,
     },
   });
