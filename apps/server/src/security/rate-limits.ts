@@ -142,6 +142,24 @@ function rateLimited(retryAfterMs: number, what: string): DomainError {
 const MAX_REMEMBERED_BLOCKS = 10_000;
 
 /**
+ * A socket refused this many times within one spent window is ignoring `retryAfterMs`: the server
+ * stops reading from its connection for the rest of the window (at most MAX_READ_PAUSE_MS at a
+ * time), so TCP pushes back on the sender. Why: refusing costs ~40 µs of the one event loop per
+ * packet (parse, guard, ack), and libuv hands over a flooding socket's whole backlog at once (up
+ * to 32 reads of 64 KiB), so answering 5,000 refusals in one go held every other user's packets
+ * back by half a second. Paused, a flood is refused one read (~650 packets) per window, and
+ * everyone else's packets are read in between. The client core sends one message per
+ * `retryAfterMs` (one refusal per window), so 100 is far above any well-behaved client.
+ */
+const REFUSALS_BEFORE_PAUSE = 100;
+/**
+ * Longest single pause: well under the heartbeat (ping interval + timeout, 45 s), whose pongs
+ * arrive on the same connection, so a paused socket is never dropped as dead; a longer block
+ * (room:create's hour) just pauses again after each read.
+ */
+const MAX_READ_PAUSE_MS = 1_000;
+
+/**
  * Every rate limit of one server node, built on rate-limiter-flexible: memory counters on one node,
  * Redis counters (with an in-memory insurance limiter, so a Redis outage neither blocks everyone nor
  * lifts every limit) when the nodes share a Redis.
@@ -157,6 +175,8 @@ export class RateLimits {
   private readonly socketsByIp = new Map<string, number>();
   /** `${budget}|${userId}` -> epoch ms until which that budget is known to be spent (see commandGuard). */
   private readonly blockedUntil = new Map<string, number>();
+  /** Refusals per socket within the current spent window (see countRefusal). */
+  private readonly refusals = new WeakMap<ParleySocket, { until: number; count: number }>();
 
   constructor(
     readonly budgets: RateLimitBudgets,
@@ -199,7 +219,7 @@ export class RateLimits {
    * no promise chain per packet, and no Redis round trip per packet when the store is Redis.
    */
   commandGuard(userId: string): CommandGuard {
-    return (event) => {
+    return (event, socket) => {
       if (!(event in COMMAND_BUDGETS)) return;
       const budget = COMMAND_BUDGETS[event as LimitedCommand];
       const what = budget === "messageSend" ? "messages" : "requests";
@@ -207,11 +227,22 @@ export class RateLimits {
       const until = this.blockedUntil.get(key);
       if (until !== undefined) {
         const wait = until - Date.now();
-        if (wait > 0) throw rateLimited(wait, what);
+        if (wait > 0) {
+          this.countRefusal(socket, until);
+          throw rateLimited(wait, what);
+        }
         this.blockedUntil.delete(key);
       }
       return this.consume(this.commands[budget], userId, what, (msBeforeNext) => this.rememberBlock(key, msBeforeNext));
     };
+  }
+
+  /** Counts a refusal; a socket that keeps sending into a spent budget stops being read (REFUSALS_BEFORE_PAUSE). */
+  private countRefusal(socket: ParleySocket, until: number) {
+    const seen = this.refusals.get(socket);
+    const count = seen && seen.until === until ? seen.count + 1 : 1;
+    this.refusals.set(socket, { until, count });
+    if (count >= REFUSALS_BEFORE_PAUSE) pauseReading(socket, Math.min(until - Date.now(), MAX_READ_PAUSE_MS));
   }
 
   private rememberBlock(key: string, msBeforeNext: number) {
@@ -338,6 +369,27 @@ export class RateLimits {
       return null;
     }
   }
+}
+
+/** The ws WebSocket under a websocket transport (engine.io keeps it as `transport.socket`). */
+interface PausableWs {
+  pause(): void;
+  resume(): void;
+  readonly isPaused: boolean;
+}
+
+/**
+ * Stops reading from a socket's connection for `ms` (websocket transport only: a polling client
+ * sends at most one 64 KiB request at a time anyway). Packets already read are still handled.
+ */
+function pauseReading(socket: ParleySocket, ms: number) {
+  const ws = (socket.conn as unknown as { transport?: { name?: string; socket?: Partial<PausableWs> } }).transport;
+  const raw = ws?.name === "websocket" ? ws.socket : undefined;
+  if (!raw || typeof raw.pause !== "function" || typeof raw.resume !== "function" || raw.isPaused) return;
+  const pausable = raw as PausableWs;
+  pausable.pause();
+  const timer = setTimeout(() => pausable.resume(), Math.max(1, ms));
+  timer.unref();
 }
 
 const signInKey = (nickname: string, ip: string) => `${nickname.toLowerCase()}|${ip}`;
