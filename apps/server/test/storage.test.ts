@@ -8,7 +8,7 @@ import { DEFAULT_ROOM_ID } from "@parley/shared";
 import { POSTGRES_MIGRATIONS } from "../src/storage/postgres/migrations.js";
 import { PostgresStorage } from "../src/storage/postgres/postgres-storage.js";
 import { SqliteStorage } from "../src/storage/sqlite/sqlite-storage.js";
-import type { NewMessage, Storage } from "../src/storage/storage.js";
+import { StorageConflictError, type NewMessage, type Storage } from "../src/storage/storage.js";
 import { TEST_PG_URL, createTestDatabase, describeWithServices, type TestDatabase, type TestSchema } from "./helpers/pg.js";
 import { storageContractSuite } from "./storage.contract.js";
 
@@ -140,5 +140,77 @@ describeWithServices(["PARLEY_TEST_PG_URL"], "PostgreSQL", () => {
       expect(rooms[0]).toEqual(rooms[1]);
       expect((await b!.listMembers(rooms[0].id)).map((u) => u.nickname)).toEqual(["alice", "bob"]);
     });
+  });
+});
+
+/**
+ * Name keys written before they became confusable skeletons (issue 10) are rewritten at start-up,
+ * so accounts and rooms made by an older version are still found, and look-alikes of them refused.
+ */
+async function expectRekeyed(open: () => Promise<Storage>, downgrade: (userId: string) => Promise<void>) {
+  let storage = await open();
+  const user = await storage.createUser({ nickname: "Admin", passwordHash: "x" });
+  await storage.close();
+  await downgrade(user.id);
+  storage = await open();
+  try {
+    expect((await storage.findUserByNickname("admin"))?.id).toBe(user.id);
+    // Found by a look-alike too: the service then refuses it as one (NICKNAME_TAKEN).
+    expect((await storage.findUserByNickname("\u0430dmin"))?.id).toBe(user.id);
+    // The default room's old key was rewritten too: a look-alike of its name is taken.
+    await expect(storage.createRoom({ name: "GEN\u0415RAL", createdBy: user.id })).rejects.toBeInstanceOf(StorageConflictError);
+  } finally {
+    await storage.close();
+  }
+}
+
+describe("legacy name keys (SQLite)", () => {
+  it("are rewritten as skeleton keys when the storage opens", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "parley-rekey-"));
+    const path = join(dir, "parley.sqlite");
+    try {
+      await expectRekeyed(
+        async () => {
+          const s = new SqliteStorage(path);
+          await s.init();
+          return s;
+        },
+        async (userId) => {
+          const { default: Database } = await import("better-sqlite3");
+          const db = new Database(path);
+          db.prepare("UPDATE users SET nickname_key = lower(nickname) WHERE id = ?").run(userId);
+          db.prepare("UPDATE rooms SET name_key = lower(name) WHERE kind = 'public'").run();
+          db.close();
+        },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describeWithServices(["PARLEY_TEST_PG_URL"], "legacy name keys (PostgreSQL)", () => {
+  it("are rewritten as skeleton keys when the storage opens", async () => {
+    const db = await createTestDatabase(TEST_PG_URL!);
+    const schema = await db.createSchema();
+    try {
+      await expectRekeyed(
+        async () => {
+          const s = new PostgresStorage(schema.url);
+          await s.init();
+          return s;
+        },
+        async (userId) => {
+          const client = new pg.Client({ connectionString: schema.url });
+          await client.connect();
+          await client.query("UPDATE users SET nickname_key = lower(nickname) WHERE id = $1", [userId]);
+          await client.query("UPDATE rooms SET name_key = lower(name) WHERE kind = 'public'");
+          await client.end();
+        },
+      );
+    } finally {
+      await schema.drop();
+      await db.drop();
+    }
   });
 });

@@ -21,6 +21,10 @@ export interface AuthServiceOptions {
   passwordParams?: ScryptParams;
 }
 
+/** Same nickname but for case (and compatibility forms): what may sign in to an account. */
+const sameSpelling = (a: string, b: string) => a.normalize("NFKC").toLowerCase() === b.normalize("NFKC").toLowerCase();
+const lookAlike = () => new DomainError("NICKNAME_TAKEN", "That nickname looks too much like an existing one. Choose another.");
+
 const hashToken = (token: string) => createHash("sha256").update(token).digest("base64url");
 
 /** Accounts and sessions. A new nickname creates the account; an existing one needs its password. */
@@ -46,6 +50,9 @@ export class AuthService {
   async login(nickname: string, password: string, hooks: { beforeCreate?: () => Promise<void> } = {}): Promise<AuthResult> {
     let created = false;
     let record = await this.storage.findUserByNickname(nickname);
+    // The lookup is by confusable skeleton: `аdmin` (Cyrillic а) finds `admin`. Only the same
+    // spelling (any case) may sign in to it; a look-alike is refused before any password work.
+    if (record && !sameSpelling(record.nickname, nickname)) throw lookAlike();
     if (!record) {
       // Rate limits on account creation run before the (costly) hash.
       await hooks.beforeCreate?.();
@@ -59,6 +66,7 @@ export class AuthService {
         if (!(e instanceof StorageConflictError)) throw e;
         record = await this.storage.findUserByNickname(nickname);
         if (!record) throw e;
+        if (!sameSpelling(record.nickname, nickname)) throw lookAlike();
       }
     }
     if (!created && !(await verifyPassword(password, record.passwordHash))) {

@@ -35,7 +35,7 @@ export class RoomService {
     try {
       roomId = (await this.storage.createRoom({ name, createdBy: user.id })).id;
     } catch (e) {
-      if (e instanceof StorageConflictError) throw new DomainError("ROOM_NAME_TAKEN", `A room named “${name}” already exists.`);
+      if (e instanceof StorageConflictError) throw new DomainError("ROOM_NAME_TAKEN", `A room named “${name}”, or one that looks the same, already exists.`);
       throw e;
     }
     await this.storage.addMember(roomId, user.id);

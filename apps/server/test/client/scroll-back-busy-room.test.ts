@@ -21,7 +21,7 @@ class HeldPagesStorage extends SqliteStorage {
 
   override async getMessages(roomId: string, query: PageQuery): Promise<{ messages: Message[]; hasMore: boolean }> {
     const page = await super.getMessages(roomId, query);
-    if (this.hold && query.beforeSeq !== undefined) {
+    if (this.hold && "beforeSeq" in query) {
       this.heldCount++;
       await new Promise<void>((resolve) => this.held.push(resolve));
     }

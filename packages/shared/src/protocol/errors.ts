@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   "PASSWORD_INVALID",
   "ROOM_NOT_FOUND",
   "ROOM_NAME_TAKEN",
+  /** A new nickname looks like an existing one (same UTS #39 skeleton): `аdmin` for `admin`. */
+  "NICKNAME_TAKEN",
   "ROOM_NAME_INVALID",
   /** The user is not a member of the room named in the event. */
   "NOT_A_MEMBER",

@@ -9,7 +9,7 @@ import {
   type User,
 } from "@parley/shared";
 import { consoleLogger, type Logger } from "../../logger.js";
-import { likePattern, nameKey } from "../keys.js";
+import { NAME_KEY_PREFIX, likePattern, nameKey } from "../keys.js";
 import { toMessage, toRoom, toSummary, toUser, type MessageRow, type RoomRow, type SummaryRow } from "../rows.js";
 import {
   StorageConflictError,
@@ -22,6 +22,29 @@ import {
   type UserRecord,
 } from "../storage.js";
 import { POSTGRES_MIGRATIONS } from "./migrations.js";
+
+/**
+ * Name keys written before they were confusable skeletons (no NAME_KEY_PREFIX) are rewritten once,
+ * under the migration lock; later starts find none. Of two old names that turn out to look alike,
+ * the second keeps its old key (see the SQLite storage).
+ */
+async function rekeyNames(client: PoolClient): Promise<void> {
+  const { rows } = await client.query<{ id: string; name: string; tbl: "users" | "rooms" }>(
+    `SELECT id, nickname AS name, 'users' AS tbl FROM users WHERE left(nickname_key, 3) <> $1
+     UNION ALL
+     SELECT id, name, 'rooms' AS tbl FROM rooms WHERE kind = 'public' AND left(name_key, 3) <> $1`,
+    [NAME_KEY_PREFIX],
+  );
+  for (const { id, name, tbl } of rows) {
+    const sql = tbl === "users" ? "UPDATE users SET nickname_key = $1 WHERE id = $2" : "UPDATE rooms SET name_key = $1 WHERE id = $2";
+    try {
+      // Outside a transaction: a refused update (unique key) leaves the connection usable.
+      await client.query(sql, [nameKey(name), id]);
+    } catch (e) {
+      if (!(e instanceof DatabaseError && e.code === "23505")) throw e;
+    }
+  }
+}
 
 export interface PostgresStorageOptions {
   /** Clock for commit times and creation times; tests may pin it. */
@@ -193,6 +216,7 @@ export class PostgresStorage implements Storage {
            VALUES ($1, 'public', $2, $3, $4, $4) ON CONFLICT DO NOTHING`,
           [DEFAULT_ROOM_ID, DEFAULT_ROOM_NAME, nameKey(DEFAULT_ROOM_NAME), t],
         );
+        await rekeyNames(client);
       } finally {
         await client.query("SELECT pg_advisory_unlock($1::bigint)", [MIGRATION_LOCK_KEY]);
       }

@@ -10,7 +10,7 @@ import {
   type RoomSummary,
   type User,
 } from "@parley/shared";
-import { likePattern, nameKey } from "../keys.js";
+import { NAME_KEY_PREFIX, likePattern, nameKey } from "../keys.js";
 import { toMessage, toRoom, toSummary, toUser, type MessageRow, type RoomRow, type SummaryRow, type UserRow } from "../rows.js";
 import {
   StorageConflictError,
@@ -23,6 +23,12 @@ import {
   type UserRecord,
 } from "../storage.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
+
+interface StaleName {
+  id: string;
+  name: string;
+  tbl: "users" | "rooms";
+}
 
 /** SQLite keeps `mentions` as JSON text. */
 type SqliteMessageRow = Omit<MessageRow, "mentions"> & { mentions: string };
@@ -108,6 +114,28 @@ export class SqliteStorage implements Storage {
          VALUES (?, 'public', ?, ?, ?, ?)`,
       )
       .run(DEFAULT_ROOM_ID, DEFAULT_ROOM_NAME, nameKey(DEFAULT_ROOM_NAME), t, t);
+    this.rekeyNames();
+  }
+
+  /**
+   * Name keys written before they were confusable skeletons (no NAME_KEY_PREFIX) are rewritten
+   * once; later starts find none. Two old names that turn out to look alike cannot both have the
+   * new key: the first keeps the name, the other keeps its old key (it can no longer be signed in
+   * to by a look-alike, which is the point) — rare enough to leave to an operator.
+   */
+  private rekeyNames(): void {
+    const stale = [
+      ...(this.sql("SELECT id, nickname AS name, 'users' AS tbl FROM users WHERE substr(nickname_key, 1, 3) <> ?").all(NAME_KEY_PREFIX) as StaleName[]),
+      ...(this.sql("SELECT id, name, 'rooms' AS tbl FROM rooms WHERE kind = 'public' AND substr(name_key, 1, 3) <> ?").all(NAME_KEY_PREFIX) as StaleName[]),
+    ];
+    for (const { id, name, tbl } of stale) {
+      const sql = tbl === "users" ? "UPDATE users SET nickname_key = ? WHERE id = ?" : "UPDATE rooms SET name_key = ? WHERE id = ?";
+      try {
+        this.sql(sql).run(nameKey(name), id);
+      } catch (e) {
+        if (!(e instanceof Database.SqliteError && e.code.startsWith("SQLITE_CONSTRAINT"))) throw e;
+      }
+    }
   }
 
   async ping(): Promise<void> {
