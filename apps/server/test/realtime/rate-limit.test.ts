@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createClient } from "redis";
 import { API, DEFAULT_ROOM_ID, type AckResult, type Message } from "@parley/shared";
 import { hashPassword, verifyPassword } from "../../src/domain/password.js";
+import type * as PasswordModule from "../../src/domain/password.js";
 import { silentLogger } from "../../src/logger.js";
 import { RateLimits, type RateLimitBudgets } from "../../src/security/rate-limits.js";
 import { describeWithServices, TEST_REDIS_URL } from "../helpers/pg.js";
@@ -25,7 +26,7 @@ import { waitFor } from "../helpers/wait.js";
 // scrypt made observable: the same functions, counted, so a test can show that a refused guess
 // never reached the password hash.
 vi.mock("../../src/domain/password.js", async (importOriginal) => {
-  const original = await importOriginal<typeof import("../../src/domain/password.js")>();
+  const original = await importOriginal<typeof PasswordModule>();
   return { ...original, hashPassword: vi.fn(original.hashPassword), verifyPassword: vi.fn(original.verifyPassword) };
 });
 
