@@ -169,14 +169,28 @@ function rebuildByAssignment(value: unknown): unknown {
   return out;
 }
 
+/** socket.io-parser's default `maxAttachments`: a packet announcing more is refused. */
+const MAX_ATTACHMENTS = 10;
+
+function binaryCount(value: unknown): number {
+  let n = 0;
+  some(value, (v) => {
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) n++;
+    return false;
+  });
+  return n;
+}
+
 /**
  * Whether the server may close the sender's connection for this packet instead of answering:
- * socket.io-parser cannot decode it, so there is no ack id to answer. Two cases: user data with a
- * `_placeholder` key in a binary packet (the parser takes it for an attachment reference and
- * refuses the packet as "illegal attachments"), and a packet over maxHttpBufferSize (64 KiB).
+ * socket.io-parser cannot decode it, so there is no ack id to answer. Three cases: user data with
+ * a `_placeholder` key in a binary packet (the parser takes it for an attachment reference and
+ * refuses the packet as "illegal attachments"), more than 10 binary values ("too many
+ * attachments", found by the fuzzer), and a packet over maxHttpBufferSize (64 KiB).
  */
 export function mayCloseConnection(args: readonly unknown[]): boolean {
   if (hasBinary(args) && hasPlaceholderKey(args)) return true;
+  if (binaryCount(args) > MAX_ATTACHMENTS) return true;
   try {
     return JSON.stringify(args).length > 60_000;
   } catch {
