@@ -77,8 +77,9 @@ test.describe("hostile text stays text (issue 10)", () => {
     const me = uniqueName("host");
     const host = await connectSeedClient(request, baseURL!, { nickname: me, password: PASSWORD });
     const roomIds: string[] = [];
-    for (const name of XSS_ROOM_NAMES) {
-      const r = await host.ask("room:create", { name: `${name}${randomUUID().slice(0, 4)}` });
+    const roomNames = XSS_ROOM_NAMES.map((name) => `${name}${randomUUID().slice(0, 4)}`);
+    for (const name of roomNames) {
+      const r = await host.ask("room:create", { name });
       expect(r.ok, name).toBe(true);
       roomIds.push((r.data as { id: string }).id);
     }
@@ -110,10 +111,17 @@ test.describe("hostile text stays text (issue 10)", () => {
       FOREIGN,
     );
     expect(foreign).toEqual([]);
-    // The room directory lists the hostile room names as text too.
+    // The room directory finds and lists the hostile room names as text too.
     await page.getByRole("button", { name: "Browse rooms" }).click();
-    const names = await page.getByRole("dialog", { name: "Browse rooms" }).locator(".directory-name").allTextContents();
-    for (const name of XSS_ROOM_NAMES) expect(names.some((n) => n.startsWith(name)), name).toBe(true);
+    const directory = page.getByRole("dialog", { name: "Browse rooms" });
+    for (const name of roomNames) {
+      await directory.getByRole("searchbox").fill(name);
+      await expect(directory.locator(".directory-name").filter({ hasText: name })).toHaveText(name);
+      expect(await directory.locator(".directory-name").evaluateAll((els, sel) => els.filter((el) => el.querySelector(sel)).length, FOREIGN)).toBe(0);
+    }
+    // The sidebar shows each as its exact text.
+    const sidebarNames = await page.locator(".room-name").allTextContents();
+    for (const name of roomNames) expect(sidebarNames).toContain(name);
     expect(await hits()).toBe(0);
     host.close();
   });

@@ -288,7 +288,7 @@ export class PostgresStorage implements Storage {
   async searchUsers(query: string, limit: number): Promise<User[]> {
     const rows = await this.query<{ id: string; nickname: string; created_at: number }>(
       `SELECT id, nickname, created_at FROM users WHERE nickname_key LIKE $1 ESCAPE '\\'
-       ORDER BY nickname_key COLLATE "C" LIMIT $2`,
+       ORDER BY lower(nickname) COLLATE "C", nickname COLLATE "C" LIMIT $2`,
       [likePattern(query), limit],
     );
     return rows.map(toUser);
@@ -374,7 +374,7 @@ export class PostgresStorage implements Storage {
          (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id) AS member_count,
          EXISTS (SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = $1) AS is_member
        FROM rooms r WHERE r.kind = 'public' AND r.name_key LIKE $2 ESCAPE '\\'
-       ORDER BY member_count DESC, r.name_key COLLATE "C" LIMIT $3`,
+       ORDER BY member_count DESC, lower(r.name) COLLATE "C", r.name COLLATE "C" LIMIT $3`,
       [userId, likePattern(query), limit],
     );
     return rows.map((r) => ({ id: r.id, name: r.name, memberCount: r.member_count, isMember: r.is_member }));
@@ -405,7 +405,7 @@ export class PostgresStorage implements Storage {
   async listMembers(roomId: string): Promise<User[]> {
     const rows = await this.query<{ id: string; nickname: string; created_at: number }>(
       `SELECT u.id, u.nickname, u.created_at FROM members m JOIN users u ON u.id = m.user_id
-       WHERE m.room_id = $1 ORDER BY u.nickname_key COLLATE "C"`,
+       WHERE m.room_id = $1 ORDER BY lower(u.nickname) COLLATE "C", u.nickname COLLATE "C"`,
       [roomId],
     );
     return rows.map(toUser);

@@ -184,7 +184,7 @@ export class SqliteStorage implements Storage {
   async searchUsers(query: string, limit: number): Promise<User[]> {
     const rows = this.sql(
         `SELECT id, nickname, created_at FROM users WHERE nickname_key LIKE ? ESCAPE '\\'
-         ORDER BY nickname_key LIMIT ?`,
+         ORDER BY lower(nickname), nickname LIMIT ?`,
       )
       .all(likePattern(query), limit) as UserRow[];
     return rows.map(toUser);
@@ -259,7 +259,7 @@ export class SqliteStorage implements Storage {
            (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id) AS member_count,
            EXISTS (SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = ?) AS is_member
          FROM rooms r WHERE r.kind = 'public' AND r.name_key LIKE ? ESCAPE '\\'
-         ORDER BY member_count DESC, r.name_key LIMIT ?`,
+         ORDER BY member_count DESC, lower(r.name), r.name LIMIT ?`,
       )
       .all(userId, likePattern(query), limit) as { id: string; name: string; member_count: number; is_member: number }[];
     return rows.map((r) => ({ id: r.id, name: r.name, memberCount: r.member_count, isMember: r.is_member === 1 }));
@@ -287,7 +287,7 @@ export class SqliteStorage implements Storage {
   async listMembers(roomId: string): Promise<User[]> {
     const rows = this.sql(
         `SELECT u.id, u.nickname, u.created_at FROM members m JOIN users u ON u.id = m.user_id
-         WHERE m.room_id = ? ORDER BY u.nickname_key`,
+         WHERE m.room_id = ? ORDER BY lower(u.nickname), u.nickname`,
       )
       .all(roomId) as UserRow[];
     return rows.map(toUser);
