@@ -28,7 +28,7 @@ interface RawSocket {
 }
 type WebSocketClass = new (url: string, options: { headers: Record<string, string> }) => RawSocket;
 
-const RUNS = 1000;
+const RUNS = 800;
 const OPEN = 1;
 
 /** A raw connection that did the engine.io and socket.io handshakes; hands out frames in order. */

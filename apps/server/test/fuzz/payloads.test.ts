@@ -12,7 +12,7 @@ import { EVENTS, checkAck, deepValue, fuzzParams, hasBinary, fuzzTimeout, hostil
  * stored; the bystander's sends keep being acked throughout.
  */
 
-const RUNS = 600;
+const RUNS = 500;
 /** One bystander message per this many attacker packets: "keeps chatting throughout". */
 const BYSTANDER_EVERY = 50;
 
