@@ -69,7 +69,7 @@ const NOTICES_PER_ROOM = 50;
  */
 const RATE_LIMIT_FALLBACK_MS = 1_000;
 /** Codes that will fail the same way on every retry: the message shows as failed at once. */
-const PERMANENT_ERRORS = new Set(["MESSAGE_BLANK", "MESSAGE_TOO_LONG", "INVALID_PAYLOAD", "NOT_A_MEMBER", "ROOM_NOT_FOUND", "UNAUTHENTICATED"]);
+const PERMANENT_ERRORS = new Set(["MESSAGE_BLANK", "MESSAGE_TOO_LONG", "MESSAGE_INVALID", "INVALID_PAYLOAD", "NOT_A_MEMBER", "ROOM_NOT_FOUND", "UNAUTHENTICATED"]);
 
 /**
  * The realtime core: one socket, one store. It owns delivery: the outbox (persisted, sent in order

@@ -132,9 +132,14 @@ export function createIo(
     registerRoomHandlers(io, socket, services, ready, logger);
     services.presence.connected(userId, nickname);
     socket.on("disconnect", () => {
-      if (expiry) clearTimeout(expiry.current);
-      services.typing.dropSocket(socket.id);
-      services.presence.disconnected(userId);
+      // A throw here would be an uncaught exception (the process exits): log it instead.
+      try {
+        if (expiry) clearTimeout(expiry.current);
+        services.typing.dropSocket(socket.id);
+        services.presence.disconnected(userId);
+      } catch (error) {
+        logger.error("disconnect cleanup failed", error);
+      }
     });
   }));
 
