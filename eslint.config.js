@@ -3,6 +3,50 @@ import tseslint from "typescript-eslint";
 import reactHooks from "eslint-plugin-react-hooks";
 import globals from "globals";
 
+/**
+ * Layering (see STYLE.md: imports flow shared <- server, shared <- client <- web, never between the
+ * apps; inside the server handlers -> services -> storage interface <- implementations). Enforced
+ * with no-restricted-imports, which checks `import` and `export ... from` (type-only ones too), not
+ * dynamic `import()`. ESLint replaces a rule's options for files that a later block matches, so a
+ * narrower block repeats the restrictions of the wider one (see `restrict`).
+ */
+const layers = {
+  /** apps/server never imports apps/web. */
+  server: [
+    { group: ["@parley/web", "@parley/web/*"], message: "apps never import each other: move shared code to packages/shared." },
+    { regex: "(^|/)apps/web(/|$)|^(\\.\\./)+web/", message: "apps never import each other: move shared code to packages/shared." },
+  ],
+  /** apps/web never imports apps/server. */
+  web: [
+    { group: ["@parley/server", "@parley/server/*"], message: "apps never import each other: move shared code to packages/shared." },
+    { regex: "(^|/)apps/server(/|$)|^(\\.\\./)+server/", message: "apps never import each other: move shared code to packages/shared." },
+  ],
+  /** Domain services know nothing of sockets or HTTP: handlers call services, not the other way round. */
+  domain: [
+    { regex: "^\\.{1,2}/(.*/)?(realtime|http)(/|$)", message: "apps/server/src/domain never imports realtime or http: handlers call services." },
+  ],
+  /** Storage implements the storage interface; services depend on it, so it cannot depend on them. */
+  storage: [
+    { regex: "^\\.{1,2}/(.*/)?domain(/|$)", message: "apps/server/src/storage never imports domain: services call storage." },
+  ],
+  /** The DOM-free client core runs in bots and tests too: the web app builds on it, not the reverse. */
+  client: [
+    { group: ["@parley/web", "@parley/web/*"], message: "packages/client never imports apps/web." },
+    { regex: "(^|/)apps/web(/|$)", message: "packages/client never imports apps/web." },
+  ],
+  /** The protocol both sides import depends on nothing else in the workspace. */
+  shared: [
+    { group: ["@parley/*"], message: "packages/shared imports nothing from the workspace." },
+    { regex: "(^|/)(apps|packages)/|^(\\.\\./)+(client|server|web|e2e|bench)(/|$)", message: "packages/shared imports nothing from the workspace." },
+  ],
+};
+
+/** A config block that forbids the given layers' imports in `files`. */
+const restrict = (files, ...patterns) => ({
+  files,
+  rules: { "no-restricted-imports": ["error", { patterns: patterns.flat() }] },
+});
+
 export default tseslint.config(
   { ignores: ["**/dist/**", "**/node_modules/**", "**/test-results/**", "**/playwright-report/**", "data/**"] },
   ...tseslint.configs.recommended,
@@ -29,4 +73,10 @@ export default tseslint.config(
     files: ["bench/**", "e2e/**", "apps/server/src/logger.ts", "apps/server/src/main.ts", "**/*.config.*"],
     rules: { "no-console": "off" },
   },
+  restrict(["apps/server/**/*.{ts,tsx}"], layers.server),
+  restrict(["apps/server/src/domain/**/*.{ts,tsx}"], layers.server, layers.domain),
+  restrict(["apps/server/src/storage/**/*.{ts,tsx}"], layers.server, layers.storage),
+  restrict(["apps/web/**/*.{ts,tsx}"], layers.web),
+  restrict(["packages/client/**/*.{ts,tsx}"], layers.client),
+  restrict(["packages/shared/**/*.{ts,tsx}"], layers.shared),
 );
