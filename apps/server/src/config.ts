@@ -21,6 +21,8 @@ const EnvSchema = z.object({
   SESSION_TTL_DAYS: z.coerce.number().positive().default(30),
   TYPING_TTL_MS: z.coerce.number().int().positive().default(5000),
   PRESENCE_GRACE_MS: z.coerce.number().int().nonnegative().default(3000),
+  PING_INTERVAL_MS: z.coerce.number().int().min(1000).default(15_000),
+  PING_TIMEOUT_MS: z.coerce.number().int().min(1000).default(10_000),
   /** The app's public URL (https://chat.example.com); its origin is allowed. Unset: the request's Host. */
   PUBLIC_URL: z.string().min(1).optional(),
   /** More browser origins allowed to connect and post, comma-separated, matched exactly. */
@@ -41,6 +43,9 @@ export interface Config {
   sessionTtlMs: number;
   typingTtlMs: number;
   presenceGraceMs: number;
+  /** Socket.IO heartbeat (see realtime/io.ts for why 15 s + 10 s). */
+  pingIntervalMs: number;
+  pingTimeoutMs: number;
   /** Rate limits and socket caps (RATE_LIMIT_* and MAX_SOCKETS_* variables; see security/rate-limit-config.ts). */
   rateLimits: RateLimitBudgets;
   publicUrl: string | undefined;
@@ -81,6 +86,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionTtlMs: e.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000,
     typingTtlMs: e.TYPING_TTL_MS,
     presenceGraceMs: e.PRESENCE_GRACE_MS,
+    pingIntervalMs: e.PING_INTERVAL_MS,
+    pingTimeoutMs: e.PING_TIMEOUT_MS,
     rateLimits: loadRateLimitBudgets(set),
     ...origins,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),

@@ -20,6 +20,7 @@ const app = createApp(
     sessionTtlMs: config.sessionTtlMs,
     typingTtlMs: config.typingTtlMs,
     presenceGraceMs: config.presenceGraceMs,
+    io: { pingInterval: config.pingIntervalMs, pingTimeout: config.pingTimeoutMs },
     secureCookie: config.secureCookie,
     staticDir,
     publicUrl: config.publicUrl,

@@ -50,6 +50,9 @@ function disconnectAtExpiry(socket: { disconnect(close: boolean): unknown }, exp
   return handle;
 }
 
+export const DEFAULT_PING_INTERVAL_MS = 15_000;
+export const DEFAULT_PING_TIMEOUT_MS = 10_000;
+
 export function createIo(
   httpServer: HttpServer,
   services: Services,
@@ -66,6 +69,13 @@ export function createIo(
     // checked the session, so a signed-out cookie with an old pid/offset still read new messages.
     // Every client catches up by seq after each reconnect anyway, which measured faster.
     maxHttpBufferSize: 64 * 1024,
+    // Heartbeat: a ping every 15 s, a connection silent 10 s past it is dead. Socket.IO's default
+    // (25 s + 20 s) let a half-open connection (a NAT that forgot it, a frozen proxy) look alive for
+    // up to 45 s, during which the client kept spending send attempts on acks that could not come
+    // (the fault test's freezes showed 4 of 5 spent). 25 s bounds that to about two attempts; the
+    // cost is one small packet per socket every 15 s. PING_INTERVAL_MS / PING_TIMEOUT_MS override.
+    pingInterval: DEFAULT_PING_INTERVAL_MS,
+    pingTimeout: DEFAULT_PING_TIMEOUT_MS,
     ...options,
     // Every new engine.io connection, polling or websocket, passes the origin allowlist before
     // anything else runs (a websocket upgrade of a polling session was checked at its handshake).
