@@ -1,7 +1,6 @@
 import { io, type ManagerOptions, type Socket, type SocketOptions } from "socket.io-client";
 import { createStore } from "zustand/vanilla";
 import {
-  DEFAULT_ROOM_ID,
   LIMITS,
   SOCKET_PATH,
   fail,
@@ -19,15 +18,19 @@ import {
   DEFAULT_WINDOW_SIZE,
   addPending,
   applyLiveMessage,
+  applyPresence,
+  applySync,
+  applyTyping,
   confirmPending,
+  expireTyping,
+  leaveRoomLocally,
   markReadLocally,
   mergeMessages,
-  reconcileRoom,
   removePending,
-  removeRoom,
   updatePending,
+  upsertRoom,
 } from "./reconcile.js";
-import { createInitialState, type ChatState, type ConnectionStatus, type Notice, type PendingMessage } from "./state.js";
+import { createInitialState, type ChatState, type ConnectionStatus, type PendingMessage } from "./state.js";
 
 export type ParleyClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
@@ -58,11 +61,6 @@ const ACK_TIMEOUT_MS = 10_000;
 const MAX_SEND_ATTEMPTS = 5;
 const BACKOFF_BASE_MS = 500;
 const BACKOFF_MAX_MS = 8_000;
-/** Repeat typing:start this often while typing; the server forgets it after 5 s. */
-const TYPING_REFRESH_MS = 2_000;
-/** Drop a typing indicator locally if no refresh or stop arrives (the server's TTL plus slack). */
-const TYPING_LOCAL_TTL_MS = 6_000;
-const NOTICES_PER_ROOM = 50;
 /**
  * The wait after a RATE_LIMITED answer that (against the protocol) carries no retryAfterMs: about
  * one window of the server's sustained send budget.
@@ -328,7 +326,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     try {
       const result = await requestUntilAnswered("session:sync", {});
       // Without a fresh room list the outbox and the rooms already held still catch up.
-      if (result.ok) applySync(result.data);
+      if (result.ok) set((s) => applySync(s, result.data));
       void flush();
       const s = store.getState();
       const work: Promise<void>[] = [];
@@ -338,18 +336,6 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     } finally {
       setConnection({ catchingUp: false });
     }
-  }
-
-  function applySync({ me, rooms, onlineUserIds }: ClientReplies["session:sync"]) {
-    set((s) => {
-      let next: ChatState = { ...s, me, online: Object.fromEntries(onlineUserIds.map((id) => [id, true as const])) };
-      const fresh: ChatState["rooms"] = {};
-      for (const room of rooms) fresh[room.id] = reconcileRoom(s.rooms[room.id], room);
-      for (const id of Object.keys(s.rooms)) if (!fresh[id]) next = removeRoom(next, id);
-      next = { ...next, rooms: fresh, users: { ...next.users, [me.id]: me.nickname } };
-      if (!next.activeRoomId || !fresh[next.activeRoomId]) next = { ...next, activeRoomId: fresh[DEFAULT_ROOM_ID] ? DEFAULT_ROOM_ID : (rooms[0]?.id ?? null) };
-      return next;
-    });
   }
 
   // ---- socket events --------------------------------------------------------------------------
@@ -392,44 +378,14 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     if (behind) void catchUp(message.roomId);
     for (const listener of listeners.message) listener(message);
   });
-  socket.on("room:upserted", (room) => set((s) => ({ ...s, rooms: { ...s.rooms, [room.id]: reconcileRoom(s.rooms[room.id], room) } })));
-  socket.on("room:removed", ({ roomId }) =>
-    set((s) => {
-      const next = removeRoom(s, roomId);
-      return next.activeRoomId === roomId ? { ...next, activeRoomId: DEFAULT_ROOM_ID } : next;
-    }),
-  );
-  socket.on("typing:updated", ({ roomId, userId, nickname, typing }) => {
-    if (userId === store.getState().me?.id) return;
-    set((s) => {
-      const room = { ...s.typing[roomId] };
-      if (typing) room[userId] = { nickname, expiresAt: now() + TYPING_LOCAL_TTL_MS };
-      else delete room[userId];
-      return { ...s, typing: { ...s.typing, [roomId]: room } };
-    });
+  socket.on("room:upserted", (room) => set((s) => upsertRoom(s, room)));
+  socket.on("room:removed", ({ roomId }) => set((s) => leaveRoomLocally(s, roomId)));
+  socket.on("typing:updated", (update) => {
+    if (update.userId === store.getState().me?.id) return;
+    set((s) => applyTyping(s, update, now() + LIMITS.typingLocalTtlMs));
     scheduleTypingSweep();
   });
-  socket.on("presence:updated", ({ userId, nickname, online }) => {
-    set((s) => {
-      const onlineMap = { ...s.online };
-      if (online) onlineMap[userId] = true;
-      else delete onlineMap[userId];
-      let next: ChatState = { ...s, online: onlineMap, users: { ...s.users, [userId]: nickname } };
-      if (userId !== s.me?.id && next.rooms[DEFAULT_ROOM_ID]) {
-        const notice: Notice = {
-          id: randomId(),
-          roomId: DEFAULT_ROOM_ID,
-          afterSeq: next.rooms[DEFAULT_ROOM_ID]!.lastSeq,
-          kind: online ? "online" : "offline",
-          nickname,
-          at: now(),
-        };
-        const list = [...(s.notices[DEFAULT_ROOM_ID] ?? []), notice].slice(-NOTICES_PER_ROOM);
-        next = { ...next, notices: { ...next.notices, [DEFAULT_ROOM_ID]: list } };
-      }
-      return next;
-    });
-  });
+  socket.on("presence:updated", (update) => set((s) => applyPresence(s, update, () => ({ id: randomId(), at: now() }))));
 
   let typingSweep: ReturnType<typeof setTimeout> | null = null;
   function scheduleTypingSweep() {
@@ -437,17 +393,13 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     typingSweep = setTimeout(() => {
       typingSweep = null;
       const t = now();
-      let any = false;
+      let active = false;
       set((s) => {
-        const typing: ChatState["typing"] = {};
-        for (const [roomId, entries] of Object.entries(s.typing)) {
-          const kept = Object.fromEntries(Object.entries(entries).filter(([, e]) => e.expiresAt > t));
-          typing[roomId] = kept;
-          if (Object.keys(kept).length > 0) any = true;
-        }
-        return { ...s, typing };
+        const r = expireTyping(s, t);
+        active = r.active;
+        return r.state;
       });
-      if (any) scheduleTypingSweep();
+      if (active) scheduleTypingSweep();
     }, 1_000);
   }
 
@@ -543,14 +495,14 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       if (!room || seq <= room.lastReadSeq) return;
       set((s) => markReadLocally(s, roomId, seq));
       void request("room:read", { roomId, seq }).then((r) => {
-        if (r.ok) set((s) => ({ ...s, rooms: { ...s.rooms, [roomId]: reconcileRoom(s.rooms[roomId], r.data) } }));
+        if (r.ok) set((s) => upsertRoom(s, r.data));
       });
     },
     setTyping(roomId, typing) {
       if (!socket.connected) return;
       const last = typingSent.get(roomId);
       if (typing) {
-        if (last !== undefined && now() - last < TYPING_REFRESH_MS) return;
+        if (last !== undefined && now() - last < LIMITS.typingRefreshMs) return;
         typingSent.set(roomId, now());
         socket.emit("typing:start", { roomId }, () => {});
       } else if (last !== undefined) {
@@ -562,10 +514,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     joinRoom: (roomId) => request("room:join", { roomId }).then((r) => (applyRoomReply(r), r)),
     async leaveRoom(roomId) {
       const r = await request("room:leave", { roomId });
-      if (r.ok) set((s) => {
-        const next = removeRoom(s, roomId);
-        return next.activeRoomId === roomId ? { ...next, activeRoomId: DEFAULT_ROOM_ID } : next;
-      });
+      if (r.ok) set((s) => leaveRoomLocally(s, roomId));
       return r;
     },
     listRooms: (query) => request("rooms:list", query === undefined ? {} : { query }),
@@ -603,7 +552,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   }
 
   function applyRoomReply(r: AckResult<ChatState["rooms"][string]>) {
-    if (r.ok) set((s) => ({ ...s, rooms: { ...s.rooms, [r.data.id]: reconcileRoom(s.rooms[r.data.id], r.data) } }));
+    if (r.ok) set((s) => upsertRoom(s, r.data));
   }
 
   return client;

@@ -1,5 +1,5 @@
-import type { Message, RoomSummary } from "@parley/shared";
-import type { ChatState, PendingMessage, RoomTimeline } from "./state.js";
+import { DEFAULT_ROOM_ID, type ClientReplies, type Message, type PresenceUpdate, type RoomSummary, type TypingUpdate } from "@parley/shared";
+import type { ChatState, Notice, PendingMessage, RoomTimeline } from "./state.js";
 
 /**
  * Pure reconciliation of the client's chat state. Every function takes the state and returns the
@@ -305,4 +305,80 @@ export function removeRoom(state: ChatState, roomId: string): ChatState {
   const typing = { ...state.typing };
   delete typing[roomId];
   return { ...state, rooms, timelines, messages, typing };
+}
+
+/** Drops a room the user left (here or in another tab); if it was shown, the default room is shown instead. */
+export function leaveRoomLocally(state: ChatState, roomId: string): ChatState {
+  const next = removeRoom(state, roomId);
+  return next.activeRoomId === roomId ? { ...next, activeRoomId: DEFAULT_ROOM_ID } : next;
+}
+
+/** A room summary from the server (upsert broadcast, join/create/DM reply, read answer). */
+export function upsertRoom(state: ChatState, room: RoomSummary): ChatState {
+  return { ...state, rooms: { ...state.rooms, [room.id]: reconcileRoom(state.rooms[room.id], room) } };
+}
+
+/**
+ * The `session:sync` answer after a (re)connect: who I am, who is online, and the rooms I am a
+ * member of. Rooms missing from it were left meanwhile and are dropped with what is held for them;
+ * the shown room falls back to the default room (or the first one) when it is gone.
+ */
+export function applySync(state: ChatState, { me, rooms, onlineUserIds }: ClientReplies["session:sync"]): ChatState {
+  let next: ChatState = { ...state, me, online: Object.fromEntries(onlineUserIds.map((id) => [id, true as const])) };
+  const fresh: ChatState["rooms"] = {};
+  for (const room of rooms) fresh[room.id] = reconcileRoom(state.rooms[room.id], room);
+  for (const id of Object.keys(state.rooms)) if (!fresh[id]) next = removeRoom(next, id);
+  next = { ...next, rooms: fresh, users: { ...next.users, [me.id]: me.nickname } };
+  if (!next.activeRoomId || !fresh[next.activeRoomId]) next = { ...next, activeRoomId: fresh[DEFAULT_ROOM_ID] ? DEFAULT_ROOM_ID : (rooms[0]?.id ?? null) };
+  return next;
+}
+
+/** Someone started (or refreshed) typing until `expiresAt`, or stopped. */
+export function applyTyping(state: ChatState, { roomId, userId, nickname, typing }: TypingUpdate, expiresAt: number): ChatState {
+  const room = { ...state.typing[roomId] };
+  if (typing) room[userId] = { nickname, expiresAt };
+  else delete room[userId];
+  return { ...state, typing: { ...state.typing, [roomId]: room } };
+}
+
+/**
+ * Drops typing entries that expired by `now` (no refresh or stop arrived). `active` says whether
+ * any entry is left, i.e. whether another sweep is needed.
+ */
+export function expireTyping(state: ChatState, now: number): { state: ChatState; active: boolean } {
+  const typing: ChatState["typing"] = {};
+  let active = false;
+  for (const [roomId, entries] of Object.entries(state.typing)) {
+    const kept = Object.fromEntries(Object.entries(entries).filter(([, e]) => e.expiresAt > now));
+    typing[roomId] = kept;
+    if (Object.keys(kept).length > 0) active = true;
+  }
+  return { state: { ...state, typing }, active };
+}
+
+/** Join/leave notices kept per room; older ones scroll away. */
+export const NOTICES_PER_ROOM = 50;
+
+/**
+ * Someone came online or went offline. Someone else's change also shows as a notice in the
+ * default room (which everyone is a member of), after its last message. `stamp` gives the
+ * notice's id and time; it is called only when a notice is added, so no id is drawn otherwise.
+ */
+export function applyPresence(
+  state: ChatState,
+  { userId, nickname, online }: PresenceUpdate,
+  stamp: () => { id: string; at: number },
+): ChatState {
+  const onlineMap = { ...state.online };
+  if (online) onlineMap[userId] = true;
+  else delete onlineMap[userId];
+  let next: ChatState = { ...state, online: onlineMap, users: { ...state.users, [userId]: nickname } };
+  const general = next.rooms[DEFAULT_ROOM_ID];
+  if (userId !== state.me?.id && general) {
+    const { id, at } = stamp();
+    const notice: Notice = { id, roomId: DEFAULT_ROOM_ID, afterSeq: general.lastSeq, kind: online ? "online" : "offline", nickname, at };
+    const list = [...(state.notices[DEFAULT_ROOM_ID] ?? []), notice].slice(-NOTICES_PER_ROOM);
+    next = { ...next, notices: { ...next.notices, [DEFAULT_ROOM_ID]: list } };
+  }
+  return next;
 }

@@ -1,9 +1,15 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  NOTICES_PER_ROOM,
   addPending,
   applyLiveMessage,
+  applyPresence,
+  applySync,
+  applyTyping,
   confirmPending,
+  expireTyping,
+  leaveRoomLocally,
   mergeMessages,
   reconcileRoom,
   type MergeSource,
@@ -172,6 +178,79 @@ describe("reconcileRoom", () => {
     expect(reconcileRoom(current, stale)).toMatchObject({ lastSeq: 10, lastReadSeq: 8, unreadCount: 2 });
     const newer = room({ lastSeq: 12, lastReadSeq: 12, unreadCount: 0 });
     expect(reconcileRoom(current, newer)).toMatchObject({ lastSeq: 12, lastReadSeq: 12, unreadCount: 0 });
+  });
+});
+
+describe("server event reducers", () => {
+  const typingCases: { name: string; updates: [user: string, typing: boolean, expiresAt: number][]; sweepAt: number | null; expected: string[]; active?: boolean }[] = [
+    { name: "a start adds the typist", updates: [["u1", true, 10]], sweepAt: null, expected: ["u1"] },
+    { name: "a stop removes the typist", updates: [["u1", true, 10], ["u1", false, 0]], sweepAt: null, expected: [] },
+    { name: "a stop for someone not typing changes nothing", updates: [["u1", false, 0]], sweepAt: null, expected: [] },
+    { name: "a refresh moves the expiry: the sweep keeps it", updates: [["u1", true, 10], ["u1", true, 20]], sweepAt: 15, expected: ["u1"], active: true },
+    { name: "the sweep drops expired entries only", updates: [["u1", true, 10], ["u2", true, 30]], sweepAt: 10, expected: ["u2"], active: true },
+    { name: "nothing left: no further sweep", updates: [["u1", true, 10]], sweepAt: 11, expected: [], active: false },
+  ];
+  for (const c of typingCases) {
+    it(`typing: ${c.name}`, () => {
+      let s = stateWithRoom();
+      for (const [userId, typing, expiresAt] of c.updates) s = applyTyping(s, { roomId: "r1", userId, nickname: userId, typing }, expiresAt);
+      if (c.sweepAt !== null) {
+        const r = expireTyping(s, c.sweepAt);
+        expect(r.active).toBe(c.active);
+        s = r.state;
+      }
+      expect(Object.keys(s.typing.r1 ?? {})).toEqual(c.expected);
+    });
+  }
+
+  const stamp = () => ({ id: "n1", at: 5 });
+  const presenceCases: { name: string; userId: string; online: boolean; general: boolean; online0?: string[]; expectedOnline: string[]; notice: "online" | "offline" | null }[] = [
+    { name: "someone comes online: a notice in general", userId: "u1", online: true, general: true, expectedOnline: ["u1"], notice: "online" },
+    { name: "someone goes offline: a notice in general", userId: "u1", online: false, general: true, online0: ["u1"], expectedOnline: [], notice: "offline" },
+    { name: "my own presence: no notice", userId: ME.id, online: true, general: true, expectedOnline: [ME.id], notice: null },
+    { name: "general not held (yet): no notice", userId: "u1", online: true, general: false, expectedOnline: ["u1"], notice: null },
+  ];
+  for (const c of presenceCases) {
+    it(`presence: ${c.name}`, () => {
+      let s = stateWithRoom();
+      if (c.general) s = { ...s, rooms: { ...s.rooms, general: room({ id: "general", lastSeq: 7 }) } };
+      s = { ...s, online: Object.fromEntries((c.online0 ?? []).map((id) => [id, true as const])) };
+      let stamped = 0;
+      s = applyPresence(s, { userId: c.userId, nickname: "Nick", online: c.online }, () => (stamped++, stamp()));
+      expect(Object.keys(s.online)).toEqual(c.expectedOnline);
+      expect(s.users[c.userId]).toBe("Nick");
+      expect(s.notices.general ?? []).toEqual(c.notice ? [{ id: "n1", roomId: "general", afterSeq: 7, kind: c.notice, nickname: "Nick", at: 5 }] : []);
+      // An id is drawn only for a notice that is added.
+      expect(stamped).toBe(c.notice ? 1 : 0);
+    });
+  }
+
+  it(`presence: keeps the last ${NOTICES_PER_ROOM} notices`, () => {
+    let s: ChatState = { ...stateWithRoom(), rooms: { general: room({ id: "general" }) } };
+    for (let i = 0; i < NOTICES_PER_ROOM + 5; i++) s = applyPresence(s, { userId: "u1", nickname: "Nick", online: i % 2 === 0 }, () => ({ id: `n${i}`, at: i }));
+    expect(s.notices.general!.length).toBe(NOTICES_PER_ROOM);
+    expect(s.notices.general![0]!.id).toBe("n5");
+  });
+
+  it("room removed: drops what is held, and the shown room falls back to general", () => {
+    let s = mergeMessages(stateWithRoom(), "r1", page(1, 3), "latest");
+    s = { ...s, activeRoomId: "r1" };
+    s = leaveRoomLocally(s, "r1");
+    expect(s.rooms.r1).toBeUndefined();
+    expect(s.timelines.r1).toBeUndefined();
+    expect(s.messages.r1).toBeUndefined();
+    expect(s.activeRoomId).toBe("general");
+    // Another room shown: it stays.
+    const other = leaveRoomLocally({ ...stateWithRoom(), activeRoomId: "r2" }, "r1");
+    expect(other.activeRoomId).toBe("r2");
+  });
+
+  it("sync: drops rooms I am no longer in and picks a shown room", () => {
+    const s = applySync({ ...stateWithRoom(), activeRoomId: "r1" }, { me: ME, rooms: [room({ id: "general" })], onlineUserIds: ["u1"] });
+    expect(Object.keys(s.rooms)).toEqual(["general"]);
+    expect(s.activeRoomId).toBe("general");
+    expect(s.online).toEqual({ u1: true });
+    expect(s.users[ME.id]).toBe(ME.nickname);
   });
 });
 

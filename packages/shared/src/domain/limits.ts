@@ -21,6 +21,16 @@ export const LIMITS = {
    * people at once; 50 is far more than any conversation names, and mentions past it stay text.
    */
   mentionsMax: 50,
+  /**
+   * Typing indicators. The server forgets a `typing:start` after `typingTtlMs` (the default of its
+   * `TYPING_TTL_MS`, still written out in apps/server/src/config.ts) unless it is repeated; a typing client repeats it every `typingRefreshMs`, well
+   * under the TTL, so one late refresh does not blink the indicator off. Other clients drop an
+   * indicator locally after `typingLocalTtlMs` (the server's TTL plus slack) if neither a refresh
+   * nor a stop arrives, e.g. when the typist's connection dropped.
+   */
+  typingRefreshMs: 2_000,
+  typingTtlMs: 5_000,
+  typingLocalTtlMs: 6_000,
 } as const;
 
 /** The room every account is a member of; it always exists and cannot be left. */
