@@ -1,5 +1,5 @@
-import type { Message, RoomSummary, User } from "@parley/shared";
-import type { RoomRecord } from "./storage.js";
+import type { Message, RoomListing, RoomSummary, User } from "@parley/shared";
+import type { RoomRecord, SessionRecord, UserRecord } from "./storage.js";
 
 /**
  * Row shapes and their mapping to domain objects, shared by the SQLite and PostgreSQL storages:
@@ -86,3 +86,45 @@ export function toSummary(r: SummaryRow): RoomSummary {
     lastActivityAt: r.last_activity_at,
   };
 }
+
+/** Columns selected for each row shape; both backends name them identically (see the migrations). */
+export const USER_COLUMNS = "id, nickname, created_at";
+export const USER_RECORD_COLUMNS = "id, nickname, password_hash, created_at";
+export const SESSION_COLUMNS = "id, user_id, expires_at";
+export const ROOM_COLUMNS = "id, kind, name, created_at, last_seq";
+/** Also the column order of both backends' message INSERT. */
+export const MESSAGE_COLUMNS = "id, room_id, seq, kind, author_id, author_nickname, client_id, body, created_at, mentions";
+
+export interface UserRecordRow extends UserRow {
+  password_hash: string;
+}
+
+export interface SessionRow {
+  id: string;
+  user_id: string;
+  expires_at: number;
+}
+
+export interface ListingRow {
+  id: string;
+  name: string;
+  member_count: number;
+  /** A boolean in PostgreSQL, 0 or 1 in SQLite. */
+  is_member: boolean | number;
+}
+
+export const toUserRecord = (r: UserRecordRow): UserRecord => ({
+  id: r.id,
+  nickname: r.nickname,
+  passwordHash: r.password_hash,
+  createdAt: r.created_at,
+});
+
+export const toSession = (r: SessionRow): SessionRecord => ({ id: r.id, userId: r.user_id, expiresAt: r.expires_at });
+
+export const toListing = (r: ListingRow): RoomListing => ({
+  id: r.id,
+  name: r.name,
+  memberCount: r.member_count,
+  isMember: r.is_member === true || r.is_member === 1,
+});

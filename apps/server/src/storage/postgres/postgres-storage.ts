@@ -10,7 +10,24 @@ import {
 } from "@parley/shared";
 import { consoleLogger, type Logger } from "../../logger.js";
 import { NAME_KEY_PREFIX, likePattern, nameKey } from "../keys.js";
-import { toMessage, toRoom, toSummary, toUser, type MessageRow, type RoomRow, type SummaryRow } from "../rows.js";
+import { POSTGRES_DIALECT, pageStatement, sharedQueries, toPage } from "../queries.js";
+import {
+  MESSAGE_COLUMNS,
+  toListing,
+  toMessage,
+  toRoom,
+  toSession,
+  toSummary,
+  toUser,
+  toUserRecord,
+  type ListingRow,
+  type MessageRow,
+  type RoomRow,
+  type SessionRow,
+  type SummaryRow,
+  type UserRecordRow,
+  type UserRow,
+} from "../rows.js";
 import {
   StorageConflictError,
   dmRoomId,
@@ -81,25 +98,7 @@ function typeOverrides(): TypeOverrides {
   return types;
 }
 
-const MESSAGE_COLUMNS = "id, room_id, seq, kind, author_id, author_nickname, client_id, body, created_at, mentions";
-
-// Sorting by the name keys uses the "C" collation: byte order, as SQLite's BINARY, so both backends
-// list users and rooms in the same order whatever the database's locale.
-
-// Unread counts only what others wrote: your own messages (in any tab) are read by definition.
-const SUMMARY_SELECT = `
-  SELECT r.id, r.kind, r.name, r.last_seq, r.last_activity_at, m.last_read_seq,
-    (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id) AS member_count,
-    p.id AS peer_id, p.nickname AS peer_nickname,
-    (SELECT COUNT(*) FROM messages x WHERE x.room_id = r.id AND x.seq > m.last_read_seq
-       AND x.author_id <> m.user_id AND x.kind = 'text') AS unread_count,
-    (SELECT COUNT(*) FROM mentions n WHERE n.user_id = m.user_id AND n.room_id = r.id
-       AND n.seq > m.last_read_seq) AS mention_count
-  FROM members m
-  JOIN rooms r ON r.id = m.room_id
-  LEFT JOIN members pm ON r.kind = 'dm' AND pm.room_id = r.id AND pm.user_id <> m.user_id
-  LEFT JOIN users p ON p.id = pm.user_id
-  WHERE m.user_id = $1`;
+const Q = sharedQueries(POSTGRES_DIALECT);
 
 /**
  * One append is one statement, so one implicit transaction (all of it commits or none of it):
@@ -254,10 +253,7 @@ export class PostgresStorage implements Storage {
       createdAt: this.now(),
     };
     try {
-      await this.query(
-        "INSERT INTO users (id, nickname, nickname_key, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
-        [user.id, user.nickname, nameKey(user.nickname), user.passwordHash, user.createdAt],
-      );
+      await this.query(Q.insertUser, [user.id, user.nickname, nameKey(user.nickname), user.passwordHash, user.createdAt]);
     } catch (e) {
       if (isUniqueViolation(e, "users_nickname_key_key")) throw new StorageConflictError("nickname");
       throw e;
@@ -266,57 +262,36 @@ export class PostgresStorage implements Storage {
   }
 
   async findUserByNickname(nickname: string): Promise<UserRecord | null> {
-    const [row] = await this.query<{ id: string; nickname: string; password_hash: string; created_at: number }>(
-      "SELECT id, nickname, password_hash, created_at FROM users WHERE nickname_key = $1",
-      [nameKey(nickname)],
-    );
-    return row ? { id: row.id, nickname: row.nickname, passwordHash: row.password_hash, createdAt: row.created_at } : null;
+    const [row] = await this.query<UserRecordRow>(Q.userByNameKey, [nameKey(nickname)]);
+    return row ? toUserRecord(row) : null;
   }
 
   async getUser(id: string): Promise<User | null> {
-    const [row] = await this.query<{ id: string; nickname: string; created_at: number }>(
-      "SELECT id, nickname, created_at FROM users WHERE id = $1",
-      [id],
-    );
+    const [row] = await this.query<UserRow>(Q.userById, [id]);
     return row ? toUser(row) : null;
   }
 
   async updatePasswordHash(userId: string, passwordHash: string): Promise<void> {
-    await this.query("UPDATE users SET password_hash = $1 WHERE id = $2", [passwordHash, userId]);
+    await this.query(Q.updatePasswordHash, [passwordHash, userId]);
   }
 
   async searchUsers(query: string, limit: number): Promise<User[]> {
-    const rows = await this.query<{ id: string; nickname: string; created_at: number }>(
-      `SELECT id, nickname, created_at FROM users WHERE nickname_key LIKE $1 ESCAPE '\\'
-       ORDER BY lower(nickname) COLLATE "C", nickname COLLATE "C" LIMIT $2`,
-      [likePattern(query), limit],
-    );
+    const rows = await this.query<UserRow>(Q.searchUsers, [likePattern(query), limit]);
     return rows.map(toUser);
   }
 
   async createSession(input: { id: string; userId: string; tokenHash: string; expiresAt: number }): Promise<void> {
-    await this.query("INSERT INTO sessions (id, user_id, token_hash, expires_at) VALUES ($1, $2, $3, $4)", [
-      input.id,
-      input.userId,
-      input.tokenHash,
-      input.expiresAt,
-    ]);
+    await this.query(Q.insertSession, [input.id, input.userId, input.tokenHash, input.expiresAt]);
   }
 
   async findSession(tokenHash: string, now: number): Promise<SessionRecord | null> {
-    const [row] = await this.query<{ id: string; user_id: string; expires_at: number }>(
-      "SELECT id, user_id, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
-      [tokenHash, now],
-    );
-    return row ? { id: row.id, userId: row.user_id, expiresAt: row.expires_at } : null;
+    const [row] = await this.query<SessionRow>(Q.liveSession, [tokenHash, now]);
+    return row ? toSession(row) : null;
   }
 
   async deleteSession(tokenHash: string): Promise<SessionRecord | null> {
-    const [row] = await this.query<{ id: string; user_id: string; expires_at: number }>(
-      "DELETE FROM sessions WHERE token_hash = $1 RETURNING id, user_id, expires_at",
-      [tokenHash],
-    );
-    return row ? { id: row.id, userId: row.user_id, expiresAt: row.expires_at } : null;
+    const [row] = await this.query<SessionRow>(Q.deleteSession, [tokenHash]);
+    return row ? toSession(row) : null;
   }
 
   async deleteUserSessions(userId: string): Promise<number> {
@@ -344,7 +319,7 @@ export class PostgresStorage implements Storage {
   }
 
   async getRoom(id: string): Promise<RoomRecord | null> {
-    const [row] = await this.query<RoomRow>("SELECT id, kind, name, created_at, last_seq FROM rooms WHERE id = $1", [id]);
+    const [row] = await this.query<RoomRow>(Q.roomById, [id]);
     return row ? toRoom(row) : null;
   }
 
@@ -369,15 +344,8 @@ export class PostgresStorage implements Storage {
   }
 
   async listPublicRooms(query: string, userId: string, limit: number): Promise<RoomListing[]> {
-    const rows = await this.query<{ id: string; name: string; member_count: number; is_member: boolean }>(
-      `SELECT r.id, r.name,
-         (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id) AS member_count,
-         EXISTS (SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = $1) AS is_member
-       FROM rooms r WHERE r.kind = 'public' AND r.name_key LIKE $2 ESCAPE '\\'
-       ORDER BY member_count DESC, lower(r.name) COLLATE "C", r.name COLLATE "C" LIMIT $3`,
-      [userId, likePattern(query), limit],
-    );
-    return rows.map((r) => ({ id: r.id, name: r.name, memberCount: r.member_count, isMember: r.is_member }));
+    const rows = await this.query<ListingRow>(Q.listPublicRooms, [userId, likePattern(query), limit]);
+    return rows.map(toListing);
   }
 
   async addMember(roomId: string, userId: string): Promise<boolean> {
@@ -393,36 +361,32 @@ export class PostgresStorage implements Storage {
   }
 
   async removeMember(roomId: string, userId: string): Promise<boolean> {
-    const result = await this.pool.query("DELETE FROM members WHERE room_id = $1 AND user_id = $2", [roomId, userId]);
+    const result = await this.pool.query(Q.removeMember, [roomId, userId]);
     return (result.rowCount ?? 0) > 0;
   }
 
   async isMember(roomId: string, userId: string): Promise<boolean> {
-    const rows = await this.query("SELECT 1 FROM members WHERE room_id = $1 AND user_id = $2", [roomId, userId]);
+    const rows = await this.query(Q.isMember, [roomId, userId]);
     return rows.length > 0;
   }
 
   async listMembers(roomId: string): Promise<User[]> {
-    const rows = await this.query<{ id: string; nickname: string; created_at: number }>(
-      `SELECT u.id, u.nickname, u.created_at FROM members m JOIN users u ON u.id = m.user_id
-       WHERE m.room_id = $1 ORDER BY lower(u.nickname) COLLATE "C", u.nickname COLLATE "C"`,
-      [roomId],
-    );
+    const rows = await this.query<UserRow>(Q.listMembers, [roomId]);
     return rows.map(toUser);
   }
 
   async listRoomIdsForUser(userId: string): Promise<string[]> {
-    const rows = await this.query<{ room_id: string }>("SELECT room_id FROM members WHERE user_id = $1", [userId]);
+    const rows = await this.query<{ room_id: string }>(Q.roomIdsForUser, [userId]);
     return rows.map((r) => r.room_id);
   }
 
   async listRoomSummaries(userId: string): Promise<RoomSummary[]> {
-    const rows = await this.query<SummaryRow>(`${SUMMARY_SELECT} ORDER BY r.last_activity_at DESC`, [userId]);
+    const rows = await this.query<SummaryRow>(Q.summaries, [userId]);
     return rows.map(toSummary);
   }
 
   async getRoomSummary(roomId: string, userId: string): Promise<RoomSummary | null> {
-    const [row] = await this.query<SummaryRow>(`${SUMMARY_SELECT} AND r.id = $2`, [userId, roomId]);
+    const [row] = await this.query<SummaryRow>(Q.summaryOfRoom, [userId, roomId]);
     return row ? toSummary(row) : null;
   }
 
@@ -451,10 +415,7 @@ export class PostgresStorage implements Storage {
     } catch (e) {
       // Another node (or connection) committed the same (author, clientId) while this statement ran.
       if (input.clientId !== null && isUniqueViolation(e, "messages_by_client_id")) {
-        const [existing] = await this.query<MessageRow>(
-          `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE author_id = $1 AND client_id = $2`,
-          [input.authorId, input.clientId],
-        );
+        const [existing] = await this.query<MessageRow>(Q.messageByClientId, [input.authorId, input.clientId]);
         if (existing) return { message: toMessage(existing), created: false };
       }
       throw e;
@@ -474,26 +435,9 @@ export class PostgresStorage implements Storage {
   }
 
   async getMessages(roomId: string, query: PageQuery): Promise<{ messages: Message[]; hasMore: boolean }> {
-    // One row more than asked for tells whether there is more in that direction.
-    const n = query.limit + 1;
-    if ("afterSeq" in query) {
-      const rows = await this.query<MessageRow>(
-        `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`,
-        [roomId, query.afterSeq, n],
-      );
-      return { messages: rows.slice(0, query.limit).map(toMessage), hasMore: rows.length > query.limit };
-    }
-    const rows =
-      "beforeSeq" in query
-        ? await this.query<MessageRow>(
-            `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`,
-            [roomId, query.beforeSeq, n],
-          )
-        : await this.query<MessageRow>(
-            `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = $1 ORDER BY seq DESC LIMIT $2`,
-            [roomId, n],
-          );
-    return { messages: rows.slice(0, query.limit).reverse().map(toMessage), hasMore: rows.length > query.limit };
+    const page = pageStatement(POSTGRES_DIALECT, roomId, query);
+    const rows = await this.query<MessageRow>(page.sql, page.params);
+    return toPage(rows, query.limit, page.newestFirst, toMessage);
   }
 
   async setLastRead(roomId: string, userId: string, seq: number): Promise<number> {

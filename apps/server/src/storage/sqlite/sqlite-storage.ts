@@ -11,7 +11,24 @@ import {
   type User,
 } from "@parley/shared";
 import { NAME_KEY_PREFIX, likePattern, nameKey } from "../keys.js";
-import { toMessage, toRoom, toSummary, toUser, type MessageRow, type RoomRow, type SummaryRow, type UserRow } from "../rows.js";
+import { SQLITE_DIALECT, pageStatement, sharedQueries, toPage } from "../queries.js";
+import {
+  MESSAGE_COLUMNS,
+  toListing,
+  toMessage,
+  toRoom,
+  toSession,
+  toSummary,
+  toUser,
+  toUserRecord,
+  type ListingRow,
+  type MessageRow,
+  type RoomRow,
+  type SessionRow,
+  type SummaryRow,
+  type UserRecordRow,
+  type UserRow,
+} from "../rows.js";
 import {
   StorageConflictError,
   dmRoomId,
@@ -44,20 +61,7 @@ const fromSqlite = (r: SqliteMessageRow): Message => toMessage({ ...r, mentions:
 const isUniqueViolation = (e: unknown): boolean =>
   e instanceof Error && "code" in e && (e as { code: string }).code.startsWith("SQLITE_CONSTRAINT");
 
-// Unread counts only what others wrote: your own messages (in any tab) are read by definition.
-const SUMMARY_SELECT = `
-  SELECT r.id, r.kind, r.name, r.last_seq, r.last_activity_at, m.last_read_seq,
-    (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id) AS member_count,
-    p.id AS peer_id, p.nickname AS peer_nickname,
-    (SELECT COUNT(*) FROM messages x WHERE x.room_id = r.id AND x.seq > m.last_read_seq
-       AND x.author_id <> m.user_id AND x.kind = 'text') AS unread_count,
-    (SELECT COUNT(*) FROM mentions n WHERE n.user_id = m.user_id AND n.room_id = r.id
-       AND n.seq > m.last_read_seq) AS mention_count
-  FROM members m
-  JOIN rooms r ON r.id = m.room_id
-  LEFT JOIN members pm ON r.kind = 'dm' AND pm.room_id = r.id AND pm.user_id <> m.user_id
-  LEFT JOIN users p ON p.id = pm.user_id
-  WHERE m.user_id = ?`;
+const Q = sharedQueries(SQLITE_DIALECT);
 
 /**
  * SQLite storage (better-sqlite3, WAL). better-sqlite3 is synchronous, so each call runs to
@@ -157,8 +161,7 @@ export class SqliteStorage implements Storage {
       createdAt: this.now(),
     };
     try {
-      this.sql("INSERT INTO users (id, nickname, nickname_key, password_hash, created_at) VALUES (?, ?, ?, ?, ?)")
-        .run(user.id, user.nickname, nameKey(user.nickname), user.passwordHash, user.createdAt);
+      this.sql(Q.insertUser).run(user.id, user.nickname, nameKey(user.nickname), user.passwordHash, user.createdAt);
     } catch (e) {
       if (isUniqueViolation(e)) throw new StorageConflictError("nickname");
       throw e;
@@ -167,44 +170,36 @@ export class SqliteStorage implements Storage {
   }
 
   async findUserByNickname(nickname: string): Promise<UserRecord | null> {
-    const row = this.sql("SELECT id, nickname, password_hash, created_at FROM users WHERE nickname_key = ?")
-      .get(nameKey(nickname)) as { id: string; nickname: string; password_hash: string; created_at: number } | undefined;
-    return row ? { id: row.id, nickname: row.nickname, passwordHash: row.password_hash, createdAt: row.created_at } : null;
+    const row = this.sql(Q.userByNameKey).get(nameKey(nickname)) as UserRecordRow | undefined;
+    return row ? toUserRecord(row) : null;
   }
 
   async getUser(id: string): Promise<User | null> {
-    const row = this.sql("SELECT id, nickname, created_at FROM users WHERE id = ?").get(id) as UserRow | undefined;
+    const row = this.sql(Q.userById).get(id) as UserRow | undefined;
     return row ? toUser(row) : null;
   }
 
   async updatePasswordHash(userId: string, passwordHash: string): Promise<void> {
-    this.sql("UPDATE users SET password_hash = ? WHERE id = ?").run(passwordHash, userId);
+    this.sql(Q.updatePasswordHash).run(passwordHash, userId);
   }
 
   async searchUsers(query: string, limit: number): Promise<User[]> {
-    const rows = this.sql(
-        `SELECT id, nickname, created_at FROM users WHERE nickname_key LIKE ? ESCAPE '\\'
-         ORDER BY lower(nickname), nickname LIMIT ?`,
-      )
-      .all(likePattern(query), limit) as UserRow[];
+    const rows = this.sql(Q.searchUsers).all(likePattern(query), limit) as UserRow[];
     return rows.map(toUser);
   }
 
   async createSession(input: { id: string; userId: string; tokenHash: string; expiresAt: number }): Promise<void> {
-    this.sql("INSERT INTO sessions (id, user_id, token_hash, expires_at) VALUES (?, ?, ?, ?)")
-      .run(input.id, input.userId, input.tokenHash, input.expiresAt);
+    this.sql(Q.insertSession).run(input.id, input.userId, input.tokenHash, input.expiresAt);
   }
 
   async findSession(tokenHash: string, now: number): Promise<SessionRecord | null> {
-    const row = this.sql("SELECT id, user_id, expires_at FROM sessions WHERE token_hash = ? AND expires_at > ?")
-      .get(tokenHash, now) as { id: string; user_id: string; expires_at: number } | undefined;
-    return row ? { id: row.id, userId: row.user_id, expiresAt: row.expires_at } : null;
+    const row = this.sql(Q.liveSession).get(tokenHash, now) as SessionRow | undefined;
+    return row ? toSession(row) : null;
   }
 
   async deleteSession(tokenHash: string): Promise<SessionRecord | null> {
-    const row = this.sql("DELETE FROM sessions WHERE token_hash = ? RETURNING id, user_id, expires_at")
-      .get(tokenHash) as { id: string; user_id: string; expires_at: number } | undefined;
-    return row ? { id: row.id, userId: row.user_id, expiresAt: row.expires_at } : null;
+    const row = this.sql(Q.deleteSession).get(tokenHash) as SessionRow | undefined;
+    return row ? toSession(row) : null;
   }
 
   async deleteUserSessions(userId: string): Promise<number> {
@@ -232,7 +227,7 @@ export class SqliteStorage implements Storage {
   }
 
   async getRoom(id: string): Promise<RoomRecord | null> {
-    const row = this.sql("SELECT id, kind, name, created_at, last_seq FROM rooms WHERE id = ?").get(id) as RoomRow | undefined;
+    const row = this.sql(Q.roomById).get(id) as RoomRow | undefined;
     return row ? toRoom(row) : null;
   }
 
@@ -254,15 +249,8 @@ export class SqliteStorage implements Storage {
   }
 
   async listPublicRooms(query: string, userId: string, limit: number): Promise<RoomListing[]> {
-    const rows = this.sql(
-        `SELECT r.id, r.name,
-           (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id) AS member_count,
-           EXISTS (SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = ?) AS is_member
-         FROM rooms r WHERE r.kind = 'public' AND r.name_key LIKE ? ESCAPE '\\'
-         ORDER BY member_count DESC, lower(r.name), r.name LIMIT ?`,
-      )
-      .all(userId, likePattern(query), limit) as { id: string; name: string; member_count: number; is_member: number }[];
-    return rows.map((r) => ({ id: r.id, name: r.name, memberCount: r.member_count, isMember: r.is_member === 1 }));
+    const rows = this.sql(Q.listPublicRooms).all(userId, likePattern(query), limit) as ListingRow[];
+    return rows.map(toListing);
   }
 
   async addMember(roomId: string, userId: string): Promise<boolean> {
@@ -277,35 +265,29 @@ export class SqliteStorage implements Storage {
   }
 
   async removeMember(roomId: string, userId: string): Promise<boolean> {
-    return this.sql("DELETE FROM members WHERE room_id = ? AND user_id = ?").run(roomId, userId).changes > 0;
+    return this.sql(Q.removeMember).run(roomId, userId).changes > 0;
   }
 
   async isMember(roomId: string, userId: string): Promise<boolean> {
-    return this.sql("SELECT 1 FROM members WHERE room_id = ? AND user_id = ?").get(roomId, userId) !== undefined;
+    return this.sql(Q.isMember).get(roomId, userId) !== undefined;
   }
 
   async listMembers(roomId: string): Promise<User[]> {
-    const rows = this.sql(
-        `SELECT u.id, u.nickname, u.created_at FROM members m JOIN users u ON u.id = m.user_id
-         WHERE m.room_id = ? ORDER BY lower(u.nickname), u.nickname`,
-      )
-      .all(roomId) as UserRow[];
+    const rows = this.sql(Q.listMembers).all(roomId) as UserRow[];
     return rows.map(toUser);
   }
 
   async listRoomIdsForUser(userId: string): Promise<string[]> {
-    return (this.sql("SELECT room_id FROM members WHERE user_id = ?").all(userId) as { room_id: string }[]).map(
-      (r) => r.room_id,
-    );
+    return (this.sql(Q.roomIdsForUser).all(userId) as { room_id: string }[]).map((r) => r.room_id);
   }
 
   async listRoomSummaries(userId: string): Promise<RoomSummary[]> {
-    const rows = this.sql(`${SUMMARY_SELECT} ORDER BY r.last_activity_at DESC`).all(userId) as SummaryRow[];
+    const rows = this.sql(Q.summaries).all(userId) as SummaryRow[];
     return rows.map(toSummary);
   }
 
   async getRoomSummary(roomId: string, userId: string): Promise<RoomSummary | null> {
-    const row = this.sql(`${SUMMARY_SELECT} AND r.id = ?`).get(userId, roomId) as SummaryRow | undefined;
+    const row = this.sql(Q.summaryOfRoom).get(userId, roomId) as SummaryRow | undefined;
     return row ? toSummary(row) : null;
   }
 
@@ -354,8 +336,7 @@ export class SqliteStorage implements Storage {
   private readonly appendOne = (input: NewMessage): { message: Message; created: boolean } =>
     this.db.transaction(() => {
       if (input.clientId !== null) {
-        const existing = this.sql("SELECT * FROM messages WHERE author_id = ? AND client_id = ?")
-          .get(input.authorId, input.clientId) as SqliteMessageRow | undefined;
+        const existing = this.sql(Q.messageByClientId).get(input.authorId, input.clientId) as SqliteMessageRow | undefined;
         if (existing) return { message: fromSqlite(existing), created: false };
       }
       const t = this.now();
@@ -378,14 +359,11 @@ export class SqliteStorage implements Storage {
         createdAt: t,
         mentions: input.mentions,
       };
-      this.sql(
-          `INSERT INTO messages (room_id, seq, id, kind, author_id, author_nickname, client_id, body, created_at, mentions)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
+      this.sql(`INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(
+          message.id,
           message.roomId,
           message.seq,
-          message.id,
           message.kind,
           message.authorId,
           message.authorNickname,
@@ -405,21 +383,9 @@ export class SqliteStorage implements Storage {
     })();
 
   async getMessages(roomId: string, query: PageQuery): Promise<{ messages: Message[]; hasMore: boolean }> {
-    const n = query.limit + 1;
-    let rows: SqliteMessageRow[];
-    if ("afterSeq" in query) {
-      rows = this.sql("SELECT * FROM messages WHERE room_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?")
-        .all(roomId, query.afterSeq, n) as SqliteMessageRow[];
-      const hasMore = rows.length > query.limit;
-      return { messages: rows.slice(0, query.limit).map(fromSqlite), hasMore };
-    }
-    rows =
-      "beforeSeq" in query
-        ? (this.sql("SELECT * FROM messages WHERE room_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?")
-            .all(roomId, query.beforeSeq, n) as SqliteMessageRow[])
-        : (this.sql("SELECT * FROM messages WHERE room_id = ? ORDER BY seq DESC LIMIT ?").all(roomId, n) as SqliteMessageRow[]);
-    const hasMore = rows.length > query.limit;
-    return { messages: rows.slice(0, query.limit).reverse().map(fromSqlite), hasMore };
+    const page = pageStatement(SQLITE_DIALECT, roomId, query);
+    const rows = this.sql(page.sql).all(...page.params) as SqliteMessageRow[];
+    return toPage(rows, query.limit, page.newestFirst, fromSqlite);
   }
 
   async setLastRead(roomId: string, userId: string, seq: number): Promise<number> {
