@@ -77,23 +77,38 @@ export interface TypingEntry {
   expiresAt: number;
 }
 
-export interface ChatState {
+/** Who I am and how the connection is doing. */
+export interface SessionSlice {
   me: User | null;
   connection: ConnectionState;
+}
+
+export interface RoomsSlice {
   /** Rooms the user is a member of, by id (public rooms and DMs). */
   rooms: Record<string, RoomSummary>;
   /** The room shown in the UI. */
   activeRoomId: string | null;
+}
+
+export interface TimelinesSlice {
   /**
    * Messages by room, then by id. Only each room's window is kept (see RoomTimeline). Per room, so
    * a new message copies one room's map, not everything the client holds.
    */
   messages: Record<string, Record<string, Message>>;
   timelines: Record<string, RoomTimeline>;
+}
+
+/** The outbox as the UI sees it. */
+export interface OutboxSlice {
   /** Unacknowledged sends by client id, in the order the user wrote them. */
   pending: Record<string, PendingMessage>;
   /** Client ids in send order (the outbox order). */
   pendingOrder: string[];
+}
+
+/** Who is around: online users, typists, and the join/leave notices. */
+export interface PresenceSlice {
   /** Who is typing, per room, per user id. */
   typing: Record<string, Record<string, TypingEntry>>;
   /** Ids of online users. */
@@ -103,6 +118,13 @@ export interface ChatState {
   notices: Record<string, Notice[]>;
 }
 
+/**
+ * The one store's state: the slices side by side (zustand's slices pattern). Reducers in
+ * reconcile.ts take and return the whole state, since one event can touch several slices (a live
+ * message confirms a pending send, counts in its room and appends to its timeline) in one update.
+ */
+export type ChatState = SessionSlice & RoomsSlice & TimelinesSlice & OutboxSlice & PresenceSlice;
+
 export const initialConnection: ConnectionState = {
   status: "connecting",
   attempt: 0,
@@ -111,19 +133,18 @@ export const initialConnection: ConnectionState = {
   rateLimitedUntil: null,
 };
 
+export const createSessionSlice = (): SessionSlice => ({ me: null, connection: initialConnection });
+export const createRoomsSlice = (): RoomsSlice => ({ rooms: {}, activeRoomId: null });
+export const createTimelinesSlice = (): TimelinesSlice => ({ messages: {}, timelines: {} });
+export const createOutboxSlice = (): OutboxSlice => ({ pending: {}, pendingOrder: [] });
+export const createPresenceSlice = (): PresenceSlice => ({ typing: {}, online: {}, users: {}, notices: {} });
+
 export function createInitialState(): ChatState {
   return {
-    me: null,
-    connection: initialConnection,
-    rooms: {},
-    activeRoomId: null,
-    messages: {},
-    timelines: {},
-    pending: {},
-    pendingOrder: [],
-    typing: {},
-    online: {},
-    users: {},
-    notices: {},
+    ...createSessionSlice(),
+    ...createRoomsSlice(),
+    ...createTimelinesSlice(),
+    ...createOutboxSlice(),
+    ...createPresenceSlice(),
   };
 }
