@@ -1,0 +1,86 @@
+import { LIMITS, type Message, type ServerToClientEvents } from "@parley/shared";
+import type { OutboxStorage } from "./api.js";
+import type { CoreContext } from "./context.js";
+import { applyLiveMessage, applyPresence, applyTyping, expireTyping, leaveRoomLocally, upsertRoom } from "./reconcile.js";
+import type { ParleyClientSocket } from "./transport.js";
+
+export type HandledServerEvent = "message:created" | "room:upserted" | "room:removed" | "typing:updated" | "presence:updated";
+
+/**
+ * One entry per server event the core applies (in the spirit of Zulip's `server_events_dispatch`):
+ * each calls a pure reducer from reconcile.ts, plus the side effects the event asks for (a catch-up
+ * when it revealed a gap, the outbox entry it confirms, the typing sweep).
+ */
+export type ServerEventTable = { [E in HandledServerEvent]: ServerToClientEvents[E] };
+
+export interface ServerEvents {
+  readonly table: ServerEventTable;
+  /** Cancels the typing sweep (the client was closed). */
+  stop(): void;
+}
+
+export function createServerEvents(
+  ctx: CoreContext,
+  deps: {
+    outbox: OutboxStorage;
+    catchUp(roomId: string): Promise<void>;
+    keepFrom(roomId: string): number | null;
+    /** Tells the client's `message` listeners. */
+    onMessage(message: Message): void;
+  },
+): ServerEvents {
+  const { store, set, now, randomId, windowSize } = ctx;
+
+  let typingSweep: ReturnType<typeof setTimeout> | null = null;
+  function scheduleTypingSweep() {
+    if (typingSweep) return;
+    typingSweep = setTimeout(() => {
+      typingSweep = null;
+      const t = now();
+      let active = false;
+      set((s) => {
+        const r = expireTyping(s, t);
+        active = r.active;
+        return r.state;
+      });
+      if (active) scheduleTypingSweep();
+    }, 1_000);
+  }
+
+  const table: ServerEventTable = {
+    "message:created": (message) => {
+      let behind = false;
+      set((s) => {
+        const r = applyLiveMessage(s, message, windowSize, deps.keepFrom(message.roomId));
+        behind = r.behind;
+        return r.state;
+      });
+      if (message.clientId !== null && message.authorId === store.getState().me?.id) deps.outbox.remove(message.clientId);
+      if (behind) void deps.catchUp(message.roomId);
+      deps.onMessage(message);
+    },
+    "room:upserted": (room) => set((s) => upsertRoom(s, room)),
+    "room:removed": ({ roomId }) => set((s) => leaveRoomLocally(s, roomId)),
+    "typing:updated": (update) => {
+      if (update.userId === store.getState().me?.id) return;
+      set((s) => applyTyping(s, update, now() + LIMITS.typingLocalTtlMs));
+      scheduleTypingSweep();
+    },
+    "presence:updated": (update) => set((s) => applyPresence(s, update, () => ({ id: randomId(), at: now() }))),
+  };
+
+  return {
+    table,
+    stop() {
+      if (typingSweep) clearTimeout(typingSweep);
+      typingSweep = null;
+    },
+  };
+}
+
+/** Subscribes every entry of the table on the socket. */
+export function bindServerEvents(socket: ParleyClientSocket, table: ServerEventTable): void {
+  // socket.on cannot take a generic event name (its listener type is resolved per name); the
+  // table's type pairs each name with its listener instead.
+  for (const event of Object.keys(table) as HandledServerEvent[]) socket.on(event, table[event] as never);
+}
