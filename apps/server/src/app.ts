@@ -3,7 +3,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import { join } from "node:path";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { ServerOptions } from "socket.io";
-import { API } from "@parley/shared";
+import { API, LIMITS } from "@parley/shared";
 import { AuthService } from "./domain/auth.service.js";
 import { MessageService } from "./domain/message.service.js";
 import { PresenceService } from "./domain/presence.service.js";
@@ -76,7 +76,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     // the user is in.
     io?.emit("presence:updated", update);
   });
-  const typing = new TypingService(options.typingTtlMs ?? 5000, (update) => {
+  const typing = new TypingService(options.typingTtlMs ?? LIMITS.typingTtlMs, (update) => {
     io?.to(channel.room(update.roomId)).emit("typing:updated", update);
   });
   const rooms = new RoomService(storage, (userId) => presence.isOnline(userId));

@@ -1,3 +1,4 @@
+import { LIMITS } from "@parley/shared";
 import { z } from "zod";
 import { loadRateLimitBudgets } from "./security/rate-limit-config.js";
 import type { RateLimitBudgets } from "./security/rate-limits.js";
@@ -19,7 +20,7 @@ const EnvSchema = z.object({
   STATIC_DIR: z.string().min(1).optional(),
   COOKIE_SECURE: z.enum(["true", "false"]).default("false"),
   SESSION_TTL_DAYS: z.coerce.number().positive().default(30),
-  TYPING_TTL_MS: z.coerce.number().int().positive().default(5000),
+  TYPING_TTL_MS: z.coerce.number().int().positive().default(LIMITS.typingTtlMs),
   PRESENCE_GRACE_MS: z.coerce.number().int().nonnegative().default(3000),
   PING_INTERVAL_MS: z.coerce.number().int().min(1000).default(15_000),
   PING_TIMEOUT_MS: z.coerce.number().int().min(1000).default(10_000),
