@@ -40,6 +40,12 @@ export interface SharedQueries {
   liveSession: string;
   /** (token_hash) -> SessionRow */
   deleteSession: string;
+  /** (user_id) */
+  deleteUserSessions: string;
+  /** (now) */
+  deleteExpiredSessions: string;
+  /** (id, name, name_key, created_by, created_at, last_activity_at) */
+  insertPublicRoom: string;
   /** (id) -> RoomRow */
   roomById: string;
   /** (user id, LIKE pattern, limit) -> ListingRow[] */
@@ -94,6 +100,10 @@ export function sharedQueries(d: Dialect): SharedQueries {
     insertSession: `INSERT INTO sessions (id, user_id, token_hash, expires_at) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})`,
     liveSession: `SELECT ${SESSION_COLUMNS} FROM sessions WHERE token_hash = ${p(1)} AND expires_at > ${p(2)}`,
     deleteSession: `DELETE FROM sessions WHERE token_hash = ${p(1)} RETURNING ${SESSION_COLUMNS}`,
+    deleteUserSessions: `DELETE FROM sessions WHERE user_id = ${p(1)}`,
+    deleteExpiredSessions: `DELETE FROM sessions WHERE expires_at <= ${p(1)}`,
+    insertPublicRoom: `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_activity_at)
+       VALUES (${p(1)}, 'public', ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)})`,
     roomById: `SELECT ${ROOM_COLUMNS} FROM rooms WHERE id = ${p(1)}`,
     listPublicRooms: `SELECT r.id, r.name,
          (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id) AS member_count,

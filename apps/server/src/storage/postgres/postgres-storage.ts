@@ -295,22 +295,18 @@ export class PostgresStorage implements Storage {
   }
 
   async deleteUserSessions(userId: string): Promise<number> {
-    return (await this.query<{ id: string }>("DELETE FROM sessions WHERE user_id = $1 RETURNING id", [userId])).length;
+    return (await this.pool.query(Q.deleteUserSessions, [userId])).rowCount ?? 0;
   }
 
   async deleteExpiredSessions(now: number): Promise<number> {
-    return (await this.query<{ id: string }>("DELETE FROM sessions WHERE expires_at <= $1 RETURNING id", [now])).length;
+    return (await this.pool.query(Q.deleteExpiredSessions, [now])).rowCount ?? 0;
   }
 
   async createRoom(input: { name: string; createdBy: string }): Promise<RoomRecord> {
     const t = this.now();
     const id = randomUUID();
     try {
-      await this.query(
-        `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_activity_at)
-         VALUES ($1, 'public', $2, $3, $4, $5, $5)`,
-        [id, input.name, nameKey(input.name), input.createdBy, t],
-      );
+      await this.query(Q.insertPublicRoom, [id, input.name, nameKey(input.name), input.createdBy, t, t]);
     } catch (e) {
       if (isUniqueViolation(e, "rooms_public_name")) throw new StorageConflictError("room_name");
       throw e;

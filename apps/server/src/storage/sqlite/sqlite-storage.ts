@@ -203,22 +203,18 @@ export class SqliteStorage implements Storage {
   }
 
   async deleteUserSessions(userId: string): Promise<number> {
-    return this.sql("DELETE FROM sessions WHERE user_id = ?").run(userId).changes;
+    return this.sql(Q.deleteUserSessions).run(userId).changes;
   }
 
   async deleteExpiredSessions(now: number): Promise<number> {
-    return this.sql("DELETE FROM sessions WHERE expires_at <= ?").run(now).changes;
+    return this.sql(Q.deleteExpiredSessions).run(now).changes;
   }
 
   async createRoom(input: { name: string; createdBy: string }): Promise<RoomRecord> {
     const t = this.now();
     const id = randomUUID();
     try {
-      this.sql(
-          `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_activity_at)
-           VALUES (?, 'public', ?, ?, ?, ?, ?)`,
-        )
-        .run(id, input.name, nameKey(input.name), input.createdBy, t, t);
+      this.sql(Q.insertPublicRoom).run(id, input.name, nameKey(input.name), input.createdBy, t, t);
     } catch (e) {
       if (isUniqueViolation(e)) throw new StorageConflictError("room_name");
       throw e;
