@@ -1,4 +1,6 @@
+import { randomUUID } from "node:crypto";
 import type { Message, RoomListing, RoomSummary, User } from "@parley/shared";
+import { nameKey } from "./keys.js";
 import type { RoomRecord, SessionRecord, UserRecord } from "./storage.js";
 
 /**
@@ -128,3 +130,20 @@ export const toListing = (r: ListingRow): RoomListing => ({
   memberCount: r.member_count,
   isMember: r.is_member === true || r.is_member === 1,
 });
+
+/** A new account, not yet stored: a fresh id, created at `createdAt`. */
+export const newUserRecord = (input: { nickname: string; passwordHash: string }, createdAt: number): UserRecord => ({
+  id: randomUUID(),
+  nickname: input.nickname,
+  passwordHash: input.passwordHash,
+  createdAt,
+});
+
+/** The parameters of the shared `insertUser` statement, in its column order. */
+export const userInsertValues = (u: UserRecord): [string, string, string, string, number] => [
+  u.id,
+  u.nickname,
+  nameKey(u.nickname),
+  u.passwordHash,
+  u.createdAt,
+];

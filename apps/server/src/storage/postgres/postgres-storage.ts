@@ -13,6 +13,7 @@ import { NAME_KEY_PREFIX, likePattern, nameKey } from "../keys.js";
 import { POSTGRES_DIALECT, pageStatement, sharedQueries, toPage } from "../queries.js";
 import {
   MESSAGE_COLUMNS,
+  newUserRecord,
   toListing,
   toMessage,
   toRoom,
@@ -20,6 +21,7 @@ import {
   toSummary,
   toUser,
   toUserRecord,
+  userInsertValues,
   type ListingRow,
   type MessageRow,
   type RoomRow,
@@ -246,14 +248,9 @@ export class PostgresStorage implements Storage {
   }
 
   async createUser(input: { nickname: string; passwordHash: string }): Promise<UserRecord> {
-    const user: UserRecord = {
-      id: randomUUID(),
-      nickname: input.nickname,
-      passwordHash: input.passwordHash,
-      createdAt: this.now(),
-    };
+    const user = newUserRecord(input, this.now());
     try {
-      await this.query(Q.insertUser, [user.id, user.nickname, nameKey(user.nickname), user.passwordHash, user.createdAt]);
+      await this.query(Q.insertUser, userInsertValues(user));
     } catch (e) {
       if (isUniqueViolation(e, "users_nickname_key_key")) throw new StorageConflictError("nickname");
       throw e;

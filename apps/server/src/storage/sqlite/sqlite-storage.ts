@@ -14,6 +14,7 @@ import { NAME_KEY_PREFIX, likePattern, nameKey } from "../keys.js";
 import { SQLITE_DIALECT, pageStatement, sharedQueries, toPage } from "../queries.js";
 import {
   MESSAGE_COLUMNS,
+  newUserRecord,
   toListing,
   toMessage,
   toRoom,
@@ -21,6 +22,7 @@ import {
   toSummary,
   toUser,
   toUserRecord,
+  userInsertValues,
   type ListingRow,
   type MessageRow,
   type RoomRow,
@@ -154,14 +156,9 @@ export class SqliteStorage implements Storage {
   }
 
   async createUser(input: { nickname: string; passwordHash: string }): Promise<UserRecord> {
-    const user: UserRecord = {
-      id: randomUUID(),
-      nickname: input.nickname,
-      passwordHash: input.passwordHash,
-      createdAt: this.now(),
-    };
+    const user = newUserRecord(input, this.now());
     try {
-      this.sql(Q.insertUser).run(user.id, user.nickname, nameKey(user.nickname), user.passwordHash, user.createdAt);
+      this.sql(Q.insertUser).run(...userInsertValues(user));
     } catch (e) {
       if (isUniqueViolation(e)) throw new StorageConflictError("nickname");
       throw e;
