@@ -8,7 +8,7 @@ import type { Logger } from "../src/logger.js";
 import { attachRedisAdapter } from "../src/realtime/redis-adapter.js";
 import { PostgresStorage } from "../src/storage/postgres/postgres-storage.js";
 import { TEST_PG_URL, TEST_REDIS_URL, createTestDatabase, describeWithServices, type TestDatabase, type TestSchema } from "./helpers/pg.js";
-import { closeAllSockets, collect, connect, nextEvent, requestOk, signInOk, text, type ClientSocket } from "./helpers/server.js";
+import { TEST_PASSWORD_PARAMS, TEST_RATE_LIMITS, closeAllSockets, collect, connect, nextEvent, requestOk, signInOk, text, type ClientSocket } from "./helpers/server.js";
 import { waitFor } from "./helpers/wait.js";
 
 /** Quiet, but any server error still fails the test (vitest.setup.ts fails on console.error). */
@@ -37,7 +37,7 @@ describeWithServices(
     const startNode = async (): Promise<Node> => {
       const storage = new PostgresStorage(db.url, { logger });
       await storage.init();
-      const app = createApp({ storage, logger });
+      const app = createApp({ storage, logger }, { passwordParams: TEST_PASSWORD_PARAMS, rateLimits: TEST_RATE_LIMITS });
       const closeRedis = await attachRedisAdapter(app.io, TEST_REDIS_URL!, { logger, key: redisKey });
       await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));
       const { port } = app.httpServer.address() as AddressInfo;

@@ -8,6 +8,7 @@ import { DEFAULT_ROOM_ID } from "@parley/shared";
 import { createApp, type App } from "../../src/app.js";
 import { silentLogger } from "../../src/logger.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
+import { TEST_PASSWORD_PARAMS, TEST_RATE_LIMITS } from "../helpers/server.js";
 import { waitFor } from "../helpers/wait.js";
 
 /**
@@ -31,7 +32,9 @@ afterEach(async () => {
 async function start(dbPath: string, port = 0): Promise<Running> {
   const storage = new SqliteStorage(dbPath);
   await storage.init();
-  const app = createApp({ storage, logger: silentLogger }, { presenceGraceMs: 50 });
+  // Cheap scrypt and generous budgets, as in helpers/server.ts: production scrypt (128 MiB, ~1 s on a
+  // busy box) for every sign-in pushed these tests to their 20 s limit under load.
+  const app = createApp({ storage, logger: silentLogger }, { presenceGraceMs: 50, passwordParams: TEST_PASSWORD_PARAMS, rateLimits: TEST_RATE_LIMITS });
   await new Promise<void>((resolve) => app.httpServer.listen(port, "127.0.0.1", resolve));
   const running = { app, storage, port: (app.httpServer.address() as AddressInfo).port };
   return running;
