@@ -1,4 +1,4 @@
-import { LIMITS, findMentions, mentionIndex, type Message, type MessagePage, type RoomSummary, type User } from "@parley/shared";
+import { LIMITS, findMentions, mentionIndex, type Message, type MessagePage, type RoomSummary } from "@parley/shared";
 import type { PageQuery, Storage } from "../storage/storage.js";
 import { DomainError } from "./errors.js";
 
@@ -23,26 +23,38 @@ export class MessageService {
 
   /**
    * Stores a message (idempotent on the user's client id) and returns it with `created: false` when
-   * it was a retry of a message stored before.
+   * it was a retry of a message stored before. `dmOpenedFor`: the first message of a DM is what
+   * makes the conversation appear for the other member (an opened but empty DM stays invisible to
+   * them), so this names the user whose room list must now show it; null otherwise.
    */
-  async send(user: User, input: { roomId: string; clientId: string; body: string }): Promise<{ message: Message; created: boolean }> {
-    await this.requireMember(user.id, input.roomId);
+  async send(
+    authorId: string,
+    input: { roomId: string; clientId: string; body: string },
+  ): Promise<{ message: Message; created: boolean; dmOpenedFor: string | null }> {
+    await this.requireMember(authorId, input.roomId);
     let mentions: string[] = [];
     if (input.body.includes("@")) {
       // One Map lookup per candidate after each @ (findMentions), then one pass over the members:
       // O(body + members), and at most LIMITS.mentionsMax distinct users mentioned per message.
       const members = await this.storage.listMembers(input.roomId);
       const found = new Set(findMentions(input.body, mentionIndex(members.map((m) => m.nickname))).map((m) => m.nickname.toLowerCase()));
-      mentions = members.filter((m) => m.id !== user.id && found.has(m.nickname.toLowerCase())).map((m) => m.id);
+      mentions = members.filter((m) => m.id !== authorId && found.has(m.nickname.toLowerCase())).map((m) => m.id);
     }
-    return this.storage.appendMessage({
+    const { message, created } = await this.storage.appendMessage({
       roomId: input.roomId,
-      authorId: user.id,
+      authorId: authorId,
       clientId: input.clientId,
       kind: "text",
       body: input.body,
       mentions,
     });
+    let dmOpenedFor: string | null = null;
+    if (created && message.seq === 1 && (await this.storage.getRoom(input.roomId))?.kind === "dm") {
+      const members = await this.storage.listMembers(input.roomId);
+      // A DM with oneself has no other member: the author's own tabs already know the room.
+      dmOpenedFor = members.find((m) => m.id !== authorId)?.id ?? null;
+    }
+    return { message, created, dmOpenedFor };
   }
 
   async fetch(

@@ -6,20 +6,18 @@ import { channel, type ParleyServer, type ParleySocket } from "./types.js";
 /** message:send, messages:fetch, room:read, typing:start/stop. */
 export function registerMessageHandlers(io: ParleyServer, socket: ParleySocket, services: Services, ready: Promise<void>, logger: Logger): void {
   const { userId, nickname } = socket.data;
-  const me = { id: userId, nickname, createdAt: 0 };
   // Per-user budgets (security/rate-limits.ts): a refused send is answered RATE_LIMITED with
   // retryAfterMs, and the client core keeps the message queued until then.
   const guard = services.limits.commandGuard(userId);
 
   handle(socket, "message:send", ready, logger, async (payload) => {
-    const { message, created } = await services.messages.send(me, payload);
+    const { message, created, dmOpenedFor } = await services.messages.send(userId, payload);
     if (created) {
       services.typing.stop(payload.roomId, userId);
-      if (payload.roomId.startsWith("dm:") && message.seq === 1) {
-        // A DM appears for the peer with its first message, in every tab they have open.
-        const peerId = payload.roomId.split(":").find((id, i) => i > 0 && id !== userId) ?? userId;
-        const peerRoom = await services.rooms.summary(payload.roomId, peerId);
-        io.to(channel.user(peerId)).emit("room:upserted", peerRoom);
+      if (dmOpenedFor) {
+        // The DM appears for the peer with its first message, in every tab they have open.
+        const peerRoom = await services.rooms.summary(payload.roomId, dmOpenedFor);
+        io.to(channel.user(dmOpenedFor)).emit("room:upserted", peerRoom);
       }
       io.to(channel.room(payload.roomId)).emit("message:created", message);
     }
