@@ -15,7 +15,32 @@ export interface ChatClient {
   /** Close the socket for good (sign-out, tests). Pending sends stay in the outbox. */
   disconnect(): void;
   /** Queue a message: it shows at once as `sending`, is persisted in the outbox, and returns its client id. Blank or over-long bodies are refused with an error code instead. */
-  send(roomId: string, body: string): { ok: true; clientId: string } | { ok: false; code: "MESSAGE_BLANK" | "MESSAGE_TOO_LONG" };
+  send(
+    roomId: string,
+    body: string,
+    options?: { replyToId?: string },
+  ): { ok: true; clientId: string } | { ok: false; code: "MESSAGE_BLANK" | "MESSAGE_TOO_LONG" };
+  /**
+   * Edit one of my stored messages: the new body shows at once (optimistic) and the edit goes
+   * through the outbox like a send (persisted, retried, idempotent). Its base is the version of the
+   * copy held now; if another tab changed the body first, the change ends `failed` with
+   * `EDIT_CONFLICT` and the message shows the winner (retrying re-bases on it).
+   */
+  edit(messageId: string, body: string): { ok: true; changeId: string } | { ok: false; code: "MESSAGE_BLANK" | "MESSAGE_TOO_LONG" | "MESSAGE_NOT_FOUND" };
+  /** Delete one of my stored messages: shows deleted at once, through the outbox. */
+  deleteMessage(messageId: string): { ok: true; changeId: string } | { ok: false; code: "MESSAGE_NOT_FOUND" };
+  /** Set or clear my reaction: shows at once, through the outbox (a later toggle replaces an unsent one). */
+  react(messageId: string, emoji: string, on: boolean): { ok: true; changeId: string } | { ok: false; code: "MESSAGE_NOT_FOUND" };
+  /** Send a failed change again (an edit re-bases on the message as held now). */
+  retryChange(changeId: string): void;
+  /** Drop a failed (or pending) change; the message shows its stored state again. */
+  discardChange(changeId: string): void;
+  /**
+   * Bring the message with `seq` into the room's window: nothing to do if it is held, otherwise the
+   * window is replaced by the history around it (and stops following). Resolves to whether it is
+   * held now.
+   */
+  jumpTo(roomId: string, seq: number): Promise<boolean>;
   /** Send a `failed` message again. */
   retry(clientId: string): void;
   /** Drop a `failed` (or pending) message from the outbox. */
@@ -69,14 +94,41 @@ export interface OutboxStorage {
   subscribe?(listener: () => void): () => void;
 }
 
-export interface OutboxEntry {
+/**
+ * One persisted outbox entry: a send (no `kind`, or `kind: "send"`; the shape stored before issue
+ * 11) or a change to a stored message. Entries go out one at a time in (createdAt, order) order,
+ * so a change never overtakes what the user did before it.
+ */
+export type OutboxEntry = SendEntry | ChangeEntry;
+
+export interface SendEntry {
+  kind?: "send";
   clientId: string;
   roomId: string;
   body: string;
+  replyToId?: string | null;
   createdAt: number;
   /** Tie-breaker for entries written in the same millisecond. */
   order: number;
   /** Failed entries stay until the user retries or discards them; the error code is kept. */
+  failed: boolean;
+  error: string | null;
+}
+
+/** An edit, delete or reaction; `clientId` is the change's own id (the outbox key). */
+export interface ChangeEntry {
+  kind: "edit" | "delete" | "react";
+  clientId: string;
+  roomId: string;
+  messageId: string;
+  /** edit: the new body and the version it was made from. */
+  body?: string;
+  baseVersion?: number;
+  /** react: which emoji, set or cleared. */
+  emoji?: string;
+  on?: boolean;
+  createdAt: number;
+  order: number;
   failed: boolean;
   error: string | null;
 }

@@ -29,12 +29,38 @@ export interface PendingMessage {
   clientId: string;
   roomId: string;
   body: string;
+  /** The message this one replies to, if any. */
+  replyToId: string | null;
   /** Local time the user pressed Enter; shown until the server's timestamp replaces it. */
   createdAt: number;
   status: "sending" | "failed";
   /** Send attempts made while connected. */
   attempts: number;
   /** Error code of the last failure, if any (e.g. `MESSAGE_TOO_LONG`, `TIMEOUT`). */
+  error: string | null;
+}
+
+/**
+ * An edit, delete or reaction the server has not acknowledged (or refused: `failed`). The message
+ * shows it at once: selectors lay pending changes over the stored copy (selectMessageView), so the
+ * stored copy itself is only ever the server's state and reconciles by version alone.
+ */
+export interface PendingChange {
+  /** The change's own id (the outbox key). */
+  changeId: string;
+  kind: "edit" | "delete" | "react";
+  roomId: string;
+  messageId: string;
+  /** edit: the new body and the message version it was made from. */
+  body?: string;
+  baseVersion?: number;
+  /** react: which emoji, and set (true) or cleared (false). */
+  emoji?: string;
+  on?: boolean;
+  createdAt: number;
+  status: "sending" | "failed";
+  attempts: number;
+  /** e.g. `EDIT_CONFLICT` (another edit won), `MESSAGE_DELETED`, `TOO_MANY_REACTIONS`, `TIMEOUT`. */
   error: string | null;
 }
 
@@ -58,6 +84,13 @@ export interface RoomTimeline {
    * back trimmed the newest messages; true again once `loadNewer` reaches the end.
    */
   following: boolean;
+  /**
+   * The room's change version up to which every change is applied to the held messages (ADR
+   * 0009): from the room summary when the window was first loaded, then advanced by each
+   * contiguous live change and each completed `changedSince` catch-up. A live change more than one
+   * above it reveals a missed one and starts that catch-up.
+   */
+  version: number;
 }
 
 /** A transient notice shown in a room's timeline ("Ana joined", "Ana left"); not stored anywhere. */
@@ -105,6 +138,10 @@ export interface OutboxSlice {
   pending: Record<string, PendingMessage>;
   /** Client ids in send order (the outbox order). */
   pendingOrder: string[];
+  /** Unacknowledged (or failed) edits, deletes and reactions by change id. */
+  changes: Record<string, PendingChange>;
+  /** Change ids in the order the user made them. */
+  changeOrder: string[];
 }
 
 /** Who is around: online users, typists, and the join/leave notices. */
@@ -136,7 +173,7 @@ export const initialConnection: ConnectionState = {
 export const createSessionSlice = (): SessionSlice => ({ me: null, connection: initialConnection });
 export const createRoomsSlice = (): RoomsSlice => ({ rooms: {}, activeRoomId: null });
 export const createTimelinesSlice = (): TimelinesSlice => ({ messages: {}, timelines: {} });
-export const createOutboxSlice = (): OutboxSlice => ({ pending: {}, pendingOrder: [] });
+export const createOutboxSlice = (): OutboxSlice => ({ pending: {}, pendingOrder: [], changes: {}, changeOrder: [] });
 export const createPresenceSlice = (): PresenceSlice => ({ typing: {}, online: {}, users: {}, notices: {} });
 
 export function createInitialState(): ChatState {

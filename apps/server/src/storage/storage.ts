@@ -56,8 +56,32 @@ export interface Storage {
    * `created: false` and stores nothing. Resolves only after the message is durable.
    */
   appendMessage(input: NewMessage): Promise<{ message: Message; created: boolean }>;
-  /** A page of a room's history, ascending by seq (see `messages:fetch`). */
-  getMessages(roomId: string, query: PageQuery): Promise<{ messages: Message[]; hasMore: boolean }>;
+  /**
+   * A page of a room's history (see `messages:fetch`): ascending by seq, or by version for
+   * `changedSince`. `version` is the room's `last_version` read in the same snapshot as the page.
+   */
+  getMessages(roomId: string, query: PageQuery): Promise<{ messages: Message[]; hasMore: boolean; version: number }>;
+  /** One message by id, in its current state (reactions, reply preview), or null. */
+  getMessage(messageId: string): Promise<Message | null>;
+  /**
+   * Replace a message's body and mentions, as one change (next room version, `edited_at` = commit
+   * time) — unless the body was changed by an edit after `baseVersion` (`conflict`), the message is
+   * deleted (`deleted`), or the body is already `body` (`unchanged`: the retry of an applied edit).
+   * The check and the write are one transaction, so two concurrent edits from the same base cannot
+   * both apply. Null if no such message.
+   */
+  editMessage(input: { messageId: string; body: string; mentions: string[]; baseVersion: number }): Promise<ChangeResult | null>;
+  /**
+   * Delete a message as one change: body "" and mentions and reactions removed, `deleted_at` set,
+   * the seq kept. `unchanged` if it was deleted already. Null if no such message.
+   */
+  deleteMessage(messageId: string): Promise<ChangeResult | null>;
+  /**
+   * Set or clear `userId`'s reaction `emoji` as one change. `unchanged` when it already was so,
+   * `deleted` on a deleted message, `limit` when setting a new emoji would exceed `maxDistinct`
+   * distinct emoji on the message. Null if no such message.
+   */
+  setReaction(input: { messageId: string; userId: string; emoji: string; on: boolean; maxDistinct: number }): Promise<ChangeResult | null>;
   /** Move a member's read position forward to `seq` (never back, never past lastSeq); returns it. */
   setLastRead(roomId: string, userId: string, seq: number): Promise<number>;
 }
@@ -78,6 +102,16 @@ export interface RoomRecord {
   name: string;
   createdAt: number;
   lastSeq: number;
+  lastVersion: number;
+}
+
+/**
+ * The outcome of a change to a message and the message as stored afterwards (its new state when
+ * `changed`, its current state otherwise). Only `changed` took a version.
+ */
+export interface ChangeResult {
+  outcome: "changed" | "unchanged" | "conflict" | "deleted" | "limit";
+  message: Message;
 }
 
 export interface NewMessage {
@@ -88,11 +122,17 @@ export interface NewMessage {
   kind: MessageKind;
   body: string;
   mentions: string[];
+  /** The message this one replies to (same room; checked by the domain). */
+  replyToId?: string | null;
 }
 
 export type PageQuery =
   | { afterSeq: number; limit: number }
   | { beforeSeq: number; limit: number }
+  /** About `limit` messages centred on `aroundSeq` (half before, the rest from it on); hasMore = newer exist. */
+  | { aroundSeq: number; limit: number }
+  /** Messages with version > changedSince, ascending by version. */
+  | { changedSince: number; limit: number }
   | { latest: true; limit: number };
 
 /** A uniqueness rule was broken (nickname, room name). */

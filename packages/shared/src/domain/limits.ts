@@ -31,6 +31,15 @@ export const LIMITS = {
   typingRefreshMs: 2_000,
   typingTtlMs: 5_000,
   typingLocalTtlMs: 6_000,
+  /**
+   * Distinct emoji on one message. Each is a chip under the message and a row in every fetch of it;
+   * 20 covers any real conversation and bounds what one user can make everyone download.
+   */
+  reactionsPerMessage: 20,
+  /** Longest emoji string (code units): a flag, a skin tone and a ZWJ family fit in 32. */
+  emojiMax: 32,
+  /** Characters of the quoted message shown in a reply's preview (its first line, cut here). */
+  replyExcerptMax: 140,
 } as const;
 
 /** The room every account is a member of; it always exists and cannot be left. */

@@ -108,6 +108,45 @@ export const UserSchema = z.object({
 });
 export type User = z.infer<typeof UserSchema>;
 
+/** A room's change sequence: every change to its timeline takes the next one (ADR 0009). */
+export const VersionSchema = z.number().int().nonnegative();
+
+/**
+ * One emoji as a reaction: emoji code points with their modifiers (skin tones, variation
+ * selectors, zero-width joiners, keycaps, flags), at least one pictographic or regional-indicator
+ * character, nothing else (no text, no markup, no invisible characters on their own).
+ */
+const EMOJI_ONLY = /^(?:[\p{Extended_Pictographic}\p{Regional_Indicator}\u{1F3FB}-\u{1F3FF}\u{FE0F}\u{200D}\u{20E3}\u{E0020}-\u{E007F}#*0-9])+$/u;
+const PICTOGRAPHIC = /[\p{Extended_Pictographic}\p{Regional_Indicator}]/u;
+export const EmojiSchema = checkedString(
+  z
+    .string()
+    .refine((s) => s.length <= LIMITS.emojiMax, { message: "A reaction must be one emoji", params: { errorCode: "EMOJI_INVALID" } satisfies IssueParams, abort: true })
+    .refine((s) => EMOJI_ONLY.test(s) && PICTOGRAPHIC.test(s), {
+      message: "A reaction must be one emoji",
+      params: { errorCode: "EMOJI_INVALID" } satisfies IssueParams,
+    }),
+);
+
+/** One emoji on a message and everyone who reacted with it, in the order they did. */
+export const ReactionSchema = z.object({
+  emoji: z.string(),
+  users: z.array(z.object({ id: IdSchema, nickname: z.string() })),
+});
+export type Reaction = z.infer<typeof ReactionSchema>;
+
+/** What a reply shows of the message it answers: its author and first line, or that it was deleted. */
+export const ReplyPreviewSchema = z.object({
+  id: IdSchema,
+  seq: z.number().int().nonnegative(),
+  authorId: IdSchema,
+  authorNickname: z.string(),
+  /** The first line of the quoted body, at most LIMITS.replyExcerptMax characters; "" if deleted. */
+  excerpt: z.string(),
+  deleted: z.boolean(),
+});
+export type ReplyPreview = z.infer<typeof ReplyPreviewSchema>;
+
 /** `text` is what a person wrote; `join`/`leave` are room-membership notices stored in the timeline. */
 export const MessageKindSchema = z.enum(["text", "join", "leave"]);
 export type MessageKind = z.infer<typeof MessageKindSchema>;
@@ -127,6 +166,19 @@ export const MessageSchema = z.object({
   createdAt: z.number().int(),
   /** Ids of users mentioned with @nickname in the body. */
   mentions: z.array(IdSchema),
+  /**
+   * The room's change version of this message's latest change (its creation, last edit, delete or
+   * reaction). Of two copies of a message, the one with the higher version is the newer state.
+   */
+  version: VersionSchema,
+  /** Server time of the last edit; null if never edited. */
+  editedAt: z.number().int().nullable(),
+  /** Server time of the delete; null if not deleted. A deleted message keeps its seq, its body is "". */
+  deletedAt: z.number().int().nullable(),
+  /** Reactions in the order each emoji was first used. Empty on deleted messages. */
+  reactions: z.array(ReactionSchema),
+  /** The message this one replies to, as it is now (null if not a reply). */
+  replyTo: ReplyPreviewSchema.nullable(),
 });
 export type Message = z.infer<typeof MessageSchema>;
 
@@ -144,6 +196,8 @@ export const RoomSummarySchema = z.object({
   memberCount: z.number().int().nonnegative(),
   /** Highest seq stored in the room. */
   lastSeq: SeqSchema,
+  /** The room's latest change version (ADR 0009): above what a client applied, it missed changes. */
+  lastVersion: VersionSchema,
   /** Highest seq this user has read. */
   lastReadSeq: SeqSchema,
   /** Messages by others after lastReadSeq. */

@@ -30,6 +30,21 @@ export const ERROR_CODES = [
   "NOT_ALLOWED",
   "USER_NOT_FOUND",
   /**
+   * No message with that id in a room the user is a member of (whether it exists elsewhere or not:
+   * the answer must not tell a non-member which message ids exist).
+   */
+  "MESSAGE_NOT_FOUND",
+  /** Only the author can edit or delete a message. */
+  "NOT_YOUR_MESSAGE",
+  /** Join and leave notices cannot be edited, deleted or reacted to. */
+  "MESSAGE_NOT_EDITABLE",
+  /** The message was deleted: it cannot be edited, reacted to or replied to. */
+  "MESSAGE_DELETED",
+  /** A reaction that is not a single emoji (see EmojiSchema). */
+  "EMOJI_INVALID",
+  /** The message already carries LIMITS.reactionsPerMessage distinct emoji. */
+  "TOO_MANY_REACTIONS",
+  /**
    * Too many requests of this kind in a short time (a per-user or per-IP budget). Not a failure of
    * the request itself: the same request succeeds after `retryAfterMs`, which always comes with it.
    */

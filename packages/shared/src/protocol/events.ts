@@ -2,11 +2,13 @@ import { z } from "zod";
 import { LIMITS } from "../domain/limits.js";
 import {
   ClientIdSchema,
+  EmojiSchema,
   IdSchema,
   MessageBodySchema,
   RoomNameSchema,
   SearchQuerySchema,
   SeqSchema,
+  VersionSchema,
   type Member,
   type Message,
   type RoomListing,
@@ -35,24 +37,50 @@ export const ClientPayloadSchemas = {
    * arrives only after the message is committed.
    */
   "message:send": z
-    .object({ roomId: IdSchema, clientId: ClientIdSchema, body: MessageBodySchema })
+    .object({
+      roomId: IdSchema,
+      clientId: ClientIdSchema,
+      body: MessageBodySchema,
+      /** The message this one replies to: a message of the same room, not deleted. */
+      replyToId: IdSchema.optional(),
+    })
     .strict(),
   /**
-   * Read a page of a room's history, ascending by seq.
-   * - `afterSeq`: messages with seq > afterSeq (catch-up after a reconnect or a gap);
-   * - `beforeSeq`: the `limit` messages just before beforeSeq (scrolling back);
-   * - neither: the latest `limit` messages.
+   * Replace the body of one of my messages. `baseVersion` is the message's `version` the edit was
+   * made from: if someone (another tab) changed the body since, the edit is not applied and the
+   * reply carries the current message with `conflict: true`. Idempotent: repeating an applied edit
+   * (same body) answers with the stored message and changes nothing.
+   */
+  "message:edit": z.object({ messageId: IdSchema, body: MessageBodySchema, baseVersion: VersionSchema }).strict(),
+  /** Delete one of my messages (it stays in the timeline as deleted). Idempotent. */
+  "message:delete": z.object({ messageId: IdSchema }).strict(),
+  /**
+   * Set (`on: true`) or clear my reaction with `emoji` on a message. A set, not a toggle, so a retry
+   * can never undo itself. Idempotent.
+   */
+  "reaction:set": z.object({ messageId: IdSchema, emoji: EmojiSchema, on: z.boolean() }).strict(),
+  /**
+   * Read a page of a room's history. At most one cursor:
+   * - `afterSeq`: messages with seq > afterSeq, ascending by seq (catch-up after a reconnect or a gap);
+   * - `beforeSeq`: the `limit` messages just before beforeSeq, ascending by seq (scrolling back);
+   * - `aroundSeq`: about `limit` messages centred on aroundSeq, ascending by seq (jump to a quoted
+   *   message); `hasMore` then says whether newer ones exist (older ones exist iff the first seq > 1);
+   * - `changedSince`: the current state of every message whose `version` > changedSince, ascending
+   *   by version (catch-up of edits, deletes and reactions; new messages are included too);
+   * - none: the latest `limit` messages, ascending by seq.
    */
   "messages:fetch": z
     .object({
       roomId: IdSchema,
       afterSeq: SeqSchema.optional(),
       beforeSeq: SeqSchema.optional(),
+      aroundSeq: SeqSchema.optional(),
+      changedSince: VersionSchema.optional(),
       limit: z.number().int().min(1).max(LIMITS.pageMax).optional(),
     })
     .strict()
-    .refine((p) => p.afterSeq === undefined || p.beforeSeq === undefined, {
-      message: "Give afterSeq or beforeSeq, not both",
+    .refine((p) => [p.afterSeq, p.beforeSeq, p.aroundSeq, p.changedSince].filter((c) => c !== undefined).length <= 1, {
+      message: "Give at most one of afterSeq, beforeSeq, aroundSeq and changedSince",
     }),
   /** The user started (or is still) typing in a room; repeat every few seconds while typing. */
   "typing:start": z.object({ roomId: IdSchema }).strict(),
@@ -91,16 +119,31 @@ export interface SyncData {
   onlineUserIds: string[];
 }
 
-/** A page of history, ascending by seq. `hasMore`: more exist in the direction asked. */
+/**
+ * A page of history (ascending by seq, or by version for `changedSince`). `hasMore`: more exist in
+ * the direction asked. `version`: the room's latest change version when the page was read: every
+ * message in the page is in its state as of that version or later.
+ */
 export interface MessagePage {
   messages: Message[];
   hasMore: boolean;
+  version: number;
+}
+
+/** The reply to `message:edit`: the stored message, and whether the edit lost to a newer one. */
+export interface EditReply {
+  message: Message;
+  /** True when the body was changed since `baseVersion` by another edit: this edit was not applied. */
+  conflict: boolean;
 }
 
 /** The `data` of each command's successful ack. */
 export interface ClientReplies {
   "session:sync": SyncData;
   "message:send": Message;
+  "message:edit": EditReply;
+  "message:delete": Message;
+  "reaction:set": Message;
   "messages:fetch": MessagePage;
   "typing:start": null;
   "typing:stop": null;
@@ -138,6 +181,11 @@ export interface PresenceUpdate {
 export interface ServerToClientEvents {
   /** A message was committed in a room the user is a member of (sent to members only). */
   "message:created": (message: Message) => void;
+  /**
+   * A message changed (edited, deleted, a reaction set or cleared): its whole new state with its
+   * new `version`. Keep it only if its version is higher than the copy held.
+   */
+  "message:updated": (message: Message) => void;
   /**
    * A room appeared or changed for this user: created, joined, a DM opened, or read in another
    * tab. Sent to every socket of the user, so all tabs hold the same rooms and read positions.
