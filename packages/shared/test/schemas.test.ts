@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   ClientIdSchema,
   ClientPayloadSchemas,
+  EmojiSchema,
   LIMITS,
   LoginRequestSchema,
   MessageBodySchema,
@@ -111,7 +112,42 @@ describe("payload schemas", () => {
     expect(fetch.safeParse({ roomId: "r", limit: LIMITS.pageMax + 1 }).success).toBe(false);
   });
 
+  it("messages:fetch takes at most one of afterSeq, beforeSeq, aroundSeq and changedSince", () => {
+    const fetch = ClientPayloadSchemas["messages:fetch"];
+    expect(fetch.safeParse({ roomId: "r", aroundSeq: 5 }).success).toBe(true);
+    expect(fetch.safeParse({ roomId: "r", changedSince: 0 }).success).toBe(true);
+    expect(fetch.safeParse({ roomId: "r", aroundSeq: 5, changedSince: 0 }).success).toBe(false);
+    expect(fetch.safeParse({ roomId: "r", afterSeq: 5, changedSince: 0 }).success).toBe(false);
+    expect(fetch.safeParse({ roomId: "r", changedSince: -1 }).success).toBe(false);
+  });
+
+  it("message:edit needs the base version; reaction:set needs on", () => {
+    expect(ClientPayloadSchemas["message:edit"].safeParse({ messageId: "m", body: "b", baseVersion: 3 }).success).toBe(true);
+    expect(ClientPayloadSchemas["message:edit"].safeParse({ messageId: "m", body: "b" }).success).toBe(false);
+    expect(ClientPayloadSchemas["message:edit"].safeParse({ messageId: "m", body: "b", baseVersion: 1.5 }).success).toBe(false);
+    expect(ClientPayloadSchemas["reaction:set"].safeParse({ messageId: "m", emoji: "👍", on: true }).success).toBe(true);
+    expect(ClientPayloadSchemas["reaction:set"].safeParse({ messageId: "m", emoji: "👍" }).success).toBe(false);
+    expect(ClientPayloadSchemas["message:send"].safeParse({ roomId: "r", clientId: "6f1c1a3e-8a4b-4c1e-9f7a-2b3c4d5e6f70", body: "b", replyToId: "m" }).success).toBe(true);
+  });
+
   it("room:create trims the name it parses", () => {
     expect(ClientPayloadSchemas["room:create"].parse({ name: "  lounge " })).toEqual({ name: "lounge" });
+  });
+});
+
+describe("EmojiSchema", () => {
+  it.each(["👍", "👍🏽", "❤️", "🇨🇳", "1️⃣", "#️⃣", "👨‍👩‍👧", "🏴‍☠️", "©️", "🏴󠁧󠁢󠁳󠁣󠁴󠁿"])("accepts %s", (emoji) => {
+    expect(EmojiSchema.safeParse(emoji).success).toBe(true);
+  });
+
+  it.each(["", "a", "ok", "👍 ", " 👍", "👍ok", "<img>", "\u200D", "\uFE0F", "12", "👍".repeat(LIMITS.emojiMax)])("refuses %j with EMOJI_INVALID", (emoji) => {
+    const r = EmojiSchema.safeParse(emoji);
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]).toMatchObject({ params: { errorCode: "EMOJI_INVALID" } });
+  });
+
+  it("refuses what is not a string without throwing", () => {
+    expect(EmojiSchema.safeParse({ length: 1 }).success).toBe(false);
+    expect(EmojiSchema.safeParse(42).success).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { LIMITS, findMentions, mentionIndex, type Message, type MessagePage, type RoomSummary } from "@parley/shared";
-import type { PageQuery, Storage } from "../storage/storage.js";
+import type { ChangeResult, PageQuery, Storage } from "../storage/storage.js";
 import { DomainError } from "./errors.js";
 
 /** The one refusal for a room the user is not in, existing or not. */
@@ -7,7 +7,22 @@ export function notAMember(): DomainError {
   return new DomainError("NOT_A_MEMBER", "You are not a member of that room, or it does not exist.");
 }
 
-/** Sending, reading history and read positions. Membership is checked on every call. */
+/** The one refusal for a message id the user cannot see, existing or not (like notAMember). */
+function messageNotFound(): DomainError {
+  return new DomainError("MESSAGE_NOT_FOUND", "There is no such message in your rooms.");
+}
+
+/** What a change command did: the message as stored now, and whether it took a new version. */
+export interface ChangeOutcome {
+  message: Message;
+  /** True when the change was stored (and must be broadcast); false for a retry or a no-op. */
+  changed: boolean;
+}
+
+/**
+ * Sending, changing (edit, delete, reactions), reading history and read positions. Membership is
+ * checked on every call.
+ */
 export class MessageService {
   constructor(private readonly storage: Storage) {}
 
@@ -29,17 +44,18 @@ export class MessageService {
    */
   async send(
     authorId: string,
-    input: { roomId: string; clientId: string; body: string },
+    input: { roomId: string; clientId: string; body: string; replyToId?: string | undefined },
   ): Promise<{ message: Message; created: boolean; dmOpenedFor: string | null }> {
     await this.requireMember(authorId, input.roomId);
-    let mentions: string[] = [];
-    if (input.body.includes("@")) {
-      // One Map lookup per candidate after each @ (findMentions), then one pass over the members:
-      // O(body + members), and at most LIMITS.mentionsMax distinct users mentioned per message.
-      const members = await this.storage.listMembers(input.roomId);
-      const found = new Set(findMentions(input.body, mentionIndex(members.map((m) => m.nickname))).map((m) => m.nickname.toLowerCase()));
-      mentions = members.filter((m) => m.id !== authorId && found.has(m.nickname.toLowerCase())).map((m) => m.id);
+    if (input.replyToId !== undefined) {
+      const quoted = await this.storage.getMessage(input.replyToId);
+      // Only a message of the same room: a reply must not quote (and so reveal) another room.
+      if (!quoted || quoted.roomId !== input.roomId) throw messageNotFound();
+      if (quoted.kind !== "text") throw new DomainError("MESSAGE_NOT_EDITABLE", "Only messages people wrote can be replied to.");
+      // A deleted original is allowed: the retry of a reply sent before the delete must still be
+      // acked (idempotency), and the reply's preview says the original was deleted.
     }
+    const mentions = await this.mentionsIn(input.roomId, authorId, input.body);
     const { message, created } = await this.storage.appendMessage({
       roomId: input.roomId,
       authorId: authorId,
@@ -47,6 +63,7 @@ export class MessageService {
       kind: "text",
       body: input.body,
       mentions,
+      replyToId: input.replyToId ?? null,
     });
     let dmOpenedFor: string | null = null;
     if (created && message.seq === 1 && (await this.storage.getRoom(input.roomId))?.kind === "dm") {
@@ -57,9 +74,59 @@ export class MessageService {
     return { message, created, dmOpenedFor };
   }
 
+  /**
+   * Replaces the body of the user's own message. An edit made from a version older than the last
+   * body change is not applied (`conflict`: another tab's edit won) and answers with the message
+   * as stored; repeating an applied edit changes nothing. Mentions are found again in the new body
+   * (they count as unread mentions; notifications come from new messages only).
+   */
+  async edit(userId: string, input: { messageId: string; body: string; baseVersion: number }): Promise<ChangeOutcome & { conflict: boolean }> {
+    const current = await this.requireOwnMessage(userId, input.messageId);
+    if (current.deletedAt !== null) throw deleted();
+    const mentions = await this.mentionsIn(current.roomId, userId, input.body);
+    const result = await this.storage.editMessage({ messageId: input.messageId, body: input.body, mentions, baseVersion: input.baseVersion });
+    if (!result) throw messageNotFound();
+    if (result.outcome === "deleted") throw deleted();
+    return { message: result.message, changed: result.outcome === "changed", conflict: result.outcome === "conflict" };
+  }
+
+  /** Deletes the user's own message (it stays in the timeline as deleted). Idempotent. */
+  async delete(userId: string, messageId: string): Promise<ChangeOutcome> {
+    await this.requireOwnMessage(userId, messageId);
+    return outcome(await this.storage.deleteMessage(messageId));
+  }
+
+  /**
+   * Sets or clears the user's reaction. Clearing one on a deleted message is a no-op (its reactions
+   * went with it), so a retried "off" never fails; setting one there is refused.
+   */
+  async react(userId: string, input: { messageId: string; emoji: string; on: boolean }): Promise<ChangeOutcome> {
+    const current = await this.requireChangeable(userId, input.messageId);
+    if (current.deletedAt !== null) {
+      if (!input.on) return { message: current, changed: false };
+      throw deleted();
+    }
+    const result = await this.storage.setReaction({ ...input, userId, maxDistinct: LIMITS.reactionsPerMessage });
+    if (result?.outcome === "limit") {
+      throw new DomainError("TOO_MANY_REACTIONS", `A message can carry at most ${LIMITS.reactionsPerMessage} different reactions.`);
+    }
+    if (result?.outcome === "deleted") {
+      if (!input.on) return { message: result.message, changed: false };
+      throw deleted();
+    }
+    return outcome(result);
+  }
+
   async fetch(
     userId: string,
-    input: { roomId: string; afterSeq?: number | undefined; beforeSeq?: number | undefined; limit?: number | undefined },
+    input: {
+      roomId: string;
+      afterSeq?: number | undefined;
+      beforeSeq?: number | undefined;
+      aroundSeq?: number | undefined;
+      changedSince?: number | undefined;
+      limit?: number | undefined;
+    },
   ): Promise<MessagePage> {
     await this.requireMember(userId, input.roomId);
     const limit = input.limit ?? LIMITS.pageDefault;
@@ -68,8 +135,43 @@ export class MessageService {
         ? { afterSeq: input.afterSeq, limit }
         : input.beforeSeq !== undefined
           ? { beforeSeq: input.beforeSeq, limit }
-          : { latest: true, limit };
+          : input.aroundSeq !== undefined
+            ? { aroundSeq: input.aroundSeq, limit }
+            : input.changedSince !== undefined
+              ? { changedSince: input.changedSince, limit }
+              : { latest: true, limit };
     return this.storage.getMessages(input.roomId, query);
+  }
+
+  /**
+   * The message, if the user may change it at all: it exists in a room they are a member of (else
+   * MESSAGE_NOT_FOUND, the same answer for both) and a person wrote it (join/leave notices are the
+   * server's).
+   */
+  private async requireChangeable(userId: string, messageId: string): Promise<Message> {
+    const message = await this.storage.getMessage(messageId);
+    if (!message || !(await this.storage.isMember(message.roomId, userId))) throw messageNotFound();
+    if (message.kind !== "text") throw new DomainError("MESSAGE_NOT_EDITABLE", "Join and leave notices cannot be changed.");
+    return message;
+  }
+
+  /** As requireChangeable, and the user wrote it (only authors edit and delete). */
+  private async requireOwnMessage(userId: string, messageId: string): Promise<Message> {
+    const message = await this.requireChangeable(userId, messageId);
+    if (message.authorId !== userId) throw new DomainError("NOT_YOUR_MESSAGE", "Only the author can change this message.");
+    return message;
+  }
+
+  /**
+   * Ids of the room's members that `body` mentions (never the author). One Map lookup per
+   * candidate after each @ (findMentions), then one pass over the members: O(body + members), and
+   * at most LIMITS.mentionsMax distinct users per message.
+   */
+  private async mentionsIn(roomId: string, authorId: string, body: string): Promise<string[]> {
+    if (!body.includes("@")) return [];
+    const members = await this.storage.listMembers(roomId);
+    const found = new Set(findMentions(body, mentionIndex(members.map((m) => m.nickname))).map((m) => m.nickname.toLowerCase()));
+    return members.filter((m) => m.id !== authorId && found.has(m.nickname.toLowerCase())).map((m) => m.id);
   }
 
   /** Moves the read position forward and returns the user's fresh view of the room. */
@@ -80,4 +182,14 @@ export class MessageService {
     if (!summary) throw new DomainError("NOT_A_MEMBER", "You are not a member of that room.");
     return summary;
   }
+}
+
+function deleted(): DomainError {
+  return new DomainError("MESSAGE_DELETED", "That message was deleted.");
+}
+
+/** A storage change result as a service outcome; a message gone meanwhile is not found. */
+function outcome(result: ChangeResult | null): ChangeOutcome {
+  if (!result) throw messageNotFound();
+  return { message: result.message, changed: result.outcome === "changed" };
 }

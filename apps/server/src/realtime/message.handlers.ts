@@ -1,9 +1,10 @@
+import type { Message } from "@parley/shared";
 import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
 import { handle } from "./handle.js";
 import { channel, type ParleyServer, type ParleySocket } from "./types.js";
 
-/** message:send, messages:fetch, room:read, typing:start/stop. */
+/** message:send/edit/delete, reaction:set, messages:fetch, room:read, typing:start/stop. */
 export function registerMessageHandlers(io: ParleyServer, socket: ParleySocket, services: Services, ready: Promise<void>, logger: Logger): void {
   const { userId, nickname } = socket.data;
   // Per-user budgets (security/rate-limits.ts): a refused send is answered RATE_LIMITED with
@@ -25,6 +26,24 @@ export function registerMessageHandlers(io: ParleyServer, socket: ParleySocket, 
     // anyone who missed it gets it by seq catch-up.
     return message;
   }, guard);
+
+  // Changes to a message: the new state goes to every member's every tab (the author's other tabs
+  // included) only when something was stored; a retry or a no-op answers with the stored message
+  // and broadcasts nothing (whoever missed the first broadcast gets it by `changedSince` catch-up).
+  const broadcastChange = (result: { message: Message; changed: boolean }) => {
+    if (result.changed) io.to(channel.room(result.message.roomId)).emit("message:updated", result.message);
+    return result.message;
+  };
+
+  handle(socket, "message:edit", ready, logger, async (payload) => {
+    const result = await services.messages.edit(userId, payload);
+    broadcastChange(result);
+    return { message: result.message, conflict: result.conflict };
+  }, guard);
+
+  handle(socket, "message:delete", ready, logger, async ({ messageId }) => broadcastChange(await services.messages.delete(userId, messageId)), guard);
+
+  handle(socket, "reaction:set", ready, logger, async (payload) => broadcastChange(await services.messages.react(userId, payload)), guard);
 
   handle(socket, "messages:fetch", ready, logger, (payload) => services.messages.fetch(userId, payload));
 

@@ -113,6 +113,11 @@ const CONSECUTIVE_WINDOW_SEC = 24 * 60 * 60;
 
 const COMMAND_BUDGETS = {
   "message:send": "messageSend",
+  // Every change is a broadcast to the room and a stored version, like a message: one budget for
+  // writing and changing, so toggling reactions in a loop costs what sending in a loop costs.
+  "message:edit": "messageSend",
+  "message:delete": "messageSend",
+  "reaction:set": "messageSend",
   "room:create": "roomCreate",
   "dm:open": "dmOpen",
   "rooms:list": "search",

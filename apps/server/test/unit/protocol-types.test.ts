@@ -51,7 +51,13 @@ export function clientEmits(socket: Client): void {
   // @ts-expect-error wrong ack data: message:send answers with a Message, not a RoomSummary
   socket.emit("message:send", { roomId: "general", clientId, body: "hi" }, (result: AckResult<RoomSummary>) => result);
   // @ts-expect-error unknown event
+  socket.emit("message:remove", { messageId: "m1" }, () => {});
+  // @ts-expect-error message:delete names the message by `messageId`
   socket.emit("message:delete", { id: "m1" }, () => {});
+  // @ts-expect-error an edit must say which version it was made from
+  socket.emit("message:edit", { messageId: "m1", body: "fixed" }, () => {});
+  // @ts-expect-error a reaction is set or cleared, never toggled
+  socket.emit("reaction:set", { messageId: "m1", emoji: "👍" }, () => {});
   // @ts-expect-error the ack callback is part of the typed signature
   socket.emit("room:join", { roomId: "general" });
   socket.emit("message:send", { roomId: "general", clientId, body: "hi" }, (result) => {
@@ -108,9 +114,21 @@ export function serverHandlers(socket: Sock): void {
     void payload.text;
   });
   socket.on("messages:fetch", (_payload, ack) => {
-    ack({ ok: true, data: { messages: [message], hasMore: false } });
-    // @ts-expect-error a page is { messages, hasMore }, not an array
+    ack({ ok: true, data: { messages: [message], hasMore: false, version: 1 } });
+    // @ts-expect-error a page is { messages, hasMore, version }, not an array
     ack({ ok: true, data: [message] });
+    // @ts-expect-error a page says which room version it reflects
+    ack({ ok: true, data: { messages: [message], hasMore: false } });
+  });
+  socket.on("message:edit", (payload, ack) => {
+    expectTypeOf(payload.baseVersion).toEqualTypeOf<number>();
+    ack({ ok: true, data: { message, conflict: false } });
+    // @ts-expect-error an edit answers { message, conflict }, not the bare message
+    ack({ ok: true, data: message });
+  });
+  socket.on("reaction:set", (payload, ack) => {
+    expectTypeOf(payload.on).toEqualTypeOf<boolean>();
+    ack({ ok: false, error: { code: "TOO_MANY_REACTIONS", message: "full" } });
   });
   // @ts-expect-error handler declares the wrong payload type
   socket.on("room:join", (payload: { name: string }, ack: (r: AckResult<RoomSummary>) => void) => ack({ ok: true, data: room }));

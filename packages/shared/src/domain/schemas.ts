@@ -117,7 +117,7 @@ export const VersionSchema = z.number().int().nonnegative();
  * character, nothing else (no text, no markup, no invisible characters on their own).
  */
 const EMOJI_ONLY = /^(?:[\p{Extended_Pictographic}\p{Regional_Indicator}\u{1F3FB}-\u{1F3FF}\u{FE0F}\u{200D}\u{20E3}\u{E0020}-\u{E007F}#*0-9])+$/u;
-const PICTOGRAPHIC = /[\p{Extended_Pictographic}\p{Regional_Indicator}]/u;
+const PICTOGRAPHIC = /[\p{Extended_Pictographic}\p{Regional_Indicator}\u{20E3}]/u;
 export const EmojiSchema = checkedString(
   z
     .string()
