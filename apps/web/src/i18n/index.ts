@@ -59,10 +59,14 @@ export function t(key: MessageKey, params?: Params): string {
 
 const knownCodes = new Set<string>(ERROR_CODES);
 
+/** Codes the client core reports itself (no server sends them). */
+type ClientErrorCode = "TIMEOUT" | "OFFLINE" | "EDIT_CONFLICT";
+const clientCodes = new Set<string>(["TIMEOUT", "OFFLINE", "EDIT_CONFLICT"] satisfies ClientErrorCode[]);
+
 /** The translated sentence for an error code (shared codes, plus client ones like TIMEOUT). */
 export function errorText(code: string | null | undefined): string {
-  if (code && (knownCodes.has(code) || code === "TIMEOUT" || code === "OFFLINE")) {
-    return t(`error.${code as ErrorCode | "TIMEOUT" | "OFFLINE"}`);
+  if (code && (knownCodes.has(code) || clientCodes.has(code))) {
+    return t(`error.${code as ErrorCode | ClientErrorCode}`);
   }
   return t("error.UNKNOWN");
 }

@@ -124,3 +124,28 @@ export const MessageIcon = (p: IconProps) => (
     <path d="M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z" />
   </Icon>
 );
+export const PencilIcon = (p: IconProps) => (
+  <Icon {...p}>
+    <path d="M21.17 6.81a2.83 2.83 0 0 0-4-4L3.84 16.17a2 2 0 0 0-.5.83l-1.32 4.35a.5.5 0 0 0 .62.62l4.35-1.32a2 2 0 0 0 .83-.5z" />
+    <path d="m15 5 4 4" />
+  </Icon>
+);
+export const ReplyIcon = (p: IconProps) => (
+  <Icon {...p}>
+    <path d="M9 17 4 12l5-5" />
+    <path d="M20 18v-2a4 4 0 0 0-4-4H4" />
+  </Icon>
+);
+export const SmilePlusIcon = (p: IconProps) => (
+  <Icon {...p}>
+    <path d="M22 11v1a10 10 0 1 1-9-10" />
+    <path d="M8 14s1.5 2 4 2 4-2 4-2M9 9h.01M15 9h.01M16 5h6M19 2v6" />
+  </Icon>
+);
+/** The hook-shaped arrow of a reply's quote (from the reply up to what it answers). */
+export const CornerUpRightIcon = (p: IconProps) => (
+  <Icon {...p}>
+    <path d="M4 20v-7a4 4 0 0 1 4-4h12" />
+    <path d="m15 14 5-5-5-5" />
+  </Icon>
+);

@@ -1,0 +1,70 @@
+import { createContext, useContext } from "react";
+import { useStore } from "zustand";
+import { createStore, type StoreApi } from "zustand/vanilla";
+
+/**
+ * What one room view's parts tell each other: a row's "Edit" or "Reply" reaches the composer, a
+ * reply's quote asks the list to scroll to the original, and the list marks the row it scrolled
+ * to. Local UI state, not chat state: it lives for one room view (ChatView is keyed by room) and
+ * never reaches the client core.
+ */
+export interface ChatUiState {
+  /** The message being edited in the composer (mine, text, not deleted). */
+  editing: { messageId: string; body: string } | null;
+  /** The message the next send replies to. */
+  replyingTo: { messageId: string; authorNickname: string; excerpt: string } | null;
+  /** A reply's quote was clicked: the list brings `seq` into view (`nonce` repeats a jump). */
+  jump: { seq: number; nonce: number } | null;
+  /** The message briefly highlighted after a jump. */
+  highlightedId: string | null;
+  /** Bumped to send focus back to the composer (after picking Reply or Edit). */
+  focusComposer: number;
+}
+
+export interface ChatUiActions {
+  startEdit(messageId: string, body: string): void;
+  cancelEdit(): void;
+  startReply(messageId: string, authorNickname: string, body: string): void;
+  cancelReply(): void;
+  jumpTo(seq: number): void;
+  highlight(messageId: string | null): void;
+}
+
+export type ChatUiStore = StoreApi<ChatUiState & ChatUiActions>;
+
+/** The first line of a body, cut to `max` characters (what a reply quote shows). */
+export function excerptOf(body: string, max = 140): string {
+  const line = body.trim().split("\n", 1)[0] ?? "";
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}
+
+export function createChatUiStore(): ChatUiStore {
+  return createStore<ChatUiState & ChatUiActions>()((set) => ({
+    editing: null,
+    replyingTo: null,
+    jump: null,
+    highlightedId: null,
+    focusComposer: 0,
+    // Editing and replying exclude each other, as in Slack: the composer does one thing at a time.
+    startEdit: (messageId, body) => set((s) => ({ editing: { messageId, body }, replyingTo: null, focusComposer: s.focusComposer + 1 })),
+    cancelEdit: () => set({ editing: null }),
+    startReply: (messageId, authorNickname, body) =>
+      set((s) => ({ replyingTo: { messageId, authorNickname, excerpt: excerptOf(body) }, editing: null, focusComposer: s.focusComposer + 1 })),
+    cancelReply: () => set({ replyingTo: null }),
+    jumpTo: (seq) => set((s) => ({ jump: { seq, nonce: (s.jump?.nonce ?? 0) + 1 } })),
+    highlight: (highlightedId) => set({ highlightedId }),
+  }));
+}
+
+export const ChatUiContext = createContext<ChatUiStore | null>(null);
+
+export function useChatUiStore(): ChatUiStore {
+  const store = useContext(ChatUiContext);
+  if (!store) throw new Error("useChatUiStore must be used inside <ChatUiContext>");
+  return store;
+}
+
+/** Reads the room view's UI state; re-renders only when the selected value changes. */
+export function useChatUi<T>(selector: (state: ChatUiState & ChatUiActions) => T): T {
+  return useStore(useChatUiStore(), selector);
+}
