@@ -14,11 +14,17 @@
  * clients are the product's realtime core (createChatClient), and the verdict is read from the
  * database file after the server stopped.
  *
+ * Changes (issue 11): through the whole run clients also edit and delete their own messages and
+ * set and clear reactions on anyone's, through the same outbox as sends; after the drain every
+ * message every client holds must be in its stored state (body, deleted, who reacted with what).
+ *
  * Prints one line on stdout, `fault: clients=… rooms=… sent=… acked=… stored=… lost=… duplicated=…
  * gaps=… missing=… extra=… misordered=… kills=… cuts=… resets=… freezes=… frozen=… frozen_left=…
- * windowed=… scrolls=…`, progress on stderr; exits 1 unless nothing was lost, duplicated or out of
- * place (in the database or in any client), every send was acked, every planned fault happened,
- * and every client on a frozen connection left it for a new one before the freeze ended.
+ * windowed=… scrolls=… changes=… refused=… diverged=…`, progress on stderr; exits 1 unless nothing
+ * was lost, duplicated, out of place or diverged (in the database or in any client), every send and
+ * change was acked (a change may be refused only because the message was deleted meanwhile), every
+ * planned fault happened, and every client on a frozen connection left it for a new one before the
+ * freeze ended.
  */
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -36,6 +42,7 @@ import { planMemberships } from "./lib/plan.js";
 import { startProxy, type FaultProxy, type Freeze } from "./lib/proxy.js";
 import { createServerProcess, readPingConfig, type ServerProcess } from "./lib/server-process.js";
 import { verifyAgainstDb, type ClientReport, type SendRecord } from "./lib/verify.js";
+import { verifyChangesAgainstDb, type ClientMessages } from "./lib/verify-changes.js";
 import { mapLimit, seededRandom, sleep, waitUntil } from "./lib/wait.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -61,6 +68,13 @@ const FREEZE_GRACE_MS = 20_000;
 const HISTORY_IN_FLIGHT = 100;
 /** Pages a windowed client scrolls back past its window before coming down again. */
 const SCROLL_BACK_PAGES = 2;
+/** The emoji clients react with: few, so reactions pile up on the same chips and get cleared again. */
+const REACTIONS = ["👍", "🎉", "❤️", "😂", "👀"] as const;
+/**
+ * The one refusal a change may get in a correct run: its message was deleted (by its author, in
+ * another client) between the click and the server; the product then shows the change as failed.
+ */
+const LEGIT_REFUSALS = new Set(["MESSAGE_DELETED"]);
 
 interface TestClient {
   index: number;
@@ -72,6 +86,8 @@ interface TestClient {
   quota: number;
   sends: SendRecord[];
   acked: Set<string>;
+  /** Edits, deletes and reactions this client made (their change ids). */
+  changes: number;
 }
 
 const started = Date.now();
@@ -173,6 +189,7 @@ async function main(opts: FaultOptions): Promise<number> {
       quota: Math.floor(opts.messages / opts.clients) + (i < opts.messages % opts.clients ? 1 : 0),
       sends: [],
       acked: new Set(),
+      changes: 0,
     }));
     const byCookie = new Map(accounts.map((a, i) => [a.cookie, clients[i]!]));
     await waitUntil(() => clients.every((c) => isUp(c.core)), { timeoutMs: 30_000, what: "every client to connect" });
@@ -340,6 +357,33 @@ async function main(opts: FaultOptions): Promise<number> {
       log(`client ${c.index} scrolled back ${pages} pages (${tries} tries${trimmed ? "" : ", window never trimmed"}) and down again in ${down}${timeline()?.following === false ? ", still not following" : ""}`);
     };
 
+    // One change by client `c`: on a random stored text message it holds in a random member room,
+    // an edit (or, one time in eight, a delete) of its own, else a reaction set or cleared.
+    let changesMade = 0;
+    const makeChange = (c: TestClient): boolean => {
+      const s = c.core.store.getState();
+      const roomId = memberRooms(c)[Math.floor(random() * memberRooms(c).length)]!;
+      const ids = s.timelines[roomId]?.ids ?? [];
+      if (ids.length === 0) return false;
+      const held = s.messages[roomId] ?? {};
+      // The newest messages are the ones people change: pick from the last 50 held.
+      const id = ids[Math.max(0, ids.length - 1 - Math.floor(random() * Math.min(50, ids.length)))]!;
+      const m = held[id];
+      if (!m || m.kind !== "text" || m.deletedAt !== null) return false;
+      let made: { ok: boolean };
+      if (m.authorId === c.userId && random() < 0.5) {
+        made = random() < 0.125 ? c.core.deleteMessage(id) : c.core.edit(id, `fault c${c.index} edit #${c.changes}`);
+      } else {
+        const emoji = REACTIONS[Math.floor(random() * REACTIONS.length)]!;
+        const mine = m.reactions.some((r) => r.emoji === emoji && r.users.some((u) => u.id === c.userId));
+        made = c.core.react(id, emoji, !mine);
+      }
+      if (!made.ok) return false;
+      c.changes++;
+      changesMade++;
+      return true;
+    };
+
     const killAndRestart = async (s: ServerProcess) => {
       if (await s.kill()) kills++;
       log(`kill ${kills}/${opts.kills} at sent=${sent}`);
@@ -374,7 +418,7 @@ async function main(opts: FaultOptions): Promise<number> {
     let lastProgress = Date.now();
     let cursor = 0;
     let scrollStarted = false;
-    const faultsOwed = () => kills < opts.kills || cuts < opts.cuts || freezes < opts.freezes || thawing.size > 0 || scrolling.size > 0;
+    const faultsOwed = () => changesMade < opts.changes || kills < opts.kills || cuts < opts.cuts || freezes < opts.freezes || thawing.size > 0 || scrolling.size > 0;
     while ((sent < opts.messages || faultsOwed() || restarting) && !fatal) {
       if (Date.now() > sendDeadline) {
         log(`send phase deadline reached: sent=${sent}/${opts.messages} kills=${kills} cuts=${cuts} freezes=${freezes}`);
@@ -396,6 +440,10 @@ async function main(opts: FaultOptions): Promise<number> {
         sent++;
         tokens--;
       }
+      // Changes keep pace with the sends: by the time a fraction of the messages went out, the same
+      // fraction of the changes has been made (a few tries per tick when the pick finds nothing).
+      const changesDue = opts.messages === 0 ? opts.changes : Math.min(opts.changes, Math.floor((opts.changes * sent) / opts.messages));
+      for (let tries = 0; changesMade < changesDue && tries < 20; tries++) makeChange(clients[Math.floor(random() * clients.length)]!);
       // Faults are spread by progress, not by clock, so they land through the whole run however
       // fast it goes; once sending is done, any still owed happen at once.
       const progress = sent >= opts.messages ? Infinity : sent;
@@ -457,18 +505,26 @@ async function main(opts: FaultOptions): Promise<number> {
 
     // ---- drain: every outbox empty, every member room caught up to the database ----------------
     const live = new Database(dbPath, { readonly: true, fileMustExist: true });
-    const lastSeqs = live.prepare("SELECT id, last_seq FROM rooms");
-    const behind = (lastSeq: Map<string, number>) =>
+    const lastSeqs = live.prepare("SELECT id, last_seq, last_version FROM rooms");
+    type RoomHead = { id: string; last_seq: number; last_version: number };
+    // Settled: nothing left to send (failed changes stay, and are judged below), and every member
+    // room at the database's last seq and last version (every change applied).
+    const behind = (heads: Map<string, RoomHead>) =>
       clients.filter((c) => {
         const s = c.core.store.getState();
-        return s.pendingOrder.length > 0 || memberRooms(c).some((r) => (s.timelines[r]?.lastSeq ?? -1) < (lastSeq.get(r) ?? 0));
+        if (s.pendingOrder.length > 0 || s.changeOrder.some((id) => s.changes[id]?.status === "sending")) return true;
+        return memberRooms(c).some((r) => {
+          const t = s.timelines[r];
+          const head = heads.get(r);
+          return (t?.lastSeq ?? -1) < (head?.last_seq ?? 0) || (t?.version ?? -1) < (head?.last_version ?? 0);
+        });
       });
     let stragglers: TestClient[] = [];
     try {
       await waitUntil(
         () => {
-          const rows = lastSeqs.all() as { id: string; last_seq: number }[];
-          stragglers = behind(new Map(rows.map((r) => [r.id, r.last_seq])));
+          const rows = lastSeqs.all() as RoomHead[];
+          stragglers = behind(new Map(rows.map((r) => [r.id, r])));
           return stragglers.length === 0;
         },
         { timeoutMs: opts.drainTimeout * 1000, intervalMs: 250, what: "outboxes to empty and timelines to catch up" },
@@ -476,13 +532,18 @@ async function main(opts: FaultOptions): Promise<number> {
       log("drained: every outbox empty, every timeline at the room's last seq");
     } catch (e) {
       log(`${(e as Error).message}; ${stragglers.length} clients not settled`);
-      const rows = lastSeqs.all() as { id: string; last_seq: number }[];
-      const dbLast = new Map(rows.map((r) => [r.id, r.last_seq]));
+      const rows = lastSeqs.all() as RoomHead[];
+      const dbLast = new Map(rows.map((r) => [r.id, r]));
       for (const c of stragglers.slice(0, 5)) {
         const s = c.core.store.getState();
         const pend = s.pendingOrder.map((id) => s.pending[id]!).map((p) => `${p.status}/${p.attempts}/${p.error}`);
-        const lag = memberRooms(c).map((r) => `${r}:${s.timelines[r]?.lastSeq ?? "unloaded"}/${dbLast.get(r)}`);
-        log(`  client ${c.index}: ${s.connection.status} pending=[${pend.join(" ")}] timelines=[${lag.join(" ")}]`);
+        const changing = s.changeOrder.map((id) => s.changes[id]!).filter((ch) => ch.status === "sending").map((ch) => `${ch.kind}/${ch.attempts}/${ch.error}`);
+        const lag = memberRooms(c).map((r) => {
+          const t = s.timelines[r];
+          const head = dbLast.get(r);
+          return t ? `${r}:seq ${t.lastSeq}/${head?.last_seq} version ${t.version}/${head?.last_version}` : `${r}:unloaded`;
+        });
+        log(`  client ${c.index}: ${s.connection.status} pending=[${pend.join(" ")}] changes=[${changing.join(" ")}] timelines=[${lag.join(" ")}]`);
       }
     } finally {
       live.close();
@@ -501,17 +562,47 @@ async function main(opts: FaultOptions): Promise<number> {
         timelines: Object.fromEntries(Object.entries(s.timelines).map(([id, t]) => [id, { ids: t.ids, firstSeq: t.firstSeq, loaded: t.loaded }])),
       };
     });
+    // Every held message's stored copy (the server's state as this client reconciled it) and the
+    // changes the product gave up on, with why.
+    const held: ClientMessages[] = clients.map((c) => {
+      const s = c.core.store.getState();
+      const messages = Object.entries(s.timelines).flatMap(([roomId, t]) =>
+        t.ids.flatMap((id) => {
+          const m = s.messages[roomId]?.[id];
+          if (!m) return [];
+          return [{ id, body: m.body, deleted: m.deletedAt !== null, reactions: Object.fromEntries(m.reactions.map((r) => [r.emoji, r.users.map((u) => u.id)])) }];
+        }),
+      );
+      return { index: c.index, messages };
+    });
+    const refusals = new Map<string, number>();
+    for (const c of clients) {
+      const s = c.core.store.getState();
+      for (const id of s.changeOrder) {
+        const ch = s.changes[id];
+        if (ch?.status === "failed") refusals.set(ch.error ?? "?", (refusals.get(ch.error ?? "?") ?? 0) + 1);
+      }
+    }
     for (const core of cores) core.disconnect();
     await proxy.close();
     proxy = null;
     await server.stop();
     const verdict = verifyAgainstDb(dbPath, reports);
+    const changeVerdict = verifyChangesAgainstDb(dbPath, held);
+    for (const d of changeVerdict.details) log(d);
+    const refused = [...refusals.values()].reduce((a, b) => a + b, 0);
+    const wrongRefusals = [...refusals].filter(([code]) => !LEGIT_REFUSALS.has(code));
+    log(
+      `changes: made=${changesMade} stored edited=${changeVerdict.edited} deleted=${changeVerdict.deleted} reactions=${changeVerdict.reactions}; ` +
+        `refused ${[...refusals].map(([code, n]) => `${code}=${n}`).join(" ") || "none"}; ${changeVerdict.compared} held messages compared`,
+    );
     const acked = totalAcked();
     for (const d of verdict.details) log(d);
     if (verdict.phantoms > 0 || verdict.reordered > 0) log(`phantoms=${verdict.phantoms} reordered=${verdict.reordered}`);
     console.log(
       `fault: clients=${clients.length} rooms=${opts.rooms} sent=${sent} acked=${acked} stored=${verdict.stored} lost=${verdict.lost} duplicated=${verdict.duplicated} gaps=${verdict.gaps} missing=${verdict.missing} extra=${verdict.extra} misordered=${verdict.misordered} ` +
-        `kills=${kills} cuts=${cuts} resets=${resets} freezes=${freezes} frozen=${frozenConnections} frozen_left=${frozenLeft} windowed=${windowed} scrolls=${scrolls}`,
+        `kills=${kills} cuts=${cuts} resets=${resets} freezes=${freezes} frozen=${frozenConnections} frozen_left=${frozenLeft} windowed=${windowed} scrolls=${scrolls} ` +
+        `changes=${changesMade} refused=${refused} diverged=${changeVerdict.diverged}`,
     );
     const problems = [
       verdict.lost > 0 && "lost",
@@ -522,6 +613,9 @@ async function main(opts: FaultOptions): Promise<number> {
       verdict.misordered > 0 && "misordered",
       verdict.phantoms > 0 && "phantoms",
       verdict.reordered > 0 && "reordered",
+      changeVerdict.diverged > 0 && "diverged",
+      changesMade < opts.changes && `changes ${changesMade} of ${opts.changes}`,
+      wrongRefusals.length > 0 && `changes refused with ${wrongRefusals.map(([code, n]) => `${code} (${n})`).join(", ")}`,
       sent !== opts.messages && `sent ${sent} of ${opts.messages}`,
       acked !== sent && `acked ${acked} of ${sent}`,
       kills < opts.kills && `kills ${kills} < ${opts.kills}`,

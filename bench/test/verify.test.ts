@@ -20,7 +20,7 @@ interface World {
   clients: ClientReport[];
 }
 
-const row = (room_id: string, seq: number, id: string, author_id: string, client_id: string | null, body: string): Row => ({
+const row = (room_id: string, seq: number, id: string, author_id: string, client_id: string | null, body: string, changed = false): Row => ({
   room_id,
   seq,
   id,
@@ -28,6 +28,7 @@ const row = (room_id: string, seq: number, id: string, author_id: string, client
   author_id,
   client_id,
   body,
+  changed,
 });
 
 /**
@@ -233,6 +234,18 @@ describe("judge", () => {
     expect(Object.values(expected).every((n) => n > 0)).toBe(true);
     expect(counts(verdict)).toEqual({ ...ZERO, ...expected });
     expect(verdict.details.length).toBeGreaterThan(0);
+  });
+
+  it("matches an edited or deleted send by its client id alone, and never counts deleted bodies as duplicates", () => {
+    const w = cleanWorld();
+    w.rows[0] = row("A", 1, "m1", "u1", "k1", "c0 #0 edited", true);
+    w.rows[2] = row("A", 3, "m3", "u1", "k2", "", true);
+    w.rows[4] = row("B", 2, "m4", "u1", "k3", "", true);
+    expect(counts(run(w))).toEqual(ZERO);
+    // Unchanged, the same body under another client id is still a duplicate, and a wrong body a loss.
+    const v = cleanWorld();
+    v.rows[2] = row("A", 3, "m3", "u1", "k2", "c0 #1 wrong");
+    expect(counts(run(v))).toEqual({ ...ZERO, lost: 1 });
   });
 
   it("accepts a windowed client holding a shorter suffix than its window", () => {

@@ -6,6 +6,8 @@ export interface FaultOptions {
   clients: number;
   rooms: number;
   messages: number;
+  /** Edits, deletes and reactions made through the clients' outboxes, spread over the send phase. */
+  changes: number;
   kills: number;
   /** Connections ended by the proxy: every other cut by FIN (`destroy`), the others by RST. */
   cuts: number;
@@ -38,11 +40,15 @@ export interface FaultOptions {
  * A third of the clients keep the product's default window; `history` fills each room with as
  * many messages as that window holds, so even the short run trims windows (the long run writes
  * 2,000 a room anyway, and every history message costs each whole-room client on every write).
+ * Changes (issue 11) run at a third of the message count: every change is a broadcast and a
+ * version like a message, and a third exercises edits, deletes and reactions on every room under
+ * every fault without doubling the run.
  */
 const LONG = {
   clients: 50,
   rooms: 5,
   messages: 10_000,
+  changes: 3_000,
   kills: 5,
   cuts: 100,
   freezes: 3,
@@ -57,6 +63,7 @@ const SHORT = {
   clients: 20,
   rooms: 5,
   messages: 1_500,
+  changes: 500,
   kills: 2,
   cuts: 20,
   freezes: 2,
@@ -77,6 +84,7 @@ export function parseFaultArgs(argv: string[]): FaultOptions {
       clients: { type: "string" },
       rooms: { type: "string" },
       messages: { type: "string" },
+      changes: { type: "string" },
       kills: { type: "string" },
       cuts: { type: "string" },
       freezes: { type: "string" },
@@ -104,6 +112,7 @@ export function parseFaultArgs(argv: string[]): FaultOptions {
     clients: num("clients", values.clients, base.clients, 1),
     rooms: num("rooms", values.rooms, base.rooms, 1),
     messages: num("messages", values.messages, base.messages, 0),
+    changes: num("changes", values.changes, base.changes, 0),
     kills: num("kills", values.kills, base.kills, 0),
     cuts: num("cuts", values.cuts, base.cuts, 0),
     freezes: num("freezes", values.freezes, base.freezes, 0),
