@@ -1,6 +1,6 @@
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { DEFAULT_ROOM_ID } from "@parley/shared";
+import { DEFAULT_ROOM_ID, LIMITS } from "@parley/shared";
 import { hashPassword } from "../../apps/server/src/domain/password.js";
 import { SqliteStorage } from "../../apps/server/src/storage/sqlite/sqlite-storage.js";
 import { seededRandom } from "./lib/wait.js";
@@ -72,6 +72,45 @@ function makeBody(random: () => number, mention: string | null): string {
   return text.charAt(0).toUpperCase() + text.slice(1) + (random() < 0.2 ? "?" : ".");
 }
 
+/**
+ * Formatting as people use it (issue 11), so the bench renders Markdown, not only plain text: one
+ * message in five gets bold, italic, strike, inline code, a link, a list, a quote or a code block.
+ */
+function formatBody(random: () => number, body: string): string {
+  const words = body.split(" ");
+  const pick = () => Math.floor(random() * words.length);
+  switch (Math.floor(random() * 8)) {
+    case 0: {
+      const i = pick();
+      words[i] = `**${words[i]}**`;
+      return words.join(" ");
+    }
+    case 1: {
+      const i = pick();
+      words[i] = `_${words[i]}_`;
+      return words.join(" ");
+    }
+    case 2: {
+      const i = pick();
+      words[i] = `~~${words[i]}~~`;
+      return words.join(" ");
+    }
+    case 3:
+      return `${body} Run \`pnpm ${words[pick()]!.toLowerCase().replace(/[^a-z]/g, "") || "test"}\` first.`;
+    case 4:
+      return `${body} See https://example.com/docs/${words[pick()]!.toLowerCase().replace(/[^a-z]/g, "")}`;
+    case 5:
+      return `${words.slice(0, 3).join(" ")}:\n- ${words.slice(3, 6).join(" ") || "one"}\n- ${words.slice(6, 9).join(" ") || "two"}\n- ${words.slice(9).join(" ") || "three"}`;
+    case 6:
+      return `> ${words.slice(0, Math.ceil(words.length / 2)).join(" ")}\n\n${words.slice(Math.ceil(words.length / 2)).join(" ") || "Agreed."}`;
+    default:
+      return `${words.slice(0, 4).join(" ")}:\n\`\`\`ts\nconst ${words[0]!.toLowerCase().replace(/[^a-z]/g, "") || "x"} = await fetch("/api/${words[1] ?? "x"}");\nconsole.log(${words[0]!.toLowerCase().replace(/[^a-z]/g, "") || "x"}.status);\n\`\`\``;
+  }
+}
+
+/** The emoji seeded reactions use, most popular first. */
+const SEED_REACTIONS = ["👍", "❤️", "😂", "🎉", "👀", "🙏", "🔥", "✅"];
+
 export async function seedRoom(options: SeedOptions): Promise<SeedResult> {
   const n = options.messages;
   if (!Number.isInteger(n) || n < 1 || n > MAX_SEED_MESSAGES) throw new Error(`messages must be an integer in 1..${MAX_SEED_MESSAGES}, got ${n}`);
@@ -103,25 +142,45 @@ export async function seedRoom(options: SeedOptions): Promise<SeedResult> {
 
     const appendStarted = performance.now();
     let author = authors[0]!;
+    /** Ids of appended messages by seq (1-based), for replies and reactions. */
+    const ids: string[] = [""];
     for (let from = 1; from <= n; from += CHUNK) {
       const batch: Promise<unknown>[] = [];
       for (let seq = from; seq < Math.min(from + CHUNK, n + 1); seq++) {
         // Runs of one author (60% stay) make grouped rows, as in a real conversation.
         if (random() >= 0.6) author = authors[Math.floor(random() * authors.length)]!;
         const mention = random() < 0.03 ? authors[Math.floor(random() * authors.length)]!.nickname : null;
+        const plain = makeBody(random, mention);
+        // One in twenty replies to one of the last 50 messages of the chunks before (ids are known
+        // only once their chunk committed).
+        const replyTo = from > 50 && random() < 0.05 ? ids[from - 1 - Math.floor(random() * 50)] : undefined;
         batch.push(
-          storage.appendMessage({
-            roomId: room.id,
-            authorId: author.id,
-            // Seeded history has no client ids: nothing will ever retry these sends.
-            clientId: null,
-            kind: "text",
-            body: makeBody(random, mention),
-            mentions: [],
-          }),
+          storage
+            .appendMessage({
+              roomId: room.id,
+              authorId: author.id,
+              // Seeded history has no client ids: nothing will ever retry these sends.
+              clientId: null,
+              kind: "text",
+              body: random() < 0.2 ? formatBody(random, plain) : plain,
+              mentions: [],
+              replyToId: replyTo ?? null,
+            })
+            .then((r) => void (ids[seq] = r.message.id)),
         );
       }
       await Promise.all(batch);
+    }
+    // Reactions on one message in seven: one to three emoji, each from one to all the authors.
+    for (let seq = 1; seq <= n; seq++) {
+      if (random() >= 1 / 7) continue;
+      const emoji = SEED_REACTIONS.slice(0, 1 + Math.floor(random() * 3) + Math.floor(random() * 3));
+      for (const e of emoji.slice(0, 3)) {
+        const who = 1 + Math.floor(random() * authors.length);
+        for (const a of authors.slice(0, who)) {
+          await storage.setReaction({ messageId: ids[seq]!, userId: a.id, emoji: e, on: true, maxDistinct: LIMITS.reactionsPerMessage });
+        }
+      }
     }
     const appendMs = performance.now() - appendStarted;
 
