@@ -181,7 +181,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
       it("creates and gets a public room", async () => {
         const alice = await user("alice");
         const r = await s.createRoom({ name: "Random", createdBy: alice.id });
-        expect(r).toEqual({ id: expect.any(String), kind: "public", name: "Random", createdAt: expect.any(Number), lastSeq: 0 });
+        expect(r).toEqual({ id: expect.any(String), kind: "public", name: "Random", createdAt: expect.any(Number), lastSeq: 0, lastVersion: 0 });
         expect(await s.getRoom(r.id)).toEqual(r);
         expect(await s.getRoom("no-such-room")).toBeNull();
       });
@@ -223,7 +223,14 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         const [alice, bob] = [await user("alice"), await user("bob")];
         const ab = await s.getOrCreateDmRoom(alice.id, bob.id);
         const ba = await s.getOrCreateDmRoom(bob.id, alice.id);
-        expect(ab).toEqual({ id: dmRoomId(alice.id, bob.id), kind: "dm", name: expect.any(String), createdAt: expect.any(Number), lastSeq: 0 });
+        expect(ab).toEqual({
+          id: dmRoomId(alice.id, bob.id),
+          kind: "dm",
+          name: expect.any(String),
+          createdAt: expect.any(Number),
+          lastSeq: 0,
+          lastVersion: 0,
+        });
         expect(ba).toEqual(ab);
         expect((await s.listMembers(ab.id)).map((u) => u.nickname)).toEqual(["alice", "bob"]);
         expect(await s.isMember(ab.id, alice.id)).toBe(true);
@@ -251,6 +258,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
           peerId: bob.id,
           memberCount: 2,
           lastSeq: 1,
+          lastVersion: 1,
           lastReadSeq: 0,
           unreadCount: 1,
           mentionCount: 0,
@@ -316,6 +324,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
           peerId: null,
           memberCount: 3,
           lastSeq: 5,
+          lastVersion: 5,
           lastReadSeq: 0,
           unreadCount: 3,
           mentionCount: 0,
@@ -415,6 +424,11 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
           body: "hi @bob",
           createdAt: expect.any(Number),
           mentions: [bob.id],
+          version: 1,
+          editedAt: null,
+          deletedAt: null,
+          reactions: [],
+          replyTo: null,
         });
         expect(message.createdAt).toBeGreaterThanOrEqual(before);
         expect(message.createdAt).toBeLessThanOrEqual(Date.now());
@@ -529,7 +543,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
           [5, false],
         ]);
         expect(pages.flatMap((p) => p.messages)).toEqual(sent);
-        expect(await s.getMessages(r.id, { afterSeq: 25, limit: 10 })).toEqual({ messages: [], hasMore: false });
+        expect(await s.getMessages(r.id, { afterSeq: 25, limit: 10 })).toEqual({ messages: [], hasMore: false, version: 25 });
       });
 
       it("pages backward from the latest with beforeSeq: every message once, ascending within a page", async () => {
@@ -569,9 +583,12 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         const { alice } = await fill(3);
         const empty = await room("Empty", alice);
         for (const id of [empty.id, "no-such-room"]) {
-          expect(await s.getMessages(id, { latest: true, limit: 10 })).toEqual({ messages: [], hasMore: false });
-          expect(await s.getMessages(id, { afterSeq: 0, limit: 10 })).toEqual({ messages: [], hasMore: false });
-          expect(await s.getMessages(id, { beforeSeq: 100, limit: 10 })).toEqual({ messages: [], hasMore: false });
+          const none = { messages: [], hasMore: false, version: 0 };
+          expect(await s.getMessages(id, { latest: true, limit: 10 })).toEqual(none);
+          expect(await s.getMessages(id, { afterSeq: 0, limit: 10 })).toEqual(none);
+          expect(await s.getMessages(id, { beforeSeq: 100, limit: 10 })).toEqual(none);
+          expect(await s.getMessages(id, { aroundSeq: 1, limit: 10 })).toEqual(none);
+          expect(await s.getMessages(id, { changedSince: 0, limit: 10 })).toEqual(none);
         }
       });
     });

@@ -1,5 +1,5 @@
 import type { PageQuery } from "./storage.js";
-import { MESSAGE_COLUMNS, ROOM_COLUMNS, SESSION_COLUMNS, USER_COLUMNS, USER_RECORD_COLUMNS } from "./rows.js";
+import { MESSAGE_FROM, MESSAGE_SELECT, ROOM_COLUMNS, SESSION_COLUMNS, USER_COLUMNS, USER_RECORD_COLUMNS } from "./rows.js";
 
 /**
  * What differs between the SQL of the two backends in the queries they share. Everything else
@@ -17,10 +17,27 @@ export interface Dialect {
    * rooms in the same order whatever the locale.
    */
   byteOrder(expr: string): string;
+  /**
+   * `expr` is one of a list of seqs given as the n-th parameter, and that parameter's value. One
+   * parameter for the whole list keeps one prepared statement whatever the page size: SQLite reads
+   * a JSON array with `json_each`, PostgreSQL takes a BIGINT array.
+   */
+  inSeqList(expr: string, n: number): string;
+  seqList(seqs: readonly number[]): unknown;
 }
 
-export const SQLITE_DIALECT: Dialect = { param: () => "?", byteOrder: (expr) => expr };
-export const POSTGRES_DIALECT: Dialect = { param: (n) => `$${n}`, byteOrder: (expr) => `${expr} COLLATE "C"` };
+export const SQLITE_DIALECT: Dialect = {
+  param: () => "?",
+  byteOrder: (expr) => expr,
+  inSeqList: (expr) => `${expr} IN (SELECT value FROM json_each(?))`,
+  seqList: (seqs) => JSON.stringify(seqs),
+};
+export const POSTGRES_DIALECT: Dialect = {
+  param: (n) => `$${n}`,
+  byteOrder: (expr) => `${expr} COLLATE "C"`,
+  inSeqList: (expr, n) => `${expr} = ANY($${n}::bigint[])`,
+  seqList: (seqs) => seqs,
+};
 
 /** The statements both backends run as they are, with the dialect's placeholders and sort keys. */
 export interface SharedQueries {
@@ -64,19 +81,49 @@ export interface SharedQueries {
   summaryOfRoom: string;
   /** (author_id, client_id) -> MessageRow: a stored send, found by its idempotency key */
   messageByClientId: string;
+  /** (id) -> MessageRow */
+  messageById: string;
+  /** (room_id) -> { last_version } */
+  roomVersion: string;
+  /**
+   * (room_id, seq list) -> ReactionRow[]: the reactions of a page of messages, one query for the
+   * page, ordered by message and then by the version each reaction was set at (see groupReactions).
+   */
+  reactionsOf: string;
+  /** (room_id, seq) -> { emoji }[]: the distinct emoji on one message, for the limit check */
+  emojiOf: string;
+  /** (room_id, seq, emoji, user_id) -> 1 if that reaction is set */
+  hasReaction: string;
+  /** (room_id, seq, emoji, user_id, created_at, version) */
+  insertReaction: string;
+  /** (room_id, seq, emoji, user_id) */
+  deleteReaction: string;
+  /** (room_id, seq) */
+  deleteReactionsOf: string;
+  /** (room_id, seq) */
+  deleteMentionsOf: string;
+  /**
+   * (room_id) -> { last_version }: takes the room's next version. In the transaction of the change
+   * it versions, so a change that rolls back gives its version back (no gap), and in PostgreSQL the
+   * row lock serialises every change to the room until commit (versions commit in order).
+   */
+  nextVersion: string;
+  /** (version, room_id, seq): a reaction change is the message's latest change */
+  touchMessage: string;
 }
 
 /**
  * One user's view of rooms. Unread counts only what others wrote: your own messages (in any tab)
- * are read by definition.
+ * are read by definition. A deleted message is no longer unread (ADR 0009: counts are about
+ * messages, not changes); its mentions rows are removed with it, so the mention count drops too.
  */
 function summarySelect(d: Dialect): string {
   return `
-  SELECT r.id, r.kind, r.name, r.last_seq, r.last_activity_at, m.last_read_seq,
+  SELECT r.id, r.kind, r.name, r.last_seq, r.last_version, r.last_activity_at, m.last_read_seq,
     (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id) AS member_count,
     p.id AS peer_id, p.nickname AS peer_nickname,
     (SELECT COUNT(*) FROM messages x WHERE x.room_id = r.id AND x.seq > m.last_read_seq
-       AND x.author_id <> m.user_id AND x.kind = 'text') AS unread_count,
+       AND x.author_id <> m.user_id AND x.kind = 'text' AND x.deleted_at IS NULL) AS unread_count,
     (SELECT COUNT(*) FROM mentions n WHERE n.user_id = m.user_id AND n.room_id = r.id
        AND n.seq > m.last_read_seq) AS mention_count
   FROM members m
@@ -117,44 +164,94 @@ export function sharedQueries(d: Dialect): SharedQueries {
     roomIdsForUser: `SELECT room_id FROM members WHERE user_id = ${p(1)}`,
     summaries: `${summary} ORDER BY r.last_activity_at DESC`,
     summaryOfRoom: `${summary} AND r.id = ${p(2)}`,
-    messageByClientId: `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE author_id = ${p(1)} AND client_id = ${p(2)}`,
+    messageByClientId: `SELECT ${MESSAGE_SELECT} FROM ${MESSAGE_FROM} WHERE m.author_id = ${p(1)} AND m.client_id = ${p(2)}`,
+    messageById: `SELECT ${MESSAGE_SELECT} FROM ${MESSAGE_FROM} WHERE m.id = ${p(1)}`,
+    roomVersion: `SELECT last_version FROM rooms WHERE id = ${p(1)}`,
+    reactionsOf: `SELECT x.seq, x.emoji, x.user_id, u.nickname FROM reactions x JOIN users u ON u.id = x.user_id
+       WHERE x.room_id = ${p(1)} AND ${d.inSeqList("x.seq", 2)} ORDER BY x.seq, x.version`,
+    emojiOf: `SELECT DISTINCT emoji FROM reactions WHERE room_id = ${p(1)} AND seq = ${p(2)}`,
+    hasReaction: `SELECT 1 FROM reactions WHERE room_id = ${p(1)} AND seq = ${p(2)} AND emoji = ${p(3)} AND user_id = ${p(4)}`,
+    insertReaction: `INSERT INTO reactions (room_id, seq, emoji, user_id, created_at, version)
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)})`,
+    deleteReaction: `DELETE FROM reactions WHERE room_id = ${p(1)} AND seq = ${p(2)} AND emoji = ${p(3)} AND user_id = ${p(4)}`,
+    deleteReactionsOf: `DELETE FROM reactions WHERE room_id = ${p(1)} AND seq = ${p(2)}`,
+    deleteMentionsOf: `DELETE FROM mentions WHERE room_id = ${p(1)} AND seq = ${p(2)}`,
+    nextVersion: `UPDATE rooms SET last_version = last_version + 1 WHERE id = ${p(1)} RETURNING last_version`,
+    touchMessage: `UPDATE messages SET version = ${p(1)} WHERE room_id = ${p(2)} AND seq = ${p(3)}`,
   };
 }
 
-/** A `getMessages` query: its SQL and parameters, and whether its rows come newest first. */
-export interface PageStatement {
-  sql: string;
-  params: (string | number)[];
-  newestFirst: boolean;
+/** The rows of one page and whether there is more in the direction asked. */
+export interface PageRows<R> {
+  rows: R[];
+  hasMore: boolean;
 }
 
 /**
- * The query for one page of a room's history. It asks for one row more than the page holds: that
- * row tells whether there is more in that direction (see {@link toPage}).
+ * A `getMessages` query: its SQL and parameters, and how its rows become the page. Each asks for
+ * one row more than the page holds in the direction of `hasMore`: that row says whether there is
+ * more.
  */
+export interface PageStatement {
+  sql: string;
+  params: (string | number)[];
+  arrange<R extends { seq: number }>(rows: R[]): PageRows<R>;
+}
+
+/** Rows newest first (ORDER BY seq DESC), one more than `limit` if more exist: the page ascending. */
+const newestFirst =
+  (limit: number) =>
+  <R>(rows: R[]): PageRows<R> => ({ rows: rows.slice(0, limit).reverse(), hasMore: rows.length > limit });
+/** Rows in page order, one more than `limit` if more exist. */
+const inOrder =
+  (limit: number) =>
+  <R>(rows: R[]): PageRows<R> => ({ rows: rows.slice(0, limit), hasMore: rows.length > limit });
+
+/** The query for one page of a room's history (see {@link PageStatement}). */
 export function pageStatement(d: Dialect, roomId: string, query: PageQuery): PageStatement {
+  const p = d.param;
   const n = query.limit + 1;
-  const from = `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = ${d.param(1)}`;
+  const from = `SELECT ${MESSAGE_SELECT} FROM ${MESSAGE_FROM} WHERE m.room_id = ${p(1)}`;
   if ("afterSeq" in query) {
     return {
-      sql: `${from} AND seq > ${d.param(2)} ORDER BY seq ASC LIMIT ${d.param(3)}`,
+      sql: `${from} AND m.seq > ${p(2)} ORDER BY m.seq ASC LIMIT ${p(3)}`,
       params: [roomId, query.afterSeq, n],
-      newestFirst: false,
+      arrange: inOrder(query.limit),
     };
   }
   if ("beforeSeq" in query) {
     return {
-      sql: `${from} AND seq < ${d.param(2)} ORDER BY seq DESC LIMIT ${d.param(3)}`,
+      sql: `${from} AND m.seq < ${p(2)} ORDER BY m.seq DESC LIMIT ${p(3)}`,
       params: [roomId, query.beforeSeq, n],
-      newestFirst: true,
+      arrange: newestFirst(query.limit),
     };
   }
-  return { sql: `${from} ORDER BY seq DESC LIMIT ${d.param(2)}`, params: [roomId, n], newestFirst: true };
-}
-
-/** Turns the rows of a {@link pageStatement} into the page, ascending by seq, and `hasMore`. */
-export function toPage<R, M>(rows: R[], limit: number, newestFirst: boolean, map: (row: R) => M): { messages: M[]; hasMore: boolean } {
-  const page = rows.slice(0, limit);
-  if (newestFirst) page.reverse();
-  return { messages: page.map(map), hasMore: rows.length > limit };
+  if ("changedSince" in query) {
+    // Served by the (room_id, version) index: a catch-up reads only what changed.
+    return {
+      sql: `${from} AND m.version > ${p(2)} ORDER BY m.version ASC LIMIT ${p(3)}`,
+      params: [roomId, query.changedSince, n],
+      arrange: inOrder(query.limit),
+    };
+  }
+  if ("aroundSeq" in query) {
+    // Two index range scans in one statement: the `before` messages older than aroundSeq (newest
+    // first), and the rest from aroundSeq on plus one to tell whether newer ones exist.
+    const before = Math.floor(query.limit / 2);
+    const rest = query.limit - before;
+    const around = query.aroundSeq;
+    return {
+      sql: `SELECT * FROM (${from} AND m.seq < ${p(2)} ORDER BY m.seq DESC LIMIT ${p(3)}) older
+        UNION ALL
+        SELECT * FROM (SELECT ${MESSAGE_SELECT} FROM ${MESSAGE_FROM} WHERE m.room_id = ${p(4)} AND m.seq >= ${p(5)}
+          ORDER BY m.seq ASC LIMIT ${p(6)}) newer`,
+      params: [roomId, around, before, roomId, around, rest + 1],
+      arrange: <R extends { seq: number }>(rows: R[]) => {
+        const older = rows.filter((r) => r.seq < around).sort((a, b) => a.seq - b.seq);
+        const newer = rows.filter((r) => r.seq >= around).sort((a, b) => a.seq - b.seq);
+        return { rows: [...older, ...newer.slice(0, rest)], hasMore: newer.length > rest };
+      },
+    };
+  }
+  return { sql: `${from} ORDER BY m.seq DESC LIMIT ${p(2)}`, params: [roomId, n], arrange: newestFirst(query.limit) };
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Message, RoomListing, RoomSummary, User } from "@parley/shared";
+import { LIMITS, type Message, type Reaction, type ReplyPreview, type RoomListing, type RoomSummary, type User } from "@parley/shared";
 import { nameKey } from "./keys.js";
 import type { RoomRecord, SessionRecord, UserRecord } from "./storage.js";
 
@@ -20,9 +20,14 @@ export interface RoomRow {
   name: string;
   created_at: number;
   last_seq: number;
+  last_version: number;
 }
 
-/** A message row with `mentions` already decoded (SQLite stores it as JSON text, PostgreSQL as an array). */
+/**
+ * A message row as {@link MESSAGE_SELECT} reads it: the message's own columns, with `mentions`
+ * already decoded (SQLite stores it as JSON text, PostgreSQL as an array), and the `reply_*`
+ * columns of the message it replies to (all null when it is not a reply, or the original is gone).
+ */
 export interface MessageRow {
   id: string;
   room_id: string;
@@ -34,6 +39,25 @@ export interface MessageRow {
   body: string;
   created_at: number;
   mentions: string[];
+  version: number;
+  edited_at: number | null;
+  deleted_at: number | null;
+  reply_to_id: string | null;
+  reply_id: string | null;
+  reply_seq: number | null;
+  reply_author_id: string | null;
+  reply_author_nickname: string | null;
+  /** At most the first LIMITS.replyExcerptMax characters of the original's body (see REPLY_BODY_SQL). */
+  reply_body: string | null;
+  reply_deleted_at: number | null;
+}
+
+/** One user's reaction, as the page reactions query reads it: by message, then in the order given. */
+export interface ReactionRow {
+  seq: number;
+  emoji: string;
+  user_id: string;
+  nickname: string;
 }
 
 /** One user's view of a room, as both backends' summary query selects it. */
@@ -42,6 +66,7 @@ export interface SummaryRow {
   kind: "public" | "dm";
   name: string;
   last_seq: number;
+  last_version: number;
   last_activity_at: number;
   last_read_seq: number;
   member_count: number;
@@ -59,9 +84,37 @@ export const toRoom = (r: RoomRow): RoomRecord => ({
   name: r.name,
   createdAt: r.created_at,
   lastSeq: r.last_seq,
+  lastVersion: r.last_version,
 });
 
-export const toMessage = (r: MessageRow): Message => ({
+/**
+ * The first line of a body, cut to LIMITS.replyExcerptMax UTF-16 code units (the unit of every
+ * other length limit in the protocol). A cut that would split a surrogate pair drops its first
+ * half instead, so the excerpt is always well-formed text.
+ */
+export function replyExcerpt(body: string): string {
+  const line = body.split("\n", 1)[0]!.replace(/\r$/, "");
+  if (line.length <= LIMITS.replyExcerptMax) return line;
+  const cut = line.slice(0, LIMITS.replyExcerptMax);
+  const last = cut.charCodeAt(cut.length - 1);
+  return last >= 0xd800 && last <= 0xdbff ? cut.slice(0, -1) : cut;
+}
+
+function toReplyPreview(r: MessageRow): ReplyPreview | null {
+  if (r.reply_id === null) return null;
+  const deleted = r.reply_deleted_at !== null;
+  return {
+    id: r.reply_id,
+    seq: r.reply_seq!,
+    authorId: r.reply_author_id!,
+    authorNickname: r.reply_author_nickname!,
+    excerpt: deleted ? "" : replyExcerpt(r.reply_body ?? ""),
+    deleted,
+  };
+}
+
+/** A message from its row and its reactions (see {@link groupReactions}). */
+export const toMessage = (r: MessageRow, reactions: Reaction[] = []): Message => ({
   id: r.id,
   roomId: r.room_id,
   seq: r.seq,
@@ -72,7 +125,36 @@ export const toMessage = (r: MessageRow): Message => ({
   body: r.body,
   createdAt: r.created_at,
   mentions: r.mentions,
+  version: r.version,
+  editedAt: r.edited_at,
+  deletedAt: r.deleted_at,
+  reactions,
+  replyTo: toReplyPreview(r),
 });
+
+/**
+ * Reactions by message seq, from rows ordered by seq and then by the version each reaction was
+ * set at. An emoji's group is created when its first row is seen, so the groups come in the order
+ * each emoji was first used (among the reactions still set), and each group's users in the order
+ * they reacted.
+ */
+export function groupReactions(rows: readonly ReactionRow[]): Map<number, Reaction[]> {
+  const bySeq = new Map<number, Map<string, Reaction>>();
+  for (const r of rows) {
+    let groups = bySeq.get(r.seq);
+    if (!groups) bySeq.set(r.seq, (groups = new Map()));
+    let group = groups.get(r.emoji);
+    if (!group) groups.set(r.emoji, (group = { emoji: r.emoji, users: [] }));
+    group.users.push({ id: r.user_id, nickname: r.nickname });
+  }
+  return new Map([...bySeq].map(([seq, groups]) => [seq, [...groups.values()]]));
+}
+
+/** Messages from their rows and the rows of their reactions (one query for the whole page). */
+export const toMessages = (rows: readonly MessageRow[], reactions: readonly ReactionRow[]): Message[] => {
+  const grouped = groupReactions(reactions);
+  return rows.map((r) => toMessage(r, grouped.get(r.seq) ?? []));
+};
 
 export function toSummary(r: SummaryRow): RoomSummary {
   return {
@@ -82,6 +164,7 @@ export function toSummary(r: SummaryRow): RoomSummary {
     peerId: r.kind === "dm" ? r.peer_id : null,
     memberCount: r.member_count,
     lastSeq: r.last_seq,
+    lastVersion: r.last_version,
     lastReadSeq: r.last_read_seq,
     unreadCount: r.unread_count,
     mentionCount: r.mention_count,
@@ -93,9 +176,31 @@ export function toSummary(r: SummaryRow): RoomSummary {
 export const USER_COLUMNS = "id, nickname, created_at";
 export const USER_RECORD_COLUMNS = "id, nickname, password_hash, created_at";
 export const SESSION_COLUMNS = "id, user_id, expires_at";
-export const ROOM_COLUMNS = "id, kind, name, created_at, last_seq";
-/** Also the column order of both backends' message INSERT. */
-export const MESSAGE_COLUMNS = "id, room_id, seq, kind, author_id, author_nickname, client_id, body, created_at, mentions";
+export const ROOM_COLUMNS = "id, kind, name, created_at, last_seq, last_version";
+/**
+ * The column order of both backends' message INSERT. `body_version` (the version of the last body
+ * change, for edit conflicts) is written but never read into a Message.
+ */
+export const MESSAGE_INSERT_COLUMNS =
+  "id, room_id, seq, kind, author_id, author_nickname, client_id, body, created_at, mentions, version, body_version, reply_to_id";
+/** A message's own columns of {@link MessageRow}, unqualified (for RETURNING). */
+export const MESSAGE_COLUMNS =
+  "id, room_id, seq, kind, author_id, author_nickname, client_id, body, created_at, mentions, version, edited_at, deleted_at, reply_to_id";
+/**
+ * How much of the original's body a reply reads: its excerpt is at most LIMITS.replyExcerptMax
+ * UTF-16 units of the first line, which lie within as many characters (code points, the unit of
+ * SQL's substr in both backends), so a 4000-character original costs no more than a short one.
+ */
+const REPLY_BODY_SQL = `substr(q.body, 1, ${LIMITS.replyExcerptMax})`;
+/**
+ * Every column of {@link MessageRow}, over {@link MESSAGE_FROM}: the message as `m`, the message it
+ * replies to as `q` (a LEFT JOIN on the unique id, so a page costs one join, not a query per reply).
+ */
+export const MESSAGE_SELECT = `${MESSAGE_COLUMNS.split(", ")
+  .map((c) => `m.${c}`)
+  .join(", ")}, q.id AS reply_id, q.seq AS reply_seq, q.author_id AS reply_author_id,
+  q.author_nickname AS reply_author_nickname, ${REPLY_BODY_SQL} AS reply_body, q.deleted_at AS reply_deleted_at`;
+export const MESSAGE_FROM = "messages m LEFT JOIN messages q ON q.id = m.reply_to_id";
 
 export interface UserRecordRow extends UserRow {
   password_hash: string;

@@ -71,4 +71,26 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE INDEX sessions_by_user ON sessions(user_id);
   CREATE INDEX sessions_by_expiry ON sessions(expires_at);
   `,
+  // 3: messages that change (ADR 0009); the same as SQLite's migration 3, see there. Existing
+  // versions equal seqs: every message stored so far was one change, its creation.
+  `
+  ALTER TABLE rooms ADD COLUMN last_version BIGINT NOT NULL DEFAULT 0;
+  UPDATE rooms SET last_version = last_seq;
+  ALTER TABLE messages ADD COLUMN version BIGINT NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN body_version BIGINT NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN edited_at BIGINT;
+  ALTER TABLE messages ADD COLUMN deleted_at BIGINT;
+  ALTER TABLE messages ADD COLUMN reply_to_id TEXT;
+  UPDATE messages SET version = seq, body_version = seq;
+  CREATE UNIQUE INDEX messages_by_version ON messages(room_id, version);
+  CREATE TABLE reactions (
+    room_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    emoji TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    created_at BIGINT NOT NULL,
+    version BIGINT NOT NULL,
+    PRIMARY KEY (room_id, seq, emoji, user_id)
+  );
+  `,
 ];

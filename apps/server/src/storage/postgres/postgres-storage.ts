@@ -10,12 +10,15 @@ import {
 } from "@parley/shared";
 import { consoleLogger, type Logger } from "../../logger.js";
 import { NAME_KEY_PREFIX, likePattern, nameKey } from "../keys.js";
-import { POSTGRES_DIALECT, pageStatement, sharedQueries, toPage } from "../queries.js";
+import { POSTGRES_DIALECT, pageStatement, sharedQueries } from "../queries.js";
 import {
   MESSAGE_COLUMNS,
+  MESSAGE_FROM,
+  MESSAGE_INSERT_COLUMNS,
+  MESSAGE_SELECT,
   newUserRecord,
   toListing,
-  toMessage,
+  toMessages,
   toRoom,
   toSession,
   toSummary,
@@ -24,6 +27,7 @@ import {
   userInsertValues,
   type ListingRow,
   type MessageRow,
+  type ReactionRow,
   type RoomRow,
   type SessionRow,
   type SummaryRow,
@@ -33,6 +37,7 @@ import {
 import {
   StorageConflictError,
   dmRoomId,
+  type ChangeResult,
   type NewMessage,
   type PageQuery,
   type RoomRecord,
@@ -106,33 +111,41 @@ const Q = sharedQueries(POSTGRES_DIALECT);
  * One append is one statement, so one implicit transaction (all of it commits or none of it):
  *
  * 1. `existing`: the message already stored under (author, clientId), if any: a retry.
- * 2. `room`: allocates the seq with `UPDATE rooms SET last_seq = last_seq + 1 ... RETURNING`. The
- *    row lock it takes serialises appends to one room across every node until commit, so seqs are
- *    gap-free and commit in seq order; appends to different rooms do not wait for each other.
- *    It only runs when the author exists and this is not a retry, so neither burns a seq.
+ * 2. `room`: allocates the seq and the version (a new message is a change like any other, ADR 0009)
+ *    with `UPDATE rooms SET last_seq = last_seq + 1, last_version = last_version + 1 ... RETURNING`.
+ *    The row lock it takes serialises appends and every other change to one room across every
+ *    node until commit, so seqs and versions are gap-free and commit in order; changes to
+ *    different rooms do not wait for each other. It only runs when the author exists and this is
+ *    not a retry, so neither burns a seq or a version.
  *    `last_activity_at` only moves forward (GREATEST): the nodes' clocks differ by a little.
- * 3. `inserted`, `mentioned`, `author_read`: the message, its mentions, and the author's read
- *    position (the author has read everything up to their own message).
+ * 3. `inserted`, `mentioned`, `author_read`: the message (its body version is its creation), its
+ *    mentions, and the author's read position (the author has read everything up to their own
+ *    message).
+ * 4. The message in the shape of MESSAGE_SELECT, with its reply preview: the new one, or the stored
+ *    one of a retry (whose reactions `appendOne` then reads, as a retry may come after some).
  *
  * Two nodes inserting the same (author, clientId) at once both miss `existing`; the second one
- * then fails on the unique index `messages_by_client_id` (its seq increment is rolled back with
- * it), and `appendMessage` returns the first one's row instead.
+ * then fails on the unique index `messages_by_client_id` (its seq and version increments are
+ * rolled back with it), and `appendMessage` returns the first one's row instead.
  *
- * Parameters: $1 room, $2 author, $3 client id, $4 message id, $5 kind, $6 body, $7 time, $8 mentions.
+ * Parameters: $1 room, $2 author, $3 client id, $4 message id, $5 kind, $6 body, $7 time,
+ * $8 mentions, $9 reply-to id.
  */
 const APPEND_SQL = `
   WITH existing AS (
-    SELECT ${MESSAGE_COLUMNS} FROM messages
+    SELECT id FROM messages
     WHERE $3::text IS NOT NULL AND author_id = $2::text AND client_id = $3::text
   ), author AS (
     SELECT nickname FROM users WHERE id = $2::text
   ), room AS (
-    UPDATE rooms SET last_seq = last_seq + 1, last_activity_at = GREATEST(last_activity_at, $7::bigint)
+    UPDATE rooms SET last_seq = last_seq + 1, last_version = last_version + 1,
+      last_activity_at = GREATEST(last_activity_at, $7::bigint)
     WHERE id = $1::text AND EXISTS (SELECT 1 FROM author) AND NOT EXISTS (SELECT 1 FROM existing)
-    RETURNING last_seq
+    RETURNING last_seq, last_version
   ), inserted AS (
-    INSERT INTO messages (${MESSAGE_COLUMNS})
-    SELECT $4::text, $1::text, room.last_seq, $5::text, $2::text, author.nickname, $3::text, $6::text, $7::bigint, $8::text[]
+    INSERT INTO messages (${MESSAGE_INSERT_COLUMNS})
+    SELECT $4::text, $1::text, room.last_seq, $5::text, $2::text, author.nickname, $3::text, $6::text, $7::bigint, $8::text[],
+      room.last_version, room.last_version, $9::text
     FROM room, author
     RETURNING ${MESSAGE_COLUMNS}
   ), mentioned AS (
@@ -143,9 +156,25 @@ const APPEND_SQL = `
     UPDATE members SET last_read_seq = GREATEST(members.last_read_seq, i.seq)
     FROM inserted i WHERE members.room_id = i.room_id AND members.user_id = i.author_id
   )
-  SELECT ${MESSAGE_COLUMNS}, true AS created FROM inserted
+  SELECT ${MESSAGE_SELECT}, true AS created FROM inserted m LEFT JOIN messages q ON q.id = m.reply_to_id
   UNION ALL
-  SELECT ${MESSAGE_COLUMNS}, false AS created FROM existing`;
+  SELECT ${MESSAGE_SELECT}, false AS created FROM ${MESSAGE_FROM} WHERE m.id IN (SELECT id FROM existing)`;
+
+/** The stored state a change decides on: the message's own row plus its body version. */
+interface ChangeTarget {
+  id: string;
+  room_id: string;
+  seq: number;
+  body: string;
+  deleted_at: number | null;
+  body_version: number;
+}
+
+/** A change's decision: an outcome that writes nothing, or the write, given the version it takes. */
+type Decision = Exclude<ChangeResult["outcome"], "changed"> | ((client: PoolClient, version: number, now: number) => Promise<void>);
+
+/** Page reads: one snapshot for the rows, their reactions and the room's version, writing nothing. */
+const SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 /**
  * PostgreSQL storage (node-postgres Pool), for running several server nodes on one database. It
@@ -308,7 +337,7 @@ export class PostgresStorage implements Storage {
       if (isUniqueViolation(e, "rooms_public_name")) throw new StorageConflictError("room_name");
       throw e;
     }
-    return { id, kind: "public", name: input.name, createdAt: t, lastSeq: 0 };
+    return { id, kind: "public", name: input.name, createdAt: t, lastSeq: 0, lastVersion: 0 };
   }
 
   async getRoom(id: string): Promise<RoomRecord | null> {
@@ -385,7 +414,11 @@ export class PostgresStorage implements Storage {
 
   appendMessage(input: NewMessage): Promise<{ message: Message; created: boolean }> {
     if (this.closed) return Promise.reject(new Error("storage closed"));
-    const promise = this.appendOne(input);
+    return this.track(this.appendOne(input));
+  }
+
+  /** Keeps a write in `pending` until it settles, so close() lets it finish (see there). */
+  private track<T>(promise: Promise<T>): Promise<T> {
     this.pending.add(promise);
     const forget = () => this.pending.delete(promise);
     promise.then(forget, forget);
@@ -404,19 +437,22 @@ export class PostgresStorage implements Storage {
         input.body,
         this.now(),
         input.mentions,
+        input.replyToId ?? null,
       ]);
     } catch (e) {
       // Another node (or connection) committed the same (author, clientId) while this statement ran.
       if (input.clientId !== null && isUniqueViolation(e, "messages_by_client_id")) {
         const [existing] = await this.query<MessageRow>(Q.messageByClientId, [input.authorId, input.clientId]);
-        if (existing) return { message: toMessage(existing), created: false };
+        if (existing) return { message: (await this.withReactions(this.pool, [existing]))[0]!, created: false };
       }
       throw e;
     }
     const [row] = rows;
     if (row) {
       const { created, ...message } = row;
-      return { message: toMessage(message), created };
+      // A new message has no reactions yet; a retry's message may have some by now.
+      const [stored] = created ? toMessages([message], []) : await this.withReactions(this.pool, [message]);
+      return { message: stored!, created };
     }
     // Nothing stored and nothing found: the room or the author does not exist.
     const [found] = await this.query<{ room: boolean; author: boolean }>(
@@ -427,10 +463,140 @@ export class PostgresStorage implements Storage {
     throw new Error(`user ${input.authorId} not found`);
   }
 
-  async getMessages(roomId: string, query: PageQuery): Promise<{ messages: Message[]; hasMore: boolean }> {
-    const page = pageStatement(POSTGRES_DIALECT, roomId, query);
-    const rows = await this.query<MessageRow>(page.sql, page.params);
-    return toPage(rows, query.limit, page.newestFirst, toMessage);
+  /** Messages of one room with their reactions, read by one query for all of them. */
+  private async withReactions(on: Pool | PoolClient, rows: MessageRow[]): Promise<Message[]> {
+    const first = rows[0];
+    if (!first) return [];
+    const reactions = await on.query<ReactionRow>(Q.reactionsOf, [first.room_id, POSTGRES_DIALECT.seqList(rows.map((r) => r.seq))]);
+    return toMessages(rows, reactions.rows);
+  }
+
+  async getMessages(roomId: string, query: PageQuery): Promise<{ messages: Message[]; hasMore: boolean; version: number }> {
+    return this.transaction(SNAPSHOT, async (client) => {
+      const page = pageStatement(POSTGRES_DIALECT, roomId, query);
+      const { rows, hasMore } = page.arrange((await client.query<MessageRow>(page.sql, page.params)).rows);
+      const [room] = (await client.query<{ last_version: number }>(Q.roomVersion, [roomId])).rows;
+      return { messages: await this.withReactions(client, rows), hasMore, version: room?.last_version ?? 0 };
+    });
+  }
+
+  async getMessage(messageId: string): Promise<Message | null> {
+    return this.transaction(SNAPSHOT, (client) => this.readMessage(client, messageId));
+  }
+
+  private async readMessage(client: PoolClient, messageId: string): Promise<Message | null> {
+    const rows = (await client.query<MessageRow>(Q.messageById, [messageId])).rows;
+    return (await this.withReactions(client, rows))[0] ?? null;
+  }
+
+  /**
+   * Runs one change to a message in a transaction. It first locks the message's room row — the
+   * lock every append and change to that room takes — so nothing else changes the room until
+   * commit; only then does it read the message (a new statement, so in READ COMMITTED it sees
+   * every change committed before the lock was granted) and let `decide` choose. A decision that
+   * writes takes the room's next version in this transaction; one that does not writes nothing and
+   * takes no version. The result carries the message as this transaction leaves it.
+   */
+  private change(messageId: string, decide: (client: PoolClient, target: ChangeTarget) => Promise<Decision>): Promise<ChangeResult | null> {
+    if (this.closed) return Promise.reject(new Error("storage closed"));
+    return this.track(
+      this.transaction("BEGIN", async (client): Promise<ChangeResult | null> => {
+        const locked = await client.query(
+          "SELECT 1 FROM rooms WHERE id = (SELECT room_id FROM messages WHERE id = $1) FOR UPDATE",
+          [messageId],
+        );
+        if (locked.rowCount === 0) return null;
+        const [target] = (
+          await client.query<ChangeTarget>("SELECT id, room_id, seq, body, deleted_at, body_version FROM messages WHERE id = $1", [messageId])
+        ).rows;
+        if (!target) return null;
+        const decision = await decide(client, target);
+        let outcome: ChangeResult["outcome"] = "changed";
+        if (typeof decision === "string") {
+          outcome = decision;
+        } else {
+          const [room] = (await client.query<{ last_version: number }>(Q.nextVersion, [target.room_id])).rows;
+          await decision(client, room!.last_version, this.now());
+        }
+        return { outcome, message: (await this.readMessage(client, messageId))! };
+      }),
+    );
+  }
+
+  async editMessage(input: { messageId: string; body: string; mentions: string[]; baseVersion: number }): Promise<ChangeResult | null> {
+    return this.change(input.messageId, async (_, m) => {
+      if (m.deleted_at !== null) return "deleted";
+      // Checked before the conflict: the retry of an applied edit finds its own body, newer than
+      // its base, and must hear "unchanged", not "conflict".
+      if (m.body === input.body) return "unchanged";
+      if (m.body_version > input.baseVersion) return "conflict";
+      return async (client, version, now) => {
+        await client.query(
+          "UPDATE messages SET body = $1, mentions = $2, edited_at = $3, body_version = $4, version = $4 WHERE id = $5",
+          [input.body, input.mentions, now, version, m.id],
+        );
+        await replaceMentions(client, m, input.mentions);
+      };
+    });
+  }
+
+  async deleteMessage(messageId: string): Promise<ChangeResult | null> {
+    return this.change(messageId, async (_, m) => {
+      if (m.deleted_at !== null) return "unchanged";
+      return async (client, version, now) => {
+        await client.query(
+          "UPDATE messages SET body = '', mentions = '{}', deleted_at = $1, body_version = $2, version = $2 WHERE id = $3",
+          [now, version, m.id],
+        );
+        await replaceMentions(client, m, []);
+        await client.query(Q.deleteReactionsOf, [m.room_id, m.seq]);
+      };
+    });
+  }
+
+  async setReaction(input: { messageId: string; userId: string; emoji: string; on: boolean; maxDistinct: number }): Promise<ChangeResult | null> {
+    return this.change(input.messageId, async (client, m) => {
+      if (m.deleted_at !== null) return "deleted";
+      const isSet = ((await client.query(Q.hasReaction, [m.room_id, m.seq, input.emoji, input.userId])).rowCount ?? 0) > 0;
+      if (isSet === input.on) return "unchanged";
+      if (input.on) {
+        const emoji = (await client.query<{ emoji: string }>(Q.emojiOf, [m.room_id, m.seq])).rows.map((r) => r.emoji);
+        if (!emoji.includes(input.emoji) && emoji.length >= input.maxDistinct) return "limit";
+      }
+      return async (c, version, now) => {
+        if (input.on) await c.query(Q.insertReaction, [m.room_id, m.seq, input.emoji, input.userId, now, version]);
+        else await c.query(Q.deleteReaction, [m.room_id, m.seq, input.emoji, input.userId]);
+        await c.query(Q.touchMessage, [version, m.room_id, m.seq]);
+      };
+    });
+  }
+
+  /**
+   * Runs `work` in a transaction begun by `begin` on a pooled connection: COMMIT if it resolves,
+   * ROLLBACK if it throws. A connection whose ROLLBACK failed is in an unknown state: it is
+   * discarded, not returned to the pool.
+   */
+  private async transaction<T>(begin: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query(begin).catch((e: unknown) => {
+        broken = e instanceof Error ? e : new Error(String(e));
+        throw e;
+      });
+      try {
+        const result = await work(client);
+        await client.query("COMMIT");
+        return result;
+      } catch (e) {
+        await client.query("ROLLBACK").catch((rollbackError: unknown) => {
+          broken = rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError));
+        });
+        throw e;
+      }
+    } finally {
+      client.release(broken);
+    }
   }
 
   async setLastRead(roomId: string, userId: string, seq: number): Promise<number> {
@@ -441,6 +607,16 @@ export class PostgresStorage implements Storage {
     );
     return row?.last_read_seq ?? 0;
   }
+}
+
+/** The mentions rows of a message follow its `mentions` column (they feed the mention counts). */
+async function replaceMentions(client: PoolClient, m: { room_id: string; seq: number }, mentions: string[]): Promise<void> {
+  await client.query(Q.deleteMentionsOf, [m.room_id, m.seq]);
+  if (mentions.length === 0) return;
+  await client.query(
+    "INSERT INTO mentions (user_id, room_id, seq) SELECT DISTINCT u, $2::text, $3::bigint FROM unnest($1::text[]) AS u ON CONFLICT DO NOTHING",
+    [mentions, m.room_id, m.seq],
+  );
 }
 
 /** Runs `work` in a transaction on `client`: COMMIT if it resolves, ROLLBACK if it throws. */

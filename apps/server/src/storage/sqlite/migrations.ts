@@ -65,4 +65,32 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX sessions_by_user ON sessions(user_id);
   CREATE INDEX sessions_by_expiry ON sessions(expires_at);
   `,
+  // 3: messages that change (ADR 0009). Each room gets a change sequence beside its seq; every
+  // message stored so far was one change, its creation, so existing versions equal seqs.
+  // `body_version` is the version of the last body change (edit conflicts compare with it; a
+  // reaction bumps `version` but is no conflict for an edit). `reactions.version` is the version the
+  // reaction was set at: it orders emoji by first use and users by when they reacted, where
+  // `created_at` (ms) could tie.
+  `
+  ALTER TABLE rooms ADD COLUMN last_version INTEGER NOT NULL DEFAULT 0;
+  UPDATE rooms SET last_version = last_seq;
+  ALTER TABLE messages ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN body_version INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+  ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
+  ALTER TABLE messages ADD COLUMN reply_to_id TEXT;
+  UPDATE messages SET version = seq, body_version = seq;
+  -- The changedSince catch-up; unique because each change takes a version of its own, so a
+  -- duplicate is a bug the database refuses instead of a client silently missing a change.
+  CREATE UNIQUE INDEX messages_by_version ON messages(room_id, version);
+  CREATE TABLE reactions (
+    room_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    emoji TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    created_at INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    PRIMARY KEY (room_id, seq, emoji, user_id)
+  ) WITHOUT ROWID;
+  `,
 ];

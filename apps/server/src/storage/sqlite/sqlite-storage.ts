@@ -11,12 +11,12 @@ import {
   type User,
 } from "@parley/shared";
 import { NAME_KEY_PREFIX, likePattern, nameKey } from "../keys.js";
-import { SQLITE_DIALECT, pageStatement, sharedQueries, toPage } from "../queries.js";
+import { SQLITE_DIALECT, pageStatement, sharedQueries } from "../queries.js";
 import {
-  MESSAGE_COLUMNS,
+  MESSAGE_INSERT_COLUMNS,
   newUserRecord,
   toListing,
-  toMessage,
+  toMessages,
   toRoom,
   toSession,
   toSummary,
@@ -25,6 +25,7 @@ import {
   userInsertValues,
   type ListingRow,
   type MessageRow,
+  type ReactionRow,
   type RoomRow,
   type SessionRow,
   type SummaryRow,
@@ -34,6 +35,7 @@ import {
 import {
   StorageConflictError,
   dmRoomId,
+  type ChangeResult,
   type NewMessage,
   type PageQuery,
   type RoomRecord,
@@ -58,7 +60,10 @@ interface PendingAppend {
   reject: (e: unknown) => void;
 }
 
-const fromSqlite = (r: SqliteMessageRow): Message => toMessage({ ...r, mentions: JSON.parse(r.mentions) as string[] });
+const decode = (r: SqliteMessageRow): MessageRow => ({ ...r, mentions: JSON.parse(r.mentions) as string[] });
+
+/** The stored state a change decides on: the message's own row plus its body version. */
+type ChangeTarget = SqliteMessageRow & { body_version: number };
 
 const isUniqueViolation = (e: unknown): boolean =>
   e instanceof Error && "code" in e && (e as { code: string }).code.startsWith("SQLITE_CONSTRAINT");
@@ -216,7 +221,7 @@ export class SqliteStorage implements Storage {
       if (isUniqueViolation(e)) throw new StorageConflictError("room_name");
       throw e;
     }
-    return { id, kind: "public", name: input.name, createdAt: t, lastSeq: 0 };
+    return { id, kind: "public", name: input.name, createdAt: t, lastSeq: 0, lastVersion: 0 };
   }
 
   async getRoom(id: string): Promise<RoomRecord | null> {
@@ -330,55 +335,152 @@ export class SqliteStorage implements Storage {
     this.db.transaction(() => {
       if (input.clientId !== null) {
         const existing = this.sql(Q.messageByClientId).get(input.authorId, input.clientId) as SqliteMessageRow | undefined;
-        if (existing) return { message: fromSqlite(existing), created: false };
+        // A retry gets the message in its current state (it may have been edited or reacted to since).
+        if (existing) return { message: this.withReactions([existing])[0]!, created: false };
       }
       const t = this.now();
-      const room = this.sql("UPDATE rooms SET last_seq = last_seq + 1, last_activity_at = ? WHERE id = ? RETURNING last_seq")
-        .get(t, input.roomId) as { last_seq: number } | undefined;
+      // The seq and the version of a new message come from the same room row update, so a new
+      // message is one change like any other (ADR 0009), still inside the batch's transaction.
+      const room = this.sql(
+          `UPDATE rooms SET last_seq = last_seq + 1, last_version = last_version + 1, last_activity_at = ?
+           WHERE id = ? RETURNING last_seq, last_version`,
+        )
+        .get(t, input.roomId) as { last_seq: number; last_version: number } | undefined;
       if (!room) throw new Error(`room ${input.roomId} not found`);
       const author = this.sql("SELECT nickname FROM users WHERE id = ?").get(input.authorId) as
         | { nickname: string }
         | undefined;
       if (!author) throw new Error(`user ${input.authorId} not found`);
-      const message: Message = {
-        id: randomUUID(),
-        roomId: input.roomId,
-        seq: room.last_seq,
-        kind: input.kind,
-        authorId: input.authorId,
-        authorNickname: author.nickname,
-        clientId: input.clientId,
-        body: input.body,
-        createdAt: t,
-        mentions: input.mentions,
-      };
-      this.sql(`INSERT INTO messages (${MESSAGE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      const id = randomUUID();
+      this.sql(`INSERT INTO messages (${MESSAGE_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(
-          message.id,
-          message.roomId,
-          message.seq,
-          message.kind,
-          message.authorId,
-          message.authorNickname,
-          message.clientId,
-          message.body,
-          message.createdAt,
-          JSON.stringify(message.mentions),
+          id,
+          input.roomId,
+          room.last_seq,
+          input.kind,
+          input.authorId,
+          author.nickname,
+          input.clientId,
+          input.body,
+          t,
+          JSON.stringify(input.mentions),
+          room.last_version,
+          room.last_version,
+          input.replyToId ?? null,
         );
-      if (message.mentions.length > 0) {
+      if (input.mentions.length > 0) {
         const mention = this.sql("INSERT OR IGNORE INTO mentions (user_id, room_id, seq) VALUES (?, ?, ?)");
-        for (const userId of message.mentions) mention.run(userId, message.roomId, message.seq);
+        for (const userId of input.mentions) mention.run(userId, input.roomId, room.last_seq);
       }
       // The author has read everything up to their own message.
       this.sql("UPDATE members SET last_read_seq = MAX(last_read_seq, ?) WHERE room_id = ? AND user_id = ?")
-        .run(message.seq, message.roomId, message.authorId);
-      return { message, created: true };
+        .run(room.last_seq, input.roomId, input.authorId);
+      // Read back through the shared select for the reply preview; a new message has no reactions.
+      const row = this.sql(Q.messageById).get(id) as SqliteMessageRow;
+      return { message: toMessages([decode(row)], [])[0]!, created: true };
     })();
 
-  async getMessages(roomId: string, query: PageQuery): Promise<{ messages: Message[]; hasMore: boolean }> {
+  /** Messages of one room with their reactions, read by one query for all of them. */
+  private withReactions(rows: SqliteMessageRow[]): Message[] {
+    const first = rows[0];
+    if (!first) return [];
+    const reactions = this.sql(Q.reactionsOf).all(first.room_id, SQLITE_DIALECT.seqList(rows.map((r) => r.seq))) as ReactionRow[];
+    return toMessages(rows.map(decode), reactions);
+  }
+
+  async getMessages(roomId: string, query: PageQuery): Promise<{ messages: Message[]; hasMore: boolean; version: number }> {
+    // One synchronous run: no other write can come between the page, its reactions and the
+    // version, so they are one snapshot.
     const page = pageStatement(SQLITE_DIALECT, roomId, query);
-    const rows = this.sql(page.sql).all(...page.params) as SqliteMessageRow[];
-    return toPage(rows, query.limit, page.newestFirst, fromSqlite);
+    const { rows, hasMore } = page.arrange(this.sql(page.sql).all(...page.params) as SqliteMessageRow[]);
+    const room = this.sql(Q.roomVersion).get(roomId) as { last_version: number } | undefined;
+    return { messages: this.withReactions(rows), hasMore, version: room?.last_version ?? 0 };
+  }
+
+  async getMessage(messageId: string): Promise<Message | null> {
+    return this.readMessage(messageId);
+  }
+
+  private readMessage(messageId: string): Message | null {
+    const row = this.sql(Q.messageById).get(messageId) as SqliteMessageRow | undefined;
+    return row ? this.withReactions([row])[0]! : null;
+  }
+
+  /**
+   * Runs one change to a message in a transaction: `decide` looks at the stored message and either
+   * names an outcome that changes nothing, or writes the change with the room's next version. The
+   * result carries the message as stored afterwards. Unknown message: null.
+   */
+  private change(
+    messageId: string,
+    decide: (target: ChangeTarget) => Exclude<ChangeResult["outcome"], "changed"> | ((version: number, now: number) => void),
+  ): ChangeResult | null {
+    return this.db.transaction((): ChangeResult | null => {
+      const target = this.sql("SELECT id, room_id, seq, kind, body, deleted_at, body_version FROM messages WHERE id = ?").get(messageId) as
+        | ChangeTarget
+        | undefined;
+      if (!target) return null;
+      const decision = decide(target);
+      let outcome: ChangeResult["outcome"] = "changed";
+      if (typeof decision === "string") {
+        outcome = decision;
+      } else {
+        const { last_version } = this.sql(Q.nextVersion).get(target.room_id) as { last_version: number };
+        decision(last_version, this.now());
+      }
+      return { outcome, message: this.readMessage(messageId)! };
+    })();
+  }
+
+  async editMessage(input: { messageId: string; body: string; mentions: string[]; baseVersion: number }): Promise<ChangeResult | null> {
+    return this.change(input.messageId, (m) => {
+      if (m.deleted_at !== null) return "deleted";
+      // Checked before the conflict: the retry of an applied edit finds its own body, newer than
+      // its base, and must hear "unchanged", not "conflict".
+      if (m.body === input.body) return "unchanged";
+      if (m.body_version > input.baseVersion) return "conflict";
+      return (version, now) => {
+        this.sql("UPDATE messages SET body = ?, mentions = ?, edited_at = ?, body_version = ?, version = ? WHERE id = ?")
+          .run(input.body, JSON.stringify(input.mentions), now, version, version, m.id);
+        this.replaceMentions(m.room_id, m.seq, input.mentions);
+      };
+    });
+  }
+
+  async deleteMessage(messageId: string): Promise<ChangeResult | null> {
+    return this.change(messageId, (m) => {
+      if (m.deleted_at !== null) return "unchanged";
+      return (version, now) => {
+        this.sql("UPDATE messages SET body = '', mentions = '[]', deleted_at = ?, body_version = ?, version = ? WHERE id = ?")
+          .run(now, version, version, m.id);
+        this.replaceMentions(m.room_id, m.seq, []);
+        this.sql(Q.deleteReactionsOf).run(m.room_id, m.seq);
+      };
+    });
+  }
+
+  async setReaction(input: { messageId: string; userId: string; emoji: string; on: boolean; maxDistinct: number }): Promise<ChangeResult | null> {
+    return this.change(input.messageId, (m) => {
+      if (m.deleted_at !== null) return "deleted";
+      const isSet = this.sql(Q.hasReaction).get(m.room_id, m.seq, input.emoji, input.userId) !== undefined;
+      if (isSet === input.on) return "unchanged";
+      if (input.on) {
+        const emoji = (this.sql(Q.emojiOf).all(m.room_id, m.seq) as { emoji: string }[]).map((r) => r.emoji);
+        if (!emoji.includes(input.emoji) && emoji.length >= input.maxDistinct) return "limit";
+      }
+      return (version, now) => {
+        if (input.on) this.sql(Q.insertReaction).run(m.room_id, m.seq, input.emoji, input.userId, now, version);
+        else this.sql(Q.deleteReaction).run(m.room_id, m.seq, input.emoji, input.userId);
+        this.sql(Q.touchMessage).run(version, m.room_id, m.seq);
+      };
+    });
+  }
+
+  /** The mentions rows of a message follow its `mentions` column (they feed the mention counts). */
+  private replaceMentions(roomId: string, seq: number, mentions: readonly string[]): void {
+    this.sql(Q.deleteMentionsOf).run(roomId, seq);
+    const mention = this.sql("INSERT OR IGNORE INTO mentions (user_id, room_id, seq) VALUES (?, ?, ?)");
+    for (const userId of mentions) mention.run(userId, roomId, seq);
   }
 
   async setLastRead(roomId: string, userId: string, seq: number): Promise<number> {
