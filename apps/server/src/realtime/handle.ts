@@ -122,7 +122,7 @@ export function validationFailure(event: ClientEventName, error: z.ZodError): { 
   // A check that knows what went wrong says so (the shared schemas' IssueParams): a blank body, a
   // body or room name with a control or invisible character.
   if (issue?.code === "custom" && isErrorCode(issue.params?.["errorCode"])) return fail(issue.params["errorCode"], issue.message);
-  if (event === "message:send" && field === "body" && issue?.code === "too_big") return fail("MESSAGE_TOO_LONG", issue.message);
+  if ((event === "message:send" || event === "message:edit") && field === "body" && issue?.code === "too_big") return fail("MESSAGE_TOO_LONG", issue.message);
   // Only a name the user could have typed (blank, too long) is ROOM_NAME_INVALID; a name of the
   // wrong type is a client bug, like a body of the wrong type above.
   if (event === "room:create" && field === "name" && issue && (issue.code === "too_small" || issue.code === "too_big")) {

@@ -68,7 +68,9 @@ describe("message:edit", () => {
 
   it("answers a repeated edit with the stored message and stores and broadcasts nothing", async () => {
     const original = await send(alice, "typo");
+    const firstArrived = nextEvent(bob, "message:updated", isUpdateOf(original));
     const first = await requestOk(alice, "message:edit", { messageId: original.id, body: "fixed", baseVersion: original.version });
+    await firstArrived;
     const seen = collect(bob, "message:updated");
     const again = await requestOk(alice, "message:edit", { messageId: original.id, body: "fixed", baseVersion: original.version });
     expect(again).toEqual({ message: first.message, conflict: false });
@@ -262,7 +264,7 @@ describe("catch-up of changes (changedSince)", () => {
         if (round % 3 === 0) await requestOk(alice, "message:edit", { messageId: m.id, body: `message ${m.seq} edit ${round}`, baseVersion: held.version });
         else if (round % 3 === 1) await requestOk(alice, "reaction:set", { messageId: m.id, emoji: "🔥", on: held.reactions.length === 0 });
         else if (m.seq % 4 === 0) await requestOk(alice, "message:delete", { messageId: m.id });
-        else await requestOk(alice, "reaction:set", { messageId: m.id, emoji: "✅", on: true });
+        else await requestOk(alice, "reaction:set", { messageId: m.id, emoji: "✅", on: !held.reactions.some((r) => r.emoji === "✅") });
         changes++;
       }
     }
