@@ -1,9 +1,9 @@
 import type { ManagerOptions, SocketOptions } from "socket.io-client";
 import { createStore } from "zustand/vanilla";
-import { LIMITS, type AckResult } from "@parley/shared";
+import { LIMITS, type AckResult, type Message } from "@parley/shared";
 import type { ChatClient, ChatClientEvents, OutboxStorage } from "./api.js";
 import { ACK_TIMEOUT_MS, MAX_SEND_ATTEMPTS, createCoreContext } from "./context.js";
-import { createOutboxSender } from "./outbox-sender.js";
+import { createOutboxSender, type NewChange } from "./outbox-sender.js";
 import { DEFAULT_WINDOW_SIZE, leaveRoomLocally, markReadLocally, upsertRoom } from "./reconcile.js";
 import { bindServerEvents, createServerEvents } from "./server-events.js";
 import { createInitialState, type ChatState } from "./state.js";
@@ -57,11 +57,16 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   // The parts call each other only once the socket is connected, after all of them exist.
   const transport = createTransport(ctx, { url: options.url, socketOptions: options.socketOptions, onConnect: () => void sync.resync() });
   const { socket, request } = transport;
-  const sender = createOutboxSender(ctx, transport, outbox, { catchUp: (roomId) => sync.catchUp(roomId), keepFrom: (roomId) => sync.keepFrom(roomId) });
+  const sender = createOutboxSender(ctx, transport, outbox, {
+    catchUp: (roomId) => sync.catchUp(roomId),
+    catchUpChanges: (roomId) => sync.catchUpChanges(roomId),
+    keepFrom: (roomId) => sync.keepFrom(roomId),
+  });
   const sync = createSync(ctx, transport, { flush: () => sender.flush() });
   const events = createServerEvents(ctx, {
     outbox,
     catchUp: sync.catchUp,
+    catchUpChanges: sync.catchUpChanges,
     keepFrom: sync.keepFrom,
     onMessage: (message) => {
       for (const listener of listeners.message) listener(message);
@@ -74,11 +79,28 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
 
   const typingSent = new Map<string, number>();
 
+  /** The held copy of a message, wherever its room is (changes are only made to held messages). */
+  function findHeld(messageId: string): Message | undefined {
+    for (const messages of Object.values(store.getState().messages)) {
+      const m = messages[messageId];
+      if (m) return m;
+    }
+    return undefined;
+  }
+
+  /** Queues a change and starts the outbox. */
+  function queueChange(change: NewChange): { ok: true; changeId: string } {
+    const c = sender.addChange(change);
+    void sender.flush();
+    return { ok: true, changeId: c.changeId };
+  }
+
   const client: ChatClient = {
     store,
     connect() {
       ctx.closed = false;
-      if (store.getState().pendingOrder.length === 0) sender.reload();
+      const s = store.getState();
+      if (s.pendingOrder.length === 0 && s.changeOrder.length === 0) sender.reload();
       transport.open();
     },
     disconnect() {
@@ -89,14 +111,36 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       unsubscribeOutbox?.();
       ctx.setConnection({ status: "offline", attempt: 0 });
     },
-    send(roomId, body) {
+    send(roomId, body, options) {
       if (body.trim().length === 0) return { ok: false, code: "MESSAGE_BLANK" };
       if (body.length > LIMITS.messageMax) return { ok: false, code: "MESSAGE_TOO_LONG" };
-      const pending = sender.add(roomId, body);
+      const pending = sender.add(roomId, body, options?.replyToId ?? null);
       client.setTyping(roomId, false);
       void sender.flush();
       return { ok: true, clientId: pending.clientId };
     },
+    edit(messageId, body) {
+      if (body.trim().length === 0) return { ok: false, code: "MESSAGE_BLANK" };
+      if (body.length > LIMITS.messageMax) return { ok: false, code: "MESSAGE_TOO_LONG" };
+      const held = findHeld(messageId);
+      if (!held) return { ok: false, code: "MESSAGE_NOT_FOUND" };
+      // The base is the stored copy (the server's state), not what an earlier pending edit shows:
+      // the sender re-bases this edit when that earlier one of mine is applied.
+      return queueChange({ kind: "edit", roomId: held.roomId, messageId, body, baseVersion: held.version });
+    },
+    deleteMessage(messageId) {
+      const held = findHeld(messageId);
+      if (!held) return { ok: false, code: "MESSAGE_NOT_FOUND" };
+      return queueChange({ kind: "delete", roomId: held.roomId, messageId });
+    },
+    react(messageId, emoji, on) {
+      const held = findHeld(messageId);
+      if (!held) return { ok: false, code: "MESSAGE_NOT_FOUND" };
+      return queueChange({ kind: "react", roomId: held.roomId, messageId, emoji, on });
+    },
+    retryChange: (changeId) => sender.retryChange(changeId),
+    discardChange: (changeId) => sender.discardChange(changeId),
+    jumpTo: (roomId, seq) => sync.jumpTo(roomId, seq),
     retry: (clientId) => sender.retry(clientId),
     discard: (clientId) => sender.discard(clientId),
     setActiveRoom(roomId) {

@@ -1,5 +1,5 @@
-import { DEFAULT_ROOM_ID, type ClientReplies, type Message, type PresenceUpdate, type RoomSummary, type TypingUpdate } from "@parley/shared";
-import type { ChatState, Notice, PendingMessage, RoomTimeline } from "./state.js";
+import { DEFAULT_ROOM_ID, type ClientReplies, type Message, type MessagePage, type PresenceUpdate, type RoomSummary, type TypingUpdate } from "@parley/shared";
+import type { ChatState, Notice, PendingChange, PendingMessage, RoomTimeline } from "./state.js";
 
 /**
  * Pure reconciliation of the client's chat state. Every function takes the state and returns the
@@ -9,6 +9,12 @@ import type { ChatState, Notice, PendingMessage, RoomTimeline } from "./state.js
  * The invariant: each room's timeline is one contiguous window of seqs [firstSeq, lastSeq]. Seqs are
  * gap-free on the server, so a message that would leave a hole is not inserted; the room is marked
  * as behind instead and the client fills the hole with a catch-up fetch.
+ *
+ * Messages change (ADR 0009): every copy carries the room `version` of its latest change, and
+ * wherever a copy enters (live, pages, catch-up, acks) a held message is replaced only by a copy
+ * with a higher version. The second invariant: every held message reflects every change of the
+ * room up to its timeline's `version`; the reducers below only ever raise that number when it stays
+ * true, and lower it when a page brings copies older than it.
  */
 
 /**
@@ -28,11 +34,48 @@ export function emptyTimeline(): RoomTimeline {
     loadingOlder: false,
     loadingNewer: false,
     following: true,
+    version: 0,
   };
 }
 
-/** Where a batch of messages came from; decides which end of the window gives way when it is full. */
-export type MergeSource = "latest" | "older" | "newer" | "live";
+/**
+ * Where a batch of messages came from; decides which end of the window gives way when it is full.
+ * `around` is the page around a message the user jumps to: it always replaces the window.
+ */
+export type MergeSource = "latest" | "older" | "newer" | "live" | "around";
+
+/** A deleted message keeps its seq; only `deletedAt` says so (a typeof check, so a copy without the field counts as not deleted). */
+export const isDeleted = (m: Message): boolean => typeof m.deletedAt === "number";
+
+/**
+ * Of two copies of one message, the one to keep: a higher version wins; an equal one keeps the held
+ * copy (the same state, and keeping it keeps its object identity, so nothing re-renders).
+ */
+export function newerCopy(held: Message | undefined, incoming: Message): Message {
+  return held !== undefined && !(incoming.version > held.version) ? held : incoming;
+}
+
+/**
+ * The room's counts after a held copy is replaced by a newer one. Only a delete changes them (an
+ * edit or a reaction is not a new message): deleting an unread message of someone else lowers the
+ * unread count, and the mention count if it mentioned me. A delete at or below the summary's
+ * `lastVersion` is already reflected in the summary's counts (it came from the server after the
+ * delete, e.g. at a resync), so it is not subtracted twice.
+ */
+function countReplaced(room: RoomSummary | undefined, held: Message, incoming: Message, meId: string | undefined): RoomSummary | undefined {
+  if (!room || isDeleted(held) || !isDeleted(incoming)) return room;
+  if (incoming.version <= room.lastVersion) return room;
+  if (held.kind !== "text" || held.authorId === meId || held.seq <= room.lastReadSeq || held.seq > room.lastSeq) return room;
+  const mentioned = meId !== undefined && held.mentions.includes(meId);
+  return {
+    ...room,
+    unreadCount: Math.max(0, room.unreadCount - 1),
+    mentionCount: mentioned ? Math.max(0, room.mentionCount - 1) : room.mentionCount,
+  };
+}
+
+/** A page's version when it carries a usable one (a server from before issue 11 sends none). */
+const pageVersionOf = (version: number | null | undefined): number | null => (typeof version === "number" && Number.isFinite(version) ? version : null);
 
 /** Highest seq the client knows exists in a room (from the summary or from what it holds). */
 function knownLastSeq(state: ChatState, roomId: string, timeline: RoomTimeline): number {
@@ -49,15 +92,23 @@ function withDerivedFlags(state: ChatState, roomId: string, t: RoomTimeline): Ro
 }
 
 /**
- * Merges an ascending, contiguous batch of one room's messages into its window. Duplicates (same
- * seq) keep the copy already held. A batch that does not touch the window is dropped, except a
- * `latest` page, which replaces it (the window jumps to the end of the room).
+ * Merges an ascending, contiguous batch of one room's messages into its window. A message already
+ * held keeps the copy with the higher version (an equal one keeps the held copy). A batch that does
+ * not touch the window is dropped, except a `latest` page, which replaces it (the window jumps to
+ * the end of the room), and an `around` page, which always does.
  *
  * `keepFromSeq`: the oldest message the reader has on screen, if they are reading back. When the
  * window overflows at the newest end (catch-up, live messages) it would normally drop its oldest
  * messages; those from `keepFromSeq` on are never dropped: the newest give way instead and the
  * window stops following (the UI offers "Jump to latest"). A `latest` page ignores it (the reader
  * asked for the end of the room).
+ *
+ * `pageVersion`: the page's `version` (the room's last version when it was read; null for a live
+ * message). A page that replaces the window sets the timeline's version to it: every copy in the
+ * page reflects the changes up to it. A page merged into the window lowers the version to it when
+ * it is older: the copies it brought may miss changes the held ones have (the broadcasts of those
+ * changes were dropped while the messages were not held), and the lower version makes the next
+ * change catch-up fetch them.
  */
 export function mergeMessages(
   state: ChatState,
@@ -66,41 +117,68 @@ export function mergeMessages(
   source: MergeSource,
   windowSize: number = DEFAULT_WINDOW_SIZE,
   keepFromSeq: number | null = null,
+  pageVersion: number | null = null,
 ): ChatState {
   const current = state.timelines[roomId] ?? emptyTimeline();
+  const held = state.messages[roomId] ?? {};
+  const pv = pageVersionOf(pageVersion);
   const sorted = [...batch].filter((m) => m.roomId === roomId).sort((a, b) => a.seq - b.seq);
   const first = sorted[0];
   const last = sorted[sorted.length - 1];
   if (!first || !last) {
     if (source !== "latest" || current.loaded) return state;
-    return { ...state, timelines: { ...state.timelines, [roomId]: withDerivedFlags(state, roomId, { ...current, loaded: true }) } };
+    const loaded: RoomTimeline = { ...current, loaded: true, version: pv ?? current.version };
+    return { ...state, timelines: { ...state.timelines, [roomId]: withDerivedFlags(state, roomId, loaded) } };
   }
 
+  const meId = state.me?.id;
+  let room = state.rooms[roomId];
   const empty = current.ids.length === 0;
   const touches = !empty && first.seq <= current.lastSeq + 1 && last.seq >= current.firstSeq - 1;
-  if (!empty && !touches && source !== "latest") return state;
+  const replace = empty || source === "around" || (!touches && source === "latest");
+  if (!replace && !touches) return state;
 
-  let messages: Record<string, Message> = { ...state.messages[roomId] };
+  let messages: Record<string, Message>;
   let ids: string[];
   let firstSeq: number;
   let lastSeq: number;
-  if (empty || !touches) {
+  let version: number;
+  if (replace) {
     messages = {};
     ids = [];
     firstSeq = first.seq;
     lastSeq = first.seq - 1;
     for (const m of sorted) {
       if (m.seq !== lastSeq + 1) continue; // a duplicate within the batch
+      const h = held[m.id];
+      const copy = newerCopy(h, m);
+      if (h && copy !== h) room = countReplaced(room, h, copy, meId);
       ids.push(m.id);
-      messages[m.id] = m;
+      messages[m.id] = copy;
       lastSeq = m.seq;
     }
+    // A live message into an empty window carries no page version: what was held stays reflected.
+    version = pv ?? current.version;
   } else {
+    messages = { ...held };
+    // Copies of messages already in the window: the newer state wins.
+    let updated = false;
+    for (const m of sorted) {
+      if (m.seq < current.firstSeq || m.seq > current.lastSeq) continue;
+      const h = held[m.id];
+      if (!h || !(m.version > h.version)) continue;
+      messages[m.id] = m;
+      room = countReplaced(room, h, m, meId);
+      updated = true;
+    }
+    version = pv === null ? current.version : Math.min(current.version, pv);
     const before = sorted.filter((m) => m.seq < current.firstSeq);
     const after = sorted.filter((m) => m.seq > current.lastSeq);
     if (before.length === 0 && after.length === 0) {
-      if (current.loaded || source !== "latest") return state;
-      return { ...state, timelines: { ...state.timelines, [roomId]: withDerivedFlags(state, roomId, { ...current, loaded: true }) } };
+      if (!updated && version === current.version && (current.loaded || source !== "latest")) return state;
+      const rooms = room && room !== state.rooms[roomId] ? { ...state.rooms, [roomId]: room } : state.rooms;
+      const next: ChatState = { ...state, rooms, messages: updated ? { ...state.messages, [roomId]: messages } : state.messages };
+      return { ...next, timelines: { ...state.timelines, [roomId]: withDerivedFlags(next, roomId, { ...current, loaded: true, version }) } };
     }
     const head = dedupeContiguous(before, current.firstSeq - 1, "down");
     const tail = dedupeContiguous(after, current.lastSeq + 1, "up");
@@ -111,7 +189,7 @@ export function mergeMessages(
     lastSeq = current.lastSeq + tail.length;
   }
 
-  let following = source === "latest" ? true : current.following;
+  let following = source === "latest" ? true : source === "around" ? false : current.following;
   if (ids.length > windowSize) {
     const excess = ids.length - windowSize;
     if (source === "older") {
@@ -139,13 +217,8 @@ export function mergeMessages(
   // when the window lets them go again: a gap fetched after a lost broadcast counts like live
   // messages would have. Anything at or below the room's last seq was counted already (live, or
   // by the server in the last sync).
-  let room = state.rooms[roomId];
-  if (room) {
-    const before = room;
-    for (const m of sorted) if (m.seq > room.lastSeq) room = countNewMessage(room, m, state.me?.id);
-    if (room === before) room = undefined;
-  }
-  const rooms = room ? { ...state.rooms, [roomId]: room } : state.rooms;
+  if (room) for (const m of sorted) if (m.seq > room.lastSeq) room = countNewMessage(room, m, meId);
+  const rooms = room && room !== state.rooms[roomId] ? { ...state.rooms, [roomId]: room } : state.rooms;
   // Authors seen in history become known nicknames (for @mention highlighting).
   let users = state.users;
   for (const m of sorted) {
@@ -155,7 +228,7 @@ export function mergeMessages(
     }
   }
   const next: ChatState = { ...state, rooms, messages: { ...state.messages, [roomId]: messages }, users };
-  const timeline: RoomTimeline = { ...current, ids, firstSeq, lastSeq, loaded: true, following };
+  const timeline: RoomTimeline = { ...current, ids, firstSeq, lastSeq, loaded: true, following, version };
   if (source === "newer" && lastSeq >= knownLastSeq(next, roomId, timeline)) timeline.following = true;
   return { ...next, timelines: { ...state.timelines, [roomId]: withDerivedFlags(next, roomId, timeline) } };
 }
@@ -175,14 +248,15 @@ function dedupeContiguous(messages: Message[], start: number, direction: "up" | 
 /**
  * A message that arrived live. Updates the room's counts once per seq (a duplicate delivery
  * changes nothing), confirms the matching pending send, and appends it to the window when it
- * continues it. Returns `behind: true` when it revealed a gap the client must fetch.
+ * continues it. Returns `behind: true` when it revealed a gap in seqs the client must fetch, and
+ * `changesBehind: true` when its version revealed missed changes (see `trackLiveVersion`).
  */
 export function applyLiveMessage(
   state: ChatState,
   message: Message,
   windowSize: number = DEFAULT_WINDOW_SIZE,
   keepFromSeq: number | null = null,
-): { state: ChatState; behind: boolean } {
+): { state: ChatState; behind: boolean; changesBehind: boolean } {
   let next = state;
   const meId = state.me?.id;
   if (message.clientId !== null && message.authorId === meId && state.pending[message.clientId]) {
@@ -199,14 +273,97 @@ export function applyLiveMessage(
     // A gap: the catch-up fetch brings the missed messages and this one, and counts them all in
     // order (mergeMessages). Counting this one now would leave the missed ones uncounted.
     const t = withDerivedFlags(next, message.roomId, { ...timeline, hasNewer: true });
-    return { state: { ...next, timelines: { ...next.timelines, [message.roomId]: { ...t, hasNewer: true } } }, behind: true };
+    next = { ...next, timelines: { ...next.timelines, [message.roomId]: { ...t, hasNewer: true } } };
+    return { ...trackLiveVersion(next, message.roomId, message.version), behind: true };
   }
   const room = next.rooms[message.roomId];
   if (room && message.seq > room.lastSeq) {
     next = { ...next, rooms: { ...next.rooms, [message.roomId]: countNewMessage(room, message, meId) } };
   }
-  if (!following) return { state: next, behind: false };
-  return { state: mergeMessages(next, message.roomId, [message], "live", windowSize, keepFromSeq), behind: false };
+  if (following) {
+    next = mergeMessages(next, message.roomId, [message], "live", windowSize, keepFromSeq);
+  } else {
+    // Not appended (the window ends before the live end), but a copy of a held message still
+    // counts, and the window now has something newer to load.
+    next = applyHeldCopies(next, message.roomId, [message]);
+    const t = next.timelines[message.roomId];
+    if (t?.loaded && !t.hasNewer && message.seq > t.lastSeq) next = { ...next, timelines: { ...next.timelines, [message.roomId]: { ...t, hasNewer: true } } };
+  }
+  return { ...trackLiveVersion(next, message.roomId, message.version), behind: false };
+}
+
+/**
+ * Moves a room's timeline version after a live change (a new message, an update, or the reply to
+ * one of my commands) with `version`: the next one advances it (that change is now applied, or
+ * concerns a message not held, which needs nothing); an older or equal one changes nothing; one
+ * further on reveals missed changes (`changesBehind`: the caller starts a `changedSince` catch-up).
+ * Versions are gap-free per room (ADR 0009), so "the next one" is exact.
+ */
+export function trackLiveVersion(state: ChatState, roomId: string, version: number): { state: ChatState; changesBehind: boolean } {
+  const t = state.timelines[roomId];
+  if (!t?.loaded || pageVersionOf(version) === null || version <= t.version) return { state, changesBehind: false };
+  if (version > t.version + 1) return { state, changesBehind: true };
+  return { state: { ...state, timelines: { ...state.timelines, [roomId]: { ...t, version } } }, changesBehind: false };
+}
+
+/**
+ * Replaces held messages by newer copies (higher version); copies of messages not held are
+ * dropped (the window will bring their current state when it reaches them). Used for live
+ * updates, change catch-up pages and the replies to my changes.
+ */
+export function applyHeldCopies(state: ChatState, roomId: string, copies: readonly Message[]): ChatState {
+  const held = state.messages[roomId];
+  if (!held) return state;
+  const meId = state.me?.id;
+  let room = state.rooms[roomId];
+  let messages: Record<string, Message> | null = null;
+  for (const m of copies) {
+    const h = (messages ?? held)[m.id];
+    if (!h || m.roomId !== roomId || !(m.version > h.version)) continue;
+    messages ??= { ...held };
+    messages[m.id] = m;
+    room = countReplaced(room, h, m, meId);
+  }
+  if (!messages) return state;
+  const rooms = room && room !== state.rooms[roomId] ? { ...state.rooms, [roomId]: room } : state.rooms;
+  return { ...state, rooms, messages: { ...state.messages, [roomId]: messages } };
+}
+
+/**
+ * `message:updated` (or the reply to my edit, delete or reaction): the whole new state of one
+ * message. Kept only if the message is held and the copy is newer; the version moves as for any
+ * live change.
+ */
+export function applyMessageUpdate(state: ChatState, message: Message): { state: ChatState; changesBehind: boolean } {
+  return trackLiveVersion(applyHeldCopies(state, message.roomId, [message]), message.roomId, message.version);
+}
+
+/**
+ * A `changedSince` catch-up ran to its end (`hasMore: false`) and applied every row to the held
+ * messages. `maxSeen`: the highest version among its rows (null: there were none, nothing moves).
+ * `floor`: the lowest version of any page merged into the window while it ran (Infinity if none):
+ * such a page may have brought a copy older than a row the run had already dropped (the message was
+ * not held then), so the run vouches only for versions up to it; the rest is fetched by the next
+ * run. The current version is kept when it is higher (live changes advanced it meanwhile).
+ */
+export function completeChangeCatchUp(state: ChatState, roomId: string, maxSeen: number | null, floor: number = Infinity): ChatState {
+  const t = state.timelines[roomId];
+  if (!t || maxSeen === null) return state;
+  const version = Math.max(t.version, Math.min(maxSeen, floor));
+  if (version === t.version) return state;
+  return { ...state, timelines: { ...state.timelines, [roomId]: { ...t, version } } };
+}
+
+/**
+ * The page around a message the user jumps to replaces the window: it no longer follows the live
+ * end (the reader is in history), older messages exist iff its first seq is above 1, and newer ones
+ * iff the server said so (or the room's last seq says so).
+ */
+export function replaceWindowAround(state: ChatState, roomId: string, page: MessagePage, windowSize: number = DEFAULT_WINDOW_SIZE): ChatState {
+  const next = mergeMessages(state, roomId, page.messages, "around", windowSize, null, page.version);
+  const t = next.timelines[roomId];
+  if (next === state || !t || !page.hasMore || t.hasNewer) return next;
+  return { ...next, timelines: { ...next.timelines, [roomId]: { ...t, hasNewer: true } } };
 }
 
 /** The room after one new message: last seq, and unread/mention counts for others' messages. */
@@ -216,7 +373,8 @@ export function countNewMessage(room: RoomSummary, message: Message, meId: strin
     // Writing in a room reads it (the server moves the read position the same way).
     return { ...next, lastReadSeq: message.seq, unreadCount: 0, mentionCount: 0 };
   }
-  if (message.kind === "text" && message.seq > room.lastReadSeq) {
+  // A message already deleted when it first arrives (fetched after the delete) is not unread.
+  if (message.kind === "text" && !isDeleted(message) && message.seq > room.lastReadSeq) {
     next.unreadCount = room.unreadCount + 1;
     if (meId !== undefined && message.mentions.includes(meId)) next.mentionCount = room.mentionCount + 1;
   }
@@ -234,6 +392,7 @@ export function reconcileRoom(current: RoomSummary | undefined, incoming: RoomSu
   return {
     ...incoming,
     lastSeq: Math.max(current.lastSeq, incoming.lastSeq),
+    lastVersion: Math.max(current.lastVersion, incoming.lastVersion),
     lastReadSeq: Math.max(current.lastReadSeq, incoming.lastReadSeq),
     // Counts belong to the newer of the two read positions; when the incoming one is older, keep ours.
     unreadCount: readIsStale || (seqIsStale && incoming.lastReadSeq === current.lastReadSeq) ? current.unreadCount : incoming.unreadCount,
@@ -283,6 +442,29 @@ export function removePending(state: ChatState, clientId: string): ChatState {
   return { ...state, pending, pendingOrder: state.pendingOrder.filter((id) => id !== clientId) };
 }
 
+/** A change (edit, delete, reaction) joins the outbox; shown at once through selectMessageView. */
+export function addChange(state: ChatState, change: PendingChange): ChatState {
+  if (state.changes[change.changeId]) return state;
+  return {
+    ...state,
+    changes: { ...state.changes, [change.changeId]: change },
+    changeOrder: [...state.changeOrder, change.changeId],
+  };
+}
+
+export function updateChange(state: ChatState, changeId: string, patch: Partial<Omit<PendingChange, "changeId">>): ChatState {
+  const current = state.changes[changeId];
+  if (!current) return state;
+  return { ...state, changes: { ...state.changes, [changeId]: { ...current, ...patch } } };
+}
+
+export function removeChange(state: ChatState, changeId: string): ChatState {
+  if (!state.changes[changeId]) return state;
+  const changes = { ...state.changes };
+  delete changes[changeId];
+  return { ...state, changes, changeOrder: state.changeOrder.filter((id) => id !== changeId) };
+}
+
 /** The server acknowledged a send: the pending entry becomes the stored message. */
 export function confirmPending(
   state: ChatState,
@@ -290,7 +472,7 @@ export function confirmPending(
   message: Message,
   windowSize: number = DEFAULT_WINDOW_SIZE,
   keepFromSeq: number | null = null,
-): { state: ChatState; behind: boolean } {
+): { state: ChatState; behind: boolean; changesBehind: boolean } {
   return applyLiveMessage(removePending(state, clientId), message, windowSize, keepFromSeq);
 }
 

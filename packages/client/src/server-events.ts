@@ -1,10 +1,10 @@
 import { LIMITS, type Message, type ServerToClientEvents } from "@parley/shared";
 import type { OutboxStorage } from "./api.js";
 import type { CoreContext } from "./context.js";
-import { applyLiveMessage, applyPresence, applyTyping, expireTyping, leaveRoomLocally, upsertRoom } from "./reconcile.js";
+import { applyLiveMessage, applyMessageUpdate, applyPresence, applyTyping, expireTyping, leaveRoomLocally, upsertRoom } from "./reconcile.js";
 import type { ParleyClientSocket } from "./transport.js";
 
-export type HandledServerEvent = "message:created" | "room:upserted" | "room:removed" | "typing:updated" | "presence:updated";
+export type HandledServerEvent = "message:created" | "message:updated" | "room:upserted" | "room:removed" | "typing:updated" | "presence:updated";
 
 /**
  * One entry per server event the core applies (in the spirit of Zulip's `server_events_dispatch`):
@@ -24,6 +24,8 @@ export function createServerEvents(
   deps: {
     outbox: OutboxStorage;
     catchUp(roomId: string): Promise<void>;
+    /** Fetches changes missed in a room (a live change's version skipped some). */
+    catchUpChanges(roomId: string): Promise<void>;
     keepFrom(roomId: string): number | null;
     /** Tells the client's `message` listeners. */
     onMessage(message: Message): void;
@@ -50,14 +52,27 @@ export function createServerEvents(
   const table: ServerEventTable = {
     "message:created": (message) => {
       let behind = false;
+      let changesBehind = false;
       set((s) => {
         const r = applyLiveMessage(s, message, windowSize, deps.keepFrom(message.roomId));
         behind = r.behind;
+        changesBehind = r.changesBehind;
         return r.state;
       });
       if (message.clientId !== null && message.authorId === store.getState().me?.id) deps.outbox.remove(message.clientId);
       if (behind) void deps.catchUp(message.roomId);
+      if (changesBehind) void deps.catchUpChanges(message.roomId);
+      // Only new messages notify: an edit, delete or reaction never does (ADR 0009).
       deps.onMessage(message);
+    },
+    "message:updated": (message) => {
+      let changesBehind = false;
+      set((s) => {
+        const r = applyMessageUpdate(s, message);
+        changesBehind = r.changesBehind;
+        return r.state;
+      });
+      if (changesBehind) void deps.catchUpChanges(message.roomId);
     },
     "room:upserted": (room) => set((s) => upsertRoom(s, room)),
     "room:removed": ({ roomId }) => set((s) => leaveRoomLocally(s, roomId)),

@@ -1,6 +1,6 @@
-import { LIMITS } from "@parley/shared";
+import { LIMITS, type MessagePage } from "@parley/shared";
 import type { CoreContext } from "./context.js";
-import { applySync, mergeMessages } from "./reconcile.js";
+import { applyHeldCopies, applySync, completeChangeCatchUp, mergeMessages, replaceWindowAround, type MergeSource } from "./reconcile.js";
 import type { ChatState } from "./state.js";
 import type { Transport } from "./transport.js";
 
@@ -13,6 +13,17 @@ export interface Sync {
    * time; a gap seen during a run starts another run after it.
    */
   catchUp(roomId: string): Promise<void>;
+  /**
+   * Fetches the current state of every message changed since the timeline's version
+   * (`changedSince`, paged) and applies it to the held messages, then moves the version to the
+   * highest one seen. One run per room at a time; a gap seen during a run starts another after it.
+   */
+  catchUpChanges(roomId: string): Promise<void>;
+  /**
+   * Brings the message with `seq` into the window: held already, or the window is replaced by the
+   * page around it. Resolves to whether it is held afterwards.
+   */
+  jumpTo(roomId: string, seq: number): Promise<boolean>;
   /** Loads (or reloads, after scrolling back trimmed it) a room's latest page. */
   loadLatest(roomId: string): Promise<void>;
   /** The page before (older) or after (newer) a room's window, while the user scrolls. */
@@ -43,6 +54,23 @@ export function createSync(ctx: CoreContext, transport: Transport, deps: { flush
     return b === undefined ? a : Math.min(a, b);
   };
 
+  /**
+   * Per room with a change catch-up running: the lowest version of any page merged into the window
+   * since the run started (see completeChangeCatchUp: the run vouches only for versions up to it).
+   */
+  const pageFloor = new Map<string, number>();
+
+  /** Every page merged into a window is noted here, so a running change catch-up hears of it. */
+  function noteFloor(roomId: string, page: MessagePage): void {
+    const floor = pageFloor.get(roomId);
+    if (floor !== undefined && page.messages.length > 0 && typeof page.version === "number") pageFloor.set(roomId, Math.min(floor, page.version));
+  }
+
+  function mergePage(roomId: string, page: MessagePage, source: MergeSource, keep: number | null): void {
+    noteFloor(roomId, page);
+    set((s) => mergeMessages(s, roomId, page.messages, source, windowSize, keep, page.version));
+  }
+
   const catchingUp = new Map<string, Promise<void>>();
 
   function catchUp(roomId: string): Promise<void> {
@@ -57,7 +85,7 @@ export function createSync(ctx: CoreContext, transport: Transport, deps: { flush
         if (!t?.loaded || !t.following || !socket.connected) return;
         const result = await requestUntilAnswered("messages:fetch", { roomId, afterSeq: t.lastSeq, limit: LIMITS.pageMax });
         if (!result.ok) return;
-        set((s) => mergeMessages(s, roomId, result.data.messages, "newer", windowSize, keepFrom(roomId)));
+        mergePage(roomId, result.data, "newer", keepFrom(roomId));
         if (!result.data.hasMore) return;
       }
     })().finally(() => catchingUp.delete(roomId));
@@ -65,10 +93,60 @@ export function createSync(ctx: CoreContext, transport: Transport, deps: { flush
     return run;
   }
 
+  const catchingUpChanges = new Map<string, Promise<void>>();
+
+  function catchUpChanges(roomId: string): Promise<void> {
+    const running = catchingUpChanges.get(roomId);
+    // A gap seen while a run is under way may lie beyond what that run read: one more run after it.
+    if (running) return running.then(() => catchUpChanges(roomId));
+    const run = (async () => {
+      for (;;) {
+        const start = store.getState().timelines[roomId];
+        if (!start?.loaded || !socket.connected) return;
+        pageFloor.set(roomId, Infinity);
+        let since = start.version;
+        let maxSeen: number | null = null;
+        for (;;) {
+          const result = await requestUntilAnswered("messages:fetch", { roomId, changedSince: since, limit: LIMITS.pageMax });
+          // Unfinished: the version stays where it was, and the next resync (or gap) runs again.
+          if (!result.ok || !store.getState().timelines[roomId]?.loaded) return;
+          const rows = result.data.messages;
+          // Rows of messages outside the window are dropped: the window brings their state when it
+          // reaches them (in a page at least as new as the rows).
+          set((s) => applyHeldCopies(s, roomId, rows));
+          for (const m of rows) if (maxSeen === null || m.version > maxSeen) maxSeen = m.version;
+          if (!result.data.hasMore || rows.length === 0) break;
+          // Rows come ascending by version: the next page starts after the last one.
+          since = Math.max(since, ...rows.map((m) => m.version));
+        }
+        const floor = pageFloor.get(roomId) ?? Infinity;
+        set((s) => completeChangeCatchUp(s, roomId, maxSeen, floor));
+        // A page older than the run's rows came in meanwhile (floor), or changes were made while
+        // it ran: go again while that makes progress.
+        const after = store.getState();
+        const version = after.timelines[roomId]?.version ?? 0;
+        if (version <= start.version || version >= (after.rooms[roomId]?.lastVersion ?? 0)) return;
+      }
+    })().finally(() => {
+      catchingUpChanges.delete(roomId);
+      pageFloor.delete(roomId);
+    });
+    catchingUpChanges.set(roomId, run);
+    return run;
+  }
+
+  /** Catch-up of one loaded room after a (re)connect: new messages first, then changes if the summary says some were missed. */
+  async function catchUpRoom(roomId: string): Promise<void> {
+    await catchUp(roomId);
+    const s = store.getState();
+    const t = s.timelines[roomId];
+    if (t?.loaded && (s.rooms[roomId]?.lastVersion ?? 0) > t.version) await catchUpChanges(roomId);
+  }
+
   async function loadLatest(roomId: string): Promise<void> {
     const result = await requestUntilAnswered("messages:fetch", { roomId, limit: pageSize });
     if (!result.ok) return;
-    set((s) => mergeMessages(s, roomId, result.data.messages, "latest", windowSize));
+    mergePage(roomId, result.data, "latest", null);
     // A live message that arrived while the page was on its way was not held (the window did not
     // exist yet) and is newer than the page: fetch it now.
     if (store.getState().timelines[roomId]?.hasNewer) await catchUp(roomId);
@@ -83,7 +161,7 @@ export function createSync(ctx: CoreContext, transport: Transport, deps: { flush
       void deps.flush();
       const s = store.getState();
       const work: Promise<void>[] = [];
-      for (const [roomId, t] of Object.entries(s.timelines)) if (t.loaded) work.push(catchUp(roomId));
+      for (const [roomId, t] of Object.entries(s.timelines)) if (t.loaded) work.push(catchUpRoom(roomId));
       if (s.activeRoomId && !s.timelines[s.activeRoomId]?.loaded) work.push(loadLatest(s.activeRoomId));
       await Promise.all(work);
     } finally {
@@ -104,8 +182,11 @@ export function createSync(ctx: CoreContext, transport: Transport, deps: { flush
     if (direction === "older") olderFrom.set(roomId, t.firstSeq);
     try {
       const result = await request("messages:fetch", { roomId, ...cursor, limit: pageSize });
+      if (result.ok) noteFloor(roomId, result.data);
       // The merge and clearing the flag are one store update: one list render per page.
-      set((s) => setFlag(result.ok ? mergeMessages(s, roomId, result.data.messages, direction, windowSize, keepFrom(roomId)) : s, false));
+      set((s) =>
+        setFlag(result.ok ? mergeMessages(s, roomId, result.data.messages, direction, windowSize, keepFrom(roomId), result.data.version) : s, false),
+      );
     } catch (error) {
       set((s) => setFlag(s, false));
       throw error;
@@ -114,9 +195,26 @@ export function createSync(ctx: CoreContext, transport: Transport, deps: { flush
     }
   }
 
+  async function jumpTo(roomId: string, seq: number): Promise<boolean> {
+    const isHeld = () => {
+      const t = store.getState().timelines[roomId];
+      return t !== undefined && t.ids.length > 0 && seq >= t.firstSeq && seq <= t.lastSeq;
+    };
+    if (isHeld()) return true;
+    const result = await requestUntilAnswered("messages:fetch", { roomId, aroundSeq: seq, limit: pageSize });
+    if (!result.ok) return false;
+    // Held meanwhile (a page or live messages reached it): replacing the window would only lose place.
+    if (isHeld()) return true;
+    noteFloor(roomId, result.data);
+    set((s) => replaceWindowAround(s, roomId, result.data, windowSize));
+    return isHeld();
+  }
+
   return {
     resync,
     catchUp,
+    catchUpChanges,
+    jumpTo,
     loadLatest,
     loadPage,
     keepFrom,

@@ -15,6 +15,12 @@ export function msg(seq: number, overrides: Partial<Message> = {}): Message {
     body: `message ${seq}`,
     createdAt: 1000 + seq,
     mentions: [],
+    // A room where nothing was changed yet: each message's version is the one its creation took.
+    version: seq,
+    editedAt: null,
+    deletedAt: null,
+    reactions: [],
+    replyTo: null,
     ...overrides,
   };
 }
@@ -27,6 +33,7 @@ export function room(overrides: Partial<RoomSummary> = {}): RoomSummary {
     peerId: null,
     memberCount: 2,
     lastSeq: 0,
+    lastVersion: 0,
     lastReadSeq: 0,
     unreadCount: 0,
     mentionCount: 0,
