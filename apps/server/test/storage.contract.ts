@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_ROOM_ID, type Message, type User } from "@parley/shared";
+import { DEFAULT_ROOM_ID, LIMITS, type Message, type User } from "@parley/shared";
 import { StorageConflictError, dmRoomId, type NewMessage, type Storage } from "../src/storage/storage.js";
 
 /** One backend under test, freshly initialised and empty but for the default room. */
@@ -590,6 +590,324 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
           expect(await s.getMessages(id, { aroundSeq: 1, limit: 10 })).toEqual(none);
           expect(await s.getMessages(id, { changedSince: 0, limit: 10 })).toEqual(none);
         }
+      });
+    });
+
+    describe("message changes", () => {
+      const lastVersion = async (roomId: string) => (await s.getRoom(roomId))!.lastVersion;
+      const edit = (m: Message, body: string, extra: { mentions?: string[]; baseVersion?: number } = {}) =>
+        s.editMessage({ messageId: m.id, body, mentions: extra.mentions ?? [], baseVersion: extra.baseVersion ?? m.version });
+      const react = (m: Message, u: User, emoji: string, on = true, maxDistinct: number = LIMITS.reactionsPerMessage) =>
+        s.setReaction({ messageId: m.id, userId: u.id, emoji, on, maxDistinct });
+      const versionsOf = (messages: Message[]) => messages.map((m) => m.version);
+      const bodiesOf = (messages: Message[]) => messages.map((m) => m.body);
+
+      it("gives every change kind the room's next version, and the room's last_version follows", async () => {
+        const [alice, bob, carol] = [await user("alice"), await user("bob"), await user("carol")];
+        const r = await room("Random", alice, bob);
+        const elsewhere = await room("Elsewhere", alice);
+        const first = await say(r.id, alice, "first");
+        await say(elsewhere.id, alice, "another room has its own versions");
+        await s.addMember(r.id, carol.id);
+        const joined = await notice(r.id, carol, "join");
+        const edited = await edit(first, "first, edited");
+        const reacted = await react(first, bob, "👍");
+        const unreacted = await react(first, bob, "👍", false);
+        const deleted = await s.deleteMessage(joined.id);
+        const left = await notice(r.id, carol, "leave");
+        expect([first.version, joined.version]).toEqual([1, 2]);
+        expect([edited, reacted, unreacted, deleted].map((c) => [c?.outcome, c?.message.version])).toEqual([
+          ["changed", 3],
+          ["changed", 4],
+          ["changed", 5],
+          ["changed", 6],
+        ]);
+        expect(left.version).toBe(7);
+        expect(await s.getRoom(r.id)).toMatchObject({ lastSeq: 3, lastVersion: 7 });
+        expect(await s.getRoom(elsewhere.id)).toMatchObject({ lastSeq: 1, lastVersion: 1 });
+        expect(await s.getRoomSummary(r.id, bob.id)).toMatchObject({ lastSeq: 3, lastVersion: 7 });
+        const changes = await s.getMessages(r.id, { changedSince: 0, limit: 50 });
+        // Each message once, in its latest state, ordered by the version of its latest change.
+        expect(changes).toEqual({ messages: [unreacted!.message, deleted!.message, left], hasMore: false, version: 7 });
+        expect(await s.getMessage(first.id)).toEqual(unreacted!.message);
+      });
+
+      it("takes no version for a retry that changes nothing", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const r = await room("Random", alice, bob);
+        const send = textMessage(r.id, alice, "hello");
+        const m = (await s.appendMessage(send)).message;
+        const edited = (await edit(m, "hello again"))!.message;
+        await react(m, bob, "🎉");
+        const before = await lastVersion(r.id);
+        expect(before).toBe(3);
+        // Retries of what was applied, each answered with the message as stored.
+        expect(await s.appendMessage(send)).toMatchObject({ created: false, message: { id: m.id, version: 3 } });
+        expect(await edit(m, "hello again")).toMatchObject({ outcome: "unchanged", message: { body: "hello again", version: 3 } });
+        expect(await edit(edited, "hello again")).toMatchObject({ outcome: "unchanged" });
+        expect(await react(m, bob, "🎉")).toMatchObject({ outcome: "unchanged", message: { version: 3 } });
+        expect(await react(m, alice, "🎉", false)).toMatchObject({ outcome: "unchanged" });
+        expect(await lastVersion(r.id)).toBe(before);
+        const gone = await s.deleteMessage(m.id);
+        expect(await s.deleteMessage(m.id)).toEqual({ outcome: "unchanged", message: gone!.message });
+        expect(await lastVersion(r.id)).toBe(before + 1);
+        // A message that does not exist is no change either.
+        expect(await s.deleteMessage("no-such-message")).toBeNull();
+        expect(await s.editMessage({ messageId: "no-such-message", body: "x", mentions: [], baseVersion: 0 })).toBeNull();
+        expect(await s.setReaction({ messageId: "no-such-message", userId: bob.id, emoji: "👍", on: true, maxDistinct: 20 })).toBeNull();
+        expect(await s.getMessage("no-such-message")).toBeNull();
+        expect(await lastVersion(r.id)).toBe(before + 1);
+      });
+
+      it("edits a message: body, mentions and editedAt change, seq and createdAt stay", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const r = await room("Random", alice, bob);
+        const m = await say(r.id, alice, "hi @bob", { mentions: [bob.id] });
+        const before = Date.now();
+        const result = await edit(m, "hi everyone", { mentions: [] });
+        expect(result).toEqual({
+          outcome: "changed",
+          message: { ...m, body: "hi everyone", mentions: [], version: 2, editedAt: expect.any(Number) },
+        });
+        expect(result!.message.editedAt).toBeGreaterThanOrEqual(before);
+        expect(result!.message.editedAt).toBeLessThanOrEqual(Date.now());
+        expect((await s.getMessages(r.id, { latest: true, limit: 10 })).messages).toEqual([result!.message]);
+        // The edit took the mention away: it no longer counts for bob.
+        expect(await s.getRoomSummary(r.id, bob.id)).toMatchObject({ unreadCount: 1, mentionCount: 0 });
+        await edit(result!.message, "hi @bob, again", { mentions: [bob.id] });
+        expect(await s.getRoomSummary(r.id, bob.id)).toMatchObject({ unreadCount: 1, mentionCount: 1 });
+      });
+
+      it("refuses an edit made from a body that was edited since, unless it is that body", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const r = await room("Random", alice, bob);
+        const base = await say(r.id, alice, "draft");
+        const winner = await edit(base, "tab one's text");
+        expect(winner?.outcome).toBe("changed");
+        const lost = await edit(base, "tab two's text");
+        // Nothing written, no version taken; the reply is the stored winner.
+        expect(lost).toEqual({ outcome: "conflict", message: winner!.message });
+        expect(await lastVersion(r.id)).toBe(2);
+        // A reaction since the base is no conflict: only body changes are.
+        const reacted = await react(winner!.message, bob, "👍");
+        const next = await edit(base, "tab one again", { baseVersion: winner!.message.version });
+        expect(next).toMatchObject({ outcome: "changed", message: { body: "tab one again", version: reacted!.message.version + 1 } });
+        expect(next!.message.reactions).toEqual(reacted!.message.reactions);
+        // An edit from a stale base that writes what is already stored is the retry of an applied edit.
+        expect(await edit(base, "tab one again")).toMatchObject({ outcome: "unchanged", message: { version: 4 } });
+      });
+
+      it("refuses to edit a deleted message", async () => {
+        const alice = await user("alice");
+        const r = await room("Random", alice);
+        const m = await say(r.id, alice, "soon gone");
+        const gone = await s.deleteMessage(m.id);
+        expect(await edit(m, "too late", { baseVersion: gone!.message.version })).toEqual({ outcome: "deleted", message: gone!.message });
+        expect(await lastVersion(r.id)).toBe(2);
+      });
+
+      it("deletes a message: body, mentions and reactions go, the seq stays, the counts drop", async () => {
+        const [alice, bob, carol] = [await user("alice"), await user("bob"), await user("carol")];
+        const r = await room("Random", alice, bob, carol);
+        await say(r.id, bob, "one");
+        const m = await say(r.id, bob, "@alice look", { mentions: [alice.id, carol.id] });
+        await say(r.id, bob, "three");
+        await react(m, alice, "👀");
+        await react(m, carol, "👍");
+        expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ unreadCount: 3, mentionCount: 1 });
+        const before = Date.now();
+        const result = await s.deleteMessage(m.id);
+        expect(result).toEqual({
+          outcome: "changed",
+          message: { ...m, body: "", mentions: [], reactions: [], version: 6, deletedAt: expect.any(Number) },
+        });
+        expect(result!.message.deletedAt).toBeGreaterThanOrEqual(before);
+        expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ lastSeq: 3, unreadCount: 2, mentionCount: 0 });
+        expect(await s.getRoomSummary(r.id, carol.id)).toMatchObject({ unreadCount: 2, mentionCount: 0 });
+        const page = await s.getMessages(r.id, { afterSeq: 0, limit: 10 });
+        expect(seqsOf(page.messages)).toEqual([1, 2, 3]);
+        expect(page.messages[1]).toEqual(result!.message);
+        // Reactions on a deleted message: setting is refused, clearing is a no-op (a retried "off").
+        expect(await react(m, bob, "👍")).toEqual({ outcome: "deleted", message: result!.message });
+        expect(await react(m, alice, "👀", false)).toEqual({ outcome: "unchanged", message: result!.message });
+        expect(await lastVersion(r.id)).toBe(6);
+      });
+
+      it("groups reactions by emoji in order of first use, users in the order they reacted", async () => {
+        const [alice, bob, carol] = [await user("alice"), await user("Bob"), await user("carol")];
+        const r = await room("Random", alice, bob, carol);
+        const m = await say(r.id, alice, "react to me");
+        const other = await say(r.id, alice, "not me");
+        await react(m, carol, "👍");
+        await react(m, bob, "❤️");
+        await react(m, alice, "👍");
+        const last = await react(m, bob, "👍");
+        const who = (u: User) => ({ id: u.id, nickname: u.nickname });
+        expect(last).toMatchObject({ outcome: "changed", message: { version: 6 } });
+        expect(last!.message.reactions).toEqual([
+          { emoji: "👍", users: [who(carol), who(alice), who(bob)] },
+          { emoji: "❤️", users: [who(bob)] },
+        ]);
+        const page = await s.getMessages(r.id, { afterSeq: 0, limit: 10 });
+        expect(page.messages.map((x) => x.reactions)).toEqual([last!.message.reactions, []]);
+        expect(await s.getMessage(other.id)).toEqual(other);
+        // The order is of the reactions still set: with carol's 👍 gone, alice's is its first use,
+        // which came after bob's ❤️.
+        const cleared = await react(m, carol, "👍", false);
+        expect(cleared!.message.reactions).toEqual([
+          { emoji: "❤️", users: [who(bob)] },
+          { emoji: "👍", users: [who(alice), who(bob)] },
+        ]);
+        await react(m, bob, "❤️", false);
+        expect((await s.getMessage(m.id))!.reactions).toEqual([{ emoji: "👍", users: [who(alice), who(bob)] }]);
+      });
+
+      it("refuses a new emoji beyond maxDistinct, but not another user of an emoji already there", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const r = await room("Random", alice, bob);
+        const m = await say(r.id, alice, "react to me");
+        await react(m, alice, "👍", true, 2);
+        const full = await react(m, alice, "❤️", true, 2);
+        const refused = await react(m, bob, "🎉", true, 2);
+        expect(refused).toEqual({ outcome: "limit", message: full!.message });
+        expect(await lastVersion(r.id)).toBe(3);
+        expect(await react(m, bob, "❤️", true, 2)).toMatchObject({ outcome: "changed", message: { version: 4 } });
+        await react(m, alice, "👍", false, 2);
+        expect(await react(m, bob, "🎉", true, 2)).toMatchObject({ outcome: "changed", message: { version: 6 } });
+      });
+
+      it("pages through what changed since a version, by version, with hasMore", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const r = await room("Random", alice, bob);
+        const sent: Message[] = [];
+        for (let i = 1; i <= 6; i++) sent.push(await say(r.id, alice, `m${i}`));
+        await edit(sent[3]!, "m4, edited"); // v7
+        await react(sent[1]!, bob, "👍"); // v8
+        await edit(sent[3]!, "m4, edited twice", { baseVersion: 7 }); // v9
+        await s.deleteMessage(sent[0]!.id); // v10
+        await say(r.id, bob, "m7"); // v11
+        const since6 = await s.getMessages(r.id, { changedSince: 6, limit: 10 });
+        expect(since6.hasMore).toBe(false);
+        expect(since6.version).toBe(11);
+        expect(since6.messages.map((m) => [m.seq, m.version])).toEqual([
+          [2, 8],
+          [4, 9],
+          [1, 10],
+          [7, 11],
+        ]);
+        expect(bodiesOf(since6.messages)).toEqual(["m2", "m4, edited twice", "", "m7"]);
+        // Paging: each page continues from the last version it holds.
+        const pages = [];
+        let since = 0;
+        for (;;) {
+          const page = await s.getMessages(r.id, { changedSince: since, limit: 3 });
+          pages.push(page);
+          if (!page.hasMore) break;
+          since = page.messages.at(-1)!.version;
+        }
+        expect(pages.map((p) => [versionsOf(p.messages), p.hasMore])).toEqual([
+          [[3, 5, 6], true],
+          [[8, 9, 10], true],
+          [[11], false],
+        ]);
+        expect(await s.getMessages(r.id, { changedSince: 11, limit: 3 })).toEqual({ messages: [], hasMore: false, version: 11 });
+        expect((await s.getMessages(r.id, { changedSince: 10, limit: 1 })).hasMore).toBe(false);
+        expect((await s.getMessages(r.id, { changedSince: 9, limit: 1 })).hasMore).toBe(true);
+      });
+
+      it("pages around a seq: half before it, the rest from it on, at the start, middle and end", async () => {
+        const alice = await user("alice");
+        const r = await room("Random", alice);
+        const sent: Message[] = [];
+        for (let i = 1; i <= 25; i++) sent.push(await say(r.id, alice, `m${i}`));
+        const around = async (seq: number, limit: number) => {
+          const page = await s.getMessages(r.id, { aroundSeq: seq, limit });
+          expect(page.version).toBe(25);
+          return [seqsOf(page.messages), page.hasMore];
+        };
+        expect(await around(13, 10)).toEqual([range(8, 17), true]);
+        expect(await around(1, 10)).toEqual([range(1, 5), true]);
+        expect(await around(3, 10)).toEqual([range(1, 7), true]);
+        expect(await around(20, 10)).toEqual([range(15, 24), true]);
+        expect(await around(21, 10)).toEqual([range(16, 25), false]);
+        expect(await around(25, 10)).toEqual([range(20, 25), false]);
+        expect(await around(40, 10)).toEqual([range(21, 25), false]);
+        expect(await around(13, 5)).toEqual([range(11, 15), true]);
+        expect(await around(13, 1)).toEqual([[13], true]);
+        expect(await around(1, 100)).toEqual([range(1, 25), false]);
+        expect((await s.getMessages(r.id, { aroundSeq: 13, limit: 4 })).messages).toEqual(sent.slice(10, 14));
+      });
+
+      it("shows the message a reply quotes as it is now: first line cut to the limit, or deleted", async () => {
+        const [alice, bob] = [await user("alice"), await user("Bob")];
+        const r = await room("Random", alice, bob);
+        const longLine = "x".repeat(LIMITS.replyExcerptMax + 30);
+        const original = await say(r.id, bob, `${longLine}\nsecond line`);
+        const reply = await say(r.id, alice, "agreed", { replyToId: original.id });
+        const preview = { id: original.id, seq: 1, authorId: bob.id, authorNickname: "Bob", deleted: false };
+        expect(reply.replyTo).toEqual({ ...preview, excerpt: "x".repeat(LIMITS.replyExcerptMax) });
+        expect(original.replyTo).toBeNull();
+        const short = await edit(original, "short\r\nand more");
+        expect(short!.message.replyTo).toBeNull();
+        expect((await s.getMessage(reply.id))!.replyTo).toEqual({ ...preview, excerpt: "short" });
+        // A cut never splits a surrogate pair: the half emoji is dropped.
+        await edit(short!.message, `${"a".repeat(LIMITS.replyExcerptMax - 1)}😀 and on`);
+        expect((await s.getMessage(reply.id))!.replyTo).toEqual({ ...preview, excerpt: "a".repeat(LIMITS.replyExcerptMax - 1) });
+        await s.deleteMessage(original.id);
+        const deleted = { ...preview, excerpt: "", deleted: true };
+        expect((await s.getMessage(reply.id))!.replyTo).toEqual(deleted);
+        // In every page shape, and in a reply sent after the delete (the retry of an earlier send).
+        const late = await say(r.id, bob, "me too", { replyToId: original.id });
+        expect(late.replyTo).toEqual(deleted);
+        for (const query of [{ latest: true as const, limit: 5 }, { aroundSeq: 2, limit: 5 }, { changedSince: 0, limit: 5 }]) {
+          const page = await s.getMessages(r.id, query);
+          expect(page.messages.find((m) => m.id === reply.id)!.replyTo).toEqual(deleted);
+        }
+      });
+
+      it("keeps versions gap-free under concurrent appends, edits and reactions from several writers", async () => {
+        const writers = [await user("alice"), await user("bob"), await user("carol"), await user("dave")];
+        const r = await room("Random", ...writers);
+        const other = await room("Other", ...writers);
+        const seeded: Message[] = [];
+        for (let i = 0; i < 8; i++) seeded.push(await say(r.id, writers[i % 4]!, `seed ${i}`));
+        const emoji = ["👍", "❤️", "🎉"];
+        // Each writer races the others: appends, edits of shared messages (some conflict), reactions
+        // set and cleared (some unchanged), a delete, and appends to another room in between.
+        const work = writers.flatMap((w, wi) =>
+          range(0, 11).map(async (i): Promise<number | null> => {
+            const target = seeded[(wi + i) % seeded.length]!;
+            switch (i % 4) {
+              case 0:
+                return (await s.appendMessage(textMessage(r.id, w, `${w.nickname} ${i}`))).message.version;
+              case 1: {
+                const c = await edit(target, `${w.nickname} edits ${i}`, { baseVersion: target.version });
+                return c?.outcome === "changed" ? c.message.version : null;
+              }
+              case 2: {
+                const c = await react(target, w, emoji[i % 3]!, i % 8 !== 6);
+                return c?.outcome === "changed" ? c.message.version : null;
+              }
+              default: {
+                await say(other.id, w, "elsewhere");
+                const c = i === 11 && wi === 0 ? await s.deleteMessage(seeded[7]!.id) : await react(target, w, emoji[(i + 1) % 3]!);
+                return c?.outcome === "changed" ? c.message.version : null;
+              }
+            }
+          }),
+        );
+        const taken = (await Promise.all(work)).filter((v): v is number => v !== null).sort((a, b) => a - b);
+        const last = await lastVersion(r.id);
+        // Every change that happened took its own version, and together they are exactly 9..last.
+        expect(taken).toEqual(range(9, last));
+        const all = await s.getMessages(r.id, { changedSince: 0, limit: 200 });
+        expect(all.version).toBe(last);
+        const versions = versionsOf(all.messages);
+        expect(new Set(versions).size).toBe(versions.length);
+        expect(versions).toEqual([...versions].sort((a, b) => a - b));
+        expect(versions.at(-1)).toBe(last);
+        expect(seqsOf((await s.getMessages(r.id, { afterSeq: 0, limit: 200 })).messages)).toEqual(range(1, 8 + 12));
+        expect(await s.getRoom(other.id)).toMatchObject({ lastSeq: 12, lastVersion: 12 });
       });
     });
 

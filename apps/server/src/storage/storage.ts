@@ -77,9 +77,11 @@ export interface Storage {
    */
   deleteMessage(messageId: string): Promise<ChangeResult | null>;
   /**
-   * Set or clear `userId`'s reaction `emoji` as one change. `unchanged` when it already was so,
-   * `deleted` on a deleted message, `limit` when setting a new emoji would exceed `maxDistinct`
-   * distinct emoji on the message. Null if no such message.
+   * Set or clear `userId`'s reaction `emoji` as one change. `unchanged` when it already was so
+   * (clearing one on a deleted message included), `deleted` when setting one on a deleted message,
+   * `limit` when setting a new emoji would exceed `maxDistinct` distinct emoji on the message.
+   * Emoji come in the order of their first use among the reactions still set, users in the order
+   * they reacted. Null if no such message.
    */
   setReaction(input: { messageId: string; userId: string; emoji: string; on: boolean; maxDistinct: number }): Promise<ChangeResult | null>;
   /** Move a member's read position forward to `seq` (never back, never past lastSeq); returns it. */

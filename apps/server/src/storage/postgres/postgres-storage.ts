@@ -556,7 +556,9 @@ export class PostgresStorage implements Storage {
 
   async setReaction(input: { messageId: string; userId: string; emoji: string; on: boolean; maxDistinct: number }): Promise<ChangeResult | null> {
     return this.change(input.messageId, async (client, m) => {
-      if (m.deleted_at !== null) return "deleted";
+      // A deleted message has no reactions: setting one is refused, clearing one is a no-op, so a
+      // retried "off" never fails (ADR 0009).
+      if (m.deleted_at !== null) return input.on ? "deleted" : "unchanged";
       const isSet = ((await client.query(Q.hasReaction, [m.room_id, m.seq, input.emoji, input.userId])).rowCount ?? 0) > 0;
       if (isSet === input.on) return "unchanged";
       if (input.on) {

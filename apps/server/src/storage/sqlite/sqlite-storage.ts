@@ -461,7 +461,9 @@ export class SqliteStorage implements Storage {
 
   async setReaction(input: { messageId: string; userId: string; emoji: string; on: boolean; maxDistinct: number }): Promise<ChangeResult | null> {
     return this.change(input.messageId, (m) => {
-      if (m.deleted_at !== null) return "deleted";
+      // A deleted message has no reactions: setting one is refused, clearing one is a no-op, so a
+      // retried "off" never fails (ADR 0009).
+      if (m.deleted_at !== null) return input.on ? "deleted" : "unchanged";
       const isSet = this.sql(Q.hasReaction).get(m.room_id, m.seq, input.emoji, input.userId) !== undefined;
       if (isSet === input.on) return "unchanged";
       if (input.on) {
