@@ -6,6 +6,7 @@ import { useChatClient } from "../../store/client-context.js";
 import { useChat, useDocumentVisible, useKnownNicknames, useTimelineItems } from "../../store/hooks.js";
 import { foldTimelineRows, selectSeqToMarkRead, type TimelineItem, type TimelineRow } from "../../store/selectors.js";
 import { ArrowDownIcon } from "../../ui/icons.js";
+import { useChatUi, useChatUiStore } from "./chat-ui.js";
 import { MessageRow, type RowContext } from "./MessageRow.js";
 import { createScrollAnchor, type ListLayout, type RowBox } from "./scroll-anchor.js";
 
@@ -18,6 +19,8 @@ const BOTTOM_THRESHOLD_PX = 48;
 const LOAD_OLDER_THRESHOLD_PX = 800;
 /** Room above the first row for the "loading older messages" line while older pages exist. */
 const TOP_PADDING_PX = 72;
+/** How long a message jumped to (from a reply's quote) stays highlighted. */
+const HIGHLIGHT_MS = 1_800;
 
 /** A list row: a message with its decorations (see `TimelineRow`), or the room's beginning. */
 type Row = ({ type: "item" } & TimelineRow) | { type: "top"; key: "top" };
@@ -134,11 +137,48 @@ export function MessageList({ room }: { room: RoomSummary }) {
     maxScrollTop: Math.max(0, el.scrollHeight - el.clientHeight),
   });
 
+  // Jumping to a reply's original: the core brings its seq into the window (replacing the window
+  // if it is far away), then the row is held in the middle of the viewport by the anchor, the one
+  // owner of scrollTop, so measurements and pages arriving afterwards keep it there.
+  const ui = useChatUiStore();
+  const jump = useChatUi((s) => s.jump);
+  const pendingJump = useRef<number | null>(null);
+  const [jumpTick, setJumpTick] = useState(0);
+  useEffect(() => {
+    if (!jump) return;
+    let current = true;
+    void client.jumpTo(roomId, jump.seq).then((held) => {
+      if (!current || !held) return;
+      pendingJump.current = jump.seq;
+      setJumpTick((n) => n + 1);
+    });
+    return () => {
+      current = false;
+    };
+  }, [client, roomId, jump]);
+  useEffect(() => {
+    if (jumpTick === 0) return;
+    const timer = setTimeout(() => ui.getState().highlight(null), HIGHLIGHT_MS);
+    return () => clearTimeout(timer);
+  }, [jumpTick, ui]);
+
   // After every render (new rows, a trimmed or replaced window, a row measured, the viewport
   // resized): put the view back where the anchor says, before the browser paints.
   useLayoutEffect(() => {
     const el = scrollRef.current;
     if (!el) return;
+    if (pendingJump.current !== null) {
+      const seq = pendingJump.current;
+      const index = rows.findIndex((r) => r.type === "item" && "message" in r.item && r.item.message.seq === seq);
+      const row = rows[index];
+      if (row?.type === "item" && "message" in row.item) {
+        pendingJump.current = null;
+        const box = virtualizer.measurementsCache[index];
+        const height = box ? box.end - box.start : estimateRow(row);
+        anchor.hold(row.key, -Math.max(0, (el.clientHeight - height) / 2));
+        ui.getState().highlight(row.item.message.id);
+      }
+    }
     // `measurementsCache` is what this render's rows were positioned from (getVirtualItems reads it).
     rendered.current = virtualizer.measurementsCache;
     const target = anchor.restore(layoutOf(el, rendered.current));

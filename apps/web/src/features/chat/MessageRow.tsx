@@ -1,12 +1,18 @@
+import { selectChangesForMessage, selectMessageView, type PendingChange } from "@parley/client";
 import type { Message, PendingMessage } from "../../store/types.js";
-import { memo } from "react";
+import { memo, useState } from "react";
 import { errorText, useLocale, useT } from "../../i18n/index.js";
 import { formatDay, formatFullDate, formatTime } from "../../lib/time.js";
 import { useNow } from "../../lib/use-now.js";
 import type { TimelineItem } from "../../store/selectors.js";
 import { Avatar } from "../../ui/Avatar.js";
 import { AlertIcon, ClockIcon, RetryIcon, TrashIcon } from "../../ui/icons.js";
+import { useChatClient } from "../../store/client-context.js";
+import { useChat, useChatShallow } from "../../store/hooks.js";
+import { excerptOf, useChatUi, useChatUiStore } from "./chat-ui.js";
 import { MessageBody } from "./MessageBody.js";
+import { ChangeStatus, DeleteDialog, EditedMark, MessageActions, ReplyQuote } from "./MessageParts.js";
+import { ReactionBar } from "./reactions/ReactionBar.js";
 
 export interface RowContext {
   nicknames: readonly string[];
@@ -108,16 +114,47 @@ function NoticeRow({ kind, nickname, at }: { kind: "online" | "offline"; nicknam
   );
 }
 
-function TextRow({ message, grouped, mentionsMe, ctx }: { message: Message; grouped: boolean; mentionsMe: boolean; ctx: RowContext }) {
-  const mine = ctx.me?.id === message.authorId;
+const NO_CHANGES: readonly PendingChange[] = [];
+
+function TextRow({ message: stored, grouped, mentionsMe, ctx }: { message: Message; grouped: boolean; mentionsMe: boolean; ctx: RowContext }) {
+  const t = useT();
+  const client = useChatClient();
+  const ui = useChatUiStore();
+  // The stored copy with my unsent edit, delete or reactions laid over it (same object while
+  // nothing changes, so the row re-renders only for its own message).
+  const view = useChat((s) => selectMessageView(s, stored.roomId, stored.id));
+  const message: Message = view ?? stored;
+  const changing = view?.pending ?? false;
+  const changes = useChatShallow((s) => (s.changeOrder.length === 0 ? NO_CHANGES : selectChangesForMessage(s, stored.id)));
+  const editing = useChatUi((s) => s.editing?.messageId === stored.id);
+  const highlighted = useChatUi((s) => s.highlightedId === stored.id);
+  const [actionsOpen, setActionsOpen] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+
+  const myId = ctx.me?.id ?? null;
+  const mine = myId === message.authorId;
+  const deleted = message.deletedAt !== null;
+  const myReactions = new Set(message.reactions.filter((r) => r.users.some((u) => u.id === myId)).map((r) => r.emoji));
+  const react = (emoji: string, on: boolean) => client.react(message.id, emoji, on);
+
+  const classes = ["message"];
+  if (grouped) classes.push("grouped");
+  if (mentionsMe && !deleted) classes.push("mentions-me");
+  if (mine) classes.push("mine");
+  if (deleted) classes.push("deleted");
+  if (editing) classes.push("editing");
+  if (highlighted) classes.push("highlighted");
+  if (actionsOpen) classes.push("actions-open");
   return (
     <article
-      className={`message${grouped ? " grouped" : ""}${mentionsMe ? " mentions-me" : ""}${mine ? " mine" : ""}`}
+      className={classes.join(" ")}
       data-testid="message"
       data-status="sent"
       data-seq={message.seq}
       data-message-id={message.id}
       data-author={message.authorNickname}
+      data-deleted={deleted || undefined}
+      aria-busy={changing || undefined}
     >
       <div className="message-gutter">
         {grouped ? <Time at={message.createdAt} className="message-time gutter-time" /> : <Avatar userId={message.authorId} nickname={message.authorNickname} />}
@@ -129,8 +166,37 @@ function TextRow({ message, grouped, mentionsMe, ctx }: { message: Message; grou
             <Time at={message.createdAt} />
           </header>
         )}
-        <MessageBody body={message.body} nicknames={ctx.nicknames} myNickname={ctx.me?.nickname ?? null} />
+        {message.replyTo && !deleted && <ReplyQuote reply={message.replyTo} />}
+        {deleted ? (
+          <p className="message-deleted" data-testid="message-deleted">
+            <TrashIcon size={14} />
+            {t("message.deleted")}
+          </p>
+        ) : (
+          <MessageBody
+            body={message.body}
+            nicknames={ctx.nicknames}
+            myNickname={ctx.me?.nickname ?? null}
+            after={message.editedAt !== null ? <EditedMark at={message.editedAt} /> : null}
+          />
+        )}
+        {changes.length > 0 && <ChangeStatus changes={changes} />}
+        {!deleted && message.reactions.length > 0 && <ReactionBar reactions={message.reactions} myId={myId} onToggle={react} />}
       </div>
+      {!deleted && (
+        <MessageActions
+          mine={mine}
+          myReactions={myReactions}
+          onReact={(emoji) => react(emoji, !myReactions.has(emoji))}
+          onReply={() => ui.getState().startReply(message.id, message.authorNickname, message.body)}
+          onEdit={() => ui.getState().startEdit(message.id, message.body)}
+          onDelete={() => setConfirmDelete(true)}
+          onOpenChange={setActionsOpen}
+        />
+      )}
+      {confirmDelete && (
+        <DeleteDialog excerpt={excerptOf(message.body)} onConfirm={() => client.deleteMessage(message.id)} onClose={() => setConfirmDelete(false)} />
+      )}
     </article>
   );
 }
@@ -157,6 +223,7 @@ function PendingRow({ pending, grouped, ctx }: { pending: PendingMessage; groupe
             <Time at={pending.createdAt} />
           </header>
         )}
+        {pending.replyToId && <PendingReplyQuote roomId={pending.roomId} messageId={pending.replyToId} />}
         <MessageBody body={pending.body} nicknames={ctx.nicknames} myNickname={me?.nickname ?? null} />
         {failed ? (
           <div className="pending-status failed" role="alert">
@@ -180,4 +247,11 @@ function PendingRow({ pending, grouped, ctx }: { pending: PendingMessage; groupe
       </div>
     </article>
   );
+}
+
+/** A pending reply quotes what it answers from the held copy (the server fills `replyTo` on commit). */
+function PendingReplyQuote({ roomId, messageId }: { roomId: string; messageId: string }) {
+  const quoted = useChat((s) => s.messages[roomId]?.[messageId]);
+  if (!quoted) return null;
+  return <ReplyQuote reply={{ seq: quoted.seq, authorNickname: quoted.authorNickname, excerpt: excerptOf(quoted.body), deleted: quoted.deletedAt !== null }} />;
 }

@@ -52,6 +52,12 @@ export interface ScrollAnchor {
   restore(layout: ListLayout): number | null;
   /** Follow the conversation again (opening a room, "Jump to latest", sending a message). */
   stickToBottom(): void;
+  /**
+   * Read the row `key` with the viewport's top edge `offset` px below the row's top (negative: the
+   * row sits lower in the viewport). Jumping to a reply's original uses it: from then on the row
+   * is held like any row the reader scrolled to, through measurements and pages arriving.
+   */
+  hold(key: RowBox["key"], offset: number): void;
   /** Called whenever `atBottom` flips. */
   subscribe(listener: (atBottom: boolean) => void): () => void;
 }
@@ -162,6 +168,10 @@ export function createScrollAnchor({ bottomThreshold }: ScrollAnchorOptions): Sc
     },
     stickToBottom() {
       setMode({ kind: "bottom" });
+    },
+    hold(key, offset) {
+      // index -1: looked up by key at the next restore.
+      setMode({ kind: "reading", key, offset, index: -1 });
     },
     subscribe(listener) {
       listeners.add(listener);
