@@ -919,22 +919,27 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         const r = await room("Random", alice, bob);
         const send = textMessage(r.id, alice, "kept", { mentions: [bob.id] });
         const first = (await s.appendMessage(send)).message;
-        await say(r.id, bob);
+        const second = await say(r.id, bob);
         await s.setLastRead(r.id, bob.id, 1);
+        const reply = await say(r.id, bob, "reply", { replyToId: first.id });
+        const edited = (await s.editMessage({ messageId: second.id, body: "edited", mentions: [], baseVersion: second.version }))!.message;
+        const reacted = (await s.setReaction({ messageId: reply.id, userId: alice.id, emoji: "👍", on: true, maxDistinct: 20 }))!.message;
         const dm = await s.getOrCreateDmRoom(alice.id, bob.id);
         await s.close();
 
         s = await under.reopen();
         expect(await s.findUserByNickname("ALICE")).toEqual(alice);
         expect(await s.findSession("hash1", Date.now())).toMatchObject({ id: "s1", userId: alice.id });
-        expect(await s.getRoom(r.id)).toMatchObject({ name: "Random", lastSeq: 2 });
+        expect(await s.getRoom(r.id)).toMatchObject({ name: "Random", lastSeq: 3, lastVersion: 5 });
+        // Changes, reactions and reply previews survive too, and so does the change order.
+        expect((await s.getMessages(r.id, { changedSince: 1, limit: 10 })).messages).toEqual([edited, reacted]);
         expect(await s.getRoom(dm.id)).toMatchObject({ kind: "dm" });
         expect((await s.getMessages(r.id, { latest: true, limit: 10 })).messages[0]).toEqual(first);
-        expect(await s.getRoomSummary(r.id, bob.id)).toMatchObject({ lastReadSeq: 2, unreadCount: 0 });
-        expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ lastReadSeq: 1, unreadCount: 1 });
-        // Idempotency and seq allocation survive the restart too.
+        expect(await s.getRoomSummary(r.id, bob.id)).toMatchObject({ lastReadSeq: 3, unreadCount: 0 });
+        expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ lastReadSeq: 1, unreadCount: 2 });
+        // Idempotency and seq and version allocation survive the restart too.
         expect(await s.appendMessage(send)).toEqual({ message: first, created: false });
-        expect((await say(r.id, alice)).seq).toBe(3);
+        expect(await say(r.id, alice)).toMatchObject({ seq: 4, version: 6 });
         await expectConflict(user("Alice"), "nickname");
       });
     });

@@ -4,9 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_ROOM_ID } from "@parley/shared";
+import { DEFAULT_ROOM_ID, DEFAULT_ROOM_NAME } from "@parley/shared";
+import { nameKey } from "../src/storage/keys.js";
 import { POSTGRES_MIGRATIONS } from "../src/storage/postgres/migrations.js";
 import { PostgresStorage } from "../src/storage/postgres/postgres-storage.js";
+import { SQLITE_MIGRATIONS } from "../src/storage/sqlite/migrations.js";
 import { SqliteStorage } from "../src/storage/sqlite/sqlite-storage.js";
 import { StorageConflictError, type NewMessage, type Storage } from "../src/storage/storage.js";
 import { TEST_PG_URL, createTestDatabase, describeWithServices, type TestDatabase, type TestSchema } from "./helpers/pg.js";
@@ -132,6 +134,35 @@ describeWithServices(["PARLEY_TEST_PG_URL"], "PostgreSQL", () => {
       expect(await b!.getRoomSummary(DEFAULT_ROOM_ID, alice.id)).toMatchObject({ lastSeq: 90 });
     });
 
+    it("gives every change in a room its own version across nodes, gap-free", async () => {
+      const [a, b, c] = await startNodes(3);
+      const users = [await a!.createUser({ nickname: "alice", passwordHash: "x" }), await b!.createUser({ nickname: "bob", passwordHash: "x" })];
+      for (const u of users) await c!.addMember(DEFAULT_ROOM_ID, u.id);
+      const say = (n: PostgresStorage, i: number) =>
+        n.appendMessage({ roomId: DEFAULT_ROOM_ID, authorId: users[i % 2]!.id, clientId: randomUUID(), kind: "text", body: `m${i}`, mentions: [] });
+      const seeded = await Promise.all(nodes.map((n, i) => say(n, i)));
+      const target = seeded[0]!.message;
+      // Every node at once: appends, edits of one message from one base (one wins), and the same
+      // reactions set through every node (each applied once, the copies unchanged).
+      const results = await Promise.all(
+        nodes.flatMap((n, ni) => [
+          ...Array.from({ length: 10 }, (_, i) => say(n, i).then((r) => ({ outcome: "changed", message: r.message }))),
+          n.editMessage({ messageId: target.id, body: `node ${ni} wins`, mentions: [], baseVersion: target.version }),
+          ...users.map((u) => n.setReaction({ messageId: target.id, userId: u.id, emoji: "👍", on: true, maxDistinct: 20 })),
+        ]),
+      );
+      const outcomes = results.map((r) => r!.outcome);
+      expect(outcomes.filter((o) => o === "conflict")).toHaveLength(2);
+      expect(outcomes.filter((o) => o === "unchanged")).toHaveLength(4);
+      const taken = results.filter((r) => r!.outcome === "changed").map((r) => r!.message.version);
+      const last = (await a!.getRoom(DEFAULT_ROOM_ID))!.lastVersion;
+      expect(taken.sort((x, y) => x - y)).toEqual(Array.from({ length: last - 3 }, (_, i) => i + 4));
+      expect(last).toBe(3 + 30 + 1 + 2);
+      const final = await b!.getMessage(target.id);
+      expect(final!.reactions).toEqual([{ emoji: "👍", users: expect.any(Array) }]);
+      expect(final!.reactions[0]!.users).toHaveLength(2);
+    });
+
     it("creates one DM when both users open it on different nodes at once", async () => {
       const [a, b] = await startNodes(2);
       const alice = await a!.createUser({ nickname: "alice", passwordHash: "x" });
@@ -208,6 +239,127 @@ describeWithServices(["PARLEY_TEST_PG_URL"], "legacy name keys (PostgreSQL)", ()
           await client.end();
         },
       );
+    } finally {
+      await schema.drop();
+      await db.drop();
+    }
+  });
+});
+
+/**
+ * Issue 11's migration (3) on data written by the schema before it (migrations 1 and 2): nothing is
+ * lost, every stored message counts as one change (version = seq), each room's last_version is its
+ * last_seq, and the changes of issue 11 work on the old rows.
+ */
+const MIGRATED_FROM = 2;
+
+/** Old-schema rows, as literal SQL both backends run; `mentions` is written as each stores it. */
+function legacyRows(mentions: (ids: string[]) => string): string {
+  const key = nameKey;
+  return `
+    INSERT INTO users (id, nickname, nickname_key, password_hash, created_at) VALUES
+      ('u-alice', 'alice', '${key("alice")}', 'x', 1000), ('u-bob', 'bob', '${key("bob")}', 'x', 1000);
+    INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_seq, last_activity_at) VALUES
+      ('${DEFAULT_ROOM_ID}', 'public', '${DEFAULT_ROOM_NAME}', '${key(DEFAULT_ROOM_NAME)}', NULL, 1000, 3, 4000),
+      ('r-quiet', 'public', 'quiet', '${key("quiet")}', 'u-alice', 1000, 0, 1000);
+    INSERT INTO members (room_id, user_id, joined_at, last_read_seq) VALUES
+      ('${DEFAULT_ROOM_ID}', 'u-alice', 1000, 0), ('${DEFAULT_ROOM_ID}', 'u-bob', 1000, 3), ('r-quiet', 'u-alice', 1000, 0);
+    INSERT INTO messages (room_id, seq, id, kind, author_id, author_nickname, client_id, body, created_at, mentions) VALUES
+      ('${DEFAULT_ROOM_ID}', 1, 'm-1', 'join', 'u-bob', 'bob', NULL, '', 2000, ${mentions([])}),
+      ('${DEFAULT_ROOM_ID}', 2, 'm-2', 'text', 'u-bob', 'bob', 'c-2', 'hi @alice', 3000, ${mentions(["u-alice"])}),
+      ('${DEFAULT_ROOM_ID}', 3, 'm-3', 'text', 'u-bob', 'bob', 'c-3', 'anyone?', 4000, ${mentions([])});
+    INSERT INTO mentions (user_id, room_id, seq) VALUES ('u-alice', '${DEFAULT_ROOM_ID}', 2);`;
+}
+
+async function expectMigratedData(storage: Storage): Promise<void> {
+  expect(await storage.getRoom(DEFAULT_ROOM_ID)).toMatchObject({ lastSeq: 3, lastVersion: 3 });
+  expect(await storage.getRoom("r-quiet")).toMatchObject({ lastSeq: 0, lastVersion: 0 });
+  const page = await storage.getMessages(DEFAULT_ROOM_ID, { afterSeq: 0, limit: 10 });
+  expect(page.version).toBe(3);
+  expect(page.messages.map((m) => [m.id, m.seq, m.version, m.kind, m.body, m.mentions])).toEqual([
+    ["m-1", 1, 1, "join", "", []],
+    ["m-2", 2, 2, "text", "hi @alice", ["u-alice"]],
+    ["m-3", 3, 3, "text", "anyone?", []],
+  ]);
+  for (const m of page.messages) expect(m).toMatchObject({ editedAt: null, deletedAt: null, reactions: [], replyTo: null, createdAt: m.seq * 1000 + 1000 });
+  expect(await storage.getRoomSummary(DEFAULT_ROOM_ID, "u-alice")).toMatchObject({ lastVersion: 3, unreadCount: 2, mentionCount: 1 });
+  expect(await storage.getMessages(DEFAULT_ROOM_ID, { changedSince: 2, limit: 10 })).toMatchObject({ messages: [{ id: "m-3" }], hasMore: false });
+
+  // The old rows take changes, the room's versions go on from its last seq.
+  const edited = await storage.editMessage({ messageId: "m-3", body: "anyone? @alice", mentions: ["u-alice"], baseVersion: 3 });
+  expect(edited).toMatchObject({ outcome: "changed", message: { version: 4, seq: 3 } });
+  // An edit from before the migration's versions: migrated body versions are seqs too.
+  expect(await storage.editMessage({ messageId: "m-2", body: "stale", mentions: [], baseVersion: 1 })).toMatchObject({ outcome: "conflict" });
+  expect(await storage.setReaction({ messageId: "m-2", userId: "u-alice", emoji: "👋", on: true, maxDistinct: 20 })).toMatchObject({
+    outcome: "changed",
+    message: { version: 5, reactions: [{ emoji: "👋", users: [{ id: "u-alice", nickname: "alice" }] }] },
+  });
+  const reply = await storage.appendMessage({
+    roomId: DEFAULT_ROOM_ID,
+    authorId: "u-alice",
+    clientId: "c-new",
+    kind: "text",
+    body: "here",
+    mentions: [],
+    replyToId: "m-2",
+  });
+  expect(reply.message).toMatchObject({ seq: 4, version: 6, replyTo: { id: "m-2", seq: 2, excerpt: "hi @alice", deleted: false } });
+  // The idempotency key of an old send still holds.
+  const retry = await storage.appendMessage({ roomId: DEFAULT_ROOM_ID, authorId: "u-bob", clientId: "c-2", kind: "text", body: "hi @alice", mentions: [] });
+  expect(retry).toMatchObject({ created: false, message: { id: "m-2", version: 5 } });
+  expect(await storage.getRoomSummary(DEFAULT_ROOM_ID, "u-alice")).toMatchObject({ lastSeq: 4, lastVersion: 6, mentionCount: 0 });
+  expect(await storage.getRoomSummary(DEFAULT_ROOM_ID, "u-bob")).toMatchObject({ unreadCount: 1 });
+}
+
+describe("migration to message versions (SQLite)", () => {
+  it("keeps the data of the previous schema and numbers its messages' versions by seq", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "parley-migrate-"));
+    const path = join(dir, "parley.sqlite");
+    try {
+      const { default: Database } = await import("better-sqlite3");
+      const db = new Database(path);
+      for (const sql of SQLITE_MIGRATIONS.slice(0, MIGRATED_FROM)) db.exec(sql);
+      db.pragma(`user_version = ${MIGRATED_FROM}`);
+      db.exec(legacyRows((ids) => `'${JSON.stringify(ids)}'`));
+      db.close();
+      const storage = new SqliteStorage(path);
+      await storage.init();
+      try {
+        await expectMigratedData(storage);
+      } finally {
+        await storage.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describeWithServices(["PARLEY_TEST_PG_URL"], "migration to message versions (PostgreSQL)", () => {
+  it("keeps the data of the previous schema and numbers its messages' versions by seq", async () => {
+    const db = await createTestDatabase(TEST_PG_URL!);
+    const schema = await db.createSchema();
+    try {
+      const client = new pg.Client({ connectionString: schema.url });
+      await client.connect();
+      try {
+        // What PostgresStorage.init of the previous release left behind.
+        await client.query("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)");
+        for (const [i, sql] of POSTGRES_MIGRATIONS.slice(0, MIGRATED_FROM).entries()) {
+          await client.query(sql);
+          await client.query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)", [i + 1]);
+        }
+        await client.query(legacyRows((ids) => `'{${ids.join(",")}}'`));
+      } finally {
+        await client.end();
+      }
+      const storage = new PostgresStorage(schema.url);
+      await storage.init();
+      try {
+        await expectMigratedData(storage);
+      } finally {
+        await storage.close();
+      }
     } finally {
       await schema.drop();
       await db.drop();
