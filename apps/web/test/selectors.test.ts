@@ -25,12 +25,17 @@ function msg(seq: number, authorId: string, over: Partial<Message> = {}): Messag
     body: `message ${seq}`,
     createdAt: T0 + seq * 1000,
     mentions: [],
+    version: seq,
+    editedAt: null,
+    deletedAt: null,
+    reactions: [],
+    replyTo: null,
     ...over,
   };
 }
 
 function pending(clientId: string, over: Partial<PendingMessage> = {}): PendingMessage {
-  return { clientId, roomId: "general", body: "hi", createdAt: T0 + 100_000, status: "sending", attempts: 0, error: null, ...over };
+  return { clientId, roomId: "general", body: "hi", replyToId: null, createdAt: T0 + 100_000, status: "sending", attempts: 0, error: null, ...over };
 }
 
 /** A compact picture of the rows: "day", "divider", "m3", "m4+" (grouped), "sys5", "notice:n1", "p:c1". */
@@ -193,6 +198,7 @@ describe("room and presence selectors", () => {
     peerId: null,
     memberCount: 1,
     lastSeq: 0,
+    lastVersion: 0,
     lastReadSeq: 0,
     unreadCount: 0,
     mentionCount: 0,

@@ -7,6 +7,8 @@ import { splitMentions } from "../../../store/selectors.js";
  * - Constructs a chat has no use for (headings, images, tables, rules, footnotes, link
  *   definitions, raw HTML) become the text the user typed, so `# hi`, `![x](y)` or `<b>` read as
  *   written instead of vanishing. `allowedElements` in the renderer is the second fence.
+ * - A link to anything but http(s) or mailto (`javascript:`, `data:`, relative paths) is shown as
+ *   the text the user typed, inert (`safeUrl` in `urlTransform` is the second fence).
  * - @mentions are highlighted inside formatted text with the same `splitMentions` the plain body
  *   uses, so the UI highlights exactly what the server counted (text nodes only: never inside
  *   code).
@@ -57,6 +59,9 @@ export function transformParleyTree(tree: MdNode, source: string, options: Parle
         out.push({ type: "paragraph", children: [{ type: "text", value: sourceOf(node, source) }] });
       } else if (inline && INLINE_AS_TEXT.has(node.type)) {
         out.push({ type: "text", value: sourceOf(node, source) });
+      } else if (inline && node.type === "link" && safeUrl((node as MdNode & { url?: string }).url ?? "") === null) {
+        // `[x](javascript:...)`: shown as typed, inert, rather than as a link that goes nowhere.
+        out.push({ type: "text", value: sourceOf(node, source) });
       } else if (node.type === "text" && node.value?.includes("@")) {
         for (const s of splitMentions(node.value, options.nicknames, options.myNickname)) {
           out.push(s.mention ? mentionNode(s.text, s.mention.me) : { type: "text", value: s.text });
@@ -73,8 +78,24 @@ export function transformParleyTree(tree: MdNode, source: string, options: Parle
   visit(tree, false);
 }
 
-/** A remark plugin wrapping `transformParleyTree`. */
-export function remarkParley(options: ParleyMarkdownOptions) {
+/**
+ * Markdown constructs the parser does not even look for (micromark's names): what a chat never
+ * means (ATX and setext headings, rules, indented code, which pasted text triggers by accident,
+ * link definitions) and character references: `&lt;` stays the four characters typed instead of
+ * turning into `<`. Raw HTML and images are still parsed, so that their insides are not read as
+ * formatting, and then shown as typed (`transformParleyTree`).
+ */
+const DISABLED_CONSTRUCTS = ["headingAtx", "setextUnderline", "thematicBreak", "codeIndented", "definition", "characterReference"];
+
+interface RemarkProcessor {
+  data(): Record<string, unknown>;
+}
+
+/** A remark plugin: disables the constructs above at parse time, then `transformParleyTree`. */
+export function remarkParley(this: RemarkProcessor, options: ParleyMarkdownOptions) {
+  const data = this.data();
+  const extensions = (data.micromarkExtensions ??= []) as unknown[];
+  extensions.push({ disable: { null: DISABLED_CONSTRUCTS } });
   return (tree: MdNode, file: { value: unknown }) => transformParleyTree(tree, String(file.value), options);
 }
 

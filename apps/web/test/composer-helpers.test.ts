@@ -1,0 +1,54 @@
+import { describe, expect, it } from "vitest";
+import { excerptOf } from "../src/features/chat/chat-ui.js";
+import { insertMention, matchMembers, mentionAt } from "../src/features/chat/mention-complete.js";
+import { reactorNames } from "../src/features/chat/reactions/ReactionBar.js";
+
+describe("mention completion", () => {
+  it.each([
+    ["@", 1, { start: 0, query: "" }],
+    ["hi @an", 6, { start: 3, query: "an" }],
+    ["hi @an there", 6, { start: 3, query: "an" }],
+    ["(@bo", 4, { start: 1, query: "bo" }],
+    ["mail@an", 7, null],
+    ["@ana b", 6, null],
+    ["hi", 2, null],
+  ])("%j at %i", (text, caret, expected) => {
+    expect(mentionAt(text, caret)).toEqual(expected);
+  });
+
+  const members = [
+    { id: "1", nickname: "ana" },
+    { id: "2", nickname: "Anders" },
+    { id: "3", nickname: "Bob Lee" },
+    { id: "4", nickname: "diana" },
+    { id: "me", nickname: "anne" },
+  ];
+  it("puts prefix matches first, then inner matches, never me", () => {
+    expect(matchMembers(members, "an", "me").map((m) => m.nickname)).toEqual(["ana", "Anders", "diana"]);
+    expect(matchMembers(members, "", "me").map((m) => m.nickname)).toEqual(["ana", "Anders", "Bob Lee", "diana"]);
+    expect(matchMembers(members, "zz", "me")).toEqual([]);
+  });
+
+  it("replaces the typed mention and puts the caret after it", () => {
+    expect(insertMention("hi @an", 3, 6, "ana")).toEqual({ text: "hi @ana ", caret: 8 });
+    expect(insertMention("hi @b there", 3, 5, "Bob Lee")).toEqual({ text: "hi @Bob Lee there", caret: 12 });
+  });
+});
+
+describe("reaction tooltips", () => {
+  const labels = { you: "you", others: (names: string, count: number) => `${names} and ${count} others` };
+  const users = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `u${i}`, nickname: `user${i}` }));
+  it("lists me first as you", () => {
+    expect(reactorNames([{ id: "a", nickname: "ana" }, { id: "me", nickname: "me" }], "me", labels, "en")).toBe("you and ana");
+  });
+  it("cuts long lists", () => {
+    expect(reactorNames(users(10), null, labels, "en")).toBe("user0, user1, user2, user3, user4, user5, user6, user7 and 2 others");
+  });
+});
+
+describe("reply excerpts", () => {
+  it("keep the first line, cut", () => {
+    expect(excerptOf("  first\nsecond")).toBe("first");
+    expect(excerptOf("x".repeat(200), 10)).toBe("xxxxxxxxx…");
+  });
+});
