@@ -103,10 +103,9 @@ export const en = {
   "message.deleteTitle": "Delete message?",
   "message.deleteBody": "This removes the message for everyone in the room. It can't be undone.",
   "message.deleteConfirm": "Delete",
-  "message.replyTo": "Reply to {name}",
+  "message.inReplyTo": "In reply to",
   "message.replyDeleted": "Original message was deleted",
   "message.jumpToReply": "Jump to {name}'s message",
-  "message.notFound": "That message is no longer available.",
 
   "reactions.label": "Reactions",
   "reactions.quick": "Quick reactions",

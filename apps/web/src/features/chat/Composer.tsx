@@ -189,6 +189,7 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
     }
     client.setTyping(roomId, false);
     ui.getState().cancelReply();
+    ui.getState().noteSent();
     setBody("");
     setMention(null);
     drafts.delete(roomId);

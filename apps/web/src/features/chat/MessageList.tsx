@@ -243,6 +243,15 @@ export function MessageList({ room }: { room: RoomSummary }) {
     await client.jumpToLatest(roomId);
   };
 
+  // Sending a message shows it, as in Slack: a reader scrolled back (say, to reply to an old
+  // message) is taken to the end of the conversation.
+  const sent = useChatUi((s) => s.sent);
+  const jumpToLatestRef = useRef(jumpToLatest);
+  jumpToLatestRef.current = jumpToLatest;
+  useEffect(() => {
+    if (sent > 0) void jumpToLatestRef.current();
+  }, [sent]);
+
   const onRetry = useCallback((clientId: string) => client.retry(clientId), [client]);
   const onDiscard = useCallback((clientId: string) => client.discard(clientId), [client]);
   const ctx = useMemo<RowContext>(

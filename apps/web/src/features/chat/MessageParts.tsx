@@ -35,10 +35,12 @@ export function ReplyQuote({ reply }: { reply: Pick<ReplyPreview, "seq" | "autho
       type="button"
       className={`reply-quote${reply.deleted ? " deleted" : ""}`}
       onClick={() => ui.getState().jumpTo(reply.seq)}
-      aria-label={t("message.jumpToReply", { name: reply.authorNickname })}
+      // The name is the visible text with a hidden lead-in (WCAG label-in-name), the hint a tooltip.
+      title={t("message.jumpToReply", { name: reply.authorNickname })}
       data-testid="reply-quote"
     >
       <CornerUpRightIcon size={14} className="reply-quote-icon" />
+      <span className="visually-hidden">{t("message.inReplyTo")} </span>
       {reply.deleted ? (
         <span className="reply-quote-text">{t("message.replyDeleted")}</span>
       ) : (

@@ -19,6 +19,8 @@ export interface ChatUiState {
   highlightedId: string | null;
   /** Bumped to send focus back to the composer (after picking Reply or Edit). */
   focusComposer: number;
+  /** Bumped when I send a message: the list follows the conversation again to show it. */
+  sent: number;
 }
 
 export interface ChatUiActions {
@@ -28,6 +30,7 @@ export interface ChatUiActions {
   cancelReply(): void;
   jumpTo(seq: number): void;
   highlight(messageId: string | null): void;
+  noteSent(): void;
 }
 
 export type ChatUiStore = StoreApi<ChatUiState & ChatUiActions>;
@@ -45,6 +48,7 @@ export function createChatUiStore(): ChatUiStore {
     jump: null,
     highlightedId: null,
     focusComposer: 0,
+    sent: 0,
     // Editing and replying exclude each other, as in Slack: the composer does one thing at a time.
     startEdit: (messageId, body) => set((s) => ({ editing: { messageId, body }, replyingTo: null, focusComposer: s.focusComposer + 1 })),
     cancelEdit: () => set({ editing: null }),
@@ -53,6 +57,7 @@ export function createChatUiStore(): ChatUiStore {
     cancelReply: () => set({ replyingTo: null }),
     jumpTo: (seq) => set((s) => ({ jump: { seq, nonce: (s.jump?.nonce ?? 0) + 1 } })),
     highlight: (highlightedId) => set({ highlightedId }),
+    noteSent: () => set((s) => ({ sent: s.sent + 1 })),
   }));
 }
 
