@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { excerptOf } from "../src/features/chat/chat-ui.js";
+import { excerptOf, plainExcerpt } from "../src/features/chat/chat-ui.js";
 import { insertMention, matchMembers, mentionAt } from "../src/features/chat/mention-complete.js";
 import { reactorNames } from "../src/features/chat/reactions/ReactionBar.js";
 
@@ -50,5 +50,16 @@ describe("reply excerpts", () => {
   it("keep the first line, cut", () => {
     expect(excerptOf("  first\nsecond")).toBe("first");
     expect(excerptOf("x".repeat(200), 10)).toBe("xxxxxxxxx…");
+  });
+});
+
+describe("plain excerpts", () => {
+  it.each([
+    ["The **release** is _almost_ ready", "The release is almost ready"],
+    ["> quoted `code` and ~~old~~", "quoted code and old"],
+    ["snake_case and 2*3*4", "snake_case and 2*3*4"],
+    ["*emph*, then", "emph, then"],
+  ])("%j", (input, expected) => {
+    expect(plainExcerpt(input)).toBe(expected);
   });
 });

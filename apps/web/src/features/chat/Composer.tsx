@@ -7,7 +7,7 @@ import { useChatClient } from "../../store/client-context.js";
 import { useChat } from "../../store/hooks.js";
 import { Avatar } from "../../ui/Avatar.js";
 import { CloseIcon, PencilIcon, ReplyIcon, SendIcon } from "../../ui/icons.js";
-import { useChatUi, useChatUiStore } from "./chat-ui.js";
+import { plainExcerpt, useChatUi, useChatUiStore } from "./chat-ui.js";
 import { insertMention, matchMembers, mentionAt } from "./mention-complete.js";
 
 /** Show the character counter from this many characters (90% of the limit) so it is not noise. */
@@ -55,6 +55,16 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
     setBody(editing ? editing.body : (drafts.get(roomId) ?? ""));
     setRefusal(null);
   }
+
+  // The message being edited was deleted (here or in another tab): nothing left to edit.
+  const editedGone = useChat((s) => {
+    if (!editing) return false;
+    const m = selectMessageView(s, roomId, editing.messageId);
+    return !m || m.deletedAt !== null;
+  });
+  useEffect(() => {
+    if (editedGone) ui.getState().cancelEdit();
+  }, [editedGone, ui]);
 
   // Mention completion: the mention at the caret, the members fetched for it, the highlighted one.
   const [mention, setMention] = useState<Mention | null>(null);
@@ -286,7 +296,7 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
           <ReplyIcon size={14} />
           <span className="composer-context-text">
             <strong>{t("composer.replyingTo", { name: replyingTo.authorNickname })}</strong>
-            <span className="muted composer-reply-excerpt">{replyingTo.excerpt}</span>
+            <span className="muted composer-reply-excerpt">{plainExcerpt(replyingTo.excerpt)}</span>
           </span>
           <button type="button" className="icon-button small" aria-label={t("composer.cancelReply")} title={t("composer.cancelReply")} onClick={() => ui.getState().cancelReply()}>
             <CloseIcon size={15} />

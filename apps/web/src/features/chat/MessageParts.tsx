@@ -6,7 +6,7 @@ import { formatFullDate } from "../../lib/time.js";
 import { useChatClient } from "../../store/client-context.js";
 import { Dialog } from "../../ui/Dialog.js";
 import { AlertIcon, CornerUpRightIcon, PencilIcon, ReplyIcon, RetryIcon, SmilePlusIcon, TrashIcon } from "../../ui/icons.js";
-import { useChatUiStore } from "./chat-ui.js";
+import { plainExcerpt, useChatUiStore } from "./chat-ui.js";
 import { ReactionPicker } from "./reactions/ReactionPicker.js";
 
 /**
@@ -46,7 +46,7 @@ export function ReplyQuote({ reply }: { reply: Pick<ReplyPreview, "seq" | "autho
       ) : (
         <>
           <span className="reply-quote-author">{reply.authorNickname}</span>
-          <span className="reply-quote-text">{reply.excerpt}</span>
+          <span className="reply-quote-text">{plainExcerpt(reply.excerpt)}</span>
         </>
       )}
     </button>

@@ -8,7 +8,7 @@ import type { TimelineItem } from "../../store/selectors.js";
 import { Avatar } from "../../ui/Avatar.js";
 import { AlertIcon, ClockIcon, RetryIcon, TrashIcon } from "../../ui/icons.js";
 import { useChatClient } from "../../store/client-context.js";
-import { useChat, useChatShallow } from "../../store/hooks.js";
+import { useChat } from "../../store/hooks.js";
 import { excerptOf, useChatUi, useChatUiStore } from "./chat-ui.js";
 import { MessageBody } from "./MessageBody.js";
 import { ChangeStatus, DeleteDialog, EditedMark, MessageActions, ReplyQuote } from "./MessageParts.js";
@@ -124,8 +124,9 @@ function TextRow({ message: stored, grouped, mentionsMe, ctx }: { message: Messa
   // nothing changes, so the row re-renders only for its own message).
   const view = useChat((s) => selectMessageView(s, stored.roomId, stored.id));
   const message: Message = view ?? stored;
-  const changing = view?.pending ?? false;
-  const changes = useChatShallow((s) => (s.changeOrder.length === 0 ? NO_CHANGES : selectChangesForMessage(s, stored.id)));
+  const changes = useChat((s) => (s.changeOrder.length === 0 ? NO_CHANGES : selectChangesForMessage(s, stored.id)));
+  // An edit or delete on its way dims the body; a reaction on its way shows only in its chip.
+  const changing = (view?.pending ?? false) && changes.some((c) => c.status === "sending" && c.kind !== "react");
   const editing = useChatUi((s) => s.editing?.messageId === stored.id);
   const highlighted = useChatUi((s) => s.highlightedId === stored.id);
   const [actionsOpen, setActionsOpen] = useState(false);

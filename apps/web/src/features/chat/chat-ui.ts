@@ -41,6 +41,19 @@ export function excerptOf(body: string, max = 140): string {
   return line.length > max ? `${line.slice(0, max - 1)}…` : line;
 }
 
+/**
+ * A one-line quote without its formatting marks (`**bold**`, `_it_`, `~~x~~`, `` `code` ``, a
+ * leading `>`): the quote is too small to render formatting, and the raw marks read as noise.
+ * Marks inside words (snake_case, 2*3) stay.
+ */
+export function plainExcerpt(excerpt: string): string {
+  return excerpt
+    .replace(/^\s*>\s?/, "")
+    .replace(/\*\*|__|~~|`/g, "")
+    .replace(/(^|[\s([{"'])[*_]+(?=\S)/g, "$1")
+    .replace(/(\S)[*_]+(?=$|[\s)\]}.,!?:;"'])/g, "$1");
+}
+
 export function createChatUiStore(): ChatUiStore {
   return createStore<ChatUiState & ChatUiActions>()((set) => ({
     editing: null,
