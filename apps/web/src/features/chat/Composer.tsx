@@ -1,6 +1,6 @@
 import { selectMessageView } from "@parley/client";
 import { LIMITS, type Member } from "@parley/shared";
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
+import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { errorText, useT } from "../../i18n/index.js";
 import { requestNotificationPermission } from "../../realtime/notifications.js";
 import { useChatClient } from "../../store/client-context.js";
@@ -68,10 +68,18 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
 
   // Mention completion: the mention at the caret, the members fetched for it, the highlighted one.
   const [mention, setMention] = useState<Mention | null>(null);
-  const [members, setMembers] = useState<Member[] | null>(null);
+  // The room's members, fetched when a mention is first typed and again once the member count
+  // changed; until they arrive, everyone the client knows by name (the store's `users`).
+  const memberCount = useChat((s) => s.rooms[roomId]?.memberCount ?? 0);
+  const knownUsers = useChat((s) => s.users);
+  const [fetched, setFetched] = useState<{ count: number; members: Member[] } | null>(null);
+  const fetchingFor = useRef<number | null>(null);
+  const candidates = useMemo(
+    () => fetched?.members ?? Object.entries(knownUsers).map(([id, nickname]) => ({ id, nickname })),
+    [fetched, knownUsers],
+  );
   const [active, setActive] = useState(0);
-  const fetchingMembers = useRef(false);
-  const suggestions = mention && members ? matchMembers(members, mention.query, myId) : [];
+  const suggestions = mention ? matchMembers(candidates, mention.query, myId) : [];
   const open = suggestions.length > 0;
   const activeIndex = Math.min(active, Math.max(0, suggestions.length - 1));
   const optionId = (i: number) => `${listId}-option-${i}`;
@@ -96,17 +104,13 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
   useEffect(() => () => client.setTyping(roomId, false), [client, roomId]);
 
   function loadMembers() {
-    if (members || fetchingMembers.current) return;
-    fetchingMembers.current = true;
-    client.listMembers(roomId).then(
-      (result) => {
-        if (result.ok) setMembers(result.data);
-        else fetchingMembers.current = false;
-      },
-      () => {
-        fetchingMembers.current = false;
-      },
-    );
+    const count = memberCount;
+    if (fetched?.count === count || fetchingFor.current === count) return;
+    fetchingFor.current = count;
+    const failed = () => {
+      fetchingFor.current = null;
+    };
+    client.listMembers(roomId).then((result) => (result.ok ? setFetched({ count, members: result.data }) : failed()), failed);
   }
 
   function trackMention(text: string, caret: number) {

@@ -1,4 +1,4 @@
-import { memo, type ReactNode } from "react";
+import { memo } from "react";
 import { splitMentions } from "../../store/selectors.js";
 import { mayHaveFormatting } from "./markdown/mdast-parley.js";
 import { useMarkdownRenderer } from "./markdown/markdown-loader.js";
@@ -12,13 +12,10 @@ export const MessageBody = memo(function MessageBody({
   body,
   nicknames,
   myNickname,
-  after = null,
 }: {
   body: string;
   nicknames: readonly string[];
   myNickname: string | null;
-  /** Inline content after the text (the "(edited)" mark). */
-  after?: ReactNode;
 }) {
   const formatted = mayHaveFormatting(body);
   const Markdown = useMarkdownRenderer(formatted);
@@ -26,14 +23,13 @@ export const MessageBody = memo(function MessageBody({
     return (
       <div className="message-body md">
         <Markdown body={body} nicknames={nicknames} myNickname={myNickname} />
-        {after}
       </div>
     );
   }
-  return <PlainBody body={body} nicknames={nicknames} myNickname={myNickname} after={after} />;
+  return <PlainBody body={body} nicknames={nicknames} myNickname={myNickname} />;
 });
 
-function PlainBody({ body, nicknames, myNickname, after }: { body: string; nicknames: readonly string[]; myNickname: string | null; after: ReactNode }) {
+function PlainBody({ body, nicknames, myNickname }: { body: string; nicknames: readonly string[]; myNickname: string | null }) {
   const segments = splitMentions(body, nicknames, myNickname);
   return (
     <div className="message-body">
@@ -46,7 +42,6 @@ function PlainBody({ body, nicknames, myNickname, after }: { body: string; nickn
           <span key={i}>{s.text}</span>
         ),
       )}
-      {after}
     </div>
   );
 }

@@ -129,6 +129,7 @@ function TextRow({ message: stored, grouped, mentionsMe, ctx }: { message: Messa
   const changing = (view?.pending ?? false) && changes.some((c) => c.status === "sending" && c.kind !== "react");
   const editing = useChatUi((s) => s.editing?.messageId === stored.id);
   const highlighted = useChatUi((s) => s.highlightedId === stored.id);
+  const tapped = useChatUi((s) => s.tappedId === stored.id);
   const [actionsOpen, setActionsOpen] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
 
@@ -145,7 +146,7 @@ function TextRow({ message: stored, grouped, mentionsMe, ctx }: { message: Messa
   if (deleted) classes.push("deleted");
   if (editing) classes.push("editing");
   if (highlighted) classes.push("highlighted");
-  if (actionsOpen) classes.push("actions-open");
+  if (actionsOpen || tapped) classes.push("actions-open");
   return (
     <article
       className={classes.join(" ")}
@@ -156,6 +157,10 @@ function TextRow({ message: stored, grouped, mentionsMe, ctx }: { message: Messa
       data-author={message.authorNickname}
       data-deleted={deleted || undefined}
       aria-busy={changing || undefined}
+      onClick={(e) => {
+        // Touch screens have no hover: a tap on the row (not on a control in it) shows its actions.
+        if (!deleted && !(e.target as Element).closest("button, a") && window.matchMedia("(hover: none)").matches) ui.getState().tap(message.id);
+      }}
     >
       <div className="message-gutter">
         {grouped ? <Time at={message.createdAt} className="message-time gutter-time" /> : <Avatar userId={message.authorId} nickname={message.authorNickname} />}
@@ -174,12 +179,11 @@ function TextRow({ message: stored, grouped, mentionsMe, ctx }: { message: Messa
             {t("message.deleted")}
           </p>
         ) : (
-          <MessageBody
-            body={message.body}
-            nicknames={ctx.nicknames}
-            myNickname={ctx.me?.nickname ?? null}
-            after={message.editedAt !== null ? <EditedMark at={message.editedAt} /> : null}
-          />
+          <>
+            <MessageBody body={message.body} nicknames={ctx.nicknames} myNickname={ctx.me?.nickname ?? null} />
+            {/* Beside the body, not in it: `.message-body` holds exactly the text (the e2e helpers match it). */}
+            {message.editedAt !== null && <EditedMark at={message.editedAt} />}
+          </>
         )}
         {changes.length > 0 && <ChangeStatus changes={changes} />}
         {!deleted && message.reactions.length > 0 && <ReactionBar reactions={message.reactions} myId={myId} onToggle={react} />}

@@ -19,6 +19,8 @@ export interface ChatUiState {
   highlightedId: string | null;
   /** Bumped to send focus back to the composer (after picking Reply or Edit). */
   focusComposer: number;
+  /** The row whose actions a tap opened (touch screens have no hover). */
+  tappedId: string | null;
   /** Bumped when I send a message: the list follows the conversation again to show it. */
   sent: number;
 }
@@ -31,6 +33,7 @@ export interface ChatUiActions {
   jumpTo(seq: number): void;
   highlight(messageId: string | null): void;
   noteSent(): void;
+  tap(messageId: string | null): void;
 }
 
 export type ChatUiStore = StoreApi<ChatUiState & ChatUiActions>;
@@ -62,15 +65,17 @@ export function createChatUiStore(): ChatUiStore {
     highlightedId: null,
     focusComposer: 0,
     sent: 0,
+    tappedId: null,
     // Editing and replying exclude each other, as in Slack: the composer does one thing at a time.
-    startEdit: (messageId, body) => set((s) => ({ editing: { messageId, body }, replyingTo: null, focusComposer: s.focusComposer + 1 })),
+    startEdit: (messageId, body) => set((s) => ({ editing: { messageId, body }, replyingTo: null, tappedId: null, focusComposer: s.focusComposer + 1 })),
     cancelEdit: () => set({ editing: null }),
     startReply: (messageId, authorNickname, body) =>
-      set((s) => ({ replyingTo: { messageId, authorNickname, excerpt: excerptOf(body) }, editing: null, focusComposer: s.focusComposer + 1 })),
+      set((s) => ({ replyingTo: { messageId, authorNickname, excerpt: excerptOf(body) }, editing: null, tappedId: null, focusComposer: s.focusComposer + 1 })),
     cancelReply: () => set({ replyingTo: null }),
     jumpTo: (seq) => set((s) => ({ jump: { seq, nonce: (s.jump?.nonce ?? 0) + 1 } })),
     highlight: (highlightedId) => set({ highlightedId }),
     noteSent: () => set((s) => ({ sent: s.sent + 1 })),
+    tap: (messageId) => set((s) => ({ tappedId: s.tappedId === messageId ? null : messageId })),
   }));
 }
 
