@@ -3,7 +3,7 @@ import { renderToStaticMarkup } from "react-dom/server";
 import { describe, expect, it } from "vitest";
 import { MarkdownBody } from "../src/features/chat/markdown/MarkdownBody.js";
 import { mayHaveFormatting, safeUrl } from "../src/features/chat/markdown/mdast-parley.js";
-import { XSS_BODIES } from "../../../e2e/fixtures/xss-payloads.js";
+import { XSS_BODIES, XSS_NICKNAMES } from "../../../e2e/fixtures/xss-payloads.js";
 
 const render = (body: string, nicknames: string[] = ["ana", "Bob Lee"], me: string | null = "ana") =>
   renderToStaticMarkup(createElement(MarkdownBody, { body, nicknames, myNickname: me }));
@@ -83,7 +83,7 @@ describe("hostile text stays the text typed (issue 10's payloads through the for
   // Formatting still applies around hostile text: `x` is inline code, a paragraph's trailing space
   // is dropped. Those payloads are checked for inert elements only.
   const formatted = (body: string) => body.includes("`") || body !== body.trimEnd();
-  it.each(XSS_BODIES.map((b) => [b]))("%s", (body) => {
+  it.each([...XSS_BODIES, ...XSS_NICKNAMES.map((n) => `hello from ${n}abc`)].map((b) => [b]))("%s", (body) => {
     const html = render(body);
     expect(html).not.toMatch(/<(?!\/?(?:p|br|strong|em|del|code|pre|blockquote|ul|ol|li|span|div)[\s>])/);
     if (!formatted(body)) expect(textOf(html).replace(/\n/g, "")).toBe(body.replace(/\n/g, ""));

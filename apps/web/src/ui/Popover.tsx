@@ -9,8 +9,8 @@ const MARGIN = 8;
  * A small non-modal popover next to `anchor`, rendered into <body> with fixed positioning: inside
  * the message list it would be clipped by the scroller and painted under the next virtual row
  * (each row's transform is its own stacking context). Above the anchor when it fits, else below;
- * aligned to the anchor's right edge. Escape, a click outside or scrolling the page behind it
- * closes it; Escape gives focus back to the anchor.
+ * aligned to the anchor's right edge. Escape, a click outside, tabbing out or scrolling the page
+ * behind it closes it; Escape gives focus back to the anchor.
  */
 export function Popover({
   anchor,
@@ -85,7 +85,13 @@ export function Popover({
       role="dialog"
       aria-label={label}
       className={`popover${className ? ` ${className}` : ""}`}
-      style={pos ? { top: pos.top, left: pos.left } : { top: 0, left: 0, visibility: "hidden" }}
+      // Unplaced: transparent, not hidden, so that focus can move into it on the first render.
+      style={pos ? { top: pos.top, left: pos.left } : { top: 0, left: 0, opacity: 0 }}
+      onBlur={(e) => {
+        // Tabbing out closes it (a click outside is handled by the pointerdown listener).
+        const next = e.relatedTarget;
+        if (next instanceof Node && !e.currentTarget.contains(next) && !anchor.contains(next)) onClose();
+      }}
     >
       {children}
     </div>,

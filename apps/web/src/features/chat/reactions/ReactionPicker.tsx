@@ -17,9 +17,11 @@ export function ReactionPicker({ anchor, mine, onPick, onClose }: { anchor: HTML
   const [full, setFull] = useState(false);
   const first = useRef<HTMLButtonElement>(null);
   useEffect(() => first.current?.focus(), []);
-  const pick = (emoji: string) => {
+  /** `keyboard`: give the focus back to the button that opened the picker (it unmounts with the popover). */
+  const pick = (emoji: string, keyboard: boolean) => {
     onPick(emoji);
     onClose();
+    if (keyboard) anchor.focus();
   };
   return (
     <Popover anchor={anchor} label={t("message.react")} onClose={onClose} className="reaction-popover">
@@ -31,7 +33,8 @@ export function ReactionPicker({ anchor, mine, onPick, onClose }: { anchor: HTML
             type="button"
             className="quick-reaction"
             aria-pressed={mine.has(emoji)}
-            onClick={() => pick(emoji)}
+            // detail 0: a click made with Enter or Space.
+            onClick={(e) => pick(emoji, e.detail === 0)}
           >
             {emoji}
           </button>
@@ -44,7 +47,8 @@ export function ReactionPicker({ anchor, mine, onPick, onClose }: { anchor: HTML
       </div>
       {full && (
         <Suspense fallback={<p className="emoji-status">{t("reactions.loading")}</p>}>
-          <EmojiPicker onPick={pick} />
+          {/* Mostly used by searching and pressing Enter: the focus goes back to the row. */}
+          <EmojiPicker onPick={(emoji) => pick(emoji, true)} />
         </Suspense>
       )}
     </Popover>
