@@ -148,3 +148,29 @@ describe("createScrollAnchor: reading back", () => {
     expect(l.scrollTop).toBe(l.maxScrollTop);
   });
 });
+
+describe("hold (jumping to a reply's original)", () => {
+  it("centres the row, keeps it there when its height is measured and pages arrive, and stops following", () => {
+    const anchor = createScrollAnchor({ bottomThreshold: 48 });
+    const flips: boolean[] = [];
+    anchor.subscribe((b) => flips.push(b));
+    let l = applyRestore(anchor, layout(rows(1, 100), 0));
+    expect(l.scrollTop).toBe(4500);
+    // m40 starts at 1950; centred in a 500 px viewport: its top 225 px below the viewport's top.
+    anchor.hold("m40", -225);
+    expect(at(anchor)).toBe("reading");
+    expect(flips).toEqual([false]);
+    l = applyRestore(anchor, l);
+    expect(l.scrollTop).toBe(1950 - 225);
+    // A page of 50 older rows arrives above: the row keeps its place in the viewport.
+    l = applyRestore(anchor, { ...layout([...rows(-49, 0), ...rows(1, 100, 50, 2500)], l.scrollTop) });
+    expect(l.scrollTop).toBe(2500 + 1950 - 225);
+  });
+
+  it("clamps at the top of the list (the original is the room's first message)", () => {
+    const anchor = createScrollAnchor({ bottomThreshold: 48 });
+    const l = applyRestore(anchor, layout(rows(1, 100), 0));
+    anchor.hold("m1", -225);
+    expect(applyRestore(anchor, l).scrollTop).toBe(0);
+  });
+});
