@@ -9,8 +9,9 @@ const MARGIN = 8;
  * A small non-modal popover next to `anchor`, rendered into <body> with fixed positioning: inside
  * the message list it would be clipped by the scroller and painted under the next virtual row
  * (each row's transform is its own stacking context). Above the anchor when it fits, else below;
- * aligned to the anchor's right edge. Escape, a click outside, tabbing out or scrolling the page
- * behind it closes it; Escape gives focus back to the anchor.
+ * aligned to the anchor's right edge, following it when the page behind scrolls. Escape, a click
+ * outside, tabbing out or the anchor scrolling out of sight closes it; Escape gives focus back to
+ * the anchor.
  */
 export function Popover({
   anchor,
@@ -45,10 +46,20 @@ export function Popover({
     place();
     const observer = new ResizeObserver(place);
     observer.observe(el);
+    // The list scrolls under it (the reader, or new messages arriving while following): it moves
+    // with its anchor, and closes once the anchor is out of sight.
+    const onScroll = (e: Event) => {
+      if (e.target instanceof Node && el.contains(e.target)) return;
+      const a = anchor.getBoundingClientRect();
+      if (!anchor.isConnected || a.bottom < 0 || a.top > window.innerHeight) onCloseRef.current();
+      else place();
+    };
     window.addEventListener("resize", place);
+    window.addEventListener("scroll", onScroll, true);
     return () => {
       observer.disconnect();
       window.removeEventListener("resize", place);
+      window.removeEventListener("scroll", onScroll, true);
     };
   }, [anchor]);
 
@@ -65,17 +76,11 @@ export function Popover({
       onCloseRef.current();
       anchor.focus();
     };
-    // The list scrolling under a fixed popover would leave it pointing at another message.
-    const onScroll = (e: Event) => {
-      if (!(e.target instanceof Node && el?.contains(e.target))) onCloseRef.current();
-    };
     document.addEventListener("pointerdown", onPointerDown, true);
     document.addEventListener("keydown", onKeyDown, true);
-    window.addEventListener("scroll", onScroll, true);
     return () => {
       document.removeEventListener("pointerdown", onPointerDown, true);
       document.removeEventListener("keydown", onKeyDown, true);
-      window.removeEventListener("scroll", onScroll, true);
     };
   }, [anchor]);
 
