@@ -34,6 +34,13 @@ export interface Sync {
   keepInView(roomId: string, seq: number | null): void;
 }
 
+/**
+ * Change catch-up passes per run. Why 3: a second pass is needed only when a page raced the first
+ * (or changes kept coming); a third covers that race happening twice; beyond that the live
+ * changes and the next resync do the work instead of one run looping on a busy room.
+ */
+const MAX_CHANGE_PASSES = 3;
+
 export function createSync(ctx: CoreContext, transport: Transport, deps: { flush(): Promise<void> }): Sync {
   const { store, set, setConnection, windowSize, pageSize } = ctx;
   const { socket, request, requestUntilAnswered } = transport;
@@ -100,7 +107,7 @@ export function createSync(ctx: CoreContext, transport: Transport, deps: { flush
     // A gap seen while a run is under way may lie beyond what that run read: one more run after it.
     if (running) return running.then(() => catchUpChanges(roomId));
     const run = (async () => {
-      for (;;) {
+      for (let pass = 1; ; pass++) {
         const start = store.getState().timelines[roomId];
         if (!start?.loaded || !socket.connected) return;
         pageFloor.set(roomId, Infinity);
@@ -121,11 +128,15 @@ export function createSync(ctx: CoreContext, transport: Transport, deps: { flush
         }
         const floor = pageFloor.get(roomId) ?? Infinity;
         set((s) => completeChangeCatchUp(s, roomId, maxSeen, floor));
-        // A page older than the run's rows came in meanwhile (floor), or changes were made while
-        // it ran: go again while that makes progress.
+        // Go again while the room is known to be further on and this pass either moved the version
+        // (changes were made while it ran) or was capped by a page older than its rows (the page's
+        // copies may miss a row this pass dropped). Passes are bounded: a room that keeps changing
+        // faster than it is read is caught up by the live changes and the next resync instead.
         const after = store.getState();
         const version = after.timelines[roomId]?.version ?? 0;
-        if (version <= start.version || version >= (after.rooms[roomId]?.lastVersion ?? 0)) return;
+        const capped = maxSeen !== null && floor < maxSeen;
+        if (version >= (after.rooms[roomId]?.lastVersion ?? 0) && !capped) return;
+        if ((version <= start.version && !capped) || pass >= MAX_CHANGE_PASSES) return;
       }
     })().finally(() => {
       catchingUpChanges.delete(roomId);
