@@ -19,7 +19,7 @@ class HeldPagesStorage extends SqliteStorage {
   private held: (() => void)[] = [];
   heldCount = 0;
 
-  override async getMessages(roomId: string, query: PageQuery): Promise<{ messages: Message[]; hasMore: boolean }> {
+  override async getMessages(roomId: string, query: PageQuery): Promise<{ messages: Message[]; hasMore: boolean; version: number }> {
     const page = await super.getMessages(roomId, query);
     if (this.hold && "beforeSeq" in query) {
       this.heldCount++;
