@@ -11,6 +11,12 @@ import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
 import { TEST_PASSWORD_PARAMS, TEST_RATE_LIMITS } from "../helpers/server.js";
 import { waitFor } from "../helpers/wait.js";
 
+/** Waits until `condition` holds (waitFor retries until its check stops throwing). */
+const until = (condition: () => boolean, what = "condition") =>
+  waitFor(() => {
+    if (!condition()) throw new Error(`waiting for ${what}`);
+  });
+
 /**
  * Messages that change, at the level of the product's client core against a real server (issue
  * 11): every client converges to the stored state of every message through an offline period,
@@ -99,7 +105,7 @@ describe("changes through the client core", () => {
       c.setActiveRoom(DEFAULT_ROOM_ID);
     }
     for (let i = 0; i < 10; i++) expect(a.send(DEFAULT_ROOM_ID, `m${i}`).ok).toBe(true);
-    await waitFor(() => texts(b).length === 10 && settled(a) && settled(b));
+    await until(() => texts(b).length === 10 && settled(a) && settled(b));
     const ids = texts(a).map((m) => m.id);
 
     // B goes away; the server restarts on the same file while A changes things.
@@ -121,19 +127,19 @@ describe("changes through the client core", () => {
         expect(r.ok).toBe(true);
         made++;
         if (made === 25) {
-          await waitFor(() => settled(a));
+          await until(() => settled(a));
           await stop(server);
           server = await start(dbPath, server.port);
         }
       }
     }
-    await waitFor(() => settled(a));
+    await until(() => settled(a));
     const expected = await storedState(server, ids);
 
     const b2 = client(port, await signIn(server.port, "bo"));
     b2.connect();
     b2.setActiveRoom(DEFAULT_ROOM_ID);
-    await waitFor(() => settled(b2) && texts(b2).length === 10);
+    await until(() => settled(b2) && texts(b2).length === 10);
     const sync = b2.store.getState();
     expect(sync.timelines[DEFAULT_ROOM_ID]!.version).toBe(sync.rooms[DEFAULT_ROOM_ID]!.lastVersion);
     expect(Object.fromEntries(ids.map((id) => [id, state(held(b2, id))]))).toEqual(expected);
@@ -150,12 +156,12 @@ describe("changes through the client core", () => {
       c.setActiveRoom(DEFAULT_ROOM_ID);
     }
     a.send(DEFAULT_ROOM_ID, "react to me");
-    await waitFor(() => texts(b).length === 1 && settled(a));
+    await until(() => texts(b).length === 1 && settled(a));
     const id = texts(a)[0]!.id;
     b.react(id, "👍", true);
     a.react(id, "👍", true);
     a.edit(id, "react to **me**");
-    await waitFor(() => settled(a) && settled(b) && held(a, id)?.reactions[0]?.users.length === 2 && held(b, id)?.body === "react to **me**");
+    await until(() => settled(a) && settled(b) && held(a, id)?.reactions[0]?.users.length === 2 && held(b, id)?.body === "react to **me**");
     expect(state(held(a, id))).toEqual(state(held(b, id)));
     const version = b.store.getState().timelines[DEFAULT_ROOM_ID]!.version;
     expect(version).toBe(held(b, id)!.version);
@@ -174,16 +180,16 @@ describe("changes through the client core", () => {
       c.setActiveRoom(DEFAULT_ROOM_ID);
     }
     tab1.send(DEFAULT_ROOM_ID, "first draft");
-    await waitFor(() => [tab1, tab2, other].every((c) => texts(c).length === 1 && settled(c)));
+    await until(() => [tab1, tab2, other].every((c) => texts(c).length === 1 && settled(c)));
     const id = texts(tab1)[0]!.id;
     // Both edit from the same version before either hears of the other.
     const e1 = tab1.edit(id, "from tab one");
     const e2 = tab2.edit(id, "from tab two");
     expect(e1.ok && e2.ok).toBe(true);
-    await waitFor(() => [tab1, tab2, other].every(settled));
+    await until(() => [tab1, tab2, other].every(settled));
     const stored = (await server.storage.getMessage(id))!;
     expect(["from tab one", "from tab two"]).toContain(stored.body);
-    for (const c of [tab1, tab2, other]) await waitFor(() => held(c, id)?.body === stored.body);
+    for (const c of [tab1, tab2, other]) await until(() => held(c, id)?.body === stored.body);
     // The loser still shows the winner (no overlay of its lost edit) and keeps its text as a failed change.
     const loser = stored.body === "from tab one" ? tab2 : tab1;
     const lostText = loser === tab1 ? "from tab one" : "from tab two";
@@ -193,7 +199,7 @@ describe("changes through the client core", () => {
     expect(selectMessageView(s, DEFAULT_ROOM_ID, id)!.body).toBe(stored.body);
     // Retrying re-bases on the winner, and then wins.
     loser.retryChange(failed[0]!.changeId);
-    await waitFor(() => [tab1, tab2, other].every((c) => settled(c) && held(c, id)?.body === lostText));
+    await until(() => [tab1, tab2, other].every((c) => settled(c) && held(c, id)?.body === lostText));
   });
 
   it("two edits in a row from one tab are not a conflict with each other", async () => {
@@ -203,13 +209,13 @@ describe("changes through the client core", () => {
     a.connect();
     a.setActiveRoom(DEFAULT_ROOM_ID);
     a.send(DEFAULT_ROOM_ID, "one");
-    await waitFor(() => texts(a).length === 1 && settled(a));
+    await until(() => texts(a).length === 1 && settled(a));
     const id = texts(a)[0]!.id;
     a.edit(id, "two");
     a.edit(id, "three");
     a.react(id, "👍", true);
     a.edit(id, "four");
-    await waitFor(() => settled(a));
+    await until(() => settled(a));
     const s = a.store.getState();
     expect(s.changeOrder.map((cid) => s.changes[cid]?.error)).toEqual([]);
     expect((await server.storage.getMessage(id))!.body).toBe("four");
