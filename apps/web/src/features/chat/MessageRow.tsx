@@ -158,8 +158,11 @@ function TextRow({ message: stored, grouped, mentionsMe, ctx }: { message: Messa
       data-deleted={deleted || undefined}
       aria-busy={changing || undefined}
       onClick={(e) => {
-        // Touch screens have no hover: a tap on the row (not on a control in it) shows its actions.
-        if (!deleted && !(e.target as Element).closest("button, a") && window.matchMedia("(hover: none)").matches) ui.getState().tap(message.id);
+        // Touch screens have no hover: a tap on the row (not on a control in it, nor in the picker
+        // or dialog it opened, whose clicks React bubbles here) shows its actions.
+        const target = e.target as Element;
+        if (deleted || !e.currentTarget.contains(target) || target.closest("button, a, dialog")) return;
+        if (window.matchMedia("(hover: none)").matches) ui.getState().tap(message.id);
       }}
     >
       <div className="message-gutter">
