@@ -46,15 +46,6 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
   const tooLong = length > LIMITS.messageMax;
   const blank = body.trim().length === 0;
 
-  // Entering or leaving edit mode swaps the box's text: the message's body in, the draft back out.
-  // (Adjusted while rendering, React's pattern for state derived from a changed input.)
-  const [editingId, setEditingId] = useState<string | null>(null);
-  const nextEditingId = editing?.messageId ?? null;
-  if (nextEditingId !== editingId) {
-    setEditingId(nextEditingId);
-    setBody(editing ? editing.body : (drafts.get(roomId) ?? ""));
-    setRefusal(null);
-  }
 
   // The message being edited was deleted (here or in another tab): nothing left to edit.
   const editedGone = useChat((s) => {
@@ -66,8 +57,20 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
     if (editedGone) ui.getState().cancelEdit();
   }, [editedGone, ui]);
 
-  // Mention completion: the mention at the caret, the members fetched for it, the highlighted one.
+  // Mention completion: the mention at the caret (the members and the highlighted one below).
   const [mention, setMention] = useState<Mention | null>(null);
+
+  // Entering or leaving edit mode swaps the box's text: the message's body in, the draft back out.
+  // (Adjusted while rendering, React's pattern for state derived from a changed input.)
+  const [editingId, setEditingId] = useState<string | null>(null);
+  const nextEditingId = editing?.messageId ?? null;
+  if (nextEditingId !== editingId) {
+    setEditingId(nextEditingId);
+    setBody(editing ? editing.body : (drafts.get(roomId) ?? ""));
+    setRefusal(null);
+    setMention(null);
+  }
+
   // The room's members, fetched when a mention is first typed and again once the member count
   // changed; until they arrive, everyone the client knows by name (the store's `users`).
   const memberCount = useChat((s) => s.rooms[roomId]?.memberCount ?? 0);
