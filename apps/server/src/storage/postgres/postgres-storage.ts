@@ -490,24 +490,26 @@ export class PostgresStorage implements Storage {
   }
 
   /**
-   * Runs one change to a message in a transaction. It first locks the message's room row — the
-   * lock every append and change to that room takes — so nothing else changes the room until
-   * commit; only then does it read the message (a new statement, so in READ COMMITTED it sees
-   * every change committed before the lock was granted) and let `decide` choose. A decision that
-   * writes takes the room's next version in this transaction; one that does not writes nothing and
-   * takes no version. The result carries the message as this transaction leaves it.
+   * Runs one change to a message in a transaction. It first locks the message's row, which every
+   * change to that message takes first, so the message (and its reactions) cannot change under the
+   * decision; a row locked after a wait is read in its latest committed state. `decide` then
+   * chooses. A decision that writes takes the room's next version in this transaction — the room
+   * row lock, which serialises appends and changes to the room until commit, so versions commit
+   * in order without gaps — and one that does not writes nothing and takes no version. The room is
+   * locked only for the write and the read of the result, not while deciding, so changes to
+   * different messages of a busy room wait for each other as little as possible. The lock order
+   * (message, then room; appends take only the room, and whoever holds a room never waits for a
+   * message) cannot deadlock. The result carries the message as this transaction leaves it.
    */
   private change(messageId: string, decide: (client: PoolClient, target: ChangeTarget) => Promise<Decision>): Promise<ChangeResult | null> {
     if (this.closed) return Promise.reject(new Error("storage closed"));
     return this.track(
       this.transaction("BEGIN", async (client): Promise<ChangeResult | null> => {
-        const locked = await client.query(
-          "SELECT 1 FROM rooms WHERE id = (SELECT room_id FROM messages WHERE id = $1) FOR UPDATE",
-          [messageId],
-        );
-        if (locked.rowCount === 0) return null;
         const [target] = (
-          await client.query<ChangeTarget>("SELECT id, room_id, seq, body, deleted_at, body_version FROM messages WHERE id = $1", [messageId])
+          await client.query<ChangeTarget>(
+            "SELECT id, room_id, seq, body, deleted_at, body_version FROM messages WHERE id = $1 FOR UPDATE",
+            [messageId],
+          )
         ).rows;
         if (!target) return null;
         const decision = await decide(client, target);
