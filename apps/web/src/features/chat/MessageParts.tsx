@@ -138,7 +138,21 @@ export function MessageActions({
     onOpenChange(a !== null);
   };
   return (
-    <div className="message-actions" role="toolbar" aria-label={t("message.actions")} data-testid="message-actions">
+    <div
+      className="message-actions"
+      role="toolbar"
+      aria-label={t("message.actions")}
+      data-testid="message-actions"
+      onKeyDown={(e) => {
+        // ←/→ move between the actions, as in any toolbar (each is also a Tab stop).
+        if (e.key !== "ArrowLeft" && e.key !== "ArrowRight") return;
+        const buttons = [...e.currentTarget.querySelectorAll<HTMLButtonElement>(":scope > button")];
+        const at = buttons.indexOf(document.activeElement as HTMLButtonElement);
+        if (at === -1) return;
+        e.preventDefault();
+        buttons[(at + (e.key === "ArrowRight" ? 1 : buttons.length - 1)) % buttons.length]?.focus();
+      }}
+    >
       <button
         type="button"
         className="icon-button small"
