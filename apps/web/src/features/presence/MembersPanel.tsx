@@ -59,7 +59,8 @@ export function MembersPanel({ roomId, onClose }: { roomId: string; onClose: () 
       {members === null ? (
         <p className="muted panel-empty">{fetched?.error ? errorText(fetched.error) : t("presence.loading")}</p>
       ) : (
-        <div className="members-scroll">
+        // Focusable so that a long list can be scrolled from the keyboard (axe: scrollable-region-focusable).
+        <div className="members-scroll" tabIndex={0}>
           <MemberGroup title={t("presence.onlineCount", { count: on.length })} members={on} online />
           <MemberGroup title={t("presence.offlineCount", { count: off.length })} members={off} online={false} />
         </div>
