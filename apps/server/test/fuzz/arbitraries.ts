@@ -95,8 +95,19 @@ export function nearValidPayload(event: ClientEventName, ids: readonly string[])
       clientId: fc.oneof({ weight: 3, arbitrary: fc.constant(null).map(() => randomUUID()) }, { weight: 1, arbitrary: hostileValue }),
       body: fc.oneof(fc.string({ unit: "grapheme", minLength: 1, maxLength: 60 }), nastyString, hostileValue),
     }),
+    "message:edit": fc.record({
+      messageId: id,
+      body: fc.oneof(fc.string({ unit: "grapheme", minLength: 1, maxLength: 60 }), nastyString, hostileValue),
+      baseVersion: seq,
+    }),
+    "message:delete": fc.record({ messageId: id }),
+    "reaction:set": fc.record({
+      messageId: id,
+      emoji: fc.oneof(fc.constantFrom("👍", "🎉", "🇨🇳", "1️⃣", "👨‍👩‍👧"), nastyString, hostileValue),
+      on: fc.oneof(fc.boolean(), hostileValue),
+    }),
     "messages:fetch": fc.record(
-      { roomId: id, afterSeq: seq, beforeSeq: seq, limit: fc.oneof(fc.integer({ min: -5, max: 300 }), hostileValue) },
+      { roomId: id, afterSeq: seq, beforeSeq: seq, aroundSeq: seq, changedSince: seq, limit: fc.oneof(fc.integer({ min: -5, max: 300 }), hostileValue) },
       { requiredKeys: ["roomId"] },
     ),
     "typing:start": fc.record({ roomId: id }),
