@@ -39,7 +39,7 @@ describe("message formatting", () => {
 
   it("autolinks http(s) URLs into new tabs without an opener", () => {
     expect(render("see https://example.com/a?b=1 now")).toBe(
-      '<p>see <a href="https://example.com/a?b=1" target="_blank" rel="noopener noreferrer">https://example.com/a?b=1</a> now</p>',
+      '<p>see <a href="https://example.com/a?b=1" target="_blank" rel="noopener noreferrer" title="https://example.com/a?b=1">https://example.com/a?b=1</a> now</p>',
     );
   });
 

@@ -16,8 +16,9 @@ const components: Components = {
   a({ href, children }) {
     // urlTransform removed an unsafe href: the link text stays, inert.
     if (!href) return <span className="md-inert-link">{children}</span>;
+    // Where a link goes is in its tooltip: `[https://bank.example](https://evil.example)` shows the truth on hover.
     return (
-      <a href={href} target="_blank" rel="noopener noreferrer">
+      <a href={href} target="_blank" rel="noopener noreferrer" title={href}>
         {children}
       </a>
     );
