@@ -94,6 +94,9 @@ export interface SharedQueries {
   emojiOf: string;
   /** (room_id, seq, emoji, user_id) -> 1 if that reaction is set */
   hasReaction: string;
+  // The writes of a change, one statement each. SQLite runs them as they are; PostgreSQL writes a
+  // change in one statement with its version instead (a round trip per statement would be spent
+  // holding the room's row lock; see `versioned` in postgres-storage.ts).
   /** (room_id, seq, emoji, user_id, created_at, version) */
   insertReaction: string;
   /** (room_id, seq, emoji, user_id) */
@@ -103,9 +106,8 @@ export interface SharedQueries {
   /** (room_id, seq) */
   deleteMentionsOf: string;
   /**
-   * (room_id) -> { last_version }: takes the room's next version. In the transaction of the change
-   * it versions, so a change that rolls back gives its version back (no gap), and in PostgreSQL the
-   * row lock serialises every change to the room until commit (versions commit in order).
+   * (room_id) -> { last_version }: takes the room's next version, in the transaction of the change
+   * it versions, so a change that rolls back gives its version back (no gap).
    */
   nextVersion: string;
   /** (version, room_id, seq): a reaction change is the message's latest change */

@@ -170,8 +170,32 @@ interface ChangeTarget {
   body_version: number;
 }
 
-/** A change's decision: an outcome that writes nothing, or the write, given the version it takes. */
-type Decision = Exclude<ChangeResult["outcome"], "changed"> | ((client: PoolClient, version: number, now: number) => Promise<void>);
+/**
+ * A change's write: the CTEs that make it and their parameters from $3 on ($1 is the room, $2 the
+ * message's seq). They run in one statement with the version they take (see {@link versioned}).
+ */
+interface ChangeWrite {
+  writes: string;
+  params: unknown[];
+}
+
+/** A change's decision: an outcome that writes nothing, or the write at commit time `now`. */
+type Decision = Exclude<ChangeResult["outcome"], "changed"> | ((now: number) => ChangeWrite);
+
+/**
+ * One statement for a change's write and the room version it takes (CTE `v`, which the writes
+ * read as `v.last_version`): one round trip while the room row is locked instead of one per table,
+ * since every append and change to the room waits for that lock. This is why the writes are not the
+ * shared statements SQLite runs one by one (where a statement costs no round trip). The writes
+ * that touch one message's rows are disjoint, as CTEs of one statement must be.
+ */
+const versioned = (writes: string) => `
+  WITH v AS (UPDATE rooms SET last_version = last_version + 1 WHERE id = $1::text RETURNING last_version),
+  ${writes}
+  SELECT last_version FROM v`;
+
+/** The message's row at the version taken: a change to it is its latest change. */
+const TOUCH = "touched AS (UPDATE messages SET version = v.last_version FROM v WHERE room_id = $1::text AND seq = $2::bigint)";
 
 /** Page reads: one snapshot for the rows, their reactions and the room's version, writing nothing. */
 const SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
@@ -517,8 +541,8 @@ export class PostgresStorage implements Storage {
         if (typeof decision === "string") {
           outcome = decision;
         } else {
-          const [room] = (await client.query<{ last_version: number }>(Q.nextVersion, [target.room_id])).rows;
-          await decision(client, room!.last_version, this.now());
+          const write = decision(this.now());
+          await client.query(versioned(write.writes), [target.room_id, target.seq, ...write.params]);
         }
         return { outcome, message: (await this.readMessage(client, messageId))! };
       }),
@@ -532,27 +556,38 @@ export class PostgresStorage implements Storage {
       // its base, and must hear "unchanged", not "conflict".
       if (m.body === input.body) return "unchanged";
       if (m.body_version > input.baseVersion) return "conflict";
-      return async (client, version, now) => {
-        await client.query(
-          "UPDATE messages SET body = $1, mentions = $2, edited_at = $3, body_version = $4, version = $4 WHERE id = $5",
-          [input.body, input.mentions, now, version, m.id],
-        );
-        await replaceMentions(client, m, input.mentions);
-      };
+      // The mentions rows follow the new mentions (they feed the mention counts): the ones no longer
+      // mentioned go, the new ones come, the kept ones stay (disjoint rows, so one statement).
+      return (now) => ({
+        writes: `edited AS (
+            UPDATE messages SET body = $3::text, mentions = $4::text[], edited_at = $5::bigint,
+              body_version = v.last_version, version = v.last_version
+            FROM v WHERE room_id = $1::text AND seq = $2::bigint
+          ), unmentioned AS (
+            DELETE FROM mentions WHERE room_id = $1::text AND seq = $2::bigint AND user_id <> ALL($4::text[])
+          ), mentioned AS (
+            INSERT INTO mentions (user_id, room_id, seq) SELECT DISTINCT u, $1::text, $2::bigint FROM unnest($4::text[]) AS u
+            ON CONFLICT DO NOTHING
+          )`,
+        params: [input.body, input.mentions, now],
+      });
     });
   }
 
   async deleteMessage(messageId: string): Promise<ChangeResult | null> {
     return this.change(messageId, async (_, m) => {
       if (m.deleted_at !== null) return "unchanged";
-      return async (client, version, now) => {
-        await client.query(
-          "UPDATE messages SET body = '', mentions = '{}', deleted_at = $1, body_version = $2, version = $2 WHERE id = $3",
-          [now, version, m.id],
-        );
-        await replaceMentions(client, m, []);
-        await client.query(Q.deleteReactionsOf, [m.room_id, m.seq]);
-      };
+      return (now) => ({
+        writes: `deleted AS (
+            UPDATE messages SET body = '', mentions = '{}', deleted_at = $3::bigint, body_version = v.last_version, version = v.last_version
+            FROM v WHERE room_id = $1::text AND seq = $2::bigint
+          ), unmentioned AS (
+            DELETE FROM mentions WHERE room_id = $1::text AND seq = $2::bigint
+          ), unreacted AS (
+            DELETE FROM reactions WHERE room_id = $1::text AND seq = $2::bigint
+          )`,
+        params: [now],
+      });
     });
   }
 
@@ -566,12 +601,20 @@ export class PostgresStorage implements Storage {
       if (input.on) {
         const emoji = (await client.query<{ emoji: string }>(Q.emojiOf, [m.room_id, m.seq])).rows.map((r) => r.emoji);
         if (!emoji.includes(input.emoji) && emoji.length >= input.maxDistinct) return "limit";
+        return (now) => ({
+          writes: `reacted AS (
+              INSERT INTO reactions (room_id, seq, emoji, user_id, created_at, version)
+              SELECT $1::text, $2::bigint, $3::text, $4::text, $5::bigint, v.last_version FROM v
+            ), ${TOUCH}`,
+          params: [input.emoji, input.userId, now],
+        });
       }
-      return async (c, version, now) => {
-        if (input.on) await c.query(Q.insertReaction, [m.room_id, m.seq, input.emoji, input.userId, now, version]);
-        else await c.query(Q.deleteReaction, [m.room_id, m.seq, input.emoji, input.userId]);
-        await c.query(Q.touchMessage, [version, m.room_id, m.seq]);
-      };
+      return () => ({
+        writes: `unreacted AS (
+            DELETE FROM reactions WHERE room_id = $1::text AND seq = $2::bigint AND emoji = $3::text AND user_id = $4::text
+          ), ${TOUCH}`,
+        params: [input.emoji, input.userId],
+      });
     });
   }
 
@@ -611,16 +654,6 @@ export class PostgresStorage implements Storage {
     );
     return row?.last_read_seq ?? 0;
   }
-}
-
-/** The mentions rows of a message follow its `mentions` column (they feed the mention counts). */
-async function replaceMentions(client: PoolClient, m: { room_id: string; seq: number }, mentions: string[]): Promise<void> {
-  await client.query(Q.deleteMentionsOf, [m.room_id, m.seq]);
-  if (mentions.length === 0) return;
-  await client.query(
-    "INSERT INTO mentions (user_id, room_id, seq) SELECT DISTINCT u, $2::text, $3::bigint FROM unnest($1::text[]) AS u ON CONFLICT DO NOTHING",
-    [mentions, m.room_id, m.seq],
-  );
 }
 
 /** Runs `work` in a transaction on `client`: COMMIT if it resolves, ROLLBACK if it throws. */
