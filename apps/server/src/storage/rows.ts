@@ -52,6 +52,19 @@ export interface MessageRow {
   reply_deleted_at: number | null;
 }
 
+/** What a change to a message decides on: the message's stored state, with its body version. */
+export interface ChangeTargetRow {
+  id: string;
+  room_id: string;
+  seq: number;
+  body: string;
+  deleted_at: number | null;
+  body_version: number;
+}
+
+/** The columns of {@link ChangeTargetRow}. */
+export const CHANGE_TARGET_COLUMNS = "id, room_id, seq, body, deleted_at, body_version";
+
 /** One user's reaction, as the page reactions query reads it: by message, then in the order given. */
 export interface ReactionRow {
   seq: number;

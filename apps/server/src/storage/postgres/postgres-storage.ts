@@ -12,6 +12,7 @@ import { consoleLogger, type Logger } from "../../logger.js";
 import { NAME_KEY_PREFIX, likePattern, nameKey } from "../keys.js";
 import { POSTGRES_DIALECT, pageStatement, sharedQueries } from "../queries.js";
 import {
+  CHANGE_TARGET_COLUMNS,
   MESSAGE_COLUMNS,
   MESSAGE_FROM,
   MESSAGE_INSERT_COLUMNS,
@@ -25,6 +26,7 @@ import {
   toUser,
   toUserRecord,
   userInsertValues,
+  type ChangeTargetRow,
   type ListingRow,
   type MessageRow,
   type ReactionRow,
@@ -159,16 +161,6 @@ const APPEND_SQL = `
   SELECT ${MESSAGE_SELECT}, true AS created FROM inserted m LEFT JOIN messages q ON q.id = m.reply_to_id
   UNION ALL
   SELECT ${MESSAGE_SELECT}, false AS created FROM ${MESSAGE_FROM} WHERE m.id IN (SELECT id FROM existing)`;
-
-/** The stored state a change decides on: the message's own row plus its body version. */
-interface ChangeTarget {
-  id: string;
-  room_id: string;
-  seq: number;
-  body: string;
-  deleted_at: number | null;
-  body_version: number;
-}
 
 /**
  * A change's write: the CTEs that make it and their parameters from $3 on ($1 is the room, $2 the
@@ -525,15 +517,12 @@ export class PostgresStorage implements Storage {
    * (message, then room; appends take only the room, and whoever holds a room never waits for a
    * message) cannot deadlock. The result carries the message as this transaction leaves it.
    */
-  private change(messageId: string, decide: (client: PoolClient, target: ChangeTarget) => Promise<Decision>): Promise<ChangeResult | null> {
+  private change(messageId: string, decide: (client: PoolClient, target: ChangeTargetRow) => Promise<Decision>): Promise<ChangeResult | null> {
     if (this.closed) return Promise.reject(new Error("storage closed"));
     return this.track(
       this.transaction("BEGIN", async (client): Promise<ChangeResult | null> => {
         const [target] = (
-          await client.query<ChangeTarget>(
-            "SELECT id, room_id, seq, body, deleted_at, body_version FROM messages WHERE id = $1 FOR UPDATE",
-            [messageId],
-          )
+          await client.query<ChangeTargetRow>(`SELECT ${CHANGE_TARGET_COLUMNS} FROM messages WHERE id = $1 FOR UPDATE`, [messageId])
         ).rows;
         if (!target) return null;
         const decision = await decide(client, target);

@@ -13,6 +13,7 @@ import {
 import { NAME_KEY_PREFIX, likePattern, nameKey } from "../keys.js";
 import { SQLITE_DIALECT, pageStatement, sharedQueries } from "../queries.js";
 import {
+  CHANGE_TARGET_COLUMNS,
   MESSAGE_INSERT_COLUMNS,
   newUserRecord,
   toListing,
@@ -23,6 +24,7 @@ import {
   toUser,
   toUserRecord,
   userInsertValues,
+  type ChangeTargetRow,
   type ListingRow,
   type MessageRow,
   type ReactionRow,
@@ -61,9 +63,6 @@ interface PendingAppend {
 }
 
 const decode = (r: SqliteMessageRow): MessageRow => ({ ...r, mentions: JSON.parse(r.mentions) as string[] });
-
-/** The stored state a change decides on: the message's own row plus its body version. */
-type ChangeTarget = SqliteMessageRow & { body_version: number };
 
 const isUniqueViolation = (e: unknown): boolean =>
   e instanceof Error && "code" in e && (e as { code: string }).code.startsWith("SQLITE_CONSTRAINT");
@@ -413,12 +412,10 @@ export class SqliteStorage implements Storage {
    */
   private change(
     messageId: string,
-    decide: (target: ChangeTarget) => Exclude<ChangeResult["outcome"], "changed"> | ((version: number, now: number) => void),
+    decide: (target: ChangeTargetRow) => Exclude<ChangeResult["outcome"], "changed"> | ((version: number, now: number) => void),
   ): ChangeResult | null {
     return this.db.transaction((): ChangeResult | null => {
-      const target = this.sql("SELECT id, room_id, seq, kind, body, deleted_at, body_version FROM messages WHERE id = ?").get(messageId) as
-        | ChangeTarget
-        | undefined;
+      const target = this.sql(`SELECT ${CHANGE_TARGET_COLUMNS} FROM messages WHERE id = ?`).get(messageId) as ChangeTargetRow | undefined;
       if (!target) return null;
       const decision = decide(target);
       let outcome: ChangeResult["outcome"] = "changed";
