@@ -357,26 +357,32 @@ async function main(opts: FaultOptions): Promise<number> {
       log(`client ${c.index} scrolled back ${pages} pages (${tries} tries${trimmed ? "" : ", window never trimmed"}) and down again in ${down}${timeline()?.following === false ? ", still not following" : ""}`);
     };
 
-    // One change by client `c`: on a random stored text message it holds in a random member room,
-    // an edit (or, one time in eight, a delete) of its own, else a reaction set or cleared.
+    // One change by client `c` in a random member room: two times in five an edit (or, one time in
+    // eight, a delete) of one of its own recent messages, else a reaction set or cleared on any
+    // recent message. Own messages are a small share of a busy room, so they are looked for.
     let changesMade = 0;
     const makeChange = (c: TestClient): boolean => {
       const s = c.core.store.getState();
       const roomId = memberRooms(c)[Math.floor(random() * memberRooms(c).length)]!;
       const ids = s.timelines[roomId]?.ids ?? [];
-      if (ids.length === 0) return false;
       const held = s.messages[roomId] ?? {};
-      // The newest messages are the ones people change: pick from the last 50 held.
-      const id = ids[Math.max(0, ids.length - 1 - Math.floor(random() * Math.min(50, ids.length)))]!;
-      const m = held[id];
-      if (!m || m.kind !== "text" || m.deletedAt !== null) return false;
-      let made: { ok: boolean };
-      if (m.authorId === c.userId && random() < 0.5) {
-        made = random() < 0.125 ? c.core.deleteMessage(id) : c.core.edit(id, `fault c${c.index} edit #${c.changes}`);
-      } else {
+      const changeable = (id: string) => {
+        const m = held[id];
+        return m !== undefined && m.kind === "text" && m.deletedAt === null ? m : undefined;
+      };
+      let made: { ok: boolean } | null = null;
+      if (random() < 0.4) {
+        const recent = ids.slice(-200).filter((id) => changeable(id)?.authorId === c.userId);
+        const id = recent[Math.floor(random() * recent.length)];
+        if (id !== undefined) made = random() < 0.125 ? c.core.deleteMessage(id) : c.core.edit(id, `fault c${c.index} edit #${c.changes}`);
+      }
+      if (made === null) {
+        // The newest messages are the ones people react to: pick from the last 50 held.
+        const m = changeable(ids[ids.length - 1 - Math.floor(random() * Math.min(50, ids.length))] ?? "");
+        if (!m) return false;
         const emoji = REACTIONS[Math.floor(random() * REACTIONS.length)]!;
         const mine = m.reactions.some((r) => r.emoji === emoji && r.users.some((u) => u.id === c.userId));
-        made = c.core.react(id, emoji, !mine);
+        made = c.core.react(m.id, emoji, !mine);
       }
       if (!made.ok) return false;
       c.changes++;
@@ -529,7 +535,7 @@ async function main(opts: FaultOptions): Promise<number> {
         },
         { timeoutMs: opts.drainTimeout * 1000, intervalMs: 250, what: "outboxes to empty and timelines to catch up" },
       );
-      log("drained: every outbox empty, every timeline at the room's last seq");
+      log("drained: every outbox empty, every timeline at the room's last seq and last version");
     } catch (e) {
       log(`${(e as Error).message}; ${stragglers.length} clients not settled`);
       const rows = lastSeqs.all() as RoomHead[];
