@@ -4,6 +4,7 @@ import { DEFAULT_ROOM_ID, LIMITS } from "@parley/shared";
 import { hashPassword } from "../../apps/server/src/domain/password.js";
 import { SqliteStorage } from "../../apps/server/src/storage/sqlite/sqlite-storage.js";
 import { seededRandom } from "./lib/wait.js";
+import { prepareStorage } from "../../apps/server/src/domain/setup.js";
 
 /**
  * Seeds a SQLite database for the client benchmark through the server's own storage code
@@ -126,7 +127,7 @@ export async function seedRoom(options: SeedOptions): Promise<SeedResult> {
 
   const storage = new SqliteStorage(options.dbPath, now);
   try {
-    await storage.init();
+    await prepareStorage(storage);
     // The real scrypt hash of the server, so the bench user signs in through the UI like anyone else.
     const benchUser = await storage.createUser({
       nickname: options.benchUser.nickname,

@@ -3,11 +3,12 @@ import { fileURLToPath } from "node:url";
 import { createApp } from "./app.js";
 import { loadConfig } from "./config.js";
 import { consoleLogger } from "./logger.js";
+import { prepareStorage } from "./domain/setup.js";
 import { openStorage } from "./storage/open.js";
 
 // The only module with side effects: configuration -> storage -> app -> listen.
 const config = loadConfig();
-const storage = await openStorage(config.database);
+const storage = await prepareStorage(await openStorage(config.database));
 const builtWeb = fileURLToPath(new URL("../../web/dist", import.meta.url));
 const staticDir = config.staticDir ?? (existsSync(builtWeb) ? builtWeb : undefined);
 // Rate-limit counters in Redis when the nodes share one, so a budget holds across nodes.

@@ -10,6 +10,7 @@ import { PostgresStorage } from "../src/storage/postgres/postgres-storage.js";
 import { TEST_PG_URL, TEST_REDIS_URL, createTestDatabase, describeWithServices, type TestDatabase, type TestSchema } from "./helpers/pg.js";
 import { TEST_PASSWORD_PARAMS, TEST_RATE_LIMITS, closeAllSockets, collect, connect, nextEvent, requestOk, signInOk, text, type ClientSocket } from "./helpers/server.js";
 import { waitFor } from "./helpers/wait.js";
+import { prepareStorage } from "../src/domain/setup.js";
 
 /** Quiet, but any server error still fails the test (vitest.setup.ts fails on console.error). */
 const logger: Logger = { info: () => {}, error: (message, ...rest) => console.error(`[parley] ${message}`, ...rest) };
@@ -36,7 +37,7 @@ describeWithServices(
 
     const startNode = async (): Promise<Node> => {
       const storage = new PostgresStorage(db.url, { logger });
-      await storage.init();
+      await prepareStorage(storage);
       const app = createApp({ storage, logger }, { passwordParams: TEST_PASSWORD_PARAMS, rateLimits: TEST_RATE_LIMITS });
       const closeRedis = await attachRedisAdapter(app.io, TEST_REDIS_URL!, { logger, key: redisKey });
       await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_ROOM_ID, LIMITS, type Message, type User } from "@parley/shared";
-import { StorageConflictError, dmRoomId, type NewMessage, type Storage } from "../src/storage/storage.js";
+import { dmRoomId } from "../src/domain/room.service.js";
+import { StorageConflictError, type NewMessage, type Storage } from "../src/storage/storage.js";
 
 /** One backend under test, freshly initialised and empty but for the default room. */
 export interface StorageUnderTest {
@@ -56,13 +57,19 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
     const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
     describe("lifecycle", () => {
-      it("creates the default room, once, however often init runs", async () => {
+      it("migrates idempotently, and ensures a fixed-id public room once however often asked", async () => {
         await s.init();
         await s.init();
-        expect(await s.getRoom(DEFAULT_ROOM_ID)).toMatchObject({ id: DEFAULT_ROOM_ID, kind: "public", name: "general", lastSeq: 0 });
+        await s.ensurePublicRoom({ id: "lobby", name: "Lobby" });
+        await s.ensurePublicRoom({ id: "lobby", name: "Renamed?" });
+        expect(await s.getRoom("lobby")).toMatchObject({ id: "lobby", kind: "public", name: "Lobby", lastSeq: 0, lastVersion: 0 });
+        // The default room is ensured by the domain's prepareStorage, which every suite's storage ran.
+        expect(await s.getRoom(DEFAULT_ROOM_ID)).toMatchObject({ id: DEFAULT_ROOM_ID, kind: "public", name: "general" });
         const alice = await user("alice");
         const listed = await s.listPublicRooms("", alice.id, 100);
         expect(listed.filter((r) => r.id === DEFAULT_ROOM_ID)).toHaveLength(1);
+        // A fixed-id room's name is unique like any other public room's.
+        await expect(s.createRoom({ name: "lobby", createdBy: alice.id })).rejects.toMatchObject({ what: "room_name" });
       });
 
       it("answers ping", async () => {
@@ -198,7 +205,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         await room("Random", alice, bob);
         await room("Rust", bob);
         await room("100% off");
-        const dm = await s.getOrCreateDmRoom(alice.id, bob.id);
+        const dm = await s.getOrCreateDmRoom(dmRoomId(alice.id, bob.id), [alice.id, bob.id]);
 
         const all = await s.listPublicRooms("", alice.id, 100);
         expect(all).toEqual([
@@ -221,8 +228,8 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
     describe("direct messages", () => {
       it("is one room whichever user opens it, with both users as members", async () => {
         const [alice, bob] = [await user("alice"), await user("bob")];
-        const ab = await s.getOrCreateDmRoom(alice.id, bob.id);
-        const ba = await s.getOrCreateDmRoom(bob.id, alice.id);
+        const ab = await s.getOrCreateDmRoom(dmRoomId(alice.id, bob.id), [alice.id, bob.id]);
+        const ba = await s.getOrCreateDmRoom(dmRoomId(bob.id, alice.id), [bob.id, alice.id]);
         expect(ab).toEqual({
           id: dmRoomId(alice.id, bob.id),
           kind: "dm",
@@ -240,16 +247,16 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
 
       it("opening an existing DM keeps its messages and read positions", async () => {
         const [alice, bob] = [await user("alice"), await user("bob")];
-        const dm = await s.getOrCreateDmRoom(alice.id, bob.id);
+        const dm = await s.getOrCreateDmRoom(dmRoomId(alice.id, bob.id), [alice.id, bob.id]);
         await say(dm.id, alice, "hi bob");
         await s.setLastRead(dm.id, bob.id, 1);
-        expect(await s.getOrCreateDmRoom(bob.id, alice.id)).toMatchObject({ id: dm.id, lastSeq: 1 });
+        expect(await s.getOrCreateDmRoom(dmRoomId(bob.id, alice.id), [bob.id, alice.id])).toMatchObject({ id: dm.id, lastSeq: 1 });
         expect(await s.getRoomSummary(dm.id, bob.id)).toMatchObject({ lastReadSeq: 1, unreadCount: 0 });
       });
 
       it("is named after the peer in each user's summary", async () => {
         const [alice, bob] = [await user("alice"), await user("Bob")];
-        const dm = await s.getOrCreateDmRoom(alice.id, bob.id);
+        const dm = await s.getOrCreateDmRoom(dmRoomId(alice.id, bob.id), [alice.id, bob.id]);
         await say(dm.id, bob, "hi alice");
         expect(await s.getRoomSummary(dm.id, alice.id)).toEqual({
           id: dm.id,
@@ -383,7 +390,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         await s.addMember(DEFAULT_ROOM_ID, alice.id);
         const older = await room("Older", alice);
         const newer = await room("Newer", alice);
-        const dm = await s.getOrCreateDmRoom(alice.id, bob.id);
+        const dm = await s.getOrCreateDmRoom(dmRoomId(alice.id, bob.id), [alice.id, bob.id]);
         await room("Elsewhere", bob);
         nextMillisecond();
         await say(newer.id, bob);
@@ -924,7 +931,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         const reply = await say(r.id, bob, "reply", { replyToId: first.id });
         const edited = (await s.editMessage({ messageId: second.id, body: "edited", mentions: [], baseVersion: second.version }))!.message;
         const reacted = (await s.setReaction({ messageId: reply.id, userId: alice.id, emoji: "👍", on: true, maxDistinct: 20 }))!.message;
-        const dm = await s.getOrCreateDmRoom(alice.id, bob.id);
+        const dm = await s.getOrCreateDmRoom(dmRoomId(alice.id, bob.id), [alice.id, bob.id]);
         await s.close();
 
         s = await under.reopen();

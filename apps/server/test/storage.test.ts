@@ -1,3 +1,4 @@
+import { dmRoomId } from "../src/domain/room.service.js";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,10 +14,11 @@ import { SqliteStorage } from "../src/storage/sqlite/sqlite-storage.js";
 import { StorageConflictError, type NewMessage, type Storage } from "../src/storage/storage.js";
 import { TEST_PG_URL, createTestDatabase, describeWithServices, type TestDatabase, type TestSchema } from "./helpers/pg.js";
 import { storageContractSuite } from "./storage.contract.js";
+import { prepareStorage } from "../src/domain/setup.js";
 
 storageContractSuite("SQLite in memory", async () => {
   const storage = new SqliteStorage(":memory:");
-  await storage.init();
+  await prepareStorage(storage);
   return { storage, cleanup: () => storage.close() };
 });
 
@@ -27,7 +29,7 @@ storageContractSuite("SQLite file", async () => {
   const open = async () => {
     const storage = new SqliteStorage(path);
     opened.push(storage);
-    await storage.init();
+    await prepareStorage(storage);
     return storage;
   };
   return {
@@ -47,7 +49,7 @@ async function openPostgres(db: TestDatabase) {
   const open = async () => {
     const storage = new PostgresStorage(schema.url);
     opened.push(storage);
-    await storage.init();
+    await prepareStorage(storage);
     return storage;
   };
   return {
@@ -89,7 +91,7 @@ describeWithServices(["PARLEY_TEST_PG_URL"], "PostgreSQL", () => {
 
     const startNodes = async (count: number) => {
       nodes = Array.from({ length: count }, () => new PostgresStorage(db.url));
-      await Promise.all(nodes.map((n) => n.init()));
+      await Promise.all(nodes.map((n) => prepareStorage(n)));
       return nodes;
     };
 
@@ -167,7 +169,7 @@ describeWithServices(["PARLEY_TEST_PG_URL"], "PostgreSQL", () => {
       const [a, b] = await startNodes(2);
       const alice = await a!.createUser({ nickname: "alice", passwordHash: "x" });
       const bob = await a!.createUser({ nickname: "bob", passwordHash: "x" });
-      const rooms = await Promise.all([a!.getOrCreateDmRoom(alice.id, bob.id), b!.getOrCreateDmRoom(bob.id, alice.id)]);
+      const rooms = await Promise.all([a!.getOrCreateDmRoom(dmRoomId(alice.id, bob.id), [alice.id, bob.id]), b!.getOrCreateDmRoom(dmRoomId(bob.id, alice.id), [bob.id, alice.id])]);
       expect(rooms[0]).toEqual(rooms[1]);
       expect((await b!.listMembers(rooms[0].id)).map((u) => u.nickname)).toEqual(["alice", "bob"]);
     });
@@ -203,7 +205,7 @@ describe("legacy name keys (SQLite)", () => {
       await expectRekeyed(
         async () => {
           const s = new SqliteStorage(path);
-          await s.init();
+          await prepareStorage(s);
           return s;
         },
         async (userId) => {
@@ -228,7 +230,7 @@ describeWithServices(["PARLEY_TEST_PG_URL"], "legacy name keys (PostgreSQL)", ()
       await expectRekeyed(
         async () => {
           const s = new PostgresStorage(schema.url);
-          await s.init();
+          await prepareStorage(s);
           return s;
         },
         async (userId) => {
@@ -323,7 +325,7 @@ describe("migration to message versions (SQLite)", () => {
       db.exec(legacyRows((ids) => `'${JSON.stringify(ids)}'`));
       db.close();
       const storage = new SqliteStorage(path);
-      await storage.init();
+      await prepareStorage(storage);
       try {
         await expectMigratedData(storage);
       } finally {
@@ -354,7 +356,7 @@ describeWithServices(["PARLEY_TEST_PG_URL"], "migration to message versions (Pos
         await client.end();
       }
       const storage = new PostgresStorage(schema.url);
-      await storage.init();
+      await prepareStorage(storage);
       try {
         await expectMigratedData(storage);
       } finally {

@@ -86,7 +86,7 @@ export class RoomService {
     if (peerId === user.id) throw new DomainError("NOT_ALLOWED", "You cannot start a conversation with yourself.");
     const peer = await this.storage.getUser(peerId);
     if (!peer) throw new DomainError("USER_NOT_FOUND", "That user does not exist.");
-    const room = await this.storage.getOrCreateDmRoom(user.id, peerId);
+    const room = await this.storage.getOrCreateDmRoom(dmRoomId(user.id, peerId), [user.id, peerId]);
     return { room: await this.summary(room.id, user.id), peerRoom: await this.summary(room.id, peerId), peer };
   }
 
@@ -105,4 +105,13 @@ export class RoomService {
     const { message } = await this.storage.appendMessage({ roomId, authorId: userId, clientId: null, kind, body: "", mentions: [] });
     return message;
   }
+}
+
+/**
+ * DM room ids are derived from the two user ids (sorted), so both users, on any node, always find
+ * the same room without a lookup, and opening it twice at once cannot create two.
+ */
+export function dmRoomId(userA: string, userB: string): string {
+  const [a, b] = [userA, userB].sort();
+  return `dm:${a}:${b}`;
 }

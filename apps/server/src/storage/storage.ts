@@ -6,8 +6,10 @@ import type { Message, MessageKind, RoomKind, RoomListing, RoomSummary, User } f
  * (`test/storage.contract.ts`). Every method is async so that a networked backend fits unchanged.
  */
 export interface Storage {
-  /** Create or migrate the schema and the default room. Idempotent. */
+  /** Create or migrate the schema. Idempotent. (Which rooms must exist is the domain's: setup.ts.) */
   init(): Promise<void>;
+  /** Create a public room with a fixed id and name unless a room with that id exists. Idempotent. */
+  ensurePublicRoom(input: { id: string; name: string }): Promise<void>;
   /** Resolves when the backend answers a trivial query; used by /healthz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -34,8 +36,11 @@ export interface Storage {
   /** Create a public room. Throws {@link StorageConflictError} if the name is taken (any case). */
   createRoom(input: { name: string; createdBy: string }): Promise<RoomRecord>;
   getRoom(id: string): Promise<RoomRecord | null>;
-  /** The DM room of two users, created on first use. The same room whichever user asks. */
-  getOrCreateDmRoom(userA: string, userB: string): Promise<RoomRecord>;
+  /**
+   * The DM room `id` of two users, created with both as members on first use (one transaction:
+   * the room and its memberships appear together). The id scheme is the domain's (RoomService).
+   */
+  getOrCreateDmRoom(id: string, members: readonly [string, string]): Promise<RoomRecord>;
   /** Public rooms whose name contains `query` (case-insensitive), with member counts. */
   listPublicRooms(query: string, userId: string, limit: number): Promise<RoomListing[]>;
 
@@ -143,10 +148,4 @@ export class StorageConflictError extends Error {
     super(`${what} already exists`);
     this.name = "StorageConflictError";
   }
-}
-
-/** DM room ids are derived from the two user ids, so both users always find the same room. */
-export function dmRoomId(userA: string, userB: string): string {
-  const [a, b] = [userA, userB].sort();
-  return `dm:${a}:${b}`;
 }

@@ -10,6 +10,7 @@ import { silentLogger } from "../../src/logger.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
 import { TEST_PASSWORD_PARAMS, TEST_RATE_LIMITS } from "../helpers/server.js";
 import { waitFor } from "../helpers/wait.js";
+import { prepareStorage } from "../../src/domain/setup.js";
 
 /** Waits until `condition` holds (waitFor retries until its check stops throwing). */
 const until = (condition: () => boolean, what = "condition") =>
@@ -37,7 +38,7 @@ afterEach(async () => {
 
 async function start(dbPath: string, port = 0): Promise<Running> {
   const storage = new SqliteStorage(dbPath);
-  await storage.init();
+  await prepareStorage(storage);
   const app = createApp({ storage, logger: silentLogger }, { presenceGraceMs: 50, passwordParams: TEST_PASSWORD_PARAMS, rateLimits: TEST_RATE_LIMITS });
   await new Promise<void>((resolve) => app.httpServer.listen(port, "127.0.0.1", resolve));
   return { app, storage, port: (app.httpServer.address() as AddressInfo).port };

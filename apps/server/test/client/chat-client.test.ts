@@ -10,6 +10,7 @@ import { silentLogger } from "../../src/logger.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
 import { TEST_PASSWORD_PARAMS, TEST_RATE_LIMITS } from "../helpers/server.js";
 import { waitFor } from "../helpers/wait.js";
+import { prepareStorage } from "../../src/domain/setup.js";
 
 /**
  * The product's own client core (packages/client) against a real server: the delivery guarantees
@@ -31,7 +32,7 @@ afterEach(async () => {
 
 async function start(dbPath: string, port = 0): Promise<Running> {
   const storage = new SqliteStorage(dbPath);
-  await storage.init();
+  await prepareStorage(storage);
   // Cheap scrypt and generous budgets, as in helpers/server.ts: production scrypt (128 MiB, ~1 s on a
   // busy box) for every sign-in pushed these tests to their 20 s limit under load.
   const app = createApp({ storage, logger: silentLogger }, { presenceGraceMs: 50, passwordParams: TEST_PASSWORD_PARAMS, rateLimits: TEST_RATE_LIMITS });

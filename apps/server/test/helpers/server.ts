@@ -19,6 +19,7 @@ import { createApp, type App } from "../../src/app.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
 import { DEFAULT_BUDGETS, scaleBudgets, type RateLimitBudgets } from "../../src/security/rate-limits.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
+import { prepareStorage } from "../../src/domain/setup.js";
 
 /** Cheap scrypt parameters for tests that sign users in (the stored format is the same). */
 export const TEST_PASSWORD_PARAMS = { N: 2 ** 10, r: 8, p: 1 };
@@ -68,7 +69,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const dbPath = options.dbPath ?? join(tmpdir(), `parley-test-${randomUUID()}`, "parley.sqlite");
   const open = async () => {
     const storage = options.openStorage ? options.openStorage(dbPath) : new SqliteStorage(dbPath);
-    await storage.init();
+    await prepareStorage(storage);
     const app = createApp(
       options.logger ? { storage, logger: options.logger } : { storage },
       {

@@ -6,6 +6,7 @@ import { createApp, type App, type AppOptions } from "../../src/app.js";
 import { silentLogger } from "../../src/logger.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
 import { TEST_PASSWORD_PARAMS, signInOk } from "../helpers/server.js";
+import { prepareStorage } from "../../src/domain/setup.js";
 
 /**
  * Issue 10, cross-site WebSocket hijacking: every Socket.IO handshake, polling and websocket,
@@ -23,7 +24,7 @@ afterEach(async () => {
 
 async function start(options: AppOptions = {}): Promise<{ url: string; port: number }> {
   const storage = new SqliteStorage(":memory:");
-  await storage.init();
+  await prepareStorage(storage);
   const app = createApp({ storage, logger: silentLogger }, { passwordParams: TEST_PASSWORD_PARAMS, ...options });
   running.push({ app, storage });
   await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));

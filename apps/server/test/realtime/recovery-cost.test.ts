@@ -14,6 +14,7 @@ import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
 import { channel } from "../../src/realtime/types.js";
 import { TEST_PASSWORD_PARAMS, closeAllSockets, signInOk } from "../helpers/server.js";
 import { waitFor } from "../helpers/wait.js";
+import { prepareStorage } from "../../src/domain/setup.js";
 
 /**
  * What turning connection state recovery off costs a reconnect (ADR 0008): the product's client
@@ -35,7 +36,7 @@ afterEach(async () => {
 
 async function start(name: string, io: Partial<ServerOptions>): Promise<{ app: App; storage: SqliteStorage; url: string }> {
   const storage = new SqliteStorage(join(dir, `${name}.sqlite`));
-  await storage.init();
+  await prepareStorage(storage);
   const app = createApp({ storage, logger: silentLogger }, { presenceGraceMs: 50, io, passwordParams: TEST_PASSWORD_PARAMS });
   await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));
   cleanups.push(async () => {

@@ -5,6 +5,7 @@ import { hashPassword } from "../../src/domain/password.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
 import { waitFor } from "../helpers/wait.js";
 import { closeAllSockets, connect, roundTrip, signInOk, startServer, type ClientSocket, type TestServer } from "../helpers/server.js";
+import { prepareStorage } from "../../src/domain/setup.js";
 
 /** Issue 10, sessions: expiry closes sockets, sign out everywhere, sessions per device, purge, re-hash. */
 
@@ -101,7 +102,7 @@ describe("AuthService", () => {
   });
   async function storage() {
     const s = new SqliteStorage(":memory:");
-    await s.init();
+    await prepareStorage(s);
     storages.push(s);
     return s;
   }

@@ -1,8 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { DatabaseError, Pool, TypeOverrides, type PoolClient, type QueryResultRow } from "pg";
 import {
-  DEFAULT_ROOM_ID,
-  DEFAULT_ROOM_NAME,
   type Message,
   type RoomListing,
   type RoomSummary,
@@ -38,7 +36,6 @@ import {
 } from "../rows.js";
 import {
   StorageConflictError,
-  dmRoomId,
   type ChangeResult,
   type NewMessage,
   type PageQuery,
@@ -256,12 +253,6 @@ export class PostgresStorage implements Storage {
             await client.query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", [version, this.now()]);
           });
         }
-        const t = this.now();
-        await client.query(
-          `INSERT INTO rooms (id, kind, name, name_key, created_at, last_activity_at)
-           VALUES ($1, 'public', $2, $3, $4, $4) ON CONFLICT DO NOTHING`,
-          [DEFAULT_ROOM_ID, DEFAULT_ROOM_NAME, nameKey(DEFAULT_ROOM_NAME), t],
-        );
         await rekeyNames(client);
       } finally {
         await client.query("SELECT pg_advisory_unlock($1::bigint)", [MIGRATION_LOCK_KEY]);
@@ -361,8 +352,15 @@ export class PostgresStorage implements Storage {
     return row ? toRoom(row) : null;
   }
 
-  async getOrCreateDmRoom(userA: string, userB: string): Promise<RoomRecord> {
-    const id = dmRoomId(userA, userB);
+  async ensurePublicRoom(input: { id: string; name: string }): Promise<void> {
+    await this.query(
+      `INSERT INTO rooms (id, kind, name, name_key, created_at, last_activity_at)
+       VALUES ($1, 'public', $2, $3, $4, $4) ON CONFLICT DO NOTHING`,
+      [input.id, input.name, nameKey(input.name), this.now()],
+    );
+  }
+
+  async getOrCreateDmRoom(id: string, [userA, userB]: readonly [string, string]): Promise<RoomRecord> {
     const t = this.now();
     // One statement: the room and both memberships appear together or not at all. When two nodes
     // open the same DM at once, the second insert waits for the first to commit, then does nothing.

@@ -3,8 +3,6 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import {
-  DEFAULT_ROOM_ID,
-  DEFAULT_ROOM_NAME,
   type Message,
   type RoomListing,
   type RoomSummary,
@@ -36,7 +34,6 @@ import {
 } from "../rows.js";
 import {
   StorageConflictError,
-  dmRoomId,
   type ChangeResult,
   type NewMessage,
   type PageQuery,
@@ -118,13 +115,16 @@ export class SqliteStorage implements Storage {
         this.db.pragma(`user_version = ${version}`);
       })();
     });
+    this.rekeyNames();
+  }
+
+  async ensurePublicRoom(input: { id: string; name: string }): Promise<void> {
     const t = this.now();
     this.sql(
         `INSERT OR IGNORE INTO rooms (id, kind, name, name_key, created_at, last_activity_at)
          VALUES (?, 'public', ?, ?, ?, ?)`,
       )
-      .run(DEFAULT_ROOM_ID, DEFAULT_ROOM_NAME, nameKey(DEFAULT_ROOM_NAME), t, t);
-    this.rekeyNames();
+      .run(input.id, input.name, nameKey(input.name), t, t);
   }
 
   /**
@@ -228,8 +228,7 @@ export class SqliteStorage implements Storage {
     return row ? toRoom(row) : null;
   }
 
-  async getOrCreateDmRoom(userA: string, userB: string): Promise<RoomRecord> {
-    const id = dmRoomId(userA, userB);
+  async getOrCreateDmRoom(id: string, [userA, userB]: readonly [string, string]): Promise<RoomRecord> {
     const t = this.now();
     this.db.transaction(() => {
       const inserted = this.sql(
