@@ -4,7 +4,8 @@ import { CloseIcon } from "./icons.js";
 
 /**
  * A modal built on the native <dialog>: focus trapping, Escape and the top layer come from the
- * browser. Mounted only while open; closing (Escape, backdrop, the X) calls `onClose`.
+ * browser. Mounted only while open; closing (Escape, backdrop, the X) calls `onClose`. The control
+ * marked `data-autofocus` gets the focus when it opens.
  */
 export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -16,6 +17,10 @@ export function Dialog({ title, onClose, children }: { title: string; onClose: (
     // No close() in a cleanup: removing the element leaves the top layer anyway, and a close
     // event fired by StrictMode's simulated unmount would call onClose on the re-mounted dialog.
     if (dialog && !dialog.open) dialog.showModal();
+    // React's `autoFocus` fires while the <dialog> is still closed (so it is lost), and showModal()
+    // looks for the `autofocus` attribute, which React never renders: a dialog marks the control
+    // that should get the focus with `data-autofocus` instead.
+    dialog?.querySelector<HTMLElement>("[data-autofocus]")?.focus();
   }, []);
 
   return (

@@ -190,7 +190,7 @@ export function DeleteDialog({ excerpt, onConfirm, onClose }: { excerpt: string;
         <p className="muted">{t("message.deleteBody")}</p>
         {excerpt && <blockquote className="delete-preview">{excerpt}</blockquote>}
         <div className="dialog-actions">
-          <button type="button" className="button" onClick={onClose} autoFocus>
+          <button type="button" className="button" onClick={onClose} data-autofocus>
             {t("dialog.cancel")}
           </button>
           <button

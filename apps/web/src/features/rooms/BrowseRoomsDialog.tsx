@@ -49,7 +49,7 @@ export function BrowseRoomsDialog({ onClose, onDone }: { onClose: () => void; on
           maxLength={LIMITS.searchMax}
           placeholder={t("rooms.searchPlaceholder")}
           onChange={(e) => setQuery(e.target.value)}
-          autoFocus
+          data-autofocus
         />
       </label>
       {(error ?? joinError) && (

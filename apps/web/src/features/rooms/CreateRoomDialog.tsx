@@ -45,7 +45,7 @@ export function CreateRoomDialog({ onClose, onDone }: { onClose: () => void; onD
             maxLength={LIMITS.roomNameMax}
             placeholder={t("rooms.namePlaceholder")}
             onChange={(e) => setName(e.target.value)}
-            autoFocus
+            data-autofocus
           />
         </label>
         {error && (

@@ -45,7 +45,7 @@ export function NewDmDialog({ onClose, onDone }: { onClose: () => void; onDone: 
           maxLength={LIMITS.searchMax}
           placeholder={t("users.searchPlaceholder")}
           onChange={(e) => setQuery(e.target.value)}
-          autoFocus
+          data-autofocus
         />
       </label>
       {(error ?? openError) && (
