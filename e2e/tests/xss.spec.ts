@@ -25,8 +25,104 @@ async function installCanary(page: Page): Promise<() => Promise<number>> {
   return async () => (await page.evaluate(() => (window as unknown as { __xssHits: number }).__xssHits)) + dialogs.length;
 }
 
-/** Elements that only a payload could have put into user-text places. */
+/**
+ * Elements that only a payload could have put into user-text places. `a` stays forbidden here: an
+ * autolinked http(s) URL (issue 11's Markdown) is the only legitimate `a` in a body, and no payload
+ * below holds one (asserted in the test, so a new payload with a bare URL is noticed).
+ */
 const FOREIGN = "script, img, svg, iframe, object, embed, a, form, input, select, textarea, video, audio, style, link, meta, base, details, math, marquee, xss, x, b, table, dialog, template, slot, noscript";
+
+/**
+ * The payloads that contain Markdown syntax (issue 11) and the exact text they render as; every
+ * other payload renders as exactly the text typed. A code span drops its backticks (and its
+ * insides render in a <code>, as text); a paragraph drops a trailing space.
+ */
+const RENDERED_AS: ReadonlyMap<string, { text: string; code: string[] }> = new Map([
+  ["<img src=`x` onerror=__xss()>", { text: "<img src=x onerror=__xss()>", code: ["x"] }],
+  ["<img src=x onerror=__xss`1`>", { text: "<img src=x onerror=__xss1>", code: ["1"] }],
+  ["<img src=x onerror=__xss() ", { text: "<img src=x onerror=__xss()", code: [] }],
+]);
+
+/** What the Markdown renderer may put inside a body, and nothing else (issue 11). */
+const ALLOWED_IN_BODY = [
+  "p",
+  "br",
+  "strong",
+  "em",
+  "del",
+  "code",
+  "pre",
+  "blockquote",
+  "ul",
+  "ol",
+  "li",
+  'a[href^="http://"]',
+  'a[href^="https://"]',
+  "span.mention",
+  // The renderer's own wrappers: a code block's box and language tag, an unsafe link's inert text,
+  // and the plain body's text runs.
+  "div.md-code-block",
+  "span.md-code-lang",
+  "span.md-inert-link",
+  "span:not([class])",
+].join(", ");
+/** Attributes an element in a body may carry (event handlers, style, src… may not). */
+const ALLOWED_ATTRIBUTES = ["class", "href", "target", "rel", "title"];
+
+/**
+ * Script-injection attempts that use Markdown itself (issue 11): unsafe link schemes in every link
+ * form, HTML inside code and inside emphasis, autolinks carrying quotes, mentions inside links.
+ */
+function markdownPayloads(reader: string): string[] {
+  return [
+    "[x](javascript:__xss())",
+    "[x](JaVaScRiPt:__xss())",
+    "[x]( javascript:__xss() )",
+    "[x](<javascript:__xss()>)",
+    "[x](javascript&#58;__xss())",
+    "[x](&#106;avascript:__xss())",
+    "[x](java%73cript:__xss())",
+    "[x](vbscript:msgbox(1))",
+    "[x](data:text/html,<script>__xss()</script>)",
+    "[x](data:text/html;base64,PHNjcmlwdD5fX3hzcygpPC9zY3JpcHQ+)",
+    "[x](//evil.example/__xss)",
+    "[https://safe.example](javascript:__xss())",
+    "[**bold**](javascript:__xss())",
+    "![x](javascript:__xss())",
+    "[![x](https://example.com/i.png)](javascript:__xss())",
+    "[x][ref]\n\n[ref]: javascript:__xss()",
+    "<javascript:__xss()>",
+    "<JAVASCRIPT:__xss()>",
+    "<data:text/html,__xss()>",
+    '<https://example.com/"onmouseover="__xss()>',
+    "<https://example.com/'onerror='__xss()>",
+    'https://example.com/"><script>__xss()</script>',
+    "https://example.com/?q=<img src=x onerror=__xss()>",
+    'www.example.com/"onmouseover="__xss()',
+    "https://example.com/javascript:__xss()",
+    '[x](https://example.com "\" onmouseover=\"__xss()")',
+    "`<script>__xss()</script>`",
+    "`<img src=x onerror=__xss()>`",
+    "``<svg onload=__xss()>``",
+    "```html\n<script>__xss()</script>\n<img src=x onerror=__xss()>\n```",
+    "```\"><script>__xss()</script>\n<iframe src=javascript:__xss()>\n```",
+    "**<img src=x onerror=__xss()>**",
+    "_<script>__xss()</script>_",
+    "***<svg onload=__xss()>***",
+    "~~<iframe src=javascript:__xss()>~~",
+    "**_~~<a href=javascript:__xss()>x</a>~~_**",
+    "> <img src=x onerror=__xss()>",
+    "- <script>__xss()</script>\n- [x](javascript:__xss())",
+    "1. <svg/onload=__xss()>\n2. `<script>__xss()</script>`",
+    "<a href=\"https://example.com\" onclick=\"__xss()\">x</a>",
+    "**[x](https://example.com)<img src=x onerror=__xss()>**",
+    `[@${reader}](javascript:__xss())`,
+    `[@${reader}](https://example.com/@${reader})`,
+    `**@${reader}** <img src=x onerror=__xss()>`,
+    "\\[x](javascript:__xss())",
+    "the last payload: <script>__xss()</script>",
+  ];
+}
 
 test.describe("hostile text stays text (issue 10)", () => {
   test("100+ injection attempts as messages render as the exact text, inert", async ({ page, request, baseURL }) => {
@@ -46,11 +142,14 @@ test.describe("hostile text stays text (issue 10)", () => {
     await signIn(page, reader);
     await openRoom(page, roomId);
     await expect(messageRows(page, XSS_BODIES.at(-1)!)).toBeVisible();
+    // The Markdown renderer is loaded on demand: walk once it formats (the last payload has a "<").
+    await expect(messageRows(page, XSS_BODIES.at(-1)!).locator(".message-body.md")).toBeVisible();
 
     // Walk the (virtualised) list from the top to the bottom, checking every rendered body.
     const seen = await page.getByTestId("message-list").evaluate(async (list: HTMLElement, foreign: string) => {
       const frame = () => new Promise<void>((r) => requestAnimationFrame(() => r()));
       const texts = new Set<string>();
+      const code: Record<string, string[]> = {};
       const problems: string[] = [];
       list.scrollTop = 0;
       for (let step = 0; step < 400; step++) {
@@ -58,16 +157,97 @@ test.describe("hostile text stays text (issue 10)", () => {
         await frame();
         for (const body of list.querySelectorAll<HTMLElement>(".message-body")) {
           texts.add(body.textContent ?? "");
+          code[body.textContent ?? ""] = [...body.querySelectorAll("code")].map((c) => c.textContent ?? "");
           const bad = body.querySelector(foreign);
           if (bad) problems.push(`<${bad.tagName.toLowerCase()}> inside "${body.textContent}"`);
         }
         if (list.scrollTop + list.clientHeight >= list.scrollHeight - 1) break;
         list.scrollTop += list.clientHeight / 2;
       }
-      return { texts: [...texts], problems };
+      return { texts: [...texts], code, problems };
     }, FOREIGN);
     expect(seen.problems).toEqual([]);
-    for (const body of XSS_BODIES) expect(seen.texts, body).toContain(body);
+    // The table above lists exactly the payloads that Markdown changes, and none autolinks.
+    for (const body of RENDERED_AS.keys()) expect(XSS_BODIES).toContain(body);
+    for (const body of XSS_BODIES) expect(body, "a payload autolinks: allow its <a> (http(s) only)").not.toMatch(/https?:\/\/|www\./i);
+    for (const body of XSS_BODIES) {
+      const rendered = RENDERED_AS.get(body);
+      expect(seen.texts, body).toContain(rendered?.text ?? body);
+      if (rendered) {
+        expect(seen.texts, `${body} renders formatted`).not.toContain(body);
+        expect(seen.code[rendered.text] ?? [], body).toEqual(rendered.code);
+      }
+    }
+    expect(await hits()).toBe(0);
+  });
+
+  test("injection attempts inside Markdown stay inert: only formatting elements, only http(s) links that open safely", async ({ page, request, baseURL }) => {
+    test.setTimeout(60_000);
+    const hits = await installCanary(page);
+    const reader = uniqueName("reader");
+    const joiner = await connectSeedClient(request, baseURL!, { nickname: reader, password: PASSWORD });
+    const attacker = await connectSeedClient(request, baseURL!, { nickname: uniqueName("mallory"), password: PASSWORD });
+    const created = await attacker.ask("room:create", { name: uniqueName("xss-md") });
+    const roomId = (created.data as { id: string }).id;
+    expect((await joiner.ask("room:join", { roomId })).ok).toBe(true);
+    joiner.close();
+    const payloads = markdownPayloads(reader);
+    await attacker.send(roomId, payloads);
+    attacker.close();
+
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await signIn(page, reader);
+    await openRoom(page, roomId);
+    const last = page.getByTestId("message").filter({ hasText: "the last payload" });
+    await expect(last.locator(".message-body.md")).toBeVisible();
+
+    const seen = await page.getByTestId("message-list").evaluate(
+      async (list: HTMLElement, { allowed, attributes }: { allowed: string; attributes: string[] }) => {
+        const frame = () => new Promise<void>((r) => requestAnimationFrame(() => r()));
+        const problems = new Set<string>();
+        const texts = new Set<string>();
+        const links = new Map<string, string>();
+        list.scrollTop = 0;
+        for (let step = 0; step < 400; step++) {
+          await frame();
+          await frame();
+          for (const body of list.querySelectorAll<HTMLElement>(".message-body")) {
+            texts.add(body.textContent ?? "");
+            for (const el of body.querySelectorAll("*")) {
+              if (!el.matches(allowed)) problems.add(`<${el.tagName.toLowerCase()} ${el.getAttributeNames().join(" ")}> in "${body.textContent}"`);
+              for (const name of el.getAttributeNames()) {
+                if (!attributes.includes(name)) problems.add(`${name}= on <${el.tagName.toLowerCase()}> in "${body.textContent}"`);
+              }
+              if (el.tagName === "A") {
+                const a = el as HTMLAnchorElement;
+                const rel = (a.getAttribute("rel") ?? "").split(/\s+/);
+                if (!/^https?:\/\//i.test(a.getAttribute("href") ?? "") || (a.protocol !== "http:" && a.protocol !== "https:")) problems.add(`href ${a.getAttribute("href")}`);
+                if (a.target !== "_blank" || !rel.includes("noopener") || !rel.includes("noreferrer")) problems.add(`unsafe link ${a.outerHTML}`);
+                links.set(a.textContent ?? "", a.getAttribute("href") ?? "");
+              }
+            }
+          }
+          if (list.scrollTop + list.clientHeight >= list.scrollHeight - 1) break;
+          list.scrollTop += list.clientHeight / 2;
+        }
+        return { problems: [...problems], texts: [...texts], links: Object.fromEntries(links) };
+      },
+      { allowed: ALLOWED_IN_BODY, attributes: ALLOWED_ATTRIBUTES },
+    );
+    expect(seen.problems).toEqual([]);
+    // The walk reached the end.
+    expect(seen.texts).toContain("the last payload: <script>__xss()</script>");
+    // Unsafe links read as typed, inert.
+    for (const inert of ["[x](javascript:__xss())", "[x](data:text/html,<script>__xss()</script>)", "[x](//evil.example/__xss)", "![x](javascript:__xss())"]) {
+      expect(seen.texts, inert).toContain(inert);
+    }
+    // Code keeps markup as text.
+    expect(seen.texts).toContain("<script>__xss()</script>");
+    // The safe forms did become links (so the link checks above were not vacuous), to http(s) only.
+    expect(Object.keys(seen.links).length).toBeGreaterThanOrEqual(4);
+    for (const href of Object.values(seen.links)) expect(href).toMatch(/^https?:\/\//);
+    // A mention inside a link is still only a highlighted span.
+    await expect(page.locator(`.message-body a .mention.me`).first()).toHaveText(`@${reader}`);
     expect(await hits()).toBe(0);
   });
 
