@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_ROOM_ID, LIMITS, type Message, type User } from "@parley/shared";
+import { DEFAULT_ROOM_ID, LIMITS, countsAsUnread, countsAsUnreadMention, type Message, type User } from "@parley/shared";
 import { dmRoomId } from "../src/domain/room.service.js";
 import { StorageConflictError, type NewMessage, type Storage } from "../src/storage/storage.js";
 
@@ -376,6 +376,35 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         // Not a member: nothing to move.
         expect(await s.setLastRead(r.id, carol.id, 2)).toBe(0);
         expect(await s.getRoomSummary(r.id, carol.id)).toBeNull();
+      });
+
+      it("counts exactly what the shared unread rule (countsAsUnread) counts, on a mixed room", async () => {
+        const [alice, bob, carol] = [await user("alice"), await user("bob"), await user("carol")];
+        const r = await room("mixed", alice, bob, carol);
+        // Every kind of message the rule has an opinion on, before and after the read position.
+        const written: Message[] = [];
+        for (let round = 0; round < 3; round++) {
+          written.push(await say(r.id, alice, "mine"));
+          written.push(await say(r.id, bob, "plain"));
+          written.push(await say(r.id, carol, "@alice look", { mentions: [alice.id] }));
+          written.push(await notice(r.id, carol, round % 2 === 0 ? "join" : "leave"));
+          const doomed = await say(r.id, bob, "@alice soon gone", { mentions: [alice.id] });
+          await s.deleteMessage(doomed.id);
+          const edited = await say(r.id, carol, "no mention yet");
+          await s.editMessage({ messageId: edited.id, body: "now @alice", mentions: [alice.id], baseVersion: edited.version });
+          written.push(doomed, edited);
+        }
+        // Alice's own messages moved her read position (writing reads the room): the round after
+        // her last one is unread, and reading moves it on.
+        for (const readTo of [0, written.length - 2, written.length + 5]) {
+          await s.setLastRead(r.id, alice.id, readTo);
+          const summary = (await s.getRoomSummary(r.id, alice.id))!;
+          const page = await s.getMessages(r.id, { afterSeq: summary.lastReadSeq, limit: 200 });
+          const unread = page.messages.filter((m) => countsAsUnread(m, alice.id)).length;
+          expect(summary.unreadCount, `read to ${summary.lastReadSeq}`).toBe(unread);
+          expect(summary.mentionCount, `read to ${summary.lastReadSeq}`).toBe(page.messages.filter((m) => countsAsUnreadMention(m, alice.id)).length);
+          if (readTo === 0) expect(unread).toBeGreaterThan(1); // the fixture leaves something to count
+        }
       });
 
       it("has no summary for a room the user is not in, or that does not exist", async () => {

@@ -1,4 +1,4 @@
-import { DEFAULT_ROOM_ID, type ClientReplies, type Message, type MessagePage, type PresenceUpdate, type RoomSummary, type TypingUpdate } from "@parley/shared";
+import { DEFAULT_ROOM_ID, countsAsUnread, countsAsUnreadMention, type ClientReplies, type Message, type MessagePage, type PresenceUpdate, type RoomSummary, type TypingUpdate } from "@parley/shared";
 import type { ChatState, Notice, PendingChange, PendingMessage, RoomTimeline } from "./state.js";
 
 /**
@@ -65,8 +65,9 @@ export function newerCopy(held: Message | undefined, incoming: Message): Message
 function countReplaced(room: RoomSummary | undefined, held: Message, incoming: Message, meId: string | undefined): RoomSummary | undefined {
   if (!room || isDeleted(held) || !isDeleted(incoming)) return room;
   if (incoming.version <= room.lastVersion) return room;
-  if (held.kind !== "text" || held.authorId === meId || held.seq <= room.lastReadSeq || held.seq > room.lastSeq) return room;
-  const mentioned = meId !== undefined && held.mentions.includes(meId);
+  // The held copy was not deleted (checked above): whether it counted is the shared rule's answer.
+  if (!countsAsUnread(held, meId) || held.seq <= room.lastReadSeq || held.seq > room.lastSeq) return room;
+  const mentioned = countsAsUnreadMention(held, meId);
   return {
     ...room,
     unreadCount: Math.max(0, room.unreadCount - 1),
@@ -374,9 +375,9 @@ export function countNewMessage(room: RoomSummary, message: Message, meId: strin
     return { ...next, lastReadSeq: message.seq, unreadCount: 0, mentionCount: 0 };
   }
   // A message already deleted when it first arrives (fetched after the delete) is not unread.
-  if (message.kind === "text" && !isDeleted(message) && message.seq > room.lastReadSeq) {
+  if (countsAsUnread(message, meId) && message.seq > room.lastReadSeq) {
     next.unreadCount = room.unreadCount + 1;
-    if (meId !== undefined && message.mentions.includes(meId)) next.mentionCount = room.mentionCount + 1;
+    if (countsAsUnreadMention(message, meId)) next.mentionCount = room.mentionCount + 1;
   }
   return next;
 }

@@ -115,9 +115,10 @@ export interface SharedQueries {
 }
 
 /**
- * One user's view of rooms. Unread counts only what others wrote: your own messages (in any tab)
- * are read by definition. A deleted message is no longer unread (ADR 0009: counts are about
- * messages, not changes); its mentions rows are removed with it, so the mention count drops too.
+ * One user's view of rooms. The unread columns are the SQL of the shared rule `countsAsUnread`
+ * (packages/shared/src/domain/unread.ts: others' text messages, not deleted), which the contract
+ * suite checks them against; a deleted message's mentions rows are removed with it, so the mention
+ * count follows `countsAsUnreadMention`.
  */
 function summarySelect(d: Dialect): string {
   return `
