@@ -1,16 +1,11 @@
 import { mkdtempSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createChatClient, memoryOutbox, selectMessageView, selectRoomMessages, type ChatClient } from "@parley/client";
+import { selectMessageView, selectRoomMessages, type ChatClient } from "@parley/client";
 import { DEFAULT_ROOM_ID, type Message } from "@parley/shared";
-import { createApp, type App } from "../../src/app.js";
-import { silentLogger } from "../../src/logger.js";
-import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
-import { TEST_PASSWORD_PARAMS, TEST_RATE_LIMITS } from "../helpers/server.js";
+import { coreClient, signInCookie, startCoreServer, stopCoreServer, type CoreServer } from "../helpers/core-server.js";
 import { waitFor } from "../helpers/wait.js";
-import { prepareStorage } from "../../src/domain/setup.js";
 
 /** Waits until `condition` holds (waitFor retries until its check stops throwing). */
 const until = (condition: () => boolean, what = "condition") =>
@@ -24,11 +19,7 @@ const until = (condition: () => boolean, what = "condition") =>
  * a server restart and two tabs editing the same message.
  */
 
-interface Running {
-  app: App;
-  storage: SqliteStorage;
-  port: number;
-}
+
 
 const dir = mkdtempSync(join(tmpdir(), "parley-changes-"));
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -36,39 +27,11 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function start(dbPath: string, port = 0): Promise<Running> {
-  const storage = new SqliteStorage(dbPath);
-  await prepareStorage(storage);
-  const app = createApp({ storage, logger: silentLogger }, { presenceGraceMs: 50, passwordParams: TEST_PASSWORD_PARAMS, rateLimits: TEST_RATE_LIMITS });
-  await new Promise<void>((resolve) => app.httpServer.listen(port, "127.0.0.1", resolve));
-  return { app, storage, port: (app.httpServer.address() as AddressInfo).port };
-}
-
-async function stop(r: Running) {
-  await r.app.close();
-  await r.storage.close();
-}
-
-async function signIn(port: number, nickname: string): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${port}/api/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ nickname, password: "password1" }),
-  });
-  expect(res.status).toBe(200);
-  return res.headers.getSetCookie()[0]!.split(";")[0]!;
-}
-
-function client(port: () => number, cookie: string, outbox = memoryOutbox()): ChatClient {
-  const c = createChatClient({
-    url: `http://127.0.0.1:${port()}`,
-    outbox,
-    ackTimeoutMs: 2000,
-    socketOptions: { transports: ["websocket"], extraHeaders: { cookie }, reconnectionDelay: 50, reconnectionDelayMax: 200 },
-  });
-  cleanups.push(() => c.disconnect());
-  return c;
-}
+const start = startCoreServer;
+const stop = stopCoreServer;
+const signIn = signInCookie;
+/** The port is read when the client is made (a restarted server listens on the same one). */
+const client = (port: () => number, cookie: string) => coreClient(port(), cookie, (c) => cleanups.push(() => c.disconnect()));
 
 /** What a user sees of a message that matters for convergence: body, deleted, who reacted with what. */
 function state(m: Message | undefined) {
@@ -87,7 +50,7 @@ const settled = (c: ChatClient) => {
   return s.connection.status === "connected" && !s.connection.catchingUp && s.pendingOrder.length === 0 && s.changeOrder.every((id) => s.changes[id]?.status !== "sending");
 };
 
-async function storedState(r: Running, ids: readonly string[]) {
+async function storedState(r: CoreServer, ids: readonly string[]) {
   const out: Record<string, ReturnType<typeof state>> = {};
   for (const id of ids) out[id] = state((await r.storage.getMessage(id)) ?? undefined);
   return out;

@@ -1,16 +1,11 @@
 import { mkdtempSync } from "node:fs";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createChatClient, memoryOutbox, selectRoomMessages, type ChatClient } from "@parley/client";
+import { memoryOutbox, selectRoomMessages, type ChatClient, type OutboxStorage } from "@parley/client";
 import { DEFAULT_ROOM_ID } from "@parley/shared";
-import { createApp, type App } from "../../src/app.js";
-import { silentLogger } from "../../src/logger.js";
-import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
-import { TEST_PASSWORD_PARAMS, TEST_RATE_LIMITS } from "../helpers/server.js";
+import { coreClient, signInCookie, startCoreServer, stopCoreServer } from "../helpers/core-server.js";
 import { waitFor } from "../helpers/wait.js";
-import { prepareStorage } from "../../src/domain/setup.js";
 
 /**
  * The product's own client core (packages/client) against a real server: the delivery guarantees
@@ -18,54 +13,16 @@ import { prepareStorage } from "../../src/domain/setup.js";
  * core at scale with kills and cuts.
  */
 
-interface Running {
-  app: App;
-  storage: SqliteStorage;
-  port: number;
-}
-
 const dir = mkdtempSync(join(tmpdir(), "parley-client-"));
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function start(dbPath: string, port = 0): Promise<Running> {
-  const storage = new SqliteStorage(dbPath);
-  await prepareStorage(storage);
-  // Cheap scrypt and generous budgets, as in helpers/server.ts: production scrypt (128 MiB, ~1 s on a
-  // busy box) for every sign-in pushed these tests to their 20 s limit under load.
-  const app = createApp({ storage, logger: silentLogger }, { presenceGraceMs: 50, passwordParams: TEST_PASSWORD_PARAMS, rateLimits: TEST_RATE_LIMITS });
-  await new Promise<void>((resolve) => app.httpServer.listen(port, "127.0.0.1", resolve));
-  const running = { app, storage, port: (app.httpServer.address() as AddressInfo).port };
-  return running;
-}
-
-async function stop(r: Running) {
-  await r.app.close();
-  await r.storage.close();
-}
-
-async function signIn(port: number, nickname: string): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${port}/api/auth/login`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ nickname, password: "password1" }),
-  });
-  expect(res.status).toBe(200);
-  return res.headers.getSetCookie()[0]!.split(";")[0]!;
-}
-
-function client(port: number, cookie: string, outbox = memoryOutbox()): ChatClient {
-  const c = createChatClient({
-    url: `http://127.0.0.1:${port}`,
-    outbox,
-    ackTimeoutMs: 2000,
-    socketOptions: { transports: ["websocket"], extraHeaders: { cookie }, reconnectionDelay: 50, reconnectionDelayMax: 200 },
-  });
-  cleanups.push(() => c.disconnect());
-  return c;
-}
+const start = startCoreServer;
+const stop = stopCoreServer;
+const signIn = signInCookie;
+const client = (port: number, cookie: string, outbox?: OutboxStorage) => coreClient(port, cookie, (c) => cleanups.push(() => c.disconnect()), outbox);
 
 const bodies = (c: ChatClient, roomId = DEFAULT_ROOM_ID) => selectRoomMessages(c.store.getState(), roomId).filter((m) => m.kind === "text").map((m) => m.body);
 
