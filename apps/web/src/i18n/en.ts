@@ -88,6 +88,7 @@ export const en = {
   "chat.wentOffline": "{name} went offline",
 
   "message.actions": "Message actions",
+  "message.actionsFor": "Actions for the message from {name}",
   "message.react": "Add reaction",
   "message.reply": "Reply",
   "message.edit": "Edit",

@@ -32,15 +32,40 @@ type Row = ({ type: "item" } & TimelineRow) | { type: "top"; key: "top" };
  */
 function estimateItem(item: TimelineItem): number {
   switch (item.type) {
-    case "message":
+    case "message": {
+      // Each wrapped line past the first, plus what sits under or above the body: a guess that
+      // misses by a line costs one small correction, one that misses a code block or a list costs
+      // a visible jump and a second layout in the frame (bench:client, issue 11).
+      const m = item.message;
+      let size = (item.grouped ? 26 : 58) + (bodyLines(m.body) - 1) * LINE_PX;
+      if (m.body.includes("```")) size += CODE_BLOCK_PX;
+      if (m.reactions.length > 0 && m.deletedAt === null) size += REACTIONS_PX;
+      if (m.replyTo) size += REPLY_QUOTE_PX;
+      return size;
+    }
     case "pending":
-      return item.grouped ? 26 : 58;
+      return (item.grouped ? 26 : 58) + (bodyLines(item.pending.body) - 1) * LINE_PX;
     case "day":
     case "divider":
       return 36;
     default:
       return 30;
   }
+}
+
+/** Body line height and the extra height of a code block, a reaction row and a reply quote (px, app.css). */
+const LINE_PX = 22;
+const CODE_BLOCK_PX = 24;
+const REACTIONS_PX = 32;
+const REPLY_QUOTE_PX = 22;
+/** Characters per line of body text at the laptop width the estimates are made for. */
+const CHARS_PER_LINE = 95;
+
+/** Lines a body wraps into: each line break starts one, long lines wrap. */
+function bodyLines(body: string): number {
+  let lines = 0;
+  for (const line of body.split("\n")) lines += Math.max(1, Math.ceil(line.length / CHARS_PER_LINE));
+  return lines;
 }
 
 function estimateRow(row: Row | undefined): number {
