@@ -1,6 +1,6 @@
 import type { AckResult, Member, Message, RoomListing, RoomSummary } from "@parley/shared";
 import type { StoreApi } from "zustand/vanilla";
-import type { ChatState } from "./state.js";
+import type { ChangeCommand, ChatState } from "./state.js";
 
 /**
  * The realtime core's public face. The web app, bots, the fault test and benchmarks all run this
@@ -116,17 +116,8 @@ export interface SendEntry {
 }
 
 /** An edit, delete or reaction; `clientId` is the change's own id (the outbox key). */
-export interface ChangeEntry {
-  kind: "edit" | "delete" | "react";
+export interface ChangeEntry extends ChangeCommand {
   clientId: string;
-  roomId: string;
-  messageId: string;
-  /** edit: the new body and the version it was made from. */
-  body?: string;
-  baseVersion?: number;
-  /** react: which emoji, set or cleared. */
-  emoji?: string;
-  on?: boolean;
   createdAt: number;
   order: number;
   failed: boolean;

@@ -3,7 +3,7 @@ import type { ChangeEntry, OutboxEntry, OutboxStorage, SendEntry } from "./api.j
 import { backoffDelay, type CoreContext } from "./context.js";
 import { sortOutbox } from "./outbox.js";
 import { addChange, addPending, applyMessageUpdate, confirmPending, removeChange, removePending, updateChange, updatePending } from "./reconcile.js";
-import type { ChatState, PendingChange, PendingMessage } from "./state.js";
+import type { ChangeCommand, ChatState, PendingChange, PendingMessage } from "./state.js";
 import type { Transport } from "./transport.js";
 
 /**
@@ -92,39 +92,25 @@ function toPending(e: SendEntry): PendingMessage {
 }
 
 function toChange(e: ChangeEntry): PendingChange {
-  const c: PendingChange = {
-    changeId: e.clientId,
-    kind: e.kind,
-    roomId: e.roomId,
-    messageId: e.messageId,
-    createdAt: e.createdAt,
-    status: e.failed ? "failed" : "sending",
-    attempts: 0,
-    error: e.error,
-  };
-  if (e.body !== undefined) c.body = e.body;
-  if (e.baseVersion !== undefined) c.baseVersion = e.baseVersion;
-  if (e.emoji !== undefined) c.emoji = e.emoji;
-  if (e.on !== undefined) c.on = e.on;
-  return c;
+  return { ...commandOf(e), changeId: e.clientId, createdAt: e.createdAt, status: e.failed ? "failed" : "sending", attempts: 0, error: e.error };
 }
 
 function toChangeEntry(c: PendingChange, order: number): ChangeEntry {
-  const e: ChangeEntry = {
-    kind: c.kind,
-    clientId: c.changeId,
-    roomId: c.roomId,
-    messageId: c.messageId,
-    createdAt: c.createdAt,
-    order,
-    failed: c.status === "failed",
-    error: c.error,
-  };
-  if (c.body !== undefined) e.body = c.body;
-  if (c.baseVersion !== undefined) e.baseVersion = c.baseVersion;
-  if (c.emoji !== undefined) e.emoji = c.emoji;
-  if (c.on !== undefined) e.on = c.on;
-  return e;
+  return { ...commandOf(c), clientId: c.changeId, createdAt: c.createdAt, order, failed: c.status === "failed", error: c.error };
+}
+
+/**
+ * The command of an entry or a pending change, optional fields only when set: a persisted entry
+ * never holds `"body": undefined` (exactOptionalPropertyTypes), and the other shape's own fields
+ * do not leak into it.
+ */
+function commandOf(x: ChangeCommand): ChangeCommand {
+  const c: ChangeCommand = { kind: x.kind, roomId: x.roomId, messageId: x.messageId };
+  if (x.body !== undefined) c.body = x.body;
+  if (x.baseVersion !== undefined) c.baseVersion = x.baseVersion;
+  if (x.emoji !== undefined) c.emoji = x.emoji;
+  if (x.on !== undefined) c.on = x.on;
+  return c;
 }
 
 /** One entry due to go out: a send or a change. */

@@ -45,9 +45,11 @@ export interface PendingMessage {
  * shows it at once: selectors lay pending changes over the stored copy (selectMessageView), so the
  * stored copy itself is only ever the server's state and reconciles by version alone.
  */
-export interface PendingChange {
-  /** The change's own id (the outbox key). */
-  changeId: string;
+/**
+ * What an edit, delete or reaction asks for: the fields the outbox entry (ChangeEntry) and the
+ * pending change in the store share.
+ */
+export interface ChangeCommand {
   kind: "edit" | "delete" | "react";
   roomId: string;
   messageId: string;
@@ -57,6 +59,11 @@ export interface PendingChange {
   /** react: which emoji, and set (true) or cleared (false). */
   emoji?: string;
   on?: boolean;
+}
+
+export interface PendingChange extends ChangeCommand {
+  /** The change's own id (the outbox key). */
+  changeId: string;
   createdAt: number;
   status: "sending" | "failed";
   attempts: number;
