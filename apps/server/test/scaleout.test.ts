@@ -36,8 +36,7 @@ describeWithServices(
     const redisKey = `parley-test-${randomUUID()}`;
 
     const startNode = async (): Promise<Node> => {
-      const storage = new PostgresStorage(db.url, { logger });
-      await prepareStorage(storage);
+      const storage = await prepareStorage(new PostgresStorage(db.url, { logger }));
       const app = createApp({ storage, logger }, { passwordParams: TEST_PASSWORD_PARAMS, rateLimits: TEST_RATE_LIMITS });
       const closeRedis = await attachRedisAdapter(app.io, TEST_REDIS_URL!, { logger, key: redisKey });
       await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));

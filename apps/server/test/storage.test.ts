@@ -17,8 +17,7 @@ import { storageContractSuite } from "./storage.contract.js";
 import { prepareStorage } from "../src/domain/setup.js";
 
 storageContractSuite("SQLite in memory", async () => {
-  const storage = new SqliteStorage(":memory:");
-  await prepareStorage(storage);
+  const storage = await prepareStorage(new SqliteStorage(":memory:"));
   return { storage, cleanup: () => storage.close() };
 });
 
@@ -203,11 +202,7 @@ describe("legacy name keys (SQLite)", () => {
     const path = join(dir, "parley.sqlite");
     try {
       await expectRekeyed(
-        async () => {
-          const s = new SqliteStorage(path);
-          await prepareStorage(s);
-          return s;
-        },
+        () => prepareStorage(new SqliteStorage(path)),
         async (userId) => {
           const { default: Database } = await import("better-sqlite3");
           const db = new Database(path);
@@ -228,11 +223,7 @@ describeWithServices(["PARLEY_TEST_PG_URL"], "legacy name keys (PostgreSQL)", ()
     const schema = await db.createSchema();
     try {
       await expectRekeyed(
-        async () => {
-          const s = new PostgresStorage(schema.url);
-          await prepareStorage(s);
-          return s;
-        },
+        () => prepareStorage(new PostgresStorage(schema.url)),
         async (userId) => {
           const client = new pg.Client({ connectionString: schema.url });
           await client.connect();
@@ -324,8 +315,7 @@ describe("migration to message versions (SQLite)", () => {
       db.pragma(`user_version = ${MIGRATED_FROM}`);
       db.exec(legacyRows((ids) => `'${JSON.stringify(ids)}'`));
       db.close();
-      const storage = new SqliteStorage(path);
-      await prepareStorage(storage);
+      const storage = await prepareStorage(new SqliteStorage(path));
       try {
         await expectMigratedData(storage);
       } finally {
@@ -355,8 +345,7 @@ describeWithServices(["PARLEY_TEST_PG_URL"], "migration to message versions (Pos
       } finally {
         await client.end();
       }
-      const storage = new PostgresStorage(schema.url);
-      await prepareStorage(storage);
+      const storage = await prepareStorage(new PostgresStorage(schema.url));
       try {
         await expectMigratedData(storage);
       } finally {

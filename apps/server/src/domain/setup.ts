@@ -6,7 +6,7 @@ import type { Storage } from "../storage/storage.js";
  * room every account joins and nobody can leave (a product rule, so it is stated here and not in
  * either backend). Idempotent: every node runs it at every start.
  */
-export async function prepareStorage(storage: Storage): Promise<Storage> {
+export async function prepareStorage<S extends Storage>(storage: S): Promise<S> {
   await storage.init();
   await storage.ensurePublicRoom({ id: DEFAULT_ROOM_ID, name: DEFAULT_ROOM_NAME });
   return storage;

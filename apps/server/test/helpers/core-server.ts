@@ -20,8 +20,7 @@ export interface CoreServer {
 }
 
 export async function startCoreServer(dbPath: string, port = 0): Promise<CoreServer> {
-  const storage = new SqliteStorage(dbPath);
-  await prepareStorage(storage);
+  const storage = await prepareStorage(new SqliteStorage(dbPath));
   const app = createApp({ storage, logger: silentLogger }, { presenceGraceMs: 50, passwordParams: TEST_PASSWORD_PARAMS, rateLimits: TEST_RATE_LIMITS });
   await new Promise<void>((resolve) => app.httpServer.listen(port, "127.0.0.1", resolve));
   return { app, storage, port: (app.httpServer.address() as AddressInfo).port };

@@ -23,8 +23,7 @@ afterEach(async () => {
 });
 
 async function start(options: AppOptions = {}): Promise<{ url: string; port: number }> {
-  const storage = new SqliteStorage(":memory:");
-  await prepareStorage(storage);
+  const storage = await prepareStorage(new SqliteStorage(":memory:"));
   const app = createApp({ storage, logger: silentLogger }, { passwordParams: TEST_PASSWORD_PARAMS, ...options });
   running.push({ app, storage });
   await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));

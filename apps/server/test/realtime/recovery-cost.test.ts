@@ -35,8 +35,7 @@ afterEach(async () => {
 });
 
 async function start(name: string, io: Partial<ServerOptions>): Promise<{ app: App; storage: SqliteStorage; url: string }> {
-  const storage = new SqliteStorage(join(dir, `${name}.sqlite`));
-  await prepareStorage(storage);
+  const storage = await prepareStorage(new SqliteStorage(join(dir, `${name}.sqlite`)));
   const app = createApp({ storage, logger: silentLogger }, { presenceGraceMs: 50, io, passwordParams: TEST_PASSWORD_PARAMS });
   await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));
   cleanups.push(async () => {

@@ -101,8 +101,7 @@ describe("AuthService", () => {
     for (const s of storages.splice(0)) await s.close();
   });
   async function storage() {
-    const s = new SqliteStorage(":memory:");
-    await prepareStorage(s);
+    const s = await prepareStorage(new SqliteStorage(":memory:"));
     storages.push(s);
     return s;
   }
