@@ -82,7 +82,8 @@ export class MessageService {
    */
   async edit(userId: string, input: { messageId: string; body: string; baseVersion: number }): Promise<ChangeOutcome & { conflict: boolean }> {
     const current = await this.requireOwnMessage(userId, input.messageId);
-    if (current.deletedAt !== null) throw deleted();
+    // A deleted message is refused by the storage's answer below, checked in the same transaction
+    // as the write (a delete can land between this read and the edit).
     const mentions = await this.mentionsIn(current.roomId, userId, input.body);
     const result = await this.storage.editMessage({ messageId: input.messageId, body: input.body, mentions, baseVersion: input.baseVersion });
     if (!result) throw messageNotFound();
@@ -97,23 +98,16 @@ export class MessageService {
   }
 
   /**
-   * Sets or clears the user's reaction. Clearing one on a deleted message is a no-op (its reactions
-   * went with it), so a retried "off" never fails; setting one there is refused.
+   * Sets or clears the user's reaction. On a deleted message setting one is refused and clearing
+   * one is a no-op (the storage answers `unchanged`), so a retried "off" never fails.
    */
   async react(userId: string, input: { messageId: string; emoji: string; on: boolean }): Promise<ChangeOutcome> {
-    const current = await this.requireChangeable(userId, input.messageId);
-    if (current.deletedAt !== null) {
-      if (!input.on) return { message: current, changed: false };
-      throw deleted();
-    }
+    await this.requireChangeable(userId, input.messageId);
     const result = await this.storage.setReaction({ ...input, userId, maxDistinct: LIMITS.reactionsPerMessage });
     if (result?.outcome === "limit") {
       throw new DomainError("TOO_MANY_REACTIONS", `A message can carry at most ${LIMITS.reactionsPerMessage} different reactions.`);
     }
-    if (result?.outcome === "deleted") {
-      if (!input.on) return { message: result.message, changed: false };
-      throw deleted();
-    }
+    if (result?.outcome === "deleted") throw deleted();
     return outcome(result);
   }
 
