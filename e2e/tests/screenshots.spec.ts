@@ -56,6 +56,15 @@ test("screenshots for the docs", async ({ createUser, browser }) => {
   await expect(leo.page.getByTestId("room-title")).toHaveText("Maya");
   const dmId = (await leo.page.locator('[data-testid="room-item"][aria-current="page"]').getAttribute("data-room-id"))!;
   await sendMessage(leo.page, "Got a minute to look at the release notes?");
+  // Issue 11 in the pictures: a formatted checklist, and a reply quoting Leo's reminder. (No
+  // reactions: this machine has no colour emoji font, and chips of empty boxes would mislead.)
+  await sendMessage(priya.page, "Freeze checklist:\n- **contrast** pass on the badges\n- `pnpm test` green on _main_");
+  await expect(maya.page.locator(".message-body.md", { hasText: "contrast pass on the badges" })).toBeVisible();
+  const reminder = messageRows(maya.page, "Reminder: release freeze is Thursday at 17:00.");
+  await reminder.hover();
+  await reminder.getByTestId("message-actions").getByRole("button", { name: "Reply", exact: true }).click();
+  await sendMessage(maya.page, "Noted, I'll have the drawer fix in by Wednesday.");
+  await expect(messageRows(jonas.page, "Noted, I'll have the drawer fix in by Wednesday.").getByTestId("reply-quote")).toBeVisible();
   await openRoom(priya.page, "general");
 
   await shoot(browser, { name: "desktop-light", base: DESKTOP, colorScheme: "light", roomId, dmId, jonas, leo, priya });
