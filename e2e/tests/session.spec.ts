@@ -5,7 +5,11 @@ import { composer, expect, messageRows, sendMessage, test, uniqueName } from "..
  * session, presence goes offline after the grace, and typing clears when the typist gives up.
  */
 test.describe("sessions, presence and typing (issue 9)", () => {
-  test("signing out in one tab signs out every tab of that browser; the same user elsewhere stays", async ({ createUser, browser }) => {
+  test("signing out in one tab signs out every tab of that browser; the same user elsewhere stays", async ({ createUser, browser, consoleGuard }) => {
+    // The server closes the other tab's socket when the session ends. If that socket is still on
+    // long-polling (not yet upgraded), a poll already on its way reaches a closed engine.io session
+    // and is answered 400, which the browser logs (seen once in CI). Only that request is allowed.
+    consoleGuard.allow(/status of 400 .*\/socket\.io\/\?EIO=4&transport=polling&/);
     const alice = await createUser("alice");
     const secondTab = await alice.newTab();
     // Alice's phone: another browser, another session.
