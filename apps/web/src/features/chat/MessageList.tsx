@@ -154,6 +154,8 @@ export function MessageList({ room }: { room: RoomSummary }) {
   // corrections (a row measured above the view would be compensated twice).
   virtualizer.shouldAdjustScrollPositionOnItemSizeChange = () => false;
 
+  /** The scrollTop the anchor last heard of: its last scroll event or its own write. */
+  const knownTop = useRef<number | null>(null);
   /** The list as the DOM shows it: the measurements of the last committed render. */
   const rendered = useRef<readonly RowBox[]>([]);
   const layoutOf = (el: HTMLElement, rowsNow: readonly RowBox[]): ListLayout => ({
@@ -192,6 +194,17 @@ export function MessageList({ room }: { room: RoomSummary }) {
   useLayoutEffect(() => {
     const el = scrollRef.current;
     if (!el) return;
+    // A scroll whose event has not been dispatched yet: a script set scrollTop in a frame (the
+    // wheel, touch and scrollbar scroll with their event), and this render landed before the event.
+    // Restoring from the anchor's mode of before would undo the move; so the move is taken first,
+    // against the rows it was made on. A browser clamping scrollTop to a list that shrank is no move.
+    const now = layoutOf(el, rendered.current);
+    const known = knownTop.current;
+    const clamped = known !== null && known > now.maxScrollTop && now.maxScrollTop - now.scrollTop < 1;
+    if (known !== null && Math.abs(now.scrollTop - known) >= 1 && !clamped) {
+      anchor.scrolled(now, canFollowRef.current);
+      knownTop.current = now.scrollTop;
+    }
     if (pendingJump.current !== null) {
       const seq = pendingJump.current;
       const index = rows.findIndex((r) => r.type === "item" && "message" in r.item && r.item.message.seq === seq);
@@ -206,9 +219,10 @@ export function MessageList({ room }: { room: RoomSummary }) {
     }
     // `measurementsCache` is what this render's rows were positioned from (getVirtualItems reads it).
     rendered.current = virtualizer.measurementsCache;
-    const target = anchor.restore(layoutOf(el, rendered.current));
+    const target = anchor.restore({ ...now, rows: rendered.current });
     if (target === null) return;
     el.scrollTop = target;
+    knownTop.current = el.scrollTop;
     offsetChanged.current?.(el.scrollTop, false);
   });
 
@@ -253,6 +267,7 @@ export function MessageList({ room }: { room: RoomSummary }) {
   const onScroll = (e: UIEvent<HTMLDivElement>) => {
     const el = e.currentTarget;
     const layout = layoutOf(el, rendered.current);
+    knownTop.current = layout.scrollTop;
     anchor.scrolled(layout, canFollowRef.current);
     reportInView();
     if (anchor.atBottom) return;
