@@ -8,6 +8,8 @@ import { foldTimelineRows, selectSeqToMarkRead, type TimelineItem, type Timeline
 import { ArrowDownIcon } from "../../ui/icons.js";
 import { useChatUi, useChatUiStore } from "./chat-ui.js";
 import { MessageRow, type RowContext } from "./MessageRow.js";
+import { createFlingWatch } from "./fling.js";
+import { FlingContext } from "./light-row.js";
 import { createScrollAnchor, type ListLayout, type RowBox } from "./scroll-anchor.js";
 
 /**
@@ -96,6 +98,8 @@ export function MessageList({ room }: { room: RoomSummary }) {
 
   // "At the bottom" is the anchor's state, changed only by the reader (see scroll-anchor.ts).
   const [anchor] = useState(() => createScrollAnchor({ bottomThreshold: BOTTOM_THRESHOLD_PX }));
+  // Rows mounted while the reader flings the list render light (fling.ts, light-row.ts).
+  const [fling] = useState(createFlingWatch);
   const [atBottom, setAtBottom] = useState(true);
   // lastSeq when the user scrolled away from the bottom; newer messages since then show the button.
   const [seqWhenScrolledUp, setSeqWhenScrolledUp] = useState<number | null>(null);
@@ -203,6 +207,7 @@ export function MessageList({ room }: { room: RoomSummary }) {
     const clamped = known !== null && known > now.maxScrollTop && now.maxScrollTop - now.scrollTop < 1;
     if (known !== null && Math.abs(now.scrollTop - known) >= 1 && !clamped) {
       anchor.scrolled(now, canFollowRef.current);
+      fling.scrolled(now.scrollTop);
       knownTop.current = now.scrollTop;
     }
     if (pendingJump.current !== null) {
@@ -223,6 +228,7 @@ export function MessageList({ room }: { room: RoomSummary }) {
     if (target === null) return;
     el.scrollTop = target;
     knownTop.current = el.scrollTop;
+    fling.wrote(el.scrollTop);
     offsetChanged.current?.(el.scrollTop, false);
   });
 
@@ -264,11 +270,24 @@ export function MessageList({ room }: { room: RoomSummary }) {
     if (seq !== null) client.markRead(roomId, seq);
   }, [client, roomId, atBottom, visible, lastSeq, lastReadSeq, hasNewer]);
 
+  // The watch looks at every frame while the list moves and until it has been quiet for a moment.
+  const flingFrame = useRef(0);
+  useEffect(() => () => cancelAnimationFrame(flingFrame.current), []);
+  const watchFling = (scrollTop: number) => {
+    fling.scrolled(scrollTop);
+    if (flingFrame.current !== 0) return;
+    const frame = (now: number) => {
+      flingFrame.current = fling.frame(now) ? requestAnimationFrame(frame) : 0;
+    };
+    flingFrame.current = requestAnimationFrame(frame);
+  };
+
   const onScroll = (e: UIEvent<HTMLDivElement>) => {
     const el = e.currentTarget;
     const layout = layoutOf(el, rendered.current);
     knownTop.current = layout.scrollTop;
     anchor.scrolled(layout, canFollowRef.current);
+    watchFling(layout.scrollTop);
     reportInView();
     if (anchor.atBottom) return;
     const fromBottom = layout.maxScrollTop - layout.scrollTop;
@@ -304,54 +323,56 @@ export function MessageList({ room }: { room: RoomSummary }) {
   const virtualRows = virtualizer.getVirtualItems();
 
   return (
-    <div className="message-list-wrap">
-      <div
-        ref={scrollRef}
-        className="message-scroll"
-        role="log"
-        aria-label={t("chat.messagesLabel", { room: roomLabel })}
-        aria-busy={!loaded || loadingOlder}
-        tabIndex={0}
-        onScroll={onScroll}
-        data-testid="message-list"
-        data-at-bottom={atBottom}
-      >
-        <div className="message-canvas" style={{ height: virtualizer.getTotalSize() }}>
-          {!showTopRow && (
-            <div className="list-top-padding">
-              <TopRow room={room} loaded={loaded} hasOlder={hasOlder} />
-            </div>
-          )}
-          {virtualRows.map((v) => {
-            const row = rows[v.index];
-            if (!row) return null;
-            return (
-              <div key={v.key} data-index={v.index} ref={virtualizer.measureElement} className="virtual-row" style={{ transform: `translateY(${v.start}px)` }}>
-                {row.type === "top" ? (
-                  <TopRow room={room} loaded={loaded} hasOlder={hasOlder} />
-                ) : (
-                  <>
-                    {row.above.map((a) => (
-                      <MessageRow key={a.key} item={a} ctx={ctx} />
-                    ))}
-                    <MessageRow item={row.item} ctx={ctx} />
-                    {row.below.map((b) => (
-                      <MessageRow key={b.key} item={b} ctx={ctx} />
-                    ))}
-                  </>
-                )}
+    <FlingContext.Provider value={fling}>
+      <div className="message-list-wrap">
+        <div
+          ref={scrollRef}
+          className="message-scroll"
+          role="log"
+          aria-label={t("chat.messagesLabel", { room: roomLabel })}
+          aria-busy={!loaded || loadingOlder}
+          tabIndex={0}
+          onScroll={onScroll}
+          data-testid="message-list"
+          data-at-bottom={atBottom}
+        >
+          <div className="message-canvas" style={{ height: virtualizer.getTotalSize() }}>
+            {!showTopRow && (
+              <div className="list-top-padding">
+                <TopRow room={room} loaded={loaded} hasOlder={hasOlder} />
               </div>
-            );
-          })}
+            )}
+            {virtualRows.map((v) => {
+              const row = rows[v.index];
+              if (!row) return null;
+              return (
+                <div key={v.key} data-index={v.index} ref={virtualizer.measureElement} className="virtual-row" style={{ transform: `translateY(${v.start}px)` }}>
+                  {row.type === "top" ? (
+                    <TopRow room={room} loaded={loaded} hasOlder={hasOlder} />
+                  ) : (
+                    <>
+                      {row.above.map((a) => (
+                        <MessageRow key={a.key} item={a} ctx={ctx} />
+                      ))}
+                      <MessageRow item={row.item} ctx={ctx} />
+                      {row.below.map((b) => (
+                        <MessageRow key={b.key} item={b} ctx={ctx} />
+                      ))}
+                    </>
+                  )}
+                </div>
+              );
+            })}
+          </div>
         </div>
+        {showJump && (
+          <button type="button" className="jump-button" onClick={() => void jumpToLatest()}>
+            <ArrowDownIcon size={16} />
+            {t("chat.jumpToLatest")}
+          </button>
+        )}
       </div>
-      {showJump && (
-        <button type="button" className="jump-button" onClick={() => void jumpToLatest()}>
-          <ArrowDownIcon size={16} />
-          {t("chat.jumpToLatest")}
-        </button>
-      )}
-    </div>
+    </FlingContext.Provider>
   );
 }
 

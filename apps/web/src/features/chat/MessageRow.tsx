@@ -10,6 +10,7 @@ import { AlertIcon, ClockIcon, RetryIcon, TrashIcon } from "../../ui/icons.js";
 import { useChatClient } from "../../store/client-context.js";
 import { useChat } from "../../store/hooks.js";
 import { excerptOf, useChatUi, useChatUiStore } from "./chat-ui.js";
+import { useLightRow } from "./light-row.js";
 import { MessageBody } from "./MessageBody.js";
 import { ChangeStatus, DeleteDialog, EditedMark, MessageActions, ReplyQuote } from "./MessageParts.js";
 import { ReactionBar } from "./reactions/ReactionBar.js";
@@ -139,6 +140,7 @@ function TextRow({ message: stored, grouped, mentionsMe, ctx }: { message: Messa
   const [hovered, setHovered] = useState(false);
   const [focused, setFocused] = useState(false);
   const showActions = hovered || focused || actionsOpen || tapped;
+  const light = useLightRow();
 
   const myId = ctx.me?.id ?? null;
   const mine = myId === message.authorId;
@@ -196,13 +198,16 @@ function TextRow({ message: stored, grouped, mentionsMe, ctx }: { message: Messa
           </p>
         ) : (
           <>
-            <MessageBody body={message.body} nicknames={ctx.nicknames} myNickname={ctx.me?.nickname ?? null} />
+            <MessageBody body={message.body} nicknames={ctx.nicknames} myNickname={ctx.me?.nickname ?? null} light={light} />
             {/* Beside the body, not in it: `.message-body` holds exactly the text (the e2e helpers match it). */}
             {message.editedAt !== null && <EditedMark at={message.editedAt} />}
           </>
         )}
         {changes.length > 0 && <ChangeStatus changes={changes} />}
-        {!deleted && message.reactions.length > 0 && <ReactionBar reactions={message.reactions} myId={myId} onToggle={react} />}
+        {!deleted &&
+          message.reactions.length > 0 &&
+          // A light row (mounted during a fling) keeps the bar's place, empty, until the fling ends.
+          (light ? <div className="reaction-bar light" aria-hidden="true" /> : <ReactionBar reactions={message.reactions} myId={myId} onToggle={react} />)}
       </div>
       {!deleted && (
         <button
