@@ -6,14 +6,15 @@ import type { ServerOptions } from "socket.io";
 import { API, LIMITS } from "@parley/shared";
 import { AuthService } from "./domain/auth.service.js";
 import { MessageService } from "./domain/message.service.js";
-import { PresenceService } from "./domain/presence.service.js";
+import { PresenceService, type PresenceDirectory } from "./domain/presence.service.js";
 import { RoomService } from "./domain/room.service.js";
-import { TypingService } from "./domain/typing.service.js";
+import { TypingService, type TypingBus } from "./domain/typing.service.js";
 import type { ScryptParams } from "./domain/password.js";
 import { authRoutes, sendError } from "./http/auth.routes.js";
 import { createOriginPolicy } from "./http/origin.js";
 import { refuseCrossSiteWrites, securityHeaders } from "./http/security.js";
 import { consoleLogger, type Logger } from "./logger.js";
+import { trackCommands } from "./realtime/drain.js";
 import { createIo } from "./realtime/io.js";
 import { DEFAULT_BUDGETS, RateLimits, expressIp, type LimiterStore, type RateLimitBudgets } from "./security/rate-limits.js";
 import { channel, type ParleyServer } from "./realtime/types.js";
@@ -23,6 +24,16 @@ import type { Storage } from "./storage/storage.js";
 export interface AppDeps {
   storage: Storage;
   logger?: Logger;
+  /** What the node shares with other nodes (cluster/cluster.ts); unset: a single node, all in memory. */
+  cluster?: AppCluster;
+}
+
+/** The parts of a cluster connection the app uses. */
+export interface AppCluster {
+  presence: PresenceDirectory;
+  typingBus: TypingBus;
+  /** Whether the node's Redis connections are up (readiness). */
+  healthy(): boolean;
 }
 
 export interface AppOptions {
@@ -56,6 +67,14 @@ export interface App {
   services: Services;
   /** Stops accepting, disconnects every socket, stops timers. Does not close the storage. */
   close(): Promise<void>;
+  /**
+   * Graceful shutdown (SIGTERM): health checks answer "draining" and the listener closes, so a
+   * load balancer sends nothing new; commands already received finish and are acked (waiting at
+   * most `timeoutMs`), newer ones are left unanswered for the client to send again elsewhere; then
+   * every socket is closed, which makes the clients reconnect (through the balancer, to another
+   * node), and `close()` runs. Resolves with the number of commands still unanswered at the end.
+   */
+  drain(timeoutMs: number): Promise<number>;
 }
 
 /** Builds the whole server without listening: main.ts listens, tests listen on port 0. */
@@ -71,14 +90,25 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
   // Created before the io so that the io's handlers and the HTTP routes share one instance. The
   // presence and typing callbacks reach the io through `io` below once it exists.
   let io: ParleyServer | null = null;
-  const presence = new PresenceService(options.presenceGraceMs ?? 3000, (update) => {
-    // Every user is a member of the default room, so telling everyone equals telling each room
-    // the user is in.
-    io?.emit("presence:updated", update);
-  });
-  const typing = new TypingService(options.typingTtlMs ?? LIMITS.typingTtlMs, (update) => {
-    io?.to(channel.room(update.roomId)).emit("typing:updated", update);
-  });
+  // Presence and typing are told to this node's sockets only: with several nodes each node keeps
+  // its own copy of both (fed by the cluster bus) and tells its own sockets, so nothing of them
+  // travels through the broadcast adapter.
+  const presence = new PresenceService(
+    options.presenceGraceMs ?? 3000,
+    (update) => {
+      // Every user is a member of the default room, so telling everyone equals telling each room
+      // the user is in.
+      io?.local.emit("presence:updated", update);
+    },
+    deps.cluster?.presence,
+  );
+  const typing = new TypingService(
+    options.typingTtlMs ?? LIMITS.typingTtlMs,
+    (update) => {
+      io?.local.to(channel.room(update.roomId)).emit("typing:updated", update);
+    },
+    deps.cluster?.typingBus ?? null,
+  );
   const rooms = new RoomService(storage, (userId) => presence.isOnline(userId));
   const services: Services = {
     auth: new AuthService(storage, {
@@ -95,8 +125,9 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     presence,
     limits: new RateLimits(options.rateLimits ?? DEFAULT_BUDGETS, logger, options.rateLimitStore),
   };
-  io = createIo(httpServer, services, storage, logger, options.io, originPolicy);
+  io = createIo(httpServer, services, storage, logger, options.io, originPolicy, () => drain.draining());
   const ioServer = io;
+  const drain = trackCommands(ioServer);
 
   // Expired sessions are refused already; the purge only keeps the table from growing forever.
   // Hourly is plenty for that and costs one indexed DELETE.
@@ -109,14 +140,26 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
   // After createIo's authentication middleware, so the cap knows the user.
   ioServer.use(services.limits.socketCaps(expressIp(app)));
 
-  app.get(API.health, async (_req, res) => {
+  // Liveness: the process serves. 503 while draining, so a load balancer stops sending new
+  // connections here. Dependencies are readiness's business: a database outage must not make an
+  // orchestrator restart every node.
+  app.get(API.health, (_req, res) => {
+    if (drain.draining()) return void res.status(503).json({ status: "draining" });
+    res.json({ status: "ok" });
+  });
+  // Readiness: this node can serve a user now (storage answers, Redis connections are up).
+  app.get(API.ready, async (_req, res) => {
+    if (drain.draining()) return void res.status(503).json({ status: "draining" });
+    let storageOk = true;
     try {
       await storage.ping();
-      res.json({ status: "ok" });
     } catch (e) {
-      logger.error("health check failed", e);
-      res.status(503).json({ status: "unavailable" });
+      logger.error("readiness: storage ping failed", e);
+      storageOk = false;
     }
+    const clusterOk = deps.cluster ? deps.cluster.healthy() : true;
+    const checks = { storage: storageOk ? "ok" : "unavailable", redis: deps.cluster ? (clusterOk ? "ok" : "unavailable") : "unused" };
+    res.status(storageOk && clusterOk ? 200 : 503).json({ status: storageOk && clusterOk ? "ready" : "unavailable", checks });
   });
   app.use(
     "/api",
@@ -146,11 +189,9 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     sendError(res, 500, "INTERNAL", "Something went wrong on the server.");
   });
 
-  return {
-    httpServer,
-    io: ioServer,
-    services,
-    close: async () => {
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
       clearInterval(purge);
       typing.close();
       presence.close();
@@ -159,6 +200,19 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
         // io.close() closes the HTTP server too but waits for keep-alive connections; end them.
         httpServer.closeAllConnections();
       });
+    })());
+
+  return {
+    httpServer,
+    io: ioServer,
+    services,
+    close,
+    drain: async (timeoutMs) => {
+      // No new connections: refused at the listener from now on (a balancer retries elsewhere).
+      if (httpServer.listening) httpServer.close();
+      const left = await drain.start(timeoutMs);
+      await close();
+      return left;
     },
   };
 }

@@ -14,8 +14,16 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).optional(),
   /** Unset: SQLite at ./data/parley.sqlite. `file:<path>`: SQLite there. `postgres://…`: PostgreSQL. */
   DATABASE_URL: z.string().min(1).optional(),
-  /** Set to use the Socket.IO Redis adapter for fan-out across nodes. */
+  /** Set to run as one of several nodes: broadcasts, presence, typing and rate limits shared through Redis. */
   REDIS_URL: z.string().min(1).optional(),
+  /** Prefix of every Redis key, stream and channel: deployments sharing one Redis need different ones. */
+  REDIS_KEY: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, "letters, digits, : _ - (at most 64)").default("parley"),
+  /** How often a node renews its presence heartbeat and re-reads the others'. */
+  PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(3000),
+  /** A node silent this long is dead: its users go offline on the others. */
+  PRESENCE_NODE_TTL_MS: z.coerce.number().int().min(500).default(10_000),
+  /** A graceful shutdown (SIGTERM) exits within this long. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(10_000),
   /** Built SPA to serve; defaults to apps/web/dist when it exists. */
   STATIC_DIR: z.string().min(1).optional(),
   COOKIE_SECURE: z.enum(["true", "false"]).default("false"),
@@ -39,6 +47,10 @@ export interface Config {
   host: string | undefined;
   database: DatabaseConfig;
   redisUrl: string | undefined;
+  redisKey: string;
+  presenceHeartbeatMs: number;
+  presenceNodeTtlMs: number;
+  shutdownTimeoutMs: number;
   staticDir: string | undefined;
   secureCookie: boolean;
   sessionTtlMs: number;
@@ -82,6 +94,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     database: parseDatabaseUrl(e.DATABASE_URL),
     redisUrl: e.REDIS_URL,
+    redisKey: e.REDIS_KEY,
+    presenceHeartbeatMs: e.PRESENCE_HEARTBEAT_MS,
+    presenceNodeTtlMs: e.PRESENCE_NODE_TTL_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
     staticDir: e.STATIC_DIR,
     secureCookie: e.COOKIE_SECURE === "true",
     sessionTtlMs: e.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000,

@@ -11,13 +11,22 @@ const config = loadConfig();
 const storage = await prepareStorage(await openStorage(config.database));
 const builtWeb = fileURLToPath(new URL("../../web/dist", import.meta.url));
 const staticDir = config.staticDir ?? (existsSync(builtWeb) ? builtWeb : undefined);
-// Rate-limit counters in Redis when the nodes share one, so a budget holds across nodes.
-const limiterRedis = config.redisUrl ? await (await import("./security/rate-limit-redis.js")).connectLimiterRedis(config.redisUrl, consoleLogger) : null;
+// With Redis the node is one of several: presence, typing, broadcasts and rate-limit counters are
+// shared through it (cluster/cluster.ts). Connected before serving anyone.
+const cluster = config.redisUrl
+  ? await (await import("./cluster/cluster.js")).connectCluster({
+      url: config.redisUrl,
+      key: config.redisKey,
+      logger: consoleLogger,
+      presenceHeartbeatMs: config.presenceHeartbeatMs,
+      presenceNodeTtlMs: config.presenceNodeTtlMs,
+    })
+  : null;
 const app = createApp(
-  { storage, logger: consoleLogger },
+  { storage, logger: consoleLogger, ...(cluster && { cluster }) },
   {
     rateLimits: config.rateLimits,
-    ...(limiterRedis && { rateLimitStore: { kind: "redis" as const, client: limiterRedis.client } }),
+    ...(cluster && { rateLimitStore: { kind: "redis" as const, client: cluster.commands } }),
     sessionTtlMs: config.sessionTtlMs,
     typingTtlMs: config.typingTtlMs,
     presenceGraceMs: config.presenceGraceMs,
@@ -29,30 +38,44 @@ const app = createApp(
     trustProxy: config.trustProxy,
   },
 );
-
-let closeAdapter: (() => Promise<void>) | null = null;
-if (config.redisUrl) {
-  const { attachRedisAdapter } = await import("./realtime/redis-adapter.js");
-  closeAdapter = await attachRedisAdapter(app.io, config.redisUrl, { logger: consoleLogger });
-}
+await cluster?.attach(app.io);
 
 app.httpServer.listen(config.port, config.host, () => {
   const address = app.httpServer.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   const where = config.database.kind === "sqlite" ? `SQLite ${config.database.path}` : "PostgreSQL";
-  consoleLogger.info(`listening on http://${config.host ?? "localhost"}:${port} (${where}${staticDir ? ", serving the web app" : ""})`);
+  const node = cluster ? `, node ${cluster.nodeId} of a Redis cluster` : "";
+  consoleLogger.info(`listening on http://${config.host ?? "localhost"}:${port} (${where}${node}${staticDir ? ", serving the web app" : ""})`);
 });
 
+/**
+ * SIGTERM/SIGINT: drain (see App.drain), leave the cluster, flush and close the storage, exit 0 —
+ * all within SHUTDOWN_TIMEOUT_MS (10 s), after which the process exits 1 whatever is left, because
+ * an orchestrator's SIGKILL would come soon after anyway.
+ */
 let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  consoleLogger.info(`${signal}: shutting down`);
-  await app.close();
-  await closeAdapter?.();
-  await limiterRedis?.close();
-  await storage.close();
-  process.exit(0);
+  const started = Date.now();
+  consoleLogger.info(`${signal}: draining`);
+  setTimeout(() => {
+    consoleLogger.error(`shutdown took longer than ${config.shutdownTimeoutMs} ms: exiting anyway`);
+    process.exit(1);
+  }, config.shutdownTimeoutMs).unref();
+  try {
+    // Half the budget for commands in flight; the rest is closing sockets, Redis and the storage.
+    const unanswered = await app.drain(config.shutdownTimeoutMs / 2);
+    if (unanswered > 0) consoleLogger.error(`${unanswered} command(s) still unanswered at shutdown; their clients send them again elsewhere`);
+    // The other nodes keep this node's users online while they reconnect elsewhere.
+    await cluster?.close({ lingerMs: config.presenceGraceMs + 2_000 });
+    await storage.close();
+    consoleLogger.info(`stopped in ${Date.now() - started} ms`);
+    process.exit(0);
+  } catch (error) {
+    consoleLogger.error("shutdown failed", error);
+    process.exit(1);
+  }
 }
 process.on("SIGINT", () => void shutdown("SIGINT"));
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

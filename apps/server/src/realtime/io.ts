@@ -60,6 +60,8 @@ export function createIo(
   logger: Logger,
   options: Partial<ServerOptions> = {},
   originPolicy: OriginPolicy = createOriginPolicy(),
+  /** True once a graceful shutdown began: new Engine.IO connections are refused. */
+  draining: () => boolean = () => false,
 ): ParleyServer {
   const io: ParleyServer = new Server(httpServer, {
     path: SOCKET_PATH,
@@ -81,6 +83,9 @@ export function createIo(
     // anything else runs (a websocket upgrade of a polling session was checked at its handshake).
     // After the spread: no caller can drop it by accident.
     allowRequest: (req, callback) => {
+      // A draining node takes no new connection (one that arrived on a kept-alive HTTP connection
+      // after the listener closed): the client retries, and the balancer picks another node.
+      if (draining()) return callback("DRAINING", false);
       const origin = req.headers.origin;
       if (originPolicy.allows(origin, req.headers.host)) return callback(null, true);
       logger.info(`refused a handshake from origin ${JSON.stringify(origin)}`);
