@@ -15,6 +15,7 @@ import { createOriginPolicy } from "./http/origin.js";
 import { refuseCrossSiteWrites, securityHeaders } from "./http/security.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import { trackCommands } from "./realtime/drain.js";
+import { watchRoomHeads } from "./realtime/heads.js";
 import { createIo } from "./realtime/io.js";
 import { DEFAULT_BUDGETS, RateLimits, expressIp, type LimiterStore, type RateLimitBudgets } from "./security/rate-limits.js";
 import { channel, type ParleyServer } from "./realtime/types.js";
@@ -59,6 +60,11 @@ export interface AppOptions {
   passwordParams?: ScryptParams;
   /** How often expired sessions are deleted (default: hourly). */
   sessionPurgeIntervalMs?: number;
+  /**
+   * How often the node checks the heads of its rooms for a missed last broadcast (realtime/heads.ts).
+   * Unset or 0: off — a single node cannot miss its own broadcasts; main.ts turns it on with Redis.
+   */
+  roomHeadCheckMs?: number;
 }
 
 export interface App {
@@ -68,11 +74,12 @@ export interface App {
   /** Stops accepting, disconnects every socket, stops timers. Does not close the storage. */
   close(): Promise<void>;
   /**
-   * Graceful shutdown (SIGTERM): health checks answer "draining" and the listener closes, so a
-   * load balancer sends nothing new; commands already received finish and are acked (waiting at
-   * most `timeoutMs`), newer ones are left unanswered for the client to send again elsewhere; then
-   * every socket is closed, which makes the clients reconnect (through the balancer, to another
-   * node), and `close()` runs. Resolves with the number of commands still unanswered at the end.
+   * Graceful shutdown (SIGTERM): health checks answer "draining" and new socket connections are
+   * refused, so a load balancer sends nothing new; commands already received finish and are acked
+   * (waiting at most `timeoutMs`), newer ones are left unanswered for the client to send again
+   * elsewhere; then every socket is closed, which makes the clients reconnect (through the
+   * balancer, to another node), and `close()` runs (the listener closes with it). Resolves with the
+   * number of commands still unanswered at the end.
    */
   drain(timeoutMs: number): Promise<number>;
 }
@@ -128,6 +135,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
   io = createIo(httpServer, services, storage, logger, options.io, originPolicy, () => drain.draining());
   const ioServer = io;
   const drain = trackCommands(ioServer);
+  const heads = options.roomHeadCheckMs ? watchRoomHeads(ioServer, storage, logger, options.roomHeadCheckMs) : null;
 
   // Expired sessions are refused already; the purge only keeps the table from growing forever.
   // Hourly is plenty for that and costs one indexed DELETE.
@@ -193,6 +201,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
   const close = () =>
     (closing ??= (async () => {
       clearInterval(purge);
+      heads?.stop();
       typing.close();
       presence.close();
       await new Promise<void>((resolve) => {
@@ -208,11 +217,29 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     services,
     close,
     drain: async (timeoutMs) => {
-      // No new connections: refused at the listener from now on (a balancer retries elsewhere).
-      if (httpServer.listening) httpServer.close();
+      // The listener stays open while commands finish, so the balancer's health checks read
+      // "draining"; new socket connections are refused meanwhile (createIo's allowRequest).
       const left = await drain.start(timeoutMs);
+      await closeConnectionsAfterWrites(ioServer, 1_000);
       await close();
       return left;
     },
   };
+}
+
+/**
+ * Closes every connection once what it was sent is written: engine.io's own close waits for its
+ * write buffer to drain (the last acks of a drain are in it), where io.close() discards the buffer.
+ * The clients see a transport close and reconnect. Waits at most `timeoutMs`.
+ */
+async function closeConnectionsAfterWrites(io: ParleyServer, timeoutMs: number): Promise<void> {
+  const closed: Promise<void>[] = [];
+  for (const socket of io.of("/").sockets.values()) {
+    const conn = socket.conn;
+    closed.push(new Promise((resolve) => conn.once("close", () => resolve())));
+    conn.close();
+  }
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(closed), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
 }

@@ -22,6 +22,8 @@ const EnvSchema = z.object({
   PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(3000),
   /** A node silent this long is dead: its users go offline on the others. */
   PRESENCE_NODE_TTL_MS: z.coerce.number().int().min(500).default(10_000),
+  /** With Redis: how often a node checks its rooms' heads for a missed last broadcast (the tail guard). */
+  ROOM_HEAD_CHECK_MS: z.coerce.number().int().min(100).default(1500),
   /** A graceful shutdown (SIGTERM) exits within this long. */
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(10_000),
   /** Built SPA to serve; defaults to apps/web/dist when it exists. */
@@ -51,6 +53,7 @@ export interface Config {
   presenceHeartbeatMs: number;
   presenceNodeTtlMs: number;
   shutdownTimeoutMs: number;
+  roomHeadCheckMs: number;
   staticDir: string | undefined;
   secureCookie: boolean;
   sessionTtlMs: number;
@@ -98,6 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     presenceHeartbeatMs: e.PRESENCE_HEARTBEAT_MS,
     presenceNodeTtlMs: e.PRESENCE_NODE_TTL_MS,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    roomHeadCheckMs: e.ROOM_HEAD_CHECK_MS,
     staticDir: e.STATIC_DIR,
     secureCookie: e.COOKIE_SECURE === "true",
     sessionTtlMs: e.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000,

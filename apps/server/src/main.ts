@@ -30,6 +30,7 @@ const app = createApp(
     sessionTtlMs: config.sessionTtlMs,
     typingTtlMs: config.typingTtlMs,
     presenceGraceMs: config.presenceGraceMs,
+    ...(cluster && { roomHeadCheckMs: config.roomHeadCheckMs }),
     io: { pingInterval: config.pingIntervalMs, pingTimeout: config.pingTimeoutMs },
     secureCookie: config.secureCookie,
     staticDir,

@@ -52,8 +52,8 @@ export async function connectCluster(options: ClusterOptions): Promise<Cluster> 
   const key = options.key ?? "parley";
   const nodeId = options.nodeId ?? randomUUID();
   const { logger } = options;
-  const commands = await connectRedis(options.url, `${key}:commands`, logger);
-  const subscriber = await connectRedis(options.url, `${key}:bus`, logger);
+  const commands = await connectRedis(options.url, `${key}:${nodeId}:commands`, logger);
+  const subscriber = await connectRedis(options.url, `${key}:${nodeId}:bus`, logger);
   const bus = new RedisBus(commands, subscriber, key, nodeId, logger);
   const presence = await RedisPresenceDirectory.start(commands, bus.topic("presence", PresenceEventSchema), {
     key,
@@ -74,6 +74,7 @@ export async function connectCluster(options: ClusterOptions): Promise<Cluster> 
       adapter = await attachRedisAdapter(io, options.url, {
         logger,
         key,
+        name: `${key}:${nodeId}:adapter`,
         ...(options.onAdapterError && { onError: options.onAdapterError }),
       });
     },

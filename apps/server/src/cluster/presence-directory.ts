@@ -61,6 +61,13 @@ export class RedisPresenceDirectory implements PresenceDirectory {
   /** Our hash in Redis may not match `mine` (a write failed): write it whole at the next beat. */
   private rewrite = true;
   private failing = false;
+  private started = false;
+  /**
+   * Until then, nodes missing from Redis are not dropped: Redis lost its data (our own heartbeat
+   * was gone) and the other nodes have not written theirs again yet. Dropping them would show all
+   * their users offline and back a beat later.
+   */
+  private settleUntil = 0;
   private readonly k: {
     nodes: string;
     alive(node: string): string;
@@ -147,6 +154,8 @@ export class RedisPresenceDirectory implements PresenceDirectory {
         this.failing = false;
       })
       .catch((error: unknown) => {
+        // A beat cut short by close() is not a failure.
+        if (this.closed) return;
         if (!this.failing) this.options.logger.error("presence: heartbeat failed, retrying", error);
         this.failing = true;
       })
@@ -162,6 +171,8 @@ export class RedisPresenceDirectory implements PresenceDirectory {
     // The heartbeat; its previous value says whether Redis still had us.
     const had = await this.redis.set(k.alive(self), "1", { expiration: { type: "PX", value: this.nodeTtlMs }, GET: true });
     const own = this.redis.multi();
+    if (had === null && this.started) this.settleUntil = Date.now() + this.nodeTtlMs;
+    this.started = true;
     if (had === null || this.rewrite) {
       this.rewrite = false;
       own.del(k.users(self));
@@ -169,19 +180,23 @@ export class RedisPresenceDirectory implements PresenceDirectory {
       own.incr(k.ver(self));
     }
     // Our keys outlive a missed beat or two but not a dead node for long (the others delete them
-    // sooner, when they see the heartbeat gone).
-    own.sAdd(k.nodes, self).pExpire(k.users(self), this.nodeTtlMs * 3).pExpire(k.ver(self), this.nodeTtlMs * 3);
+    // sooner, when they see the heartbeat gone); the node set goes when the last node is gone.
+    own.sAdd(k.nodes, self).pExpire(k.users(self), this.nodeTtlMs * 3).pExpire(k.ver(self), this.nodeTtlMs * 3).pExpire(k.nodes, this.nodeTtlMs * 3);
     await own.exec();
 
-    const nodes = (await this.redis.sMembers(k.nodes)).filter((n) => n !== self);
-    for (const node of this.others.keys()) if (!nodes.includes(node)) this.dropNode(node);
-    if (nodes.length === 0) return;
-    const probe = this.redis.multi();
+    const members = await this.redis.sMembers(k.nodes);
+    const nodes = members.filter((n) => n !== self);
+    const probe = this.redis.multi().exists(k.alive(self));
     for (const node of nodes) probe.exists(k.alive(node)).get(k.ver(node));
     const replies = (await probe.exec()) as unknown[];
+    // We registered ourselves a moment ago: if that is gone, Redis lost its data in between.
+    if (!members.includes(self) || Number(replies[0]) !== 1) this.settleUntil = Date.now() + this.nodeTtlMs;
+    const settling = Date.now() < this.settleUntil;
+    if (!settling) for (const node of this.others.keys()) if (!nodes.includes(node)) this.dropNode(node);
     const stale: string[] = [];
     for (const [i, node] of nodes.entries()) {
-      if (Number(replies[2 * i]) !== 1) {
+      if (Number(replies[1 + 2 * i]) !== 1) {
+        if (settling) continue;
         this.dropNode(node);
         // Anyone may tidy up after a dead node, but only if it is still dead: a node that was only
         // slow renews its heartbeat and must not lose its users to our delete.
@@ -191,12 +206,15 @@ export class RedisPresenceDirectory implements PresenceDirectory {
         );
         continue;
       }
-      const ver = Number(replies[2 * i + 1] ?? 0);
+      const ver = Number(replies[2 + 2 * i] ?? 0);
       if (this.others.get(node)?.ver !== ver) stale.push(node);
     }
     for (const node of stale) {
       const [users, ver] = (await this.redis.multi().hGetAll(k.users(node)).get(k.ver(node)).exec()) as unknown as [Record<string, string>, string | null];
-      this.replaceNode(node, Number(ver ?? 0), new Map(Object.entries(users ?? {})));
+      // No version: the node's keys vanished since the probe (it died, or Redis lost its data).
+      // An empty read then means nothing; the next beat decides.
+      if (ver === null) continue;
+      this.replaceNode(node, Number(ver), new Map(Object.entries(users ?? {})));
     }
   }
 

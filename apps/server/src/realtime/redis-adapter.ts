@@ -18,6 +18,8 @@ export interface RedisAdapterOptions {
   key?: string;
   /** Called on every Redis error of the adapter (a metric counts them). */
   onError?: () => void;
+  /** The connection's name in `CLIENT LIST` (default `<key>:adapter`). */
+  name?: string;
 }
 
 /** Broadcasts kept in the stream for a node whose reader is away (approximate trim, ADR 0010). */
@@ -45,7 +47,7 @@ export async function attachRedisAdapter(io: ParleyServer, url: string, options:
   const logger = options.logger ?? consoleLogger;
   const prefix = options.key ?? "parley";
   const onError = options.onError ?? (() => {});
-  const client = await connectRedis(url, `${prefix}:adapter`, logger, onError);
+  const client = await connectRedis(url, options.name ?? `${prefix}:adapter`, logger, onError);
   const factory = createAdapter(client, {
     streamName: `${prefix}:stream`,
     channelPrefix: `${prefix}:sio`,
