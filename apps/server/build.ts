@@ -8,7 +8,8 @@ import { build, type Plugin } from "esbuild";
  * (the Docker image's CMD), `pnpm start` and CI's e2e run.
  *
  * Why a bundle: the workspace packages (`@parley/shared`) publish their TypeScript sources, which
- * Node cannot load, so they are inlined; everything from node_modules stays an import that Node
+ * Node cannot load, so they are inlined (and are devDependencies: the production install needs
+ * nothing of them); everything from node_modules stays an import that Node
  * resolves at run time from apps/server/node_modules (native better-sqlite3, packages that read
  * their own files, and one copy of each dependency that tests and the server share). The output
  * sits in `dist/` at the depth of `src/`, so main.ts's `new URL("../../web/dist", import.meta.url)`
