@@ -25,8 +25,9 @@ RUN npm install --global corepack@latest && corepack enable
 # prebuilt binary cannot be downloaded and node-gyp compiles it (this image has the toolchain).
 RUN [ -e /usr/include/node ] || ln -s /usr/local/include/node /usr/include/node
 WORKDIR /src
-# What is downloaded depends on the lockfile alone (`pnpm fetch` reads nothing else), so this layer
-# stays cached until the dependencies change; package.json is here for `packageManager`.
+# `pnpm fetch` downloads what the lockfile lists, without the workspace's package manifests, so
+# this layer stays cached while the lockfile and the root files stay the same (package.json is
+# here for `packageManager`, .npmrc for the registry settings).
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml .npmrc ./
 RUN pnpm fetch
 COPY . .
