@@ -14,10 +14,14 @@ import { authRoutes, sendError } from "./http/auth.routes.js";
 import { createOriginPolicy } from "./http/origin.js";
 import { refuseCrossSiteWrites, securityHeaders } from "./http/security.js";
 import { consoleLogger, type Logger } from "./logger.js";
+import { requestContext, requestLogger } from "./observability/log.js";
+import { Metrics } from "./observability/metrics.js";
+import { METRICS_PATH, serveMetrics } from "./observability/metrics-http.js";
 import { createIo } from "./realtime/io.js";
 import { DEFAULT_BUDGETS, RateLimits, expressIp, type LimiterStore, type RateLimitBudgets } from "./security/rate-limits.js";
 import { channel, type ParleyServer } from "./realtime/types.js";
 import type { Services } from "./services.js";
+import { instrumentStorage } from "./storage/instrumented.js";
 import type { Storage } from "./storage/storage.js";
 
 export interface AppDeps {
@@ -48,25 +52,36 @@ export interface AppOptions {
   passwordParams?: ScryptParams;
   /** How often expired sessions are deleted (default: hourly). */
   sessionPurgeIntervalMs?: number;
+  /** METRICS_TOKEN: /metrics on this port answers only with `Authorization: Bearer <token>`; unset: 404 (observability/metrics-http.ts). */
+  metricsToken?: string | undefined;
+  /** One log line per HTTP request (main.ts turns it on; tests keep their output quiet). */
+  accessLog?: boolean;
 }
 
 export interface App {
   httpServer: HttpServer;
   io: ParleyServer;
   services: Services;
+  /** This app's metrics (its own registry): main.ts serves them on the admin port too. */
+  metrics: Metrics;
   /** Stops accepting, disconnects every socket, stops timers. Does not close the storage. */
   close(): Promise<void>;
 }
 
 /** Builds the whole server without listening: main.ts listens, tests listen on port 0. */
 export function createApp(deps: AppDeps, options: AppOptions = {}): App {
-  const { storage } = deps;
   const logger = deps.logger ?? consoleLogger;
+  const metrics = new Metrics();
+  // Everything the app does with storage is timed (parley_storage_seconds); the caller's own
+  // reference (main.ts closing it, tests reading it) stays the plain one.
+  const storage = instrumentStorage(deps.storage, metrics);
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", options.trustProxy ?? false);
   const httpServer = createServer(app);
   const originPolicy = createOriginPolicy({ publicUrl: options.publicUrl, allowedOrigins: options.allowedOrigins });
+  // First, so that every response (errors included) carries its X-Request-Id.
+  app.use(requestContext(logger, { accessLog: options.accessLog ?? false }));
 
   // Created before the io so that the io's handlers and the HTTP routes share one instance. The
   // presence and typing callbacks reach the io through `io` below once it exists.
@@ -97,6 +112,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
   };
   io = createIo(httpServer, services, storage, logger, options.io, originPolicy);
   const ioServer = io;
+  metrics.observeIo(ioServer);
 
   // Expired sessions are refused already; the purge only keeps the table from growing forever.
   // Hourly is plenty for that and costs one indexed DELETE.
@@ -109,12 +125,14 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
   // After createIo's authentication middleware, so the cap knows the user.
   ioServer.use(services.limits.socketCaps(expressIp(app)));
 
+  // Before the SPA fallback, which would otherwise answer a GET /metrics with index.html.
+  app.get(METRICS_PATH, (req, res) => serveMetrics(req, res, metrics, { token: options.metricsToken, requireToken: true }, requestLogger(res, logger)));
   app.get(API.health, async (_req, res) => {
     try {
       await storage.ping();
       res.json({ status: "ok" });
     } catch (e) {
-      logger.error("health check failed", e);
+      requestLogger(res, logger).error("health check failed", e);
       res.status(503).json({ status: "unavailable" });
     }
   });
@@ -142,7 +160,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     const status = typeof err === "object" && err !== null && "status" in err ? Number(err.status) : 500;
     if (status === 413) return sendError(res, 413, "INVALID_PAYLOAD", "The request body is too large.");
     if (status >= 400 && status < 500) return sendError(res, status, "INVALID_PAYLOAD", "The request body is not valid JSON.");
-    logger.error("http request failed", err);
+    requestLogger(res, logger).error("http request failed", err);
     sendError(res, 500, "INTERNAL", "Something went wrong on the server.");
   });
 
@@ -150,6 +168,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     httpServer,
     io: ioServer,
     services,
+    metrics,
     close: async () => {
       clearInterval(purge);
       typing.close();
