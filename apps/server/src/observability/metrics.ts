@@ -203,11 +203,13 @@ let processMetrics: Registry | undefined;
 /**
  * prom-client's default metrics (event-loop lag and its percentiles, CPU, memory, heap, GC, handles,
  * file descriptors), once per process, in a registry of their own (not the global default one).
+ * Under their standard names (`process_*`, `nodejs_*`), without a prefix, so that the usual Node.js
+ * dashboards and alerts work unchanged.
  */
 export function processRegistry(): Registry {
   if (!processMetrics) {
     processMetrics = new Registry();
-    collectDefaultMetrics({ register: processMetrics, prefix: "parley_process_" });
+    collectDefaultMetrics({ register: processMetrics });
   }
   return processMetrics;
 }

@@ -77,7 +77,7 @@ describe("/metrics on the main port", () => {
     expect(body).toContain("# TYPE parley_command_ack_seconds histogram");
     expect(body).toContain("# TYPE parley_socket_connections gauge");
     // prom-client's default metrics, once per process: event-loop lag among them.
-    expect(sample(body, "parley_process_nodejs_eventloop_lag_seconds")).toEqual(expect.any(Number));
+    expect(sample(body, "nodejs_eventloop_lag_seconds")).toEqual(expect.any(Number));
   });
 });
 
@@ -128,6 +128,22 @@ describe("what the metrics count", () => {
     expect(sample(after, "parley_broadcasts_total", { event: "message:created" })).toBeGreaterThanOrEqual(1);
     // Named for the lead's Redis adapter to increment; declared so that dashboards can rely on it.
     expect(after).toContain("# TYPE parley_redis_adapter_errors_total counter");
+  });
+
+  it("keeps counting broadcasts after the adapter is replaced (main.ts attaches the Redis adapter after createApp)", async () => {
+    server = await startServer({ app: { metricsToken: TOKEN } });
+    const s = server;
+    // What `io.adapter(createAdapter(...))` does: a new adapter class, a new instance per namespace.
+    const Current = s.app.io.of("/").adapter.constructor as new (...args: never[]) => object;
+    class Replacement extends Current {}
+    s.app.io.adapter(Replacement as unknown as Parameters<typeof s.app.io.adapter>[0]);
+    expect(s.app.io.of("/").adapter).toBeInstanceOf(Replacement);
+
+    const alice = await connect(s.url, (await signInOk(s.url, "Alice")).cookie);
+    await connect(s.url, (await signInOk(s.url, "Bob")).cookie);
+    const before = sample(await scrape(s), "parley_broadcast_recipients_sum", { event: "message:created" }) ?? 0;
+    await requestOk(alice, "message:send", text(DEFAULT_ROOM_ID, "after the swap"));
+    expect(sample(await scrape(s), "parley_broadcast_recipients_sum", { event: "message:created" })).toBe(before + 2);
   });
 
   it("the connection gauge goes up with each socket and down when one leaves", async () => {
