@@ -28,8 +28,11 @@ export interface CommandRecorder {
  * app, and each copy would start its own event-loop monitor.
  *
  * The hot paths (every command, every storage call, every broadcast) reach a label child that was
- * looked up once and cached, never `labels()` per call: prom-client's `labels()` hashes the label
- * values into a string on every call.
+ * made once and cached, never `labels()` per call, and nothing is recorded per delivered socket.
+ * A child's `inc`/`observe` still validates and hashes its labels inside prom-client: about 1 µs
+ * per record (measured ~3.5 µs on a 2-core machine at load average 15, where one `performance.now()`
+ * took 150 ns), a handful per `message:send`, against the hundreds of µs a send and its fan-out
+ * cost. Should a profile ever show it, the next step is plain numbers read by a `collect()` hook.
  */
 export class Metrics {
   readonly registry = new Registry();
