@@ -52,12 +52,13 @@ COPY --from=build /src/apps/web/dist apps/web/dist
 RUN mkdir data && chown node:node data
 # The node user (uid 1000) of the official image.
 USER node
-EXPOSE 3000
+# 3000: the app. 9464: /metrics when METRICS_PORT=9464 is set (the admin port; keep it off the
+# public network).
+EXPOSE 3000 9464
 # Liveness, with node (the slim image has no curl or wget). The server binds every interface
-# unless HOST is set, so loopback answers; keep HOST unset in containers.
-# TODO(issue 12, observability): /readyz (readiness, separate from this liveness check) and
-# /metrics (on an admin port or behind a token) are added by the observability work; an admin
-# port gets its own EXPOSE here and stays unpublished in compose.yaml.
+# unless HOST is set, so loopback answers; keep HOST unset in containers. /healthz answers 503
+# while the node drains after SIGTERM; readiness (storage and Redis reachable) is /readyz, for the
+# balancer and orchestrators, not for restarting the container.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Exactly the command CI's e2e suite runs. Exec form: node is PID 1 and receives SIGTERM itself

@@ -643,7 +643,7 @@ async function main(opts: FaultOptions): Promise<number> {
     await server?.stop();
     if (!ok) {
       try {
-        const tail = readFileSync(logPath, "utf8").split("\n").filter((l) => !l.includes(" listening on ")).slice(-20);
+        const tail = readFileSync(logPath, "utf8").split("\n").filter((l) => !l.includes("listening on ")).slice(-20);
         if (tail.some((l) => l.trim())) log(`server log tail:\n${tail.join("\n")}`);
       } catch {
         // no log written

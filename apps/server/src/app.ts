@@ -16,10 +16,14 @@ import { refuseCrossSiteWrites, securityHeaders } from "./http/security.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import { trackCommands } from "./realtime/drain.js";
 import { watchRoomHeads } from "./realtime/heads.js";
+import { requestContext, requestLogger } from "./observability/log.js";
+import { Metrics } from "./observability/metrics.js";
+import { METRICS_PATH, serveMetrics } from "./observability/metrics-http.js";
 import { createIo } from "./realtime/io.js";
 import { DEFAULT_BUDGETS, RateLimits, expressIp, type LimiterStore, type RateLimitBudgets } from "./security/rate-limits.js";
 import { channel, type ParleyServer } from "./realtime/types.js";
 import type { Services } from "./services.js";
+import { instrumentStorage } from "./storage/instrumented.js";
 import type { Storage } from "./storage/storage.js";
 
 export interface AppDeps {
@@ -65,12 +69,18 @@ export interface AppOptions {
    * Unset or 0: off — a single node cannot miss its own broadcasts; main.ts turns it on with Redis.
    */
   roomHeadCheckMs?: number;
+  /** METRICS_TOKEN: /metrics on this port answers only with `Authorization: Bearer <token>`; unset: 404 (observability/metrics-http.ts). */
+  metricsToken?: string | undefined;
+  /** One log line per HTTP request (main.ts turns it on; tests keep their output quiet). */
+  accessLog?: boolean;
 }
 
 export interface App {
   httpServer: HttpServer;
   io: ParleyServer;
   services: Services;
+  /** This app's metrics (its own registry): main.ts serves them on the admin port too. */
+  metrics: Metrics;
   /** Stops accepting, disconnects every socket, stops timers. Does not close the storage. */
   close(): Promise<void>;
   /**
@@ -86,13 +96,18 @@ export interface App {
 
 /** Builds the whole server without listening: main.ts listens, tests listen on port 0. */
 export function createApp(deps: AppDeps, options: AppOptions = {}): App {
-  const { storage } = deps;
   const logger = deps.logger ?? consoleLogger;
+  const metrics = new Metrics();
+  // Everything the app does with storage is timed (parley_storage_seconds); the caller's own
+  // reference (main.ts closing it, tests reading it) stays the plain one.
+  const storage = instrumentStorage(deps.storage, metrics);
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", options.trustProxy ?? false);
   const httpServer = createServer(app);
   const originPolicy = createOriginPolicy({ publicUrl: options.publicUrl, allowedOrigins: options.allowedOrigins });
+  // First, so that every response (errors included) carries its X-Request-Id.
+  app.use(requestContext(logger, { accessLog: options.accessLog ?? false }));
 
   // Created before the io so that the io's handlers and the HTTP routes share one instance. The
   // presence and typing callbacks reach the io through `io` below once it exists.
@@ -136,6 +151,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
   const ioServer = io;
   const drain = trackCommands(ioServer);
   const heads = options.roomHeadCheckMs ? watchRoomHeads(ioServer, storage, logger, options.roomHeadCheckMs) : null;
+  metrics.observeIo(ioServer);
 
   // Expired sessions are refused already; the purge only keeps the table from growing forever.
   // Hourly is plenty for that and costs one indexed DELETE.
@@ -148,6 +164,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
   // After createIo's authentication middleware, so the cap knows the user.
   ioServer.use(services.limits.socketCaps(expressIp(app)));
 
+  // Before the SPA fallback, which would otherwise answer a GET /metrics with index.html.
+  app.get(METRICS_PATH, (req, res) => serveMetrics(req, res, metrics, { token: options.metricsToken, requireToken: true }, requestLogger(res, logger)));
   // Liveness: the process serves. 503 while draining, so a load balancer stops sending new
   // connections here. Dependencies are readiness's business: a database outage must not make an
   // orchestrator restart every node.
@@ -162,7 +180,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     try {
       await storage.ping();
     } catch (e) {
-      logger.error("readiness: storage ping failed", e);
+      requestLogger(res, logger).error("readiness: storage ping failed", e);
       storageOk = false;
     }
     const clusterOk = deps.cluster ? deps.cluster.healthy() : true;
@@ -193,7 +211,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     const status = typeof err === "object" && err !== null && "status" in err ? Number(err.status) : 500;
     if (status === 413) return sendError(res, 413, "INVALID_PAYLOAD", "The request body is too large.");
     if (status >= 400 && status < 500) return sendError(res, status, "INVALID_PAYLOAD", "The request body is not valid JSON.");
-    logger.error("http request failed", err);
+    requestLogger(res, logger).error("http request failed", err);
     sendError(res, 500, "INTERNAL", "Something went wrong on the server.");
   });
 
@@ -215,6 +233,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     httpServer,
     io: ioServer,
     services,
+    metrics,
     close,
     drain: async (timeoutMs) => {
       // The listener stays open while commands finish, so the balancer's health checks read

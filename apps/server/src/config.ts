@@ -3,6 +3,7 @@ import { z } from "zod";
 import { loadRateLimitBudgets } from "./security/rate-limit-config.js";
 import type { RateLimitBudgets } from "./security/rate-limits.js";
 import { normalizeOrigin } from "./http/origin.js";
+import { LOG_LEVELS, type LogLevel } from "./observability/log.js";
 
 /**
  * Configuration comes from the environment only, parsed and validated once at start-up; an invalid
@@ -40,6 +41,17 @@ const EnvSchema = z.object({
   ALLOWED_ORIGINS: z.string().min(1).optional(),
   /** Express `trust proxy`: "true", a hop count, or addresses/subnets ("loopback, 10.0.0.0/8"). */
   TRUST_PROXY: z.string().min(1).optional(),
+  /** pino level: fatal, error, warn, info, debug, trace or silent. */
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  /**
+   * Bearer token for /metrics on the main port (unset: 404 there). At least 32 characters: it guards
+   * a public port, so it must not be guessable (`openssl rand -hex 32`).
+   */
+  METRICS_TOKEN: z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").regex(/^\S+$/, "must not contain spaces").optional(),
+  /** Admin port serving only /metrics (unset: no admin listener). */
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** Interface of the admin port: loopback unless set, so it is private by default. */
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
 });
 
 export type DatabaseConfig = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
@@ -68,6 +80,9 @@ export interface Config {
   /** Normalised origins (scheme://host[:port]). */
   allowedOrigins: string[];
   trustProxy: boolean | number | string;
+  logLevel: LogLevel;
+  /** Observability (observability/metrics-http.ts): who may read /metrics, and where. */
+  metrics: { token: string | undefined; port: number | undefined; host: string };
 }
 
 export function parseDatabaseUrl(url: string | undefined): DatabaseConfig {
@@ -91,6 +106,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n  ${lines.join("\n  ")}`);
   }
   const e = parsed.data;
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) {
+    throw new Error(`Invalid configuration:\n  METRICS_PORT: must differ from PORT (${e.PORT}); the admin port is a listener of its own`);
+  }
   const origins = parseOrigins(e.PUBLIC_URL, e.ALLOWED_ORIGINS);
   return {
     port: e.PORT,
@@ -112,6 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: loadRateLimitBudgets(set),
     ...origins,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    logLevel: e.LOG_LEVEL,
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
   };
 }
 

@@ -26,7 +26,7 @@ export interface ClusterOptions {
   presenceHeartbeatMs?: number;
   presenceNodeTtlMs?: number;
   /** Called on every Redis error of the fan-out (a metric counts them). */
-  onAdapterError?: () => void;
+  onAdapterError?: (kind: "publish" | "connection") => void;
 }
 
 /** What a node shares with the others through Redis. */

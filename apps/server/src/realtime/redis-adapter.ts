@@ -16,8 +16,8 @@ export interface RedisAdapterOptions {
    * other: tests give each run its own, so that runs sharing one Redis do not cross-talk.
    */
   key?: string;
-  /** Called on every Redis error of the adapter (a metric counts them). */
-  onError?: () => void;
+  /** Called on every Redis error of the adapter: a failed publish, or the connection failing (a metric counts them). */
+  onError?: (kind: "publish" | "connection") => void;
   /** The connection's name in `CLIENT LIST` (default `<key>:adapter`). */
   name?: string;
 }
@@ -47,7 +47,7 @@ export async function attachRedisAdapter(io: ParleyServer, url: string, options:
   const logger = options.logger ?? consoleLogger;
   const prefix = options.key ?? "parley";
   const onError = options.onError ?? (() => {});
-  const client = await connectRedis(url, options.name ?? `${prefix}:adapter`, logger, onError);
+  const client = await connectRedis(url, options.name ?? `${prefix}:adapter`, logger, () => onError("connection"));
   const factory = createAdapter(client, {
     streamName: `${prefix}:stream`,
     channelPrefix: `${prefix}:sio`,
@@ -63,11 +63,11 @@ export async function attachRedisAdapter(io: ParleyServer, url: string, options:
     const publish = adapter.doPublish.bind(adapter) as (message: unknown) => Promise<unknown>;
     adapter.doPublish = (message: Parameters<typeof adapter.doPublish>[0]) => {
       if (!client.isReady) {
-        onError();
+        onError("publish");
         return Promise.reject(new Error("Redis is unavailable"));
       }
       return Promise.resolve(publish(message)).catch((error: unknown) => {
-        onError();
+        onError("publish");
         throw error;
       });
     };
