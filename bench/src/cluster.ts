@@ -165,6 +165,7 @@ async function main(opts: ClusterOptions): Promise<number> {
     );
     const probeAccount = accounts.pop()!;
     const setupAccount = accounts.pop()!;
+    log(`${accounts.length + 2} users signed in (scrypt at the product's cost: the slow part of the setup)`);
     const makeCore = (cookie: string, url: string) => {
       const core = createChatClient({
         url,
@@ -255,12 +256,16 @@ async function main(opts: ClusterOptions): Promise<number> {
       void p.finally(() => background.delete(p));
     };
     // Faults are placed by progress, not by clock, so they land mid-burst however fast it goes:
-    // kills in the first half, Redis restarts in the second (so the two outages do not overlap
-    // and each is seen on its own), cuts spread over the whole burst.
+    // kills in the first half, Redis restarts in the second, cuts spread over the whole burst. A
+    // Redis restart does not wait for a killed node to be back: a node starting on a loaded box
+    // takes many seconds, and waiting would push the restart past the burst. A node that starts
+    // while Redis is down waits for it (node-redis retries its first connect too).
     const killAt = (k: number) => opts.messages * (0.2 + (0.3 * k) / Math.max(1, opts.kills));
     const redisAt = (r: number) => opts.messages * (0.6 + (0.3 * r) / Math.max(1, opts.redisRestarts));
     const cutAt = (j: number) => (opts.messages * (j + 0.5)) / Math.max(1, opts.cuts);
     let killing = false;
+    const pendingOf = (c: TestClient) => c.core.store.getState().pendingOrder.length;
+    const pendingTotal = () => clients.reduce((n, c) => n + pendingOf(c), 0);
     let restartingRedis = false;
 
     const killNode = async (k: number) => {
@@ -271,7 +276,7 @@ async function main(opts: ClusterOptions): Promise<number> {
       const before = spread().text;
       if (!(await node.kill())) throw new Error(`node n${victim} was not running when kill ${k + 1} came`);
       nodeKills++;
-      log(`kill ${k + 1}/${opts.kills}: n${victim} SIGKILLed at sent=${sent} (clients per node before: ${before})`);
+      log(`kill ${k + 1}/${opts.kills}: n${victim} SIGKILLed at sent=${sent} with ${pendingTotal()} sends pending (clients per node before: ${before})`);
       await sleep(opts.nodeDownMs);
       log(`while n${victim} was down ${opts.nodeDownMs} ms: clients per node ${spread().text}`);
       await node.start();
@@ -280,14 +285,13 @@ async function main(opts: ClusterOptions): Promise<number> {
     };
     const restartRedis = async (r: number) => {
       await redis.kill();
-      log(`redis restart ${r + 1}/${opts.redisRestarts}: SIGKILLed at sent=${sent}`);
+      log(`redis restart ${r + 1}/${opts.redisRestarts}: SIGKILLed at sent=${sent} with ${pendingTotal()} sends pending`);
       await sleep(opts.redisDownMs);
       await redis.start();
       redisRestarts++;
       log(`redis-server back on ${redis.url} (pid ${redis.pid()}), empty`);
     };
 
-    const pendingOf = (c: TestClient) => c.core.store.getState().pendingOrder.length;
     const totalAcked = () => clients.reduce((n, c) => n + c.acked.size, 0);
     const connected = () => clients.filter((c) => c.core.store.getState().connection.status === "connected").length;
     const sendDeadline = Date.now() + opts.sendTimeout * 1000;
@@ -324,7 +328,7 @@ async function main(opts: ClusterOptions): Promise<number> {
         const k = nodeKills;
         inBackground(() => killNode(k).finally(() => (killing = false)));
       }
-      if (!restartingRedis && !killing && redisRestarts < opts.redisRestarts && progress >= redisAt(redisRestarts)) {
+      if (!restartingRedis && redisRestarts < opts.redisRestarts && progress >= redisAt(redisRestarts)) {
         restartingRedis = true;
         const r = redisRestarts;
         inBackground(() => restartRedis(r).finally(() => (restartingRedis = false)));
@@ -342,7 +346,7 @@ async function main(opts: ClusterOptions): Promise<number> {
       if (t - lastProgress >= PROGRESS_EVERY_MS) {
         lastProgress = t;
         log(
-          `sent=${sent} acked=${totalAcked()} pending=${clients.reduce((n, c) => n + pendingOf(c), 0)} connected=${connected()}/${clients.length} ` +
+          `sent=${sent} acked=${totalAcked()} pending=${pendingTotal()} connected=${connected()}/${clients.length} ` +
             `(${spread().text}) node_kills=${nodeKills} redis_restarts=${redisRestarts} cuts=${cuts} (${cutConnections} connections)`,
         );
       }
