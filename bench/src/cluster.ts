@@ -17,13 +17,15 @@
  *
  * Verdict, from PostgreSQL (verify.ts, the single-node fault test's): every send acked and stored
  * once, no holes in any room's seqs, and every client holding every message of its rooms once in
- * seq order. Then presence: every client disconnects, and a probe user connects to each node
- * directly and reads `onlineUserIds` from `session:sync`; any other user a node still reports is a
- * ghost (polled until none or the presence wait ends).
+ * seq order. Then presence: the node with the most clients is SIGKILLed with them on it, every
+ * client disconnects, the node is started again, and a probe user connects to each node directly
+ * and reads `onlineUserIds` from `session:sync`; any other user a node still reports is a ghost
+ * (polled until none, or until the presence grace + 15 s node TTL + a margin have passed).
  *
  * Prints one line on stdout, `cluster: nodes=… clients=… sent=… acked=… stored=… lost=…
  * duplicated=… gaps=… node_kills=… redis_restarts=… ghost_online=…`, progress on stderr. In that
- * line `duplicated` also counts copies a client holds twice (verify's `extra`), and `gaps` also
+ * line `node_kills` counts the presence check's kill too, `duplicated` also counts copies a client
+ * holds twice (verify's `extra`), and `gaps` also
  * counts messages a client lacks or holds out of seq order (`missing`, `misordered`); stderr has
  * the breakdown. Exits 1 unless lost, duplicated, gaps and ghost_online are all 0, every send was
  * acked, and every planned fault happened.
@@ -250,6 +252,8 @@ async function main(opts: ClusterOptions): Promise<number> {
     let sent = 0;
     let nodeKills = 0;
     let nodeRestarts = 0;
+    /** Node kills in the presence check (counted in node_kills too). */
+    let presenceKills = 0;
     let redisRestarts = 0;
     let cuts = 0;
     let cutConnections = 0;
@@ -390,31 +394,68 @@ async function main(opts: ClusterOptions): Promise<number> {
     const acked = totalAcked();
 
     // ---- presence: nobody connected, so no node may report anyone online ---------------------------
+    // The users of a node that dies with its connections open are the ones that can stay online
+    // for ever (no disconnect ever runs for them): so, with --presence-kill, the node with the most
+    // clients is SIGKILLed with its clients on it, then every client disconnects, and the node is
+    // started again so that every node can be asked. Its users must be reported offline by every
+    // node within the presence grace + the node TTL.
     const testUsers = new Set(clients.map((c) => c.userId));
     const onlineBefore = await Promise.all(nodes.map((n) => onlineOn(n.url, probeAccount.cookie)));
     log(
       `before disconnecting: ${onlineBefore.map((ids, i) => `n${i} reports ${ids.filter((id) => testUsers.has(id)).length}/${clients.length}`).join(", ")} test users online`,
     );
-    for (const core of owned.cores) core.disconnect();
+    let restarting: { node: number; done: Promise<void>; up: boolean } | null = null;
+    if (opts.presenceKill) {
+      const { perNode, text } = spread();
+      const victim = perNode.indexOf(Math.max(...perNode));
+      if (!(await nodes[victim]!.kill())) throw new Error(`node n${victim} was not running for the presence kill`);
+      // At once: a client of the dead node would otherwise reconnect through the balancer (100 ms).
+      for (const core of owned.cores) core.disconnect();
+      nodeKills++;
+      presenceKills++;
+      log(`presence kill: n${victim} SIGKILLed with ${perNode[victim]} clients on it (${text}), then every client disconnected`);
+      const r: { node: number; done: Promise<void>; up: boolean } = { node: victim, done: Promise.resolve(), up: false };
+      r.done = nodes[victim]!.start().then(() => {
+        r.up = true;
+        nodeRestarts++;
+        log(`n${victim} back (pid ${nodes[victim]!.pid()}) for the presence check`);
+      });
+      restarting = r;
+    } else {
+      for (const core of owned.cores) core.disconnect();
+    }
     const presenceWaitMs = opts.presenceWait > 0 ? opts.presenceWait * 1000 : opts.presenceGraceMs + NODE_TTL_MS + PRESENCE_MARGIN_MS;
     const presenceFrom = Date.now();
-    /** Users some node reports online, other than the probe itself, by node. */
+    /** Users some node reports online, other than the probe itself, by node; from the last read that reached every node. */
     let ghosts = new Map<string, number[]>();
+    const nodeUp = (i: number) => restarting === null || restarting.node !== i || restarting.up;
     const readGhosts = async () => {
+      // A node still starting is not asked (yet): the read then cannot be the last word.
+      const asked = nodes.flatMap((n, i) => (nodeUp(i) ? [i] : []));
+      const answers = await Promise.all(asked.map((i) => onlineOn(nodes[i]!.url, probeAccount.cookie).catch((e: unknown) => e as Error)));
       const seen = new Map<string, number[]>();
-      const perNode = await Promise.all(nodes.map((n) => onlineOn(n.url, probeAccount.cookie)));
-      perNode.forEach((ids, node) => {
-        for (const id of ids) if (id !== probeAccount.user.id) seen.set(id, [...(seen.get(id) ?? []), node]);
+      let complete = asked.length === nodes.length;
+      answers.forEach((ids, k) => {
+        if (ids instanceof Error) {
+          complete = false;
+          return;
+        }
+        for (const id of ids) if (id !== probeAccount.user.id) seen.set(id, [...(seen.get(id) ?? []), asked[k]!]);
       });
-      ghosts = seen;
-      return seen.size === 0;
+      if (complete || seen.size > 0) ghosts = seen;
+      return complete && seen.size === 0;
     };
     await waitUntil(readGhosts, { timeoutMs: presenceWaitMs, intervalMs: PRESENCE_POLL_MS, what: "every node to report nobody online" }).catch(() => undefined);
+    if (restarting && !restarting.up) {
+      // The wait ended before the killed node was back: its answer is still owed.
+      await restarting.done;
+      await readGhosts();
+    }
     const ghostOnline = ghosts.size;
     log(
       ghostOnline === 0
         ? `presence: no node reports anyone online ${((Date.now() - presenceFrom) / 1000).toFixed(1)} s after every client disconnected`
-        : `presence: after ${(presenceWaitMs / 1000).toFixed(0)} s, ${ghostOnline} users with no connection still reported online: ` +
+        : `presence: after ${((Date.now() - presenceFrom) / 1000).toFixed(0)} s, ${ghostOnline} users with no connection still reported online: ` +
             [...ghosts].slice(0, 5).map(([id, on]) => `${clientName(clients, id, setupAccount.user.id)} on ${on.map((n) => `n${n}`).join(",")}`).join("; "),
     );
 
@@ -443,7 +484,8 @@ async function main(opts: ClusterOptions): Promise<number> {
       verdict.reordered > 0 && "reordered",
       sent !== opts.messages && `sent ${sent} of ${opts.messages}`,
       acked !== sent && `acked ${acked} of ${sent}`,
-      nodeKills < opts.kills && `node kills ${nodeKills} < ${opts.kills}`,
+      nodeKills - presenceKills < opts.kills && `node kills mid-burst ${nodeKills - presenceKills} < ${opts.kills}`,
+      opts.presenceKill && presenceKills === 0 && "no presence kill",
       nodeRestarts < nodeKills && `node restarts ${nodeRestarts} < ${nodeKills}`,
       redisRestarts < opts.redisRestarts && `redis restarts ${redisRestarts} < ${opts.redisRestarts}`,
       cuts < opts.cuts && `cuts ${cuts} < ${opts.cuts}`,

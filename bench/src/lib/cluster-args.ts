@@ -12,6 +12,11 @@ export interface ClusterOptions {
   nodeDownMs: number;
   /** Times the test's redis-server is SIGKILLed and started again on its port mid-burst. */
   redisRestarts: number;
+  /**
+   * After the burst, SIGKILL the node with the most clients while they are connected (then
+   * disconnect every client and start it again), so the ghost check covers users of a dead node.
+   */
+  presenceKill: boolean;
   /** How long Redis stays down on each restart, in ms. */
   redisDownMs: number;
   /** Connections ended by the balancer (every other one by RST instead of FIN). */
@@ -60,6 +65,7 @@ const DEFAULTS = {
   inFlight: 2,
   presenceGraceMs: 1_000,
   presenceWait: 0,
+  presenceKill: 1,
   sendTimeout: 90,
   drainTimeout: 45,
 };
@@ -82,6 +88,7 @@ export function parseClusterArgs(argv: string[], env: Record<string, string | un
       "in-flight": { type: "string" },
       "presence-grace-ms": { type: "string" },
       "presence-wait": { type: "string" },
+      "presence-kill": { type: "string" },
       "send-timeout": { type: "string" },
       "drain-timeout": { type: "string" },
       "pg-url": { type: "string" },
@@ -111,6 +118,7 @@ export function parseClusterArgs(argv: string[], env: Record<string, string | un
     inFlight: num("in-flight", values["in-flight"], d.inFlight, 1),
     presenceGraceMs: num("presence-grace-ms", values["presence-grace-ms"], d.presenceGraceMs, 0),
     presenceWait: num("presence-wait", values["presence-wait"], d.presenceWait, 0),
+    presenceKill: num("presence-kill", values["presence-kill"], d.presenceKill, 0) > 0,
     sendTimeout: num("send-timeout", values["send-timeout"], d.sendTimeout, 1),
     drainTimeout: num("drain-timeout", values["drain-timeout"], d.drainTimeout, 1),
     // The same variable the server's PostgreSQL tests read, so CI configures both in one place.
