@@ -160,7 +160,7 @@ async function main(opts: ClusterOptions): Promise<number> {
     const balancerUrl = `http://127.0.0.1:${proxy.port}`;
     log(`balancer ${balancerUrl}, round robin over ${nodes.length} nodes`);
 
-    // ---- users, rooms, memberships (setup, straight to node 0: not under test) ------------------
+    // ---- users, rooms, memberships (setup, straight to the nodes: not under test) ---------------
     const n0 = nodes[0]!;
     // Sign-ins hash with scrypt at the product's cost (~1 s of CPU each here): two at a time (two
     // cores), each on the next node (a session made on one node must work on every node), with a

@@ -45,11 +45,14 @@ export interface ClusterOptions {
 
 /**
  * Why these defaults: issue 12 asks for a test that fits CI on a 2-core machine next to everything
- * else, in under 3 minutes. Three nodes, 15 clients (5 a node) and 1,000 messages at 60 msg/s make
- * a send phase of ~17 s in which one node kill, one Redis restart and 10 cuts all land mid-burst;
- * each room gets >= 10 members (see plan.ts) so every broadcast crosses nodes. A node stays down 3 s:
- * long enough that its clients reconnect elsewhere and their outboxes retry there. Redis stays
- * down 1 s: long enough that the nodes' clients see the connection refused and must reconnect.
+ * else, in under 3 minutes. Three nodes, 15 clients (5 a node) and 1,000 messages at up to 60 msg/s
+ * (in practice 15-30 msg/s here: 2 sends in flight per client, so the ack latency sets the pace)
+ * make a send phase of 30-70 s in which one node kill, one Redis restart and 10 cuts all land
+ * mid-burst; each room gets >= 10 members (see plan.ts), so every broadcast crosses nodes. The
+ * other big share of the run is the 17 sign-ins (scrypt at the product's cost, ~1 s of CPU each).
+ * A node stays down 3 s: long enough that its clients reconnect elsewhere and their outboxes retry
+ * there. Redis stays down 1 s: long enough that the nodes' clients see the connection refused and
+ * must reconnect.
  */
 const DEFAULTS = {
   nodes: 3,
@@ -66,7 +69,9 @@ const DEFAULTS = {
   presenceGraceMs: 1_000,
   presenceWait: 0,
   presenceKill: 1,
-  sendTimeout: 90,
+  // A bound, not an expectation: the burst takes ~30 s on an idle box, ~70 s on the shared one
+  // under load (30 sends in flight, acks slowed by the CPU the other runs take).
+  sendTimeout: 150,
   drainTimeout: 45,
 };
 
