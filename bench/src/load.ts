@@ -134,7 +134,7 @@ async function main(opts: LoadOptions): Promise<number> {
   process.on("exit", killChildren);
 
   try {
-    server = await createServerProcess({ root: ROOT, dbPath: join(dir, "parley.sqlite"), logPath });
+    server = await createServerProcess({ root: ROOT, databaseUrl: `file:${join(dir, "parley.sqlite")}`, logPath });
     await server.start();
     const srv = server;
     log(`server ${srv.url} (pid ${srv.pid()})`);

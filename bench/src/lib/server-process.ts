@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
+import { join } from "node:path";
 import { createServer, type AddressInfo } from "node:net";
 import { API, SOCKET_PATH } from "@parley/shared";
 import { sleep, waitUntil } from "./wait.js";
 
 /**
- * The real server (apps/server/src/main.ts) as a child process, so a fault can be a real SIGKILL:
- * no shutdown hook runs, in-flight requests and uncommitted batches are simply gone.
+ * The real server (apps/server/src/main.ts, or its build) as a child process, so a fault can be a
+ * real SIGKILL: no shutdown hook runs, in-flight requests and uncommitted batches are simply gone.
  */
 export interface ServerProcess {
   readonly port: number;
@@ -20,10 +21,36 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<void>;
 }
 
+/** How to run the server: `node` with these arguments, from the repository root. */
+export interface ServerCommand {
+  args: readonly string[];
+  /** What it is, for the log: which of the two forms was chosen, and why. */
+  description: string;
+}
+
+/** The server's production build, relative to the repository root (`pnpm build` writes it). */
+export const SERVER_BUILD = "apps/server/dist/main.js";
+const SOURCE_COMMAND: ServerCommand = { args: ["--import", "tsx", "apps/server/src/main.ts"], description: "node --import tsx apps/server/src/main.ts" };
+
+/**
+ * The compiled server when a build exists (what production and the Docker image run), else the
+ * TypeScript source through tsx's loader. `node --import tsx` rather than the tsx CLI: one
+ * process, so the pid we signal is the server itself.
+ */
+export function serverCommand(root: string): ServerCommand {
+  if (existsSync(join(root, SERVER_BUILD))) return { args: [SERVER_BUILD], description: `node ${SERVER_BUILD} (the build exists)` };
+  return { ...SOURCE_COMMAND, description: `${SOURCE_COMMAND.description} (no ${SERVER_BUILD}; pnpm build makes one)` };
+}
+
 export interface ServerProcessOptions {
   /** The repository root: the child's cwd. */
   root: string;
-  dbPath: string;
+  /** The server's DATABASE_URL: `file:<path>` (SQLite) or `postgres://…`. */
+  databaseUrl: string;
+  /** The server's REDIS_URL (nodes fan out through it); unset: a single node. */
+  redisUrl?: string;
+  /** Default: the TypeScript source through tsx (what the single-node benches have always run). */
+  command?: ServerCommand;
   logPath: string;
   port?: number;
   /** How long one start may take before it counts as failed. */
@@ -82,6 +109,7 @@ export async function createServerProcess(options: ServerProcessOptions): Promis
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  const command = options.command ?? SOURCE_COMMAND;
   let child: ChildProcess | null = null;
   let exited: Promise<void> = Promise.resolve();
 
@@ -89,7 +117,8 @@ export async function createServerProcess(options: ServerProcessOptions): Promis
     ...process.env,
     PORT: String(port),
     HOST: "127.0.0.1",
-    DATABASE_URL: `file:${options.dbPath}`,
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL: options.redisUrl,
     // The web app is not under test; do not serve a build even if one exists.
     STATIC_DIR: undefined,
     // The load and fault benches run hundreds of bots from one IP and send as fast as the server
@@ -102,8 +131,7 @@ export async function createServerProcess(options: ServerProcessOptions): Promis
   async function start(): Promise<void> {
     if (child) throw new Error("server already running");
     const log = openSync(options.logPath, "a");
-    // `node --import tsx` (not the tsx CLI): one process, so the pid we kill is the server itself.
-    const c = spawn(process.execPath, ["--import", "tsx", "apps/server/src/main.ts"], {
+    const c = spawn(process.execPath, [...command.args], {
       cwd: options.root,
       env,
       stdio: ["ignore", log, log],
