@@ -7,10 +7,11 @@ import { DEFAULT_ROOM_ID, type PresenceUpdate, type TypingUpdate } from "@parley
 import { createApp, type App } from "../src/app.js";
 import { connectCluster, type Cluster } from "../src/cluster/cluster.js";
 import { prepareStorage } from "../src/domain/setup.js";
+import type { RateLimitBudgets } from "../src/security/rate-limits.js";
 import type { Logger } from "../src/logger.js";
 import { PostgresStorage } from "../src/storage/postgres/postgres-storage.js";
 import { TEST_PG_URL, TEST_REDIS_URL, createTestDatabase, describeWithServices, type TestDatabase, type TestSchema } from "./helpers/pg.js";
-import { TEST_PASSWORD_PARAMS, TEST_RATE_LIMITS, closeAllSockets, collect, connect, nextEvent, requestOk, signInOk, text, type ClientSocket } from "./helpers/server.js";
+import { TEST_PASSWORD_PARAMS, TEST_RATE_LIMITS, closeAllSockets, collect, connect, nextEvent, request, requestOk, signInOk, text, type ClientSocket } from "./helpers/server.js";
 import { waitFor } from "./helpers/wait.js";
 
 /** Quiet, but any server error still fails the test (vitest.setup.ts fails on console.error). */
@@ -64,7 +65,7 @@ describeWithServices(["PARLEY_TEST_PG_URL", "PARLEY_TEST_REDIS_URL"], "cluster: 
   });
 
   /** A node on the shared database and Redis; `adapter: false` makes one that hears no broadcast. */
-  async function startNode(options: { adapter?: boolean; heads?: boolean } = {}): Promise<Node> {
+  async function startNode(options: { adapter?: boolean; heads?: boolean; rateLimits?: RateLimitBudgets } = {}): Promise<Node> {
     const id = `node${nodes.length + 1}`;
     const storage = await prepareStorage(new PostgresStorage(db.url, { logger }));
     const cluster = await connectCluster({ url: TEST_REDIS_URL!, key, nodeId: id, logger, presenceHeartbeatMs: HEARTBEAT_MS, presenceNodeTtlMs: NODE_TTL_MS });
@@ -72,7 +73,9 @@ describeWithServices(["PARLEY_TEST_PG_URL", "PARLEY_TEST_REDIS_URL"], "cluster: 
       { storage, logger, cluster },
       {
         passwordParams: TEST_PASSWORD_PARAMS,
-        rateLimits: TEST_RATE_LIMITS,
+        rateLimits: options.rateLimits ?? TEST_RATE_LIMITS,
+        // Counters in Redis, as main.ts sets them up: one budget whichever node a client uses.
+        rateLimitStore: { kind: "redis", client: cluster.commands, keyPrefix: `${key}:rl` },
         presenceGraceMs: GRACE_MS,
         ...(options.heads !== false && { roomHeadCheckMs: HEAD_CHECK_MS }),
       },
@@ -252,5 +255,19 @@ describeWithServices(["PARLEY_TEST_PG_URL", "PARLEY_TEST_REDIS_URL"], "cluster: 
     const received = nextEvent(bob.socket, "message:created", (m) => m.clientId === send.clientId);
     const sent = await requestOk(alice.socket, "message:send", send);
     expect(await received).toEqual(sent);
+  });
+
+  it("holds one send budget for a user whichever node their tabs are on", async () => {
+    // 3 a minute plus a burst of 2: five sends, then refusals, counted across both nodes.
+    const rateLimits: RateLimitBudgets = { ...TEST_RATE_LIMITS, messageSend: { points: 3, durationSec: 60 }, messageBurst: { points: 2, durationSec: 60 } };
+    const [a, b] = [await startNode({ rateLimits }), await startNode({ rateLimits })];
+    const alice = await socketOn(a, "alice");
+    const aliceOnB = await connect(b.url, alice.cookie);
+    const results: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const result = await request(i % 2 === 0 ? alice.socket : aliceOnB, "message:send", text(DEFAULT_ROOM_ID, `m${i}`));
+      results.push(result.ok ? "ok" : result.error.code);
+    }
+    expect(results).toEqual(["ok", "ok", "ok", "ok", "ok", "RATE_LIMITED"]);
   });
 });
