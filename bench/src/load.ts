@@ -178,10 +178,14 @@ function killChildrenNow(): void {
   }
 }
 
-/** Every sign-in goes to `url` (scrypt, ~60 ms of a core each): the sessions are valid on every node of the same storage. */
+/**
+ * Every sign-in goes to `url` (the sessions are valid on every node of the same storage). Four at
+ * a time with a 60 s timeout: scrypt runs on the server's thread pool, and on the shared 2-core box
+ * (load average 20) eight at once made single sign-ins pass 30 s.
+ */
 async function signIn(url: string, opts: LoadOptions): Promise<Account[]> {
   const names = [...Array.from({ length: opts.users }, (_, i) => `r${i}`), ...Array.from({ length: opts.senders }, (_, i) => `s${i}`)];
-  const accounts = await mapLimit(names, 8, (nickname) => login(url, { nickname, password: PASSWORD }, { timeoutMs: 30_000 }));
+  const accounts = await mapLimit(names, 4, (nickname) => login(url, { nickname, password: PASSWORD }, { timeoutMs: 60_000 }));
   log(`${accounts.length} users signed in`);
   return accounts;
 }
@@ -335,11 +339,19 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
 
     // ---- step 0: one probe every receiver must get (proves every socket joined general) -------
     sendOne(PROBE_STEP, 0, nowMicros());
-    await waitUntil(async () => (await stats([PROBE_STEP], false)).steps[0]!.count >= opts.clients, {
-      timeoutMs: 20_000,
-      intervalMs: 100,
-      what: `the probe message at all ${opts.clients} receivers`,
-    });
+    try {
+      await waitUntil(async () => (await stats([PROBE_STEP], false)).steps[0]!.count >= opts.clients, {
+        timeoutMs: 20_000,
+        intervalMs: 100,
+        what: `the probe message at all ${opts.clients} receivers`,
+      });
+    } catch (e) {
+      // Which nodes' receivers lack it tells a lost cross-node hop from a slow server.
+      const byNode = mergeByNode((await stats([PROBE_STEP], false, undefined, true)).steps[0]!.byNode);
+      const got = [...byNode].map(([node, h]) => `n${node}=${h.reduce((n, c) => n + c, 0)}`).join(" ");
+      log(`${prefix}probe deliveries by node: ${got || "none"} (of ${nodes.map((_, k) => `n${k}=${cookies.filter((_, i) => nodeOfReceiver(i, nodes.length) === k).length}`).join(" ")})`);
+      throw e;
+    }
     log(`${prefix}probe delivered to every receiver`);
 
     // ---- cross-node latency at a moderate fixed rate, before the step-up can leave a backlog ----
@@ -517,15 +529,19 @@ async function main(opts: LoadOptions): Promise<number> {
     `clients=${opts.clients} users=${opts.users} senders=${opts.senders} procs=${opts.procs} client=${opts.client} steps=${opts.steps.join(",")} step=${opts.stepSeconds}s ` +
       `nodes=${opts.nodes} dir=${dir}`,
   );
+  let code = 1;
   const stopLater = (s: ServerProcess) => {
     servers.push(s);
     livePids.push(s.pid);
   };
   try {
-    return opts.nodes === 1 ? await singleNode(opts, dir, stopLater) : await multiNode(opts, dir, stopLater, (db) => (database = db));
+    code = opts.nodes === 1 ? await singleNode(opts, dir, stopLater) : await multiNode(opts, dir, stopLater, (db) => (database = db));
+    return code;
   } finally {
     await teardown();
-    rmSync(dir, { recursive: true, force: true });
+    // The server logs are the evidence of a failed run: kept then, removed otherwise.
+    if (code === 0) rmSync(dir, { recursive: true, force: true });
+    else log(`logs kept in ${dir}`);
   }
 }
 
