@@ -292,6 +292,8 @@ async function main(opts: ClusterOptions): Promise<number> {
     let nodeRestarts = 0;
     /** Node kills in the presence check (counted in node_kills too). */
     let presenceKills = 0;
+    /** Node kills in the tabs check (counted in node_kills too). */
+    let tabsKills = 0;
     let redisRestarts = 0;
     /** Nodes SIGKILLed mid-burst: a SIGTERM goes to another one. */
     const killedNodes = new Set<number>();
@@ -554,7 +556,7 @@ async function main(opts: ClusterOptions): Promise<number> {
       if (restarting) await restarting.done;
       tabs = await tabsCheck(nodes, tabsAccount, probeAccount.cookie);
       nodeKills += 2;
-      presenceKills += 2;
+      tabsKills += 2;
       nodeRestarts += tabs.restarted;
     }
 
@@ -583,7 +585,7 @@ async function main(opts: ClusterOptions): Promise<number> {
       verdict.reordered > 0 && "reordered",
       sent !== opts.messages && `sent ${sent} of ${opts.messages}`,
       acked !== sent && `acked ${acked} of ${sent}`,
-      nodeKills - presenceKills < opts.kills && `node kills mid-burst ${nodeKills - presenceKills} < ${opts.kills}`,
+      nodeKills - presenceKills - tabsKills < opts.kills && `node kills mid-burst ${nodeKills - presenceKills - tabsKills} < ${opts.kills}`,
       opts.presenceKill && presenceKills === 0 && "no presence kill",
       terms.length < opts.terms && `SIGTERMs mid-burst ${terms.length} < ${opts.terms}`,
       ...terms.flatMap((t) => [
