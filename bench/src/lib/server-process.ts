@@ -19,6 +19,23 @@ export interface ServerProcess {
   kill(): Promise<boolean>;
   /** SIGTERM (graceful: sockets closed, storage closed), SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
+  /**
+   * `stop`, reporting how it went: the exit code (or the signal that ended the child) and how long
+   * after the SIGTERM the exit came — for tests of the graceful shutdown itself. Null if no child
+   * was running.
+   */
+  terminate(graceMs?: number): Promise<ServerExit | null>;
+}
+
+/** How a SIGTERMed child ended. */
+export interface ServerExit {
+  /** The exit code; null when a signal ended the child. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** From the SIGTERM to the child's exit event, in ms. */
+  exitMs: number;
+  /** True when it outlived the grace and was SIGKILLed. */
+  killed: boolean;
 }
 
 /** How to run the server: `node` with these arguments, from the repository root. */
@@ -111,7 +128,7 @@ export async function createServerProcess(options: ServerProcessOptions): Promis
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
   const command = options.command ?? SOURCE_COMMAND;
   let child: ChildProcess | null = null;
-  let exited: Promise<void> = Promise.resolve();
+  let exited: Promise<Pick<ServerExit, "code" | "signal">> = Promise.resolve({ code: null, signal: null });
 
   const env = {
     ...process.env,
@@ -139,9 +156,9 @@ export async function createServerProcess(options: ServerProcessOptions): Promis
     closeSync(log);
     child = c;
     exited = new Promise((resolve) =>
-      c.once("exit", () => {
+      c.once("exit", (code, sig) => {
         if (child === c) child = null;
-        resolve();
+        resolve({ code, signal: sig });
       }),
     );
     let died = false;
@@ -163,6 +180,19 @@ export async function createServerProcess(options: ServerProcessOptions): Promis
     return true;
   }
 
+  async function terminate(graceMs: number): Promise<ServerExit | null> {
+    const c = child;
+    if (!c || c.pid === undefined) return null;
+    const done = exited;
+    const at = performance.now();
+    c.kill("SIGTERM");
+    const graceful = await Promise.race([done, sleep(graceMs).then(() => null)]);
+    if (graceful) return { ...graceful, exitMs: performance.now() - at, killed: false };
+    c.kill("SIGKILL");
+    const forced = await Promise.race([done, sleep(5_000).then(() => null)]);
+    return { code: forced?.code ?? null, signal: forced?.signal ?? "SIGKILL", exitMs: performance.now() - at, killed: true };
+  }
+
   return {
     port,
     url,
@@ -170,5 +200,6 @@ export async function createServerProcess(options: ServerProcessOptions): Promis
     start,
     kill: () => signal("SIGKILL", 5_000),
     stop: async (graceMs = 5_000) => void (await signal("SIGTERM", graceMs)),
+    terminate: (graceMs = 15_000) => terminate(graceMs),
   };
 }
