@@ -1,6 +1,6 @@
 import { createAdapter } from "@socket.io/redis-streams-adapter";
 import { consoleLogger, type Logger } from "../logger.js";
-import { closeRedis, connectRedis } from "../cluster/redis-connection.js";
+import { closeRedis, connectRedis, type RedisConnection } from "../cluster/redis-connection.js";
 import type { ParleyServer } from "./types.js";
 
 export interface RedisAdapterHandle {
@@ -48,6 +48,7 @@ export async function attachRedisAdapter(io: ParleyServer, url: string, options:
   const prefix = options.key ?? "parley";
   const onError = options.onError ?? (() => {});
   const client = await connectRedis(url, options.name ?? `${prefix}:adapter`, logger, () => onError("connection"));
+  handleDuplicateSubscribes(client);
   const factory = createAdapter(client, {
     streamName: `${prefix}:stream`,
     channelPrefix: `${prefix}:sio`,
@@ -83,4 +84,25 @@ export async function attachRedisAdapter(io: ParleyServer, url: string, options:
       await closeRedis(client);
     },
   };
+}
+
+/**
+ * The adapter (0.3.1) subscribes on a duplicate of `client` without handling the promise, and
+ * disconnects that duplicate when it closes: a node stopped while the SUBSCRIBE is still pending (right
+ * after start, or while Redis is down) got an unhandled rejection ("Disconnects client"; found by the
+ * cluster test, reproduced in redis-adapter.test.ts). The duplicates made from this client get their
+ * subscribe promises handled here; the connection's own errors are logged by connectRedis.
+ */
+function handleDuplicateSubscribes(client: RedisConnection): void {
+  const duplicate = client.duplicate.bind(client);
+  client.duplicate = ((...args: Parameters<typeof client.duplicate>) => {
+    const copy = duplicate(...args);
+    const subscribe = copy.subscribe.bind(copy) as (...a: unknown[]) => Promise<unknown>;
+    (copy as { subscribe: unknown }).subscribe = (...a: unknown[]) => {
+      const pending = subscribe(...a);
+      pending.catch(() => {});
+      return pending;
+    };
+    return copy;
+  }) as typeof client.duplicate;
 }
