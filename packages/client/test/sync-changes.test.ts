@@ -128,19 +128,21 @@ describe("jumpTo", () => {
   });
 });
 
+/** The server-event table over `ctx`, with every side effect a spy. */
+function eventsOver(ctx: ReturnType<typeof contextWith>) {
+  const deps = {
+    outbox: memoryOutbox(),
+    catchUp: vi.fn(() => Promise.resolve()),
+    catchUpChanges: vi.fn(() => Promise.resolve()),
+    refreshRooms: vi.fn(() => Promise.resolve()),
+    keepFrom: () => null,
+    onMessage: vi.fn(),
+  };
+  return { ctx, deps, table: createServerEvents(ctx, deps).table };
+}
+
 describe("server events for changes", () => {
-  function events() {
-    const ctx = contextWith(range(1, 3).map((q) => msg(q)), 3, { lastSeq: 3 });
-    const deps = {
-      outbox: memoryOutbox(),
-      catchUp: vi.fn(() => Promise.resolve()),
-      catchUpChanges: vi.fn(() => Promise.resolve()),
-      refreshRooms: vi.fn(() => Promise.resolve()),
-      keepFrom: () => null,
-      onMessage: vi.fn(),
-    };
-    return { ctx, deps, table: createServerEvents(ctx, deps).table };
-  }
+  const events = () => eventsOver(contextWith(range(1, 3).map((q) => msg(q)), 3, { lastSeq: 3 }));
 
   it("message:updated applies by version and never notifies; a skipped version starts the change catch-up", () => {
     const { ctx, deps, table } = events();
@@ -164,15 +166,7 @@ describe("room:head (the tail guard)", () => {
   function events(loaded = true) {
     const ctx = loaded ? contextWith(range(1, 3).map((q) => msg(q)), 3, { lastSeq: 3 }) : contextWith([], 0, { lastSeq: 3 });
     if (!loaded) ctx.store.setState((s) => ({ ...s, timelines: {}, messages: {} }));
-    const deps = {
-      outbox: memoryOutbox(),
-      catchUp: vi.fn(() => Promise.resolve()),
-      catchUpChanges: vi.fn(() => Promise.resolve()),
-      refreshRooms: vi.fn(() => Promise.resolve()),
-      keepFrom: () => null,
-      onMessage: vi.fn(),
-    };
-    return { ctx, deps, table: createServerEvents(ctx, deps).table };
+    return eventsOver(ctx);
   }
   const calls = (deps: ReturnType<typeof events>["deps"]) => ({
     catchUp: deps.catchUp.mock.calls.length,
