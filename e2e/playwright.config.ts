@@ -4,9 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /**
- * e2e runs against the built app served by the real server (`pnpm start` minus the build step,
- * which the webServer command does first) on a fresh SQLite file, in Debian's Chromium: Playwright
- * cannot download its own browser on this network.
+ * e2e runs against the production build: `pnpm build`, then the compiled server started with the
+ * Docker image's command (`node apps/server/dist/main.js` from the repository root, NODE_ENV
+ * production), so CI tests what the image runs. On a fresh SQLite file, in Debian's Chromium:
+ * Playwright cannot download its own browser on this network.
  */
 const port = Number(process.env.PARLEY_E2E_PORT ?? 3310);
 const dbDir = mkdtempSync(join(tmpdir(), "parley-e2e-"));
@@ -40,12 +41,13 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: "pnpm --filter @parley/web build && node --import tsx ../apps/server/src/main.ts",
-    cwd: ".",
+    command: "pnpm build && node apps/server/dist/main.js",
+    cwd: "..",
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,
     timeout: 180_000,
     env: {
+      NODE_ENV: "production",
       PORT: String(port),
       HOST: "127.0.0.1",
       DATABASE_URL: `file:${join(dbDir, "e2e.sqlite")}`,

@@ -77,7 +77,7 @@ async function main(): Promise<number> {
   let server: ServerProcess | null = null;
   const sockets: ClientSocket[] = [];
   try {
-    server = await createServerProcess({ root: ROOT, dbPath: join(dir, "parley.sqlite"), logPath: join(dir, "server.log"), env: { RATE_LIMIT_SCALE: "1" } });
+    server = await createServerProcess({ root: ROOT, databaseUrl: `file:${join(dir, "parley.sqlite")}`, logPath: join(dir, "server.log"), env: { RATE_LIMIT_SCALE: "1" } });
     await server.start();
     log(`server on ${server.url} (log ${join(dir, "server.log")})`);
     const flooderLogin = await login(server.url, { nickname: "flooder", password: PASSWORD });

@@ -32,16 +32,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import Database from "better-sqlite3";
 import { io as ioClient } from "socket.io-client";
 import { createChatClient, DEFAULT_WINDOW_SIZE, memoryOutbox, type ChatClient } from "@parley/client";
 import { DEFAULT_ROOM_ID, LIMITS, SESSION_COOKIE, SOCKET_PATH, type AckResult, type Message } from "@parley/shared";
 import { parseFaultArgs, type FaultOptions } from "./lib/args.js";
+import { isBehind, isUp, reportOf, trackAcks } from "./lib/clients.js";
 import { login } from "./lib/login.js";
 import { planMemberships } from "./lib/plan.js";
 import { startProxy, type FaultProxy, type Freeze } from "./lib/proxy.js";
 import { createServerProcess, readPingConfig, type ServerProcess } from "./lib/server-process.js";
-import { verifyAgainstDb, type ClientReport, type SendRecord } from "./lib/verify.js";
+import { sqliteReader, verifyAgainstDb, type ClientReport, type RoomHead, type SendRecord } from "./lib/verify.js";
 import { verifyChangesAgainstDb, type ClientMessages } from "./lib/verify-changes.js";
 import { mapLimit, seededRandom, sleep, waitUntil } from "./lib/wait.js";
 
@@ -121,7 +121,7 @@ async function main(opts: FaultOptions): Promise<number> {
   process.on("exit", killChild);
   let ok = false;
   try {
-    server = await createServerProcess({ root: ROOT, dbPath, logPath });
+    server = await createServerProcess({ root: ROOT, databaseUrl: `file:${dbPath}`, logPath });
     await server.start();
     // A connection is named by the session cookie of its upgrade request, so a freeze knows whose
     // connections it froze.
@@ -155,10 +155,6 @@ async function main(opts: FaultOptions): Promise<number> {
       cores.push(core);
       core.connect();
       return core;
-    };
-    const isUp = (core: ChatClient) => {
-      const s = core.store.getState();
-      return s.connection.status === "connected" && s.me !== null && !s.connection.catchingUp;
     };
 
     // The setup user talks to the server directly: setup is not under test.
@@ -231,14 +227,7 @@ async function main(opts: FaultOptions): Promise<number> {
     log(`${opts.rooms} rooms, memberships ${clients.map((c) => c.rooms.length).join("")}, windowed ${clients.map((c) => (c.windowSize < Infinity ? "w" : ".")).join("")}, timelines loaded`);
 
     // ---- acks: a pending entry removed means the server answered with the stored message ----
-    for (const c of clients) {
-      const mine = new Set<string>();
-      c.core.store.subscribe((state, prev) => {
-        if (state.pending === prev.pending) return;
-        for (const id of prev.pendingOrder) if (!state.pending[id] && mine.has(id)) c.acked.add(id);
-        for (const id of state.pendingOrder) mine.add(id);
-      });
-    }
+    for (const c of clients) trackAcks(c.core, c.acked);
 
     // ---- load with faults ----------------------------------------------------------------------
     let sent = 0;
@@ -510,26 +499,15 @@ async function main(opts: FaultOptions): Promise<number> {
     );
 
     // ---- drain: every outbox empty, every member room caught up to the database ----------------
-    const live = new Database(dbPath, { readonly: true, fileMustExist: true });
-    const lastSeqs = live.prepare("SELECT id, last_seq, last_version FROM rooms");
-    type RoomHead = { id: string; last_seq: number; last_version: number };
+    const live = sqliteReader(dbPath);
     // Settled: nothing left to send (failed changes stay, and are judged below), and every member
     // room at the database's last seq and last version (every change applied).
-    const behind = (heads: Map<string, RoomHead>) =>
-      clients.filter((c) => {
-        const s = c.core.store.getState();
-        if (s.pendingOrder.length > 0 || s.changeOrder.some((id) => s.changes[id]?.status === "sending")) return true;
-        return memberRooms(c).some((r) => {
-          const t = s.timelines[r];
-          const head = heads.get(r);
-          return (t?.lastSeq ?? -1) < (head?.last_seq ?? 0) || (t?.version ?? -1) < (head?.last_version ?? 0);
-        });
-      });
+    const behind = (heads: Map<string, RoomHead>) => clients.filter((c) => isBehind(c.core, memberRooms(c), heads));
     let stragglers: TestClient[] = [];
     try {
       await waitUntil(
-        () => {
-          const rows = lastSeqs.all() as RoomHead[];
+        async () => {
+          const rows = await live.rooms();
           stragglers = behind(new Map(rows.map((r) => [r.id, r])));
           return stragglers.length === 0;
         },
@@ -538,7 +516,7 @@ async function main(opts: FaultOptions): Promise<number> {
       log("drained: every outbox empty, every timeline at the room's last seq and last version");
     } catch (e) {
       log(`${(e as Error).message}; ${stragglers.length} clients not settled`);
-      const rows = lastSeqs.all() as RoomHead[];
+      const rows = await live.rooms();
       const dbLast = new Map(rows.map((r) => [r.id, r]));
       for (const c of stragglers.slice(0, 5)) {
         const s = c.core.store.getState();
@@ -552,22 +530,11 @@ async function main(opts: FaultOptions): Promise<number> {
         log(`  client ${c.index}: ${s.connection.status} pending=[${pend.join(" ")}] changes=[${changing.join(" ")}] timelines=[${lag.join(" ")}]`);
       }
     } finally {
-      live.close();
+      await live.close();
     }
 
     // ---- verdict -------------------------------------------------------------------------------
-    const reports: ClientReport[] = clients.map((c) => {
-      const s = c.core.store.getState();
-      return {
-        index: c.index,
-        userId: c.userId,
-        sends: c.sends,
-        failed: s.pendingOrder.filter((id) => s.pending[id]?.status === "failed"),
-        pending: [...s.pendingOrder],
-        windowSize: c.windowSize,
-        timelines: Object.fromEntries(Object.entries(s.timelines).map(([id, t]) => [id, { ids: t.ids, firstSeq: t.firstSeq, loaded: t.loaded }])),
-      };
-    });
+    const reports: ClientReport[] = clients.map((c) => reportOf(c.core, c));
     // Every held message's stored copy (the server's state as this client reconciled it) and the
     // changes the product gave up on, with why.
     const held: ClientMessages[] = clients.map((c) => {
@@ -593,7 +560,7 @@ async function main(opts: FaultOptions): Promise<number> {
     await proxy.close();
     proxy = null;
     await server.stop();
-    const verdict = verifyAgainstDb(dbPath, reports);
+    const verdict = await verifyAgainstDb(dbPath, reports);
     const changeVerdict = verifyChangesAgainstDb(dbPath, held);
     for (const d of changeVerdict.details) log(d);
     const refused = [...refusals.values()].reduce((a, b) => a + b, 0);
@@ -643,7 +610,7 @@ async function main(opts: FaultOptions): Promise<number> {
     await server?.stop();
     if (!ok) {
       try {
-        const tail = readFileSync(logPath, "utf8").split("\n").filter((l) => !l.includes(" listening on ")).slice(-20);
+        const tail = readFileSync(logPath, "utf8").split("\n").filter((l) => !l.includes("listening on ")).slice(-20);
         if (tail.some((l) => l.trim())) log(`server log tail:\n${tail.join("\n")}`);
       } catch {
         // no log written

@@ -16,6 +16,18 @@
  * progress goes to stderr. `lost` counts (receiver, message) pairs never delivered, even after a
  * final wait; `duplicated` counts deliveries of a message the receiver already had. Exits 1 when
  * either is non-zero or an ack failed: a bench that loses messages measures nothing.
+ *
+ * `--nodes N` (N > 1, issue 12): the same step-up twice on a fresh PostgreSQL database
+ * (`parley_load_<random>`, dropped at the end) and a `redis-server` of the bench's own, every
+ * server node being the build (`node apps/server/dist/main.js`; the root script builds it first):
+ * once on 1 node, then on N nodes with receiver socket i on node i mod N and the senders on node 0.
+ * Before the N-node step-up, a fixed-rate step (a fifth of the 1-node max, `--latency-rate`) with
+ * latencies kept per node gives the p50 of the receivers on other nodes minus that of the
+ * receivers on the senders' node: what the hop through Redis adds (goal < 5 ms). Prints
+ * `nodes=1 step …`/`nodes=N step …` lines, `load: nodes=1 …`, `load: nodes=N …` and finally
+ * `load-nodes: nodes=N one_node_max=<n> n_nodes_max=<n> cross_node_p50_added_ms=<ms> …`. Every
+ * process runs on this machine, so N nodes share its cores: the comparison says what the fan-out
+ * through Redis costs, not what N machines would do.
  * Flags: see lib/load-args.ts.
  */
 import { fork, type ChildProcess } from "node:child_process";
@@ -28,10 +40,13 @@ import { io as ioClient, type Socket } from "socket.io-client";
 import { DEFAULT_ROOM_ID, SOCKET_PATH, type AckResult } from "@parley/shared";
 import { parseLoadArgs, type LoadOptions } from "./lib/load-args.js";
 import { addSparse, HISTOGRAM_BUCKETS, quantileMs } from "./lib/load-histogram.js";
-import type { ParentMessage, ReceiverMessage, StepStats } from "./lib/load-ipc.js";
+import type { ParentMessage, ReceiverMessage } from "./lib/load-ipc.js";
 import { encodeBody, nowMicros } from "./lib/load-wire.js";
 import { login } from "./lib/login.js";
-import { createServerProcess, type ServerProcess } from "./lib/server-process.js";
+import { crossNodeLatency, latencyRate, mergeByNode, nodeOfReceiver, type CrossNodeLatency } from "./lib/load-nodes.js";
+import { createRunDatabase, type RunDatabase } from "./lib/pg-store.js";
+import { createRedisProcess } from "./lib/redis-process.js";
+import { createServerProcess, serverCommand, type ServerProcess } from "./lib/server-process.js";
 import { mapLimit, sleep, waitUntil } from "./lib/wait.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -48,6 +63,14 @@ const ACK_TIMEOUT_MS = 30_000;
  * rate; a message still missing 10 s after its ack (and after every ack settled) is not late.
  */
 const FINAL_SETTLE_MS = 10_000;
+/**
+ * With --nodes: the unreported warm-up before the cross-node latency step. Why: the extra nodes have
+ * just started and have served nothing yet, while node 0 ran a whole step-up; their first seconds
+ * of deliveries run unoptimised code, which would show as cross-node latency.
+ */
+const LATENCY_WARMUP_SECONDS = 2;
+/** Several nodes starting on a busy 2-core box (test:cluster's bound, for the same reason). */
+const NODE_START_TIMEOUT_MS = 60_000;
 
 const started = Date.now();
 const log = (line: string) => console.error(`[load ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
@@ -111,74 +134,119 @@ interface StepResult {
   passed: boolean;
 }
 
-async function main(opts: LoadOptions): Promise<number> {
-  const dir = mkdtempSync(join(tmpdir(), "parley-load-"));
-  const logPath = join(dir, "server.log");
-  log(`clients=${opts.clients} users=${opts.users} senders=${opts.senders} procs=${opts.procs} client=${opts.client} steps=${opts.steps.join(",")} step=${opts.stepSeconds}s dir=${dir}`);
+/** A server node as the step-up sees it: where to connect, and which pid to read CPU time from. */
+type Node = Pick<ServerProcess, "url" | "pid">;
 
-  let server: ServerProcess | null = null;
+interface Account {
+  cookie: string;
+}
+
+/** One step-up: over `nodes` (senders on the first, receivers spread over all), on users signed in before. */
+interface RunPlan {
+  nodes: readonly Node[];
+  accounts: readonly Account[];
+  /** Prefixes the step lines (`nodes=3 step 2: …`); null keeps today's `step 2: …`. */
+  label: string | null;
+  /** Extra pids whose CPU the step lines report (the Redis server). */
+  redisPid?: () => number | null;
+  /** Deliveries/s of a fixed-rate step, before the step-up, whose latency is split by node. */
+  latencyRate?: number;
+}
+
+interface RunResult {
+  best: StepResult | null;
+  lost: number;
+  duplicated: number;
+  failedAcks: number;
+  crossNode: CrossNodeLatency | null;
+}
+
+/** Receiver processes of the run in progress: the exit handler kills them by pid. */
+const liveReceivers = new Set<Receiver>();
+/** Server nodes and Redis the bench started: the exit handler kills them by pid. */
+const livePids: (() => number | null)[] = [];
+
+/** Whatever happens, no child outlives the bench; only the pids it started are signalled. */
+function killChildrenNow(): void {
+  for (const pid of [...livePids.map((p) => p()), ...[...liveReceivers].map((r) => r.child.pid ?? null)]) {
+    if (!pid) continue;
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * Every sign-in goes to `url` (the sessions are valid on every node of the same storage). Four at
+ * a time with a 60 s timeout: scrypt runs on the server's thread pool, and on the shared 2-core box
+ * (load average 20) eight at once made single sign-ins pass 30 s.
+ */
+async function signIn(url: string, opts: LoadOptions): Promise<Account[]> {
+  const names = [...Array.from({ length: opts.users }, (_, i) => `r${i}`), ...Array.from({ length: opts.senders }, (_, i) => `s${i}`)];
+  const accounts = await mapLimit(names, 4, (nickname) => login(url, { nickname, password: PASSWORD }, { timeoutMs: 60_000 }));
+  log(`${accounts.length} users signed in`);
+  return accounts;
+}
+
+async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
+  const { nodes, accounts } = plan;
+  const prefix = plan.label ? `${plan.label} ` : "";
   const receivers: Receiver[] = [];
   const senders: Sender[] = [];
-  // Whatever happens, no child outlives the bench; only the pids it started are signalled.
-  const killChildren = () => {
-    const pids = [server?.pid(), ...receivers.map((r) => r.child.pid)];
-    for (const pid of pids) {
-      if (!pid) continue;
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-  };
-  process.on("exit", killChildren);
-
   try {
-    server = await createServerProcess({ root: ROOT, dbPath: join(dir, "parley.sqlite"), logPath });
-    await server.start();
-    const srv = server;
-    log(`server ${srv.url} (pid ${srv.pid()})`);
-
-    // ---- users: every account is a member of general from its creation ----------------------
-    const names = [
-      ...Array.from({ length: opts.users }, (_, i) => `r${i}`),
-      ...Array.from({ length: opts.senders }, (_, i) => `s${i}`),
-    ];
-    const accounts = await mapLimit(names, 8, (nickname) => login(srv.url, { nickname, password: PASSWORD }));
-    log(`${accounts.length} users signed in`);
-
-    // ---- receivers in their own process(es), senders here ------------------------------------
-    for (let p = 0; p < opts.procs; p++) receivers.push(await startReceiver());
+    // ---- receivers in their own process(es), senders here, on the first node ------------------
+    for (let p = 0; p < opts.procs; p++) {
+      const r = await startReceiver();
+      receivers.push(r);
+      liveReceivers.add(r);
+    }
     const cookies = Array.from({ length: opts.clients }, (_, i) => accounts[i % opts.users]!.cookie);
-    await Promise.all(
-      receivers.map((r, p) =>
-        r.request({ type: "connect", url: srv.url, cookies: cookies.filter((_, i) => i % opts.procs === p), client: opts.client }, "connected"),
-      ),
-    );
+    // Socket i goes to node i mod N and process floor(i / N) mod procs, so each process holds a
+    // share of every node's sockets (with procs = N, i mod procs would pin a process to one node).
+    for (let node = 0; node < nodes.length; node++) {
+      await Promise.all(
+        receivers.map((r, p) =>
+          r.request(
+            {
+              type: "connect",
+              url: nodes[node]!.url,
+              cookies: cookies.filter((_, i) => nodeOfReceiver(i, nodes.length) === node && Math.floor(i / nodes.length) % opts.procs === p),
+              client: opts.client,
+              node,
+            },
+            "connected",
+          ),
+        ),
+      );
+    }
+    const senderUrl = nodes[0]!.url;
     for (const account of accounts.slice(opts.users)) {
-      const socket = ioClient(srv.url, { path: SOCKET_PATH, extraHeaders: { cookie: account.cookie }, transports: ["websocket"], forceNew: true, reconnection: false });
+      const socket = ioClient(senderUrl, { path: SOCKET_PATH, extraHeaders: { cookie: account.cookie }, transports: ["websocket"], forceNew: true, reconnection: false });
       await new Promise<void>((resolve, reject) => {
         socket.once("connect", () => resolve());
         socket.once("connect_error", reject);
       });
       senders.push({ socket, inFlight: 0 });
     }
-    log(`${opts.clients} receivers (${opts.client}) and ${senders.length} senders connected`);
+    log(`${prefix}${opts.clients} receivers (${opts.client}) on ${nodes.length} node(s) and ${senders.length} senders connected`);
 
     let statsId = 0;
     /** Every receiver's counts for `steps`, summed; with `issued` (per step), also what was lost. */
-    const stats = async (steps: number[], withHistograms: boolean, issued?: number[]) => {
+    const stats = async (steps: number[], withHistograms: boolean, issued?: number[], byNode = false) => {
       const id = ++statsId;
-      const request: ParentMessage = { type: "stats", id, steps, withHistograms, ...(issued && { issued }) };
+      const request: ParentMessage = { type: "stats", id, steps, withHistograms, ...(issued && { issued }), ...(byNode && { byNode }) };
       const replies = (await Promise.all(receivers.map((r) => r.request(request, "stats")))) as Extract<ReceiverMessage, { type: "stats" }>[];
       const total = replies.reduce((n, r) => n + r.total, 0);
       const sum = (s: number, key: "count" | "duplicated" | "lost" | "unexpected") => replies.reduce((n, r) => n + (r.steps[s]?.[key] ?? 0), 0);
-      const merged: Required<StepStats>[] = steps.map((s) => ({
+      const merged = steps.map((s) => ({
         count: sum(s, "count"),
         duplicated: sum(s, "duplicated"),
         lost: sum(s, "lost"),
         unexpected: sum(s, "unexpected"),
         histogram: replies.flatMap((r) => r.steps[s]?.histogram ?? []),
+        byNode: replies.map((r) => r.steps[s]?.byNode ?? {}),
       }));
       return { total, steps: merged };
     };
@@ -209,26 +277,21 @@ async function main(opts: LoadOptions): Promise<number> {
       }
       return false;
     };
+    const serverCpu = () => nodes.reduce((n, node) => n + cpuSeconds(node.pid()), 0);
 
-    // ---- step 0: one probe every receiver must get (proves every socket joined general) -------
-    sendOne(PROBE_STEP, 0, nowMicros());
-    await waitUntil(async () => (await stats([PROBE_STEP], false)).steps[0]!.count >= opts.clients, {
-      timeoutMs: 20_000,
-      intervalMs: 100,
-      what: `the probe message at all ${opts.clients} receivers`,
-    });
-    log("probe delivered to every receiver; stepping up");
-
-    const results: StepResult[] = [];
-    for (let s = 0; s < opts.steps.length; s++) {
-      const step = s + 1;
-      const target = opts.steps[s]!;
+    /** Sends `step` at `target` deliveries/s for `seconds`, waits for its deliveries (up to the drain), and measures it. */
+    const runStep = async (step: number, target: number, seconds: number, byNode: boolean) => {
       const msgRate = target / opts.clients;
       const before = await stats([], false);
-      const cpu0 = { server: cpuSeconds(srv.pid()), receivers: receivers.reduce((n, r) => n + cpuSeconds(r.child.pid), 0), self: process.cpuUsage() };
+      const cpu0 = {
+        server: serverCpu(),
+        redis: cpuSeconds(plan.redisPid?.()),
+        receivers: receivers.reduce((n, r) => n + cpuSeconds(r.child.pid), 0),
+        self: process.cpuUsage(),
+      };
       const t0 = performance.now();
       const startMicros = nowMicros();
-      const durationMs = opts.stepSeconds * 1000;
+      const durationMs = seconds * 1000;
       let issued = 0;
       // Open loop: message n is due at start + n/rate whatever happened before; a backlog (all
       // senders at their cap) keeps the intended times, so it shows as latency.
@@ -239,34 +302,87 @@ async function main(opts: LoadOptions): Promise<number> {
         if (elapsed >= durationMs) break;
         await sleep(TICK_MS);
       }
-      const seconds = (performance.now() - t0) / 1000;
+      const took = (performance.now() - t0) / 1000;
       const after = await stats([], false);
       const cpu = {
-        server: (cpuSeconds(srv.pid()) - cpu0.server) / seconds,
-        receivers: (receivers.reduce((n, r) => n + cpuSeconds(r.child.pid), 0) - cpu0.receivers) / seconds,
-        self: ((u) => (u.user + u.system) / 1e6 / seconds)(process.cpuUsage(cpu0.self)),
+        server: (serverCpu() - cpu0.server) / took,
+        redis: (cpuSeconds(plan.redisPid?.()) - cpu0.redis) / took,
+        receivers: (receivers.reduce((n, r) => n + cpuSeconds(r.child.pid), 0) - cpu0.receivers) / took,
+        self: ((u) => (u.user + u.system) / 1e6 / took)(process.cpuUsage(cpu0.self)),
       };
-      const achieved = (after.total - before.total) / seconds;
+      const achieved = (after.total - before.total) / took;
       const expected = issued * opts.clients;
       const drainDeadline = Date.now() + opts.drainSeconds * 1000;
-      let count = 0;
       for (;;) {
-        count = (await stats([step], false)).steps[0]!.count;
+        const count = (await stats([step], false)).steps[0]!.count;
         if (count >= expected || Date.now() >= drainDeadline) break;
         await sleep(100);
       }
-      const final = (await stats([step], true)).steps[0]!;
+      const final = (await stats([step], true, undefined, byNode)).steps[0]!;
       const histogram = new Uint32Array(HISTOGRAM_BUCKETS);
       addSparse(histogram, final.histogram);
       const missing = Math.max(0, expected - final.count);
-      const p50 = quantileMs(histogram, 0.5, missing);
-      const p99 = quantileMs(histogram, 0.99, missing);
-      const passed = p99 <= opts.p99LimitMs;
-      results.push({ target, achieved, p50, p99, passed });
+      return {
+        msgRate,
+        issued,
+        achieved,
+        cpu,
+        missing,
+        duplicated: final.duplicated,
+        p50: quantileMs(histogram, 0.5, missing),
+        p99: quantileMs(histogram, 0.99, missing),
+        byNode: byNode ? mergeByNode(final.byNode) : null,
+      };
+    };
+    const cpuText = (cpu: { server: number; redis: number; receivers: number; self: number }) =>
+      `cpu server=${cpu.server.toFixed(2)}${plan.redisPid ? ` redis=${cpu.redis.toFixed(2)}` : ""} receivers=${cpu.receivers.toFixed(2)} senders=${cpu.self.toFixed(2)}`;
+
+    // ---- step 0: one probe every receiver must get (proves every socket joined general) -------
+    sendOne(PROBE_STEP, 0, nowMicros());
+    try {
+      await waitUntil(async () => (await stats([PROBE_STEP], false)).steps[0]!.count >= opts.clients, {
+        timeoutMs: 20_000,
+        intervalMs: 100,
+        what: `the probe message at all ${opts.clients} receivers`,
+      });
+    } catch (e) {
+      // Which nodes' receivers lack it tells a lost cross-node hop from a slow server.
+      const byNode = mergeByNode((await stats([PROBE_STEP], false, undefined, true)).steps[0]!.byNode);
+      const got = [...byNode].map(([node, h]) => `n${node}=${h.reduce((n, c) => n + c, 0)}`).join(" ");
+      log(`${prefix}probe deliveries by node: ${got || "none"} (of ${nodes.map((_, k) => `n${k}=${cookies.filter((_, i) => nodeOfReceiver(i, nodes.length) === k).length}`).join(" ")})`);
+      throw e;
+    }
+    log(`${prefix}probe delivered to every receiver`);
+
+    // ---- cross-node latency at a moderate fixed rate, before the step-up can leave a backlog ----
+    let crossNode: CrossNodeLatency | null = null;
+    if (plan.latencyRate !== undefined) {
+      // Step numbers after the step-up's, so the loss check covers these messages too.
+      const warmStep = opts.steps.length + 1;
+      const latencyStep = opts.steps.length + 2;
+      // Unreported warm-up: the nodes just started have not compiled their hot paths yet.
+      await runStep(warmStep, plan.latencyRate, LATENCY_WARMUP_SECONDS, false);
+      const r = await runStep(latencyStep, plan.latencyRate, opts.latencySeconds, true);
+      crossNode = crossNodeLatency(r.byNode!, 0);
       console.log(
-        `step ${step}: target=${target}/s msgs=${msgRate.toFixed(0)}/s sent=${issued} deliveries_per_s=${Math.round(achieved)} ` +
-          `p50_ms=${fmt(p50)} p99_ms=${fmt(p99)} missing=${missing} duplicated=${final.duplicated} failed_acks=${failedAcks} ` +
-          `server_cpu_us_per_delivery=${((cpu.server * 1e6) / Math.max(achieved, 1)).toFixed(2)} cpu server=${cpu.server.toFixed(2)} receivers=${cpu.receivers.toFixed(2)} senders=${cpu.self.toFixed(2)}${passed ? "" : " FAIL"}`,
+        `${prefix}latency: target=${plan.latencyRate}/s msgs=${r.msgRate.toFixed(0)}/s sent=${r.issued} deliveries_per_s=${Math.round(r.achieved)} ` +
+          `p50_ms same_node=${fmt(crossNode.sameNodeP50Ms)} other_nodes=${fmt(crossNode.otherNodesP50Ms)} added=${crossNode.addedMs.toFixed(1)} ` +
+          `deliveries same_node=${crossNode.sameNodeDeliveries} other_nodes=${crossNode.otherNodesDeliveries} missing=${r.missing} ${cpuText(r.cpu)}`,
+      );
+    }
+    log(`${prefix}stepping up`);
+
+    const results: StepResult[] = [];
+    for (let s = 0; s < opts.steps.length; s++) {
+      const step = s + 1;
+      const target = opts.steps[s]!;
+      const r = await runStep(step, target, opts.stepSeconds, false);
+      const passed = r.p99 <= opts.p99LimitMs;
+      results.push({ target, achieved: r.achieved, p50: r.p50, p99: r.p99, passed });
+      console.log(
+        `${prefix}step ${step}: target=${target}/s msgs=${r.msgRate.toFixed(0)}/s sent=${r.issued} deliveries_per_s=${Math.round(r.achieved)} ` +
+          `p50_ms=${fmt(r.p50)} p99_ms=${fmt(r.p99)} missing=${r.missing} duplicated=${r.duplicated} failed_acks=${failedAcks} ` +
+          `server_cpu_us_per_delivery=${((r.cpu.server * 1e6) / Math.max(r.achieved, 1)).toFixed(2)} ${cpuText(r.cpu)}${passed ? "" : " FAIL"}`,
       );
       if (!passed) break;
     }
@@ -281,41 +397,168 @@ async function main(opts: LoadOptions): Promise<number> {
       checked = await check();
     }
     for (const c of checked.filter((c) => c.lost > 0 || c.duplicated > 0 || c.unexpected > 0)) {
-      log(`step ${c.step}: ${c.issued} messages x ${opts.clients} receivers: lost=${c.lost} duplicated=${c.duplicated} unexpected=${c.unexpected}`);
+      log(`${prefix}step ${c.step}: ${c.issued} messages x ${opts.clients} receivers: lost=${c.lost} duplicated=${c.duplicated} unexpected=${c.unexpected}`);
     }
     const lost = checked.reduce((n, c) => n + c.lost, 0);
     // A message number nobody issued is a delivery that should not exist: counted with the duplicates.
     const duplicated = checked.reduce((n, c) => n + c.duplicated + c.unexpected, 0);
-
     const best = results.filter((r) => r.passed).reduce<StepResult | null>((a, r) => (a && a.achieved >= r.achieved ? a : r), null);
-    console.log(
-      `load: clients=${opts.clients} max_deliveries_per_s=${best ? Math.round(best.achieved) : 0} p99_ms_at_max=${best ? fmt(best.p99) : "NaN"} ` +
-        `lost=${lost} duplicated=${duplicated} failed_acks=${failedAcks}`,
-    );
-    if (lost > 0 || duplicated > 0 || failedAcks > 0) {
-      log(`FAILED: ${[lost > 0 && `${lost} deliveries lost`, duplicated > 0 && `${duplicated} duplicated`, failedAcks > 0 && `${failedAcks} acks failed`].filter(Boolean).join(", ")}`);
-      return 1;
-    }
-    return 0;
+    return { best, lost, duplicated, failedAcks, crossNode };
   } finally {
     for (const s of senders) s.socket.close();
     await Promise.all(
       receivers.map(
         (r) =>
           new Promise<void>((resolve) => {
-            if (r.child.exitCode !== null) return resolve();
-            r.child.once("exit", () => resolve());
+            const done = () => (liveReceivers.delete(r), resolve());
+            if (r.child.exitCode !== null) return done();
+            r.child.once("exit", done);
             r.child.send({ type: "close" } satisfies ParentMessage);
-            setTimeout(() => (r.child.kill("SIGKILL"), resolve()), 3_000).unref();
+            setTimeout(() => (r.child.kill("SIGKILL"), done()), 3_000).unref();
           }),
       ),
     );
-    await server?.stop();
-    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** `load: [nodes=N ]clients=… max_deliveries_per_s=…` and whether the run lost, duplicated or failed nothing. */
+function report(opts: LoadOptions, r: RunResult, label: string | null): boolean {
+  console.log(
+    `load: ${label ? `${label} ` : ""}clients=${opts.clients} max_deliveries_per_s=${maxOf(r)} p99_ms_at_max=${r.best ? fmt(r.best.p99) : "NaN"} ` +
+      `lost=${r.lost} duplicated=${r.duplicated} failed_acks=${r.failedAcks}`,
+  );
+  if (r.lost === 0 && r.duplicated === 0 && r.failedAcks === 0) return true;
+  log(
+    `FAILED${label ? ` (${label})` : ""}: ${[r.lost > 0 && `${r.lost} deliveries lost`, r.duplicated > 0 && `${r.duplicated} duplicated`, r.failedAcks > 0 && `${r.failedAcks} acks failed`].filter(Boolean).join(", ")}`,
+  );
+  return false;
+}
+
+const maxOf = (r: RunResult) => (r.best ? Math.round(r.best.achieved) : 0);
+
+/** Today's bench: one server on a fresh SQLite file. */
+async function singleNode(opts: LoadOptions, dir: string, stopLater: (s: ServerProcess) => void): Promise<number> {
+  const server = await createServerProcess({ root: ROOT, databaseUrl: `file:${join(dir, "parley.sqlite")}`, logPath: join(dir, "server.log") });
+  stopLater(server);
+  await server.start();
+  log(`server ${server.url} (pid ${server.pid()})`);
+  const accounts = await signIn(server.url, opts);
+  const r = await runStepUp(opts, { nodes: [server], accounts, label: null });
+  return report(opts, r, null) ? 0 : 1;
+}
+
+/**
+ * Issue 12's comparison: the same step-up on 1 node and on N, both on one fresh PostgreSQL database
+ * and one Redis of the bench's own, so the only difference is the number of nodes. The 1-node run
+ * has REDIS_URL too (it publishes every broadcast into the stream like any node of a cluster): what
+ * is compared is a cluster of one with a cluster of N. The other nodes start only for the second
+ * run, so they take no CPU (reading the stream) during the first.
+ */
+async function multiNode(opts: LoadOptions, dir: string, stopLater: (s: ServerProcess) => void, dropLater: (db: RunDatabase) => void): Promise<number> {
+  const command = serverCommand(ROOT);
+  log(`server command: ${command.description}`);
+  const db = await createRunDatabase(opts.pgUrl, "parley_load");
+  dropLater(db);
+  log(`database ${db.name} created`);
+  const redis = await createRedisProcess({ logPath: join(dir, "redis.log") });
+  livePids.push(redis.pid);
+  await redis.start();
+  log(`redis-server ${redis.url} (pid ${redis.pid()})`);
+  const nodes = await Promise.all(
+    Array.from({ length: opts.nodes }, (_, i) =>
+      createServerProcess({ root: ROOT, databaseUrl: db.url, redisUrl: redis.url, command, logPath: join(dir, `node-${i}.log`), startTimeoutMs: NODE_START_TIMEOUT_MS }),
+    ),
+  );
+  for (const n of nodes) stopLater(n);
+  try {
+    // The first node alone applies the migrations to the empty database.
+    await nodes[0]!.start();
+    log(`node n0 ${nodes[0]!.url} (pid ${nodes[0]!.pid()})`);
+    const accounts = await signIn(nodes[0]!.url, opts);
+
+    const one = await runStepUp(opts, { nodes: [nodes[0]!], accounts, label: "nodes=1", redisPid: redis.pid });
+    const oneOk = report(opts, one, "nodes=1");
+
+    await Promise.all(nodes.slice(1).map((n) => n.start()));
+    log(`nodes ${nodes.map((n, i) => `n${i} ${n.url} (pid ${n.pid()})`).join(", ")}`);
+    const rate = latencyRate(opts.latencyRate, maxOf(one), opts.steps[0]!);
+    const many = await runStepUp(opts, { nodes, accounts, label: `nodes=${opts.nodes}`, redisPid: redis.pid, latencyRate: rate });
+    const manyOk = report(opts, many, `nodes=${opts.nodes}`);
+
+    const c = many.crossNode;
+    console.log(
+      `load-nodes: nodes=${opts.nodes} one_node_max=${maxOf(one)} n_nodes_max=${maxOf(many)} cross_node_p50_added_ms=${c ? c.addedMs.toFixed(1) : "NaN"} ` +
+        `same_node_p50_ms=${c ? fmt(c.sameNodeP50Ms) : "NaN"} other_nodes_p50_ms=${c ? fmt(c.otherNodesP50Ms) : "NaN"} latency_rate=${rate}`,
+    );
+    return oneOk && manyOk ? 0 : 1;
+  } finally {
+    // Nodes before Redis, so that their shutdown does not log a Redis outage; then their logs.
+    await Promise.allSettled(nodes.map((n) => n.stop()));
+    await redis.kill().catch(() => undefined);
+    for (let i = 0; i < nodes.length; i++) reportCrashLines(join(dir, `node-${i}.log`), `node n${i}`);
+  }
+}
+
+/** What the server logs when something escaped every handler: not part of the verdict, but a bug to report. */
+const CRASH_LINE = /unhandled (promise )?rejection|uncaught ?exception/i;
+
+function reportCrashLines(path: string, what: string): void {
+  try {
+    const lines = readFileSync(path, "utf8").split("\n").filter((l) => CRASH_LINE.test(l));
+    if (lines.length > 0) log(`${what} logged ${lines.length} unhandled errors, first: ${lines[0]!.slice(0, 300)}`);
+  } catch {
+    // no log written
+  }
+}
+
+let tearingDown: Promise<void> | null = null;
+const servers: ServerProcess[] = [];
+let database: RunDatabase | null = null;
+/** Stops every node (SIGTERM, SIGKILL after the grace) and drops the database. Runs once. */
+function teardown(): Promise<void> {
+  tearingDown ??= (async () => {
+    await Promise.allSettled(servers.map((s) => s.stop()));
+    await database?.drop().catch((e: unknown) => log(`could not drop database ${database?.name}: ${(e as Error).message}`));
+  })();
+  return tearingDown;
+}
+
+async function main(opts: LoadOptions): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "parley-load-"));
+  log(
+    `clients=${opts.clients} users=${opts.users} senders=${opts.senders} procs=${opts.procs} client=${opts.client} steps=${opts.steps.join(",")} step=${opts.stepSeconds}s ` +
+      `nodes=${opts.nodes} dir=${dir}`,
+  );
+  let code = 1;
+  const stopLater = (s: ServerProcess) => {
+    servers.push(s);
+    livePids.push(s.pid);
+  };
+  try {
+    code = opts.nodes === 1 ? await singleNode(opts, dir, stopLater) : await multiNode(opts, dir, stopLater, (db) => (database = db));
+    return code;
+  } finally {
+    await teardown();
+    // The server logs are the evidence of a failed run: kept then, removed otherwise.
+    if (code === 0) rmSync(dir, { recursive: true, force: true });
+    else log(`logs kept in ${dir}`);
   }
 }
 
 const fmt = (ms: number) => (Number.isFinite(ms) ? (ms < 10 ? ms.toFixed(1) : String(Math.round(ms))) : String(ms));
+
+process.on("exit", killChildrenNow);
+// A signal ends the run the way a failure does: nodes stopped, database dropped, then the exit
+// handler kills whatever is left by pid.
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+] as const) {
+  process.on(signal, () => {
+    log(`${signal}: cleaning up`);
+    void Promise.race([teardown(), sleep(15_000)]).finally(() => process.exit(code));
+  });
+}
 
 main(parseLoadArgs(process.argv.slice(2))).then(
   (code) => process.exit(code),

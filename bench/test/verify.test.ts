@@ -315,14 +315,14 @@ describe("verifyAgainstDb", () => {
       // Only the test room: the user is not a member of the default room in this database.
       timelines: { [room.id]: { ids: messages.map((m) => m.id), firstSeq: 1, loaded: true } },
     };
-    const clean = verifyAgainstDb(dbPath, [report]);
+    const clean = await verifyAgainstDb(dbPath, [report]);
     expect(counts(clean)).toEqual(ZERO);
     expect(clean.stored).toBe(3);
 
     const db = new Database(dbPath);
     db.prepare("DELETE FROM messages WHERE room_id = ? AND seq = 2").run(room.id);
     db.close();
-    const broken = verifyAgainstDb(dbPath, [report]);
+    const broken = await verifyAgainstDb(dbPath, [report]);
     // Seq 2 is gone from the room (a hole), its send is lost, and the client holds an id the
     // database no longer has.
     expect(counts(broken)).toEqual({ ...ZERO, gaps: 1, lost: 1, extra: 1 });

@@ -6,23 +6,39 @@ import type { ServerOptions } from "socket.io";
 import { API, LIMITS } from "@parley/shared";
 import { AuthService } from "./domain/auth.service.js";
 import { MessageService } from "./domain/message.service.js";
-import { PresenceService } from "./domain/presence.service.js";
+import { PresenceService, type PresenceDirectory } from "./domain/presence.service.js";
 import { RoomService } from "./domain/room.service.js";
-import { TypingService } from "./domain/typing.service.js";
+import { TypingService, type TypingBus } from "./domain/typing.service.js";
 import type { ScryptParams } from "./domain/password.js";
 import { authRoutes, sendError } from "./http/auth.routes.js";
 import { createOriginPolicy } from "./http/origin.js";
 import { refuseCrossSiteWrites, securityHeaders } from "./http/security.js";
 import { consoleLogger, type Logger } from "./logger.js";
+import { trackCommands } from "./realtime/drain.js";
+import { watchRoomHeads } from "./realtime/heads.js";
+import { requestContext, requestLogger } from "./observability/log.js";
+import { Metrics } from "./observability/metrics.js";
+import { METRICS_PATH, serveMetrics } from "./observability/metrics-http.js";
 import { createIo } from "./realtime/io.js";
 import { DEFAULT_BUDGETS, RateLimits, expressIp, type LimiterStore, type RateLimitBudgets } from "./security/rate-limits.js";
 import { channel, type ParleyServer } from "./realtime/types.js";
 import type { Services } from "./services.js";
+import { instrumentStorage } from "./storage/instrumented.js";
 import type { Storage } from "./storage/storage.js";
 
 export interface AppDeps {
   storage: Storage;
   logger?: Logger;
+  /** What the node shares with other nodes (cluster/cluster.ts); unset: a single node, all in memory. */
+  cluster?: AppCluster;
+}
+
+/** The parts of a cluster connection the app uses. */
+export interface AppCluster {
+  presence: PresenceDirectory;
+  typingBus: TypingBus;
+  /** Whether the node's Redis connections are up (readiness). */
+  healthy(): boolean;
 }
 
 export interface AppOptions {
@@ -48,37 +64,73 @@ export interface AppOptions {
   passwordParams?: ScryptParams;
   /** How often expired sessions are deleted (default: hourly). */
   sessionPurgeIntervalMs?: number;
+  /**
+   * How often the node checks the heads of its rooms for a missed last broadcast (realtime/heads.ts).
+   * Unset or 0: off — a single node cannot miss its own broadcasts; main.ts turns it on with Redis.
+   */
+  roomHeadCheckMs?: number;
+  /** METRICS_TOKEN: /metrics on this port answers only with `Authorization: Bearer <token>`; unset: 404 (observability/metrics-http.ts). */
+  metricsToken?: string | undefined;
+  /** One log line per HTTP request (main.ts turns it on; tests keep their output quiet). */
+  accessLog?: boolean;
 }
 
 export interface App {
   httpServer: HttpServer;
   io: ParleyServer;
   services: Services;
+  /** This app's metrics (its own registry): main.ts serves them on the admin port too. */
+  metrics: Metrics;
   /** Stops accepting, disconnects every socket, stops timers. Does not close the storage. */
   close(): Promise<void>;
+  /**
+   * Graceful shutdown (SIGTERM): health checks answer "draining" and new socket connections are
+   * refused, so a load balancer sends nothing new; commands already received finish and are acked
+   * (waiting at most `timeoutMs`), newer ones are left unanswered for the client to send again
+   * elsewhere; then every socket is closed, which makes the clients reconnect (through the
+   * balancer, to another node), and `close()` runs (the listener closes with it). Resolves with the
+   * number of commands still unanswered at the end.
+   */
+  drain(timeoutMs: number): Promise<number>;
 }
 
 /** Builds the whole server without listening: main.ts listens, tests listen on port 0. */
 export function createApp(deps: AppDeps, options: AppOptions = {}): App {
-  const { storage } = deps;
   const logger = deps.logger ?? consoleLogger;
+  const metrics = new Metrics();
+  // Everything the app does with storage is timed (parley_storage_seconds); the caller's own
+  // reference (main.ts closing it, tests reading it) stays the plain one.
+  const storage = instrumentStorage(deps.storage, metrics);
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", options.trustProxy ?? false);
   const httpServer = createServer(app);
   const originPolicy = createOriginPolicy({ publicUrl: options.publicUrl, allowedOrigins: options.allowedOrigins });
+  // First, so that every response (errors included) carries its X-Request-Id.
+  app.use(requestContext(logger, { accessLog: options.accessLog ?? false }));
 
   // Created before the io so that the io's handlers and the HTTP routes share one instance. The
   // presence and typing callbacks reach the io through `io` below once it exists.
   let io: ParleyServer | null = null;
-  const presence = new PresenceService(options.presenceGraceMs ?? 3000, (update) => {
-    // Every user is a member of the default room, so telling everyone equals telling each room
-    // the user is in.
-    io?.emit("presence:updated", update);
-  });
-  const typing = new TypingService(options.typingTtlMs ?? LIMITS.typingTtlMs, (update) => {
-    io?.to(channel.room(update.roomId)).emit("typing:updated", update);
-  });
+  // Presence and typing are told to this node's sockets only: with several nodes each node keeps
+  // its own copy of both (fed by the cluster bus) and tells its own sockets, so nothing of them
+  // travels through the broadcast adapter.
+  const presence = new PresenceService(
+    options.presenceGraceMs ?? 3000,
+    (update) => {
+      // Every user is a member of the default room, so telling everyone equals telling each room
+      // the user is in.
+      io?.local.emit("presence:updated", update);
+    },
+    deps.cluster?.presence,
+  );
+  const typing = new TypingService(
+    options.typingTtlMs ?? LIMITS.typingTtlMs,
+    (update) => {
+      io?.local.to(channel.room(update.roomId)).emit("typing:updated", update);
+    },
+    deps.cluster?.typingBus ?? null,
+  );
   const rooms = new RoomService(storage, (userId) => presence.isOnline(userId));
   const services: Services = {
     auth: new AuthService(storage, {
@@ -95,8 +147,11 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     presence,
     limits: new RateLimits(options.rateLimits ?? DEFAULT_BUDGETS, logger, options.rateLimitStore),
   };
-  io = createIo(httpServer, services, storage, logger, options.io, originPolicy);
+  io = createIo(httpServer, services, storage, logger, options.io, originPolicy, () => drain.draining());
   const ioServer = io;
+  const drain = trackCommands(ioServer);
+  const heads = options.roomHeadCheckMs ? watchRoomHeads(ioServer, storage, logger, options.roomHeadCheckMs) : null;
+  metrics.observeIo(ioServer);
 
   // Expired sessions are refused already; the purge only keeps the table from growing forever.
   // Hourly is plenty for that and costs one indexed DELETE.
@@ -109,14 +164,28 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
   // After createIo's authentication middleware, so the cap knows the user.
   ioServer.use(services.limits.socketCaps(expressIp(app)));
 
-  app.get(API.health, async (_req, res) => {
+  // Before the SPA fallback, which would otherwise answer a GET /metrics with index.html.
+  app.get(METRICS_PATH, (req, res) => serveMetrics(req, res, metrics, { token: options.metricsToken, requireToken: true }, requestLogger(res, logger)));
+  // Liveness: the process serves. 503 while draining, so a load balancer stops sending new
+  // connections here. Dependencies are readiness's business: a database outage must not make an
+  // orchestrator restart every node.
+  app.get(API.health, (_req, res) => {
+    if (drain.draining()) return void res.status(503).json({ status: "draining" });
+    res.json({ status: "ok" });
+  });
+  // Readiness: this node can serve a user now (storage answers, Redis connections are up).
+  app.get(API.ready, async (_req, res) => {
+    if (drain.draining()) return void res.status(503).json({ status: "draining" });
+    let storageOk = true;
     try {
       await storage.ping();
-      res.json({ status: "ok" });
     } catch (e) {
-      logger.error("health check failed", e);
-      res.status(503).json({ status: "unavailable" });
+      requestLogger(res, logger).error("readiness: storage ping failed", e);
+      storageOk = false;
     }
+    const clusterOk = deps.cluster ? deps.cluster.healthy() : true;
+    const checks = { storage: storageOk ? "ok" : "unavailable", redis: deps.cluster ? (clusterOk ? "ok" : "unavailable") : "unused" };
+    res.status(storageOk && clusterOk ? 200 : 503).json({ status: storageOk && clusterOk ? "ready" : "unavailable", checks });
   });
   app.use(
     "/api",
@@ -142,16 +211,15 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     const status = typeof err === "object" && err !== null && "status" in err ? Number(err.status) : 500;
     if (status === 413) return sendError(res, 413, "INVALID_PAYLOAD", "The request body is too large.");
     if (status >= 400 && status < 500) return sendError(res, status, "INVALID_PAYLOAD", "The request body is not valid JSON.");
-    logger.error("http request failed", err);
+    requestLogger(res, logger).error("http request failed", err);
     sendError(res, 500, "INTERNAL", "Something went wrong on the server.");
   });
 
-  return {
-    httpServer,
-    io: ioServer,
-    services,
-    close: async () => {
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
       clearInterval(purge);
+      heads?.stop();
       typing.close();
       presence.close();
       await new Promise<void>((resolve) => {
@@ -159,6 +227,38 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
         // io.close() closes the HTTP server too but waits for keep-alive connections; end them.
         httpServer.closeAllConnections();
       });
+    })());
+
+  return {
+    httpServer,
+    io: ioServer,
+    services,
+    metrics,
+    close,
+    drain: async (timeoutMs) => {
+      // The listener stays open while commands finish, so the balancer's health checks read
+      // "draining"; new socket connections are refused meanwhile (createIo's allowRequest).
+      const left = await drain.start(timeoutMs);
+      await closeConnectionsAfterWrites(ioServer, 1_000);
+      await close();
+      return left;
     },
   };
+}
+
+/**
+ * Closes every connection once what it was sent is written: engine.io's own close waits for its
+ * write buffer to drain (the last acks of a drain are in it), where io.close() discards the buffer.
+ * The clients see a transport close and reconnect. Waits at most `timeoutMs`.
+ */
+async function closeConnectionsAfterWrites(io: ParleyServer, timeoutMs: number): Promise<void> {
+  const closed: Promise<void>[] = [];
+  for (const socket of io.of("/").sockets.values()) {
+    const conn = socket.conn;
+    closed.push(new Promise((resolve) => conn.once("close", () => resolve())));
+    conn.close();
+  }
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(closed), new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
 }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { loadRateLimitBudgets } from "./security/rate-limit-config.js";
 import type { RateLimitBudgets } from "./security/rate-limits.js";
 import { normalizeOrigin } from "./http/origin.js";
+import { LOG_LEVELS, type LogLevel } from "./observability/log.js";
 
 /**
  * Configuration comes from the environment only, parsed and validated once at start-up; an invalid
@@ -14,8 +15,18 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).optional(),
   /** Unset: SQLite at ./data/parley.sqlite. `file:<path>`: SQLite there. `postgres://…`: PostgreSQL. */
   DATABASE_URL: z.string().min(1).optional(),
-  /** Set to use the Socket.IO Redis adapter for fan-out across nodes. */
+  /** Set to run as one of several nodes: broadcasts, presence, typing and rate limits shared through Redis. */
   REDIS_URL: z.string().min(1).optional(),
+  /** Prefix of every Redis key, stream and channel: deployments sharing one Redis need different ones. */
+  REDIS_KEY: z.string().regex(/^[A-Za-z0-9:_-]{1,64}$/, "letters, digits, : _ - (at most 64)").default("parley"),
+  /** How often a node renews its presence heartbeat and re-reads the others'. */
+  PRESENCE_HEARTBEAT_MS: z.coerce.number().int().min(100).default(3000),
+  /** A node silent this long is dead: its users go offline on the others. */
+  PRESENCE_NODE_TTL_MS: z.coerce.number().int().min(500).default(10_000),
+  /** With Redis: how often a node checks its rooms' heads for a missed last broadcast (the tail guard). */
+  ROOM_HEAD_CHECK_MS: z.coerce.number().int().min(100).default(1500),
+  /** A graceful shutdown (SIGTERM) exits within this long. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1000).default(10_000),
   /** Built SPA to serve; defaults to apps/web/dist when it exists. */
   STATIC_DIR: z.string().min(1).optional(),
   COOKIE_SECURE: z.enum(["true", "false"]).default("false"),
@@ -30,6 +41,17 @@ const EnvSchema = z.object({
   ALLOWED_ORIGINS: z.string().min(1).optional(),
   /** Express `trust proxy`: "true", a hop count, or addresses/subnets ("loopback, 10.0.0.0/8"). */
   TRUST_PROXY: z.string().min(1).optional(),
+  /** pino level: fatal, error, warn, info, debug, trace or silent. */
+  LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
+  /**
+   * Bearer token for /metrics on the main port (unset: 404 there). At least 32 characters: it guards
+   * a public port, so it must not be guessable (`openssl rand -hex 32`).
+   */
+  METRICS_TOKEN: z.string().min(32, "must be at least 32 characters (e.g. `openssl rand -hex 32`)").regex(/^\S+$/, "must not contain spaces").optional(),
+  /** Admin port serving only /metrics (unset: no admin listener). */
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  /** Interface of the admin port: loopback unless set, so it is private by default. */
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
 });
 
 export type DatabaseConfig = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
@@ -39,6 +61,11 @@ export interface Config {
   host: string | undefined;
   database: DatabaseConfig;
   redisUrl: string | undefined;
+  redisKey: string;
+  presenceHeartbeatMs: number;
+  presenceNodeTtlMs: number;
+  shutdownTimeoutMs: number;
+  roomHeadCheckMs: number;
   staticDir: string | undefined;
   secureCookie: boolean;
   sessionTtlMs: number;
@@ -53,6 +80,9 @@ export interface Config {
   /** Normalised origins (scheme://host[:port]). */
   allowedOrigins: string[];
   trustProxy: boolean | number | string;
+  logLevel: LogLevel;
+  /** Observability (observability/metrics-http.ts): who may read /metrics, and where. */
+  metrics: { token: string | undefined; port: number | undefined; host: string };
 }
 
 export function parseDatabaseUrl(url: string | undefined): DatabaseConfig {
@@ -76,12 +106,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n  ${lines.join("\n  ")}`);
   }
   const e = parsed.data;
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT === e.PORT) {
+    throw new Error(`Invalid configuration:\n  METRICS_PORT: must differ from PORT (${e.PORT}); the admin port is a listener of its own`);
+  }
   const origins = parseOrigins(e.PUBLIC_URL, e.ALLOWED_ORIGINS);
   return {
     port: e.PORT,
     host: e.HOST,
     database: parseDatabaseUrl(e.DATABASE_URL),
     redisUrl: e.REDIS_URL,
+    redisKey: e.REDIS_KEY,
+    presenceHeartbeatMs: e.PRESENCE_HEARTBEAT_MS,
+    presenceNodeTtlMs: e.PRESENCE_NODE_TTL_MS,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+    roomHeadCheckMs: e.ROOM_HEAD_CHECK_MS,
     staticDir: e.STATIC_DIR,
     secureCookie: e.COOKIE_SECURE === "true",
     sessionTtlMs: e.SESSION_TTL_DAYS * 24 * 60 * 60 * 1000,
@@ -92,6 +130,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimits: loadRateLimitBudgets(set),
     ...origins,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    logLevel: e.LOG_LEVEL,
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, host: e.METRICS_HOST },
   };
 }
 

@@ -19,7 +19,7 @@ interface Node {
   url: string;
   app: App;
   storage: PostgresStorage;
-  closeRedis(): Promise<void>;
+  redis: { close(): Promise<void> };
 }
 
 describeWithServices(
@@ -38,10 +38,10 @@ describeWithServices(
     const startNode = async (): Promise<Node> => {
       const storage = await prepareStorage(new PostgresStorage(db.url, { logger }));
       const app = createApp({ storage, logger }, { passwordParams: TEST_PASSWORD_PARAMS, rateLimits: TEST_RATE_LIMITS });
-      const closeRedis = await attachRedisAdapter(app.io, TEST_REDIS_URL!, { logger, key: redisKey });
+      const redis = await attachRedisAdapter(app.io, TEST_REDIS_URL!, { logger, key: redisKey });
       await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));
       const { port } = app.httpServer.address() as AddressInfo;
-      const node = { url: `http://127.0.0.1:${port}`, app, storage, closeRedis };
+      const node = { url: `http://127.0.0.1:${port}`, app, storage, redis };
       nodes.push(node);
       return node;
     };
@@ -87,7 +87,7 @@ describeWithServices(
       closeAllSockets();
       for (const node of nodes) {
         await node.app.close();
-        await node.closeRedis();
+        await node.redis.close();
         await node.storage.close();
       }
       await db.drop();

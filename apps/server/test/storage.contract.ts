@@ -223,6 +223,21 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
           ["Rust", true],
         ]);
       });
+      it("reads the heads of several rooms at once, skipping unknown ids", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const r = await room("Random", alice, bob);
+        const quiet = await room("Quiet", alice);
+        const sent = await s.appendMessage({ roomId: r.id, authorId: alice.id, clientId: randomUUID(), kind: "text", body: "one", mentions: [] });
+        await s.appendMessage({ roomId: r.id, authorId: bob.id, clientId: randomUUID(), kind: "text", body: "two", mentions: [] });
+        await s.setReaction({ messageId: sent.message.id, userId: bob.id, emoji: "👍", on: true, maxDistinct: 20 });
+
+        const heads = await s.getRoomHeads([r.id, quiet.id, "no-such-room"]);
+        expect([...heads].sort((a, b) => b.seq - a.seq)).toEqual([
+          { roomId: r.id, seq: 2, version: 3 },
+          { roomId: quiet.id, seq: 0, version: 0 },
+        ]);
+        expect(await s.getRoomHeads([])).toEqual([]);
+      });
     });
 
     describe("direct messages", () => {

@@ -26,6 +26,18 @@ export interface LoadOptions {
   bodyLength: number;
   /** Unacked sends per sender before it stops sending (bounds memory when the server stalls). */
   inFlight: number;
+  /**
+   * 1 (default): one server on SQLite, as always. N > 1: two runs on PostgreSQL + a Redis of the
+   * bench's own, one with 1 node and one with N (receivers spread over the nodes, senders on the
+   * first), and the cross-node p50 latency added (issue 12).
+   */
+  nodes: number;
+  /** With nodes > 1: a PostgreSQL URL whose role has CREATEDB; the bench creates and drops its own database. */
+  pgUrl: string;
+  /** With nodes > 1: deliveries/s of the fixed-rate step that measures cross-node latency; 0 = a fifth of the 1-node max. */
+  latencyRate: number;
+  /** With nodes > 1: how long that step lasts. */
+  latencySeconds: number;
 }
 
 /**
@@ -36,7 +48,7 @@ export interface LoadOptions {
  */
 const DEFAULT_STEPS = [50_000, 100_000, 150_000, 200_000, 300_000, 400_000, 500_000, 600_000, 700_000, 800_000, 1_000_000, 1_200_000, 1_600_000];
 
-export function parseLoadArgs(argv: string[]): LoadOptions {
+export function parseLoadArgs(argv: string[], env: Record<string, string | undefined> = process.env): LoadOptions {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -51,6 +63,10 @@ export function parseLoadArgs(argv: string[]): LoadOptions {
       "p99-limit": { type: "string" },
       "body-length": { type: "string" },
       "in-flight": { type: "string" },
+      nodes: { type: "string" },
+      "pg-url": { type: "string" },
+      "latency-rate": { type: "string" },
+      "latency-seconds": { type: "string" },
     },
     strict: true,
   });
@@ -62,6 +78,8 @@ export function parseLoadArgs(argv: string[]): LoadOptions {
   };
   const client = values.client ?? "raw";
   if (client !== "raw" && client !== "socketio") throw new Error(`--client must be raw or socketio, got ${client}`);
+  const nodes = num("nodes", values.nodes, 1, 1);
+  if (!Number.isInteger(nodes)) throw new Error(`--nodes must be an integer, got ${values.nodes}`);
   const steps = values.steps ? values.steps.split(",").map((s) => num("steps", s.trim(), 0, 1)) : DEFAULT_STEPS;
   return {
     clients: num("clients", values.clients, 500, 1),
@@ -75,5 +93,10 @@ export function parseLoadArgs(argv: string[]): LoadOptions {
     p99LimitMs: num("p99-limit", values["p99-limit"], 250, 1),
     bodyLength: num("body-length", values["body-length"], 100, 24),
     inFlight: num("in-flight", values["in-flight"], 2_000, 1),
+    nodes,
+    // The same variable the server's PostgreSQL tests and test:cluster read.
+    pgUrl: values["pg-url"] ?? env.PARLEY_TEST_PG_URL ?? "postgres://parley:parley@127.0.0.1:5432/postgres",
+    latencyRate: num("latency-rate", values["latency-rate"], 0, 0),
+    latencySeconds: num("latency-seconds", values["latency-seconds"], 5, 1),
   };
 }

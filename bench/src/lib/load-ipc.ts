@@ -4,12 +4,13 @@ import type { SparseHistogram } from "./load-histogram.js";
 export type ClientKind = "raw" | "socketio";
 
 export type ParentMessage =
-  | { type: "connect"; url: string; cookies: string[]; client: ClientKind }
+  /** `node` labels these sockets' latencies (which server node they are on); default 0. */
+  | { type: "connect"; url: string; cookies: string[]; client: ClientKind; node?: number }
   /**
    * Per-step counts (and histograms when asked) plus the running total of deliveries. With
    * `issued` (how many messages each step of `steps` sent), also what was lost and unexpected.
    */
-  | { type: "stats"; id: number; steps: number[]; withHistograms: boolean; issued?: number[] }
+  | { type: "stats"; id: number; steps: number[]; withHistograms: boolean; issued?: number[]; byNode?: boolean }
   | { type: "close" };
 
 export interface StepStats {
@@ -18,6 +19,8 @@ export interface StepStats {
   /** Deliveries of a message the client already had. */
   duplicated: number;
   histogram: SparseHistogram;
+  /** Only when `byNode` was asked for: the latency histogram per node label. */
+  byNode?: Record<number, SparseHistogram>;
   /** Only when `issued` was asked for: (client, message) pairs never delivered. */
   lost?: number;
   /** Only when `issued` was asked for: deliveries of a message number that was never issued. */

@@ -14,13 +14,15 @@ import { connectRawReceiver, nowMicros, parseBody, type OnDelivery } from "./loa
 import type { ParentMessage, ReceiverMessage, StepStats } from "./load-ipc.js";
 
 const histograms = new Map<number, Uint32Array>();
+/** step -> node label -> histogram: the same latencies split by the server node a socket is on. */
+const nodeHistograms = new Map<number, Map<number, Uint32Array>>();
 const tally = new DeliveryTally();
 /** First deliveries over every step (duplicates excluded), for the parent's deliveries per second. */
 let total = 0;
 const closers: (() => void)[] = [];
 
-/** One client's delivery callback: its own row in the tally. */
-const receiverFor = (): OnDelivery => {
+/** One client's delivery callback: its own row in the tally, its latencies also under its `node`. */
+const receiverFor = (node: number): OnDelivery => {
   const receiver = tally.addReceiver();
   return (step, sentMicros, n) => {
     // A duplicate adds nothing to the counts or the latency: it is only counted as a duplicate.
@@ -30,6 +32,11 @@ const receiverFor = (): OnDelivery => {
     if (!h) histograms.set(step, (h = new Uint32Array(HISTOGRAM_BUCKETS)));
     const i = bucketOf((nowMicros() - sentMicros) / 1000);
     h[i] = h[i]! + 1;
+    let byNode = nodeHistograms.get(step);
+    if (!byNode) nodeHistograms.set(step, (byNode = new Map()));
+    let hn = byNode.get(node);
+    if (!hn) byNode.set(node, (hn = new Uint32Array(HISTOGRAM_BUCKETS)));
+    hn[i] = hn[i]! + 1;
   };
 };
 
@@ -62,7 +69,7 @@ process.on("message", (raw) => {
   if (m.type === "connect") {
     const port = Number(new URL(m.url).port);
     mapLimit(m.cookies, 32, async (cookie) => {
-      const onDelivery = receiverFor();
+      const onDelivery = receiverFor(m.node ?? 0);
       if (m.client === "raw") {
         const r = await connectRawReceiver(port, cookie, onDelivery);
         closers.push(() => r.close());
@@ -83,6 +90,7 @@ process.on("message", (raw) => {
         duplicated: tally.duplicates(step),
         histogram: m.withHistograms && h ? toSparse(h) : [],
         ...(issued !== undefined && tally.check(step, issued)),
+        ...(m.byNode && { byNode: Object.fromEntries([...(nodeHistograms.get(step) ?? [])].map(([node, hn]) => [node, toSparse(hn)])) }),
       };
     });
     send({ type: "stats", id: m.id, total, steps });

@@ -1,10 +1,15 @@
 import { createServer, connect, type AddressInfo, type Server, type Socket } from "node:net";
+import { roundRobin, type RoundRobin } from "./balancer.js";
 
 /**
  * A TCP proxy on 127.0.0.1 between the clients and the server, able to break live connections on
  * demand: the network faults of the fault test. It keeps listening while the server restarts; a
  * connection accepted then fails fast (its upstream is refused and both ends are destroyed), which
  * is what a client sees when a server is down behind a load balancer.
+ *
+ * With several upstreams it is also the cluster test's load balancer: each new connection goes to
+ * the next upstream in a round robin (see balancer.ts), and one whose connect fails is skipped for
+ * the next; only when every upstream refuses is the client's connection ended.
  *
  * Three ways to break a connection, because each takes a different path through socket.io:
  * - a *close* (`destroy()`): each end gets a FIN, the clean end of a TCP connection;
@@ -38,11 +43,15 @@ export interface FaultProxy {
   connectionsOf(label: string): ConnectionInfo[];
   /** When a connection with this label last sent its first bytes (Date.now() ms), null if never. */
   lastOpenedAt(label: string): number | null;
+  /** Live connections per upstream port (every upstream listed, 0 when none). */
+  liveByUpstream(): Map<number, number>;
   close(): Promise<void>;
 }
 
 export interface ConnectionInfo {
   ageMs: number;
+  /** The upstream port this connection went to (or is trying), null before the first try. */
+  upstreamPort: number | null;
   /** The upstream (server) side has connected. */
   live: boolean;
   frozen: boolean;
@@ -74,9 +83,14 @@ export interface ProxyOptions {
   label?: (head: string) => string | null;
 }
 
+/** A pair whose upstream has connected. */
+type LivePair = Pair & { upstream: Socket };
+
 interface Pair {
   client: Socket;
-  upstream: Socket;
+  /** The upstream socket: the one connected, or the attempt in progress. */
+  upstream: Socket | null;
+  upstreamPort: number | null;
   live: boolean;
   frozen: boolean;
   label: string | null;
@@ -85,40 +99,71 @@ interface Pair {
   bytesDown: number;
 }
 
-export async function startProxy(upstreamPort: number, { host = "127.0.0.1", label }: ProxyOptions = {}): Promise<FaultProxy> {
+/**
+ * `upstream`: one port, or several to balance over (round robin per connection), or a policy of
+ * the caller's.
+ */
+export async function startProxy(upstream: number | readonly number[] | RoundRobin, { host = "127.0.0.1", label }: ProxyOptions = {}): Promise<FaultProxy> {
   const pairs = new Set<Pair>();
   const openedAt = new Map<string, number>();
+  const upstreamPorts = typeof upstream === "number" ? [upstream] : isPortList(upstream) ? [...upstream] : [];
+  const policy = isPortList(upstream) || typeof upstream === "number" ? roundRobin(upstreamPorts) : upstream;
   let acceptedCount = 0;
 
   const server: Server = createServer((client) => {
     acceptedCount++;
     client.setNoDelay(true);
-    const upstream = connect({ port: upstreamPort, host });
-    upstream.setNoDelay(true);
-    const pair: Pair = { client, upstream, live: false, frozen: false, label: null, acceptedAt: Date.now(), bytesUp: 0, bytesDown: 0 };
-    // More 'data' listeners next to the pipe see the same chunks and change nothing else.
-    client.on("data", (chunk: Buffer) => (pair.bytesUp += chunk.length));
-    upstream.on("data", (chunk: Buffer) => (pair.bytesDown += chunk.length));
+    const pair: Pair = { client, upstream: null, upstreamPort: null, live: false, frozen: false, label: null, acceptedAt: Date.now(), bytesUp: 0, bytesDown: 0 };
     pairs.add(pair);
-    if (label) {
-      client.once("data", (chunk: Buffer) => {
-        pair.label = label(chunk.toString("latin1"));
-        if (pair.label !== null) openedAt.set(pair.label, Date.now());
-      });
-    }
     const drop = () => {
       if (!pairs.delete(pair)) return;
       client.destroy();
-      upstream.destroy();
+      pair.upstream?.destroy();
     };
-    upstream.once("connect", () => (pair.live = true));
-    // Data written before the upstream connects is buffered by net.Socket, so piping at once is safe.
-    client.pipe(upstream);
-    upstream.pipe(client);
-    for (const socket of [client, upstream]) {
-      socket.on("error", drop);
-      socket.on("close", drop);
-    }
+    client.on("error", drop);
+    client.on("close", drop);
+
+    // Nothing reads the client until an upstream is connected: what it sends meanwhile waits in
+    // its socket and goes to whichever upstream accepts (a 'data' listener added now would put the
+    // stream in flowing mode and drop those bytes).
+    const joined = (up: Socket, port: number) => {
+      policy.succeeded(port);
+      pair.live = true;
+      up.setNoDelay(true);
+      // More 'data' listeners next to the pipe see the same chunks and change nothing else.
+      client.on("data", (chunk: Buffer) => (pair.bytesUp += chunk.length));
+      up.on("data", (chunk: Buffer) => (pair.bytesDown += chunk.length));
+      if (label) {
+        client.once("data", (chunk: Buffer) => {
+          pair.label = label(chunk.toString("latin1"));
+          if (pair.label !== null) openedAt.set(pair.label, Date.now());
+        });
+      }
+      client.pipe(up);
+      up.pipe(client);
+      up.on("error", drop);
+      up.on("close", drop);
+    };
+    const attempt = (order: readonly number[]) => {
+      const [port, ...rest] = order;
+      if (port === undefined || !pairs.has(pair)) return drop();
+      const up = connect({ port, host });
+      pair.upstream = up;
+      pair.upstreamPort = port;
+      const refused = () => {
+        up.destroy();
+        policy.failed(port, Date.now());
+        attempt(rest);
+      };
+      up.once("error", refused);
+      up.once("connect", () => {
+        up.off("error", refused);
+        // The client may have gone while the upstream was connecting.
+        if (!pairs.has(pair)) return void up.destroy();
+        joined(up, port);
+      });
+    };
+    attempt(policy.next(Date.now()));
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -129,11 +174,12 @@ export async function startProxy(upstreamPort: number, { host = "127.0.0.1", lab
   const endPair = (p: Pair, mode: CutMode) => {
     pairs.delete(p);
     for (const socket of [p.client, p.upstream]) {
+      if (!socket) continue;
       if (mode === "reset" && !socket.destroyed) socket.resetAndDestroy();
       else socket.destroy();
     }
   };
-  const candidates = () => [...pairs].filter((p) => p.live && !p.frozen);
+  const candidates = () => [...pairs].filter((p): p is LivePair => p.live && p.upstream !== null && !p.frozen);
   const pick = (fraction: number, random: () => number) => {
     const live = candidates();
     if (live.length === 0) return [];
@@ -159,8 +205,13 @@ export async function startProxy(upstreamPort: number, { host = "127.0.0.1", lab
     connectionsOf: (label) =>
       [...pairs]
         .filter((p) => p.label === label)
-        .map((p) => ({ ageMs: Date.now() - p.acceptedAt, live: p.live, frozen: p.frozen, bytesUp: p.bytesUp, bytesDown: p.bytesDown })),
+        .map((p) => ({ ageMs: Date.now() - p.acceptedAt, upstreamPort: p.upstreamPort, live: p.live, frozen: p.frozen, bytesUp: p.bytesUp, bytesDown: p.bytesDown })),
     lastOpenedAt: (label) => openedAt.get(label) ?? null,
+    liveByUpstream() {
+      const counts = new Map<number, number>(upstreamPorts.map((port) => [port, 0]));
+      for (const p of pairs) if (p.live && p.upstreamPort !== null) counts.set(p.upstreamPort, (counts.get(p.upstreamPort) ?? 0) + 1);
+      return counts;
+    },
     cut(fraction, random, mode = "close") {
       const victims = pick(fraction, random);
       for (const p of victims) endPair(p, mode);
@@ -200,10 +251,12 @@ export async function startProxy(upstreamPort: number, { host = "127.0.0.1", lab
     async close() {
       for (const p of pairs) {
         p.client.destroy();
-        p.upstream.destroy();
+        p.upstream?.destroy();
       }
       pairs.clear();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
 }
+
+const isPortList = (u: number | readonly number[] | RoundRobin): u is readonly number[] => Array.isArray(u);

@@ -1,12 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, existsSync, openSync } from "node:fs";
+import { join } from "node:path";
 import { createServer, type AddressInfo } from "node:net";
 import { API, SOCKET_PATH } from "@parley/shared";
 import { sleep, waitUntil } from "./wait.js";
 
 /**
- * The real server (apps/server/src/main.ts) as a child process, so a fault can be a real SIGKILL:
- * no shutdown hook runs, in-flight requests and uncommitted batches are simply gone.
+ * The real server (apps/server/src/main.ts, or its build) as a child process, so a fault can be a
+ * real SIGKILL: no shutdown hook runs, in-flight requests and uncommitted batches are simply gone.
  */
 export interface ServerProcess {
   readonly port: number;
@@ -18,12 +19,55 @@ export interface ServerProcess {
   kill(): Promise<boolean>;
   /** SIGTERM (graceful: sockets closed, storage closed), SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
+  /**
+   * `stop`, reporting how it went: the exit code (or the signal that ended the child) and how long
+   * after the SIGTERM the exit came — for tests of the graceful shutdown itself. Null if no child
+   * was running.
+   */
+  terminate(graceMs?: number): Promise<ServerExit | null>;
+}
+
+/** How a SIGTERMed child ended. */
+export interface ServerExit {
+  /** The exit code; null when a signal ended the child. */
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** From the SIGTERM to the child's exit event, in ms. */
+  exitMs: number;
+  /** True when it outlived the grace and was SIGKILLed. */
+  killed: boolean;
+}
+
+/** How to run the server: `node` with these arguments, from the repository root. */
+export interface ServerCommand {
+  args: readonly string[];
+  /** What it is, for the log: which of the two forms was chosen, and why. */
+  description: string;
+}
+
+/** The server's production build, relative to the repository root (`pnpm build` writes it). */
+export const SERVER_BUILD = "apps/server/dist/main.js";
+const SOURCE_COMMAND: ServerCommand = { args: ["--import", "tsx", "apps/server/src/main.ts"], description: "node --import tsx apps/server/src/main.ts" };
+
+/**
+ * The compiled server when a build exists (what production and the Docker image run), else the
+ * TypeScript source through tsx's loader. `node --import tsx` rather than the tsx CLI: one
+ * process, so the pid we signal is the server itself.
+ */
+export function serverCommand(root: string): ServerCommand {
+  if (existsSync(join(root, SERVER_BUILD))) return { args: [SERVER_BUILD], description: `node ${SERVER_BUILD} (the build exists)` };
+  return { ...SOURCE_COMMAND, description: `${SOURCE_COMMAND.description} (no ${SERVER_BUILD}; pnpm build makes one)` };
 }
 
 export interface ServerProcessOptions {
   /** The repository root: the child's cwd. */
   root: string;
-  dbPath: string;
+  /** The server's DATABASE_URL: `file:<path>` (SQLite) or `postgres://…`. */
+  databaseUrl: string;
+  /** The server's REDIS_URL (nodes fan out through it); unset: a single node. */
+  redisUrl?: string;
+  /** Default: the TypeScript source through tsx (what the single-node benches have always run). */
+  command?: ServerCommand;
   logPath: string;
   port?: number;
   /** How long one start may take before it counts as failed. */
@@ -82,14 +126,16 @@ export async function createServerProcess(options: ServerProcessOptions): Promis
   const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  const command = options.command ?? SOURCE_COMMAND;
   let child: ChildProcess | null = null;
-  let exited: Promise<void> = Promise.resolve();
+  let exited: Promise<Pick<ServerExit, "code" | "signal">> = Promise.resolve({ code: null, signal: null });
 
   const env = {
     ...process.env,
     PORT: String(port),
     HOST: "127.0.0.1",
-    DATABASE_URL: `file:${options.dbPath}`,
+    DATABASE_URL: options.databaseUrl,
+    REDIS_URL: options.redisUrl,
     // The web app is not under test; do not serve a build even if one exists.
     STATIC_DIR: undefined,
     // The load and fault benches run hundreds of bots from one IP and send as fast as the server
@@ -102,8 +148,7 @@ export async function createServerProcess(options: ServerProcessOptions): Promis
   async function start(): Promise<void> {
     if (child) throw new Error("server already running");
     const log = openSync(options.logPath, "a");
-    // `node --import tsx` (not the tsx CLI): one process, so the pid we kill is the server itself.
-    const c = spawn(process.execPath, ["--import", "tsx", "apps/server/src/main.ts"], {
+    const c = spawn(process.execPath, [...command.args], {
       cwd: options.root,
       env,
       stdio: ["ignore", log, log],
@@ -111,9 +156,9 @@ export async function createServerProcess(options: ServerProcessOptions): Promis
     closeSync(log);
     child = c;
     exited = new Promise((resolve) =>
-      c.once("exit", () => {
+      c.once("exit", (code, sig) => {
         if (child === c) child = null;
-        resolve();
+        resolve({ code, signal: sig });
       }),
     );
     let died = false;
@@ -135,6 +180,19 @@ export async function createServerProcess(options: ServerProcessOptions): Promis
     return true;
   }
 
+  async function terminate(graceMs: number): Promise<ServerExit | null> {
+    const c = child;
+    if (!c || c.pid === undefined) return null;
+    const done = exited;
+    const at = performance.now();
+    c.kill("SIGTERM");
+    const graceful = await Promise.race([done, sleep(graceMs).then(() => null)]);
+    if (graceful) return { ...graceful, exitMs: performance.now() - at, killed: false };
+    c.kill("SIGKILL");
+    const forced = await Promise.race([done, sleep(5_000).then(() => null)]);
+    return { code: forced?.code ?? null, signal: forced?.signal ?? "SIGKILL", exitMs: performance.now() - at, killed: true };
+  }
+
   return {
     port,
     url,
@@ -142,5 +200,6 @@ export async function createServerProcess(options: ServerProcessOptions): Promis
     start,
     kill: () => signal("SIGKILL", 5_000),
     stop: async (graceMs = 5_000) => void (await signal("SIGTERM", graceMs)),
+    terminate: (graceMs = 15_000) => terminate(graceMs),
   };
 }

@@ -1,8 +1,8 @@
 import Database from "better-sqlite3";
 
 /**
- * The fault test's verdict, computed against the database file itself (opened read-only after the
- * server stopped), never against what the server says: the database is what survives.
+ * The fault tests' verdict, computed against the database itself (read after the server stopped),
+ * never against what the server says: the database is what survives.
  */
 
 /** One `client.send` the test made. */
@@ -84,29 +84,77 @@ export interface Row {
   changed: number | boolean;
 }
 
+/** A room's head: the last seq allocated and the last change version. */
+export interface RoomHead {
+  id: string;
+  last_seq: number;
+  last_version: number;
+}
+
+/** One row of the `members` table. */
+export interface Membership {
+  room_id: string;
+  user_id: string;
+}
+
+/**
+ * Where the verdict reads what survived: the server's own tables, read without the server (SQLite
+ * file, or a PostgreSQL database). The fault test reads SQLite, the cluster test PostgreSQL; both
+ * judge the same rows the same way.
+ */
+export interface StoreReader {
+  /** Every row of `messages`, in (room, seq) order. */
+  messages(): Promise<Row[]>;
+  rooms(): Promise<RoomHead[]>;
+  members(): Promise<Membership[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * The SELECT both readers run: `changed` is computed in SQL so that the row mapping stays trivial.
+ * Plain SQL common to SQLite and PostgreSQL.
+ */
+export const MESSAGES_SQL =
+  "SELECT room_id, seq, id, kind, author_id, client_id, body, (edited_at IS NOT NULL OR deleted_at IS NOT NULL) AS changed FROM messages ORDER BY room_id, seq";
+export const ROOMS_SQL = "SELECT id, last_seq, last_version FROM rooms";
+export const MEMBERS_SQL = "SELECT room_id, user_id FROM members";
+
+/** A reader over a SQLite file, opened read-only (the server may still be running: WAL readers do not block it). */
+export function sqliteReader(dbPath: string): StoreReader {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  const messages = db.prepare(MESSAGES_SQL);
+  const rooms = db.prepare(ROOMS_SQL);
+  const members = db.prepare(MEMBERS_SQL);
+  return {
+    messages: () => Promise.resolve(messages.all() as Row[]),
+    rooms: () => Promise.resolve(rooms.all() as RoomHead[]),
+    members: () => Promise.resolve(members.all() as Membership[]),
+    close: () => Promise.resolve(void db.close()),
+  };
+}
+
 const MAX_DETAILS_PER_KIND = 5;
 
-export function verifyAgainstDb(dbPath: string, clients: readonly ClientReport[]): Verdict {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+/** The verdict from the stored state `reader` gives (closed afterwards) and what the clients reported. */
+export async function verifyAgainstStore(reader: StoreReader, clients: readonly ClientReport[]): Promise<Verdict> {
   try {
-    const rows = db
-      .prepare(
-        "SELECT room_id, seq, id, kind, author_id, client_id, body, (edited_at IS NOT NULL OR deleted_at IS NOT NULL) AS changed FROM messages ORDER BY room_id, seq",
-      )
-      .all() as Row[];
-    const rooms = db.prepare("SELECT id, last_seq FROM rooms").all() as { id: string; last_seq: number }[];
-    const members = db.prepare("SELECT room_id, user_id FROM members").all() as { room_id: string; user_id: string }[];
+    const [rows, rooms, members] = await Promise.all([reader.messages(), reader.rooms(), reader.members()]);
     return judge(rows, rooms, members, clients);
   } finally {
-    db.close();
+    await reader.close();
   }
+}
+
+/** The verdict against a SQLite database file (the single-node fault test's). */
+export function verifyAgainstDb(dbPath: string, clients: readonly ClientReport[]): Promise<Verdict> {
+  return verifyAgainstStore(sqliteReader(dbPath), clients);
 }
 
 /** The verdict from the database's rows (in room, seq order) and what the clients reported. Pure, for tests. */
 export function judge(
   rows: readonly Row[],
-  rooms: readonly { id: string; last_seq: number }[],
-  members: readonly { room_id: string; user_id: string }[],
+  rooms: readonly Pick<RoomHead, "id" | "last_seq">[],
+  members: readonly Membership[],
   clients: readonly ClientReport[],
 ): Verdict {
   const details: string[] = [];

@@ -67,6 +67,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     outbox,
     catchUp: sync.catchUp,
     catchUpChanges: sync.catchUpChanges,
+    refreshRooms: sync.refreshRooms,
     keepFrom: sync.keepFrom,
     onMessage: (message) => {
       for (const listener of listeners.message) listener(message);

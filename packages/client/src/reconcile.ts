@@ -1,4 +1,4 @@
-import { DEFAULT_ROOM_ID, countsAsUnread, countsAsUnreadMention, type ClientReplies, type Message, type MessagePage, type PresenceUpdate, type RoomSummary, type TypingUpdate } from "@parley/shared";
+import { DEFAULT_ROOM_ID, countsAsUnread, countsAsUnreadMention, type ClientReplies, type Message, type MessagePage, type PresenceUpdate, type RoomHead, type RoomSummary, type TypingUpdate } from "@parley/shared";
 import type { ChatState, Notice, PendingChange, PendingMessage, RoomTimeline } from "./state.js";
 
 /**
@@ -564,4 +564,18 @@ export function applyPresence(
     next = { ...next, notices: { ...next.notices, [DEFAULT_ROOM_ID]: list } };
   }
   return next;
+}
+
+/**
+ * What a room head (the tail guard, ADR 0010) says this client missed. `messages`: the room has
+ * messages past the last one the client counted (a broadcast never reached it: the last message of
+ * a room can be missed without any later one revealing the gap). `changes`: the loaded window's
+ * version is behind (an edit, delete or reaction missed). A room the client does not hold says
+ * nothing: joining it brings it whole.
+ */
+export function behindHead(state: ChatState, head: RoomHead): { messages: boolean; changes: boolean } {
+  const room = state.rooms[head.roomId];
+  if (!room) return { messages: false, changes: false };
+  const t = state.timelines[head.roomId];
+  return { messages: head.seq > room.lastSeq, changes: t?.loaded === true && head.version > t.version };
 }

@@ -1,10 +1,17 @@
 import { LIMITS, type Message, type ServerToClientEvents } from "@parley/shared";
 import type { OutboxStorage } from "./api.js";
 import type { CoreContext } from "./context.js";
-import { applyLiveMessage, applyMessageUpdate, applyPresence, applyTyping, expireTyping, leaveRoomLocally, upsertRoom } from "./reconcile.js";
+import { applyLiveMessage, applyMessageUpdate, applyPresence, applyTyping, behindHead, expireTyping, leaveRoomLocally, upsertRoom } from "./reconcile.js";
 import type { ParleyClientSocket } from "./transport.js";
 
-export type HandledServerEvent = "message:created" | "message:updated" | "room:upserted" | "room:removed" | "typing:updated" | "presence:updated";
+export type HandledServerEvent =
+  | "message:created"
+  | "message:updated"
+  | "room:upserted"
+  | "room:removed"
+  | "typing:updated"
+  | "presence:updated"
+  | "room:head";
 
 /**
  * One entry per server event the core applies (in the spirit of Zulip's `server_events_dispatch`):
@@ -26,6 +33,8 @@ export function createServerEvents(
     catchUp(roomId: string): Promise<void>;
     /** Fetches changes missed in a room (a live change's version skipped some). */
     catchUpChanges(roomId: string): Promise<void>;
+    /** Reads every room's summary again (last seq, unread counts), without the catching-up state. */
+    refreshRooms(): Promise<void>;
     keepFrom(roomId: string): number | null;
     /** Tells the client's `message` listeners. */
     onMessage(message: Message): void;
@@ -82,6 +91,15 @@ export function createServerEvents(
       scheduleTypingSweep();
     },
     "presence:updated": (update) => set((s) => applyPresence(s, update, () => ({ id: randomId(), at: now() }))),
+    "room:head": (head) => {
+      const state = store.getState();
+      const behind = behindHead(state, head);
+      const t = state.timelines[head.roomId];
+      // A window at the live end fetches what it missed (and counts it); otherwise only the
+      // room's summary is behind, and the server's counts are the ones to show.
+      if (behind.messages) void (t?.loaded && t.following ? deps.catchUp(head.roomId) : deps.refreshRooms());
+      if (behind.changes) void deps.catchUpChanges(head.roomId);
+    },
   };
 
   return {

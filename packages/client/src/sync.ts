@@ -9,6 +9,11 @@ export interface Sync {
   /** After every (re)connect: rooms and counts from the server, then every held room caught up. */
   resync(): Promise<void>;
   /**
+   * Rooms and counts from the server again, quietly (no catching-up state): a room head showed a
+   * room's summary behind. One request at a time; asked again meanwhile, it runs once more after.
+   */
+  refreshRooms(): Promise<void>;
+  /**
    * Fetches everything after the window's last seq until the room's end. One run per room at a
    * time; a gap seen during a run starts another run after it.
    */
@@ -180,6 +185,26 @@ export function createSync(ctx: CoreContext, transport: Transport, deps: { flush
     }
   }
 
+  let refreshing: Promise<void> | null = null;
+  let refreshAgain = false;
+  function refreshRooms(): Promise<void> {
+    if (refreshing) {
+      refreshAgain = true;
+      return refreshing;
+    }
+    refreshing = (async () => {
+      do {
+        refreshAgain = false;
+        if (!socket.connected) return;
+        const result = await requestUntilAnswered("session:sync", {});
+        if (result.ok) set((s) => applySync(s, result.data));
+      } while (refreshAgain);
+    })().finally(() => {
+      refreshing = null;
+    });
+    return refreshing;
+  }
+
   async function loadPage(roomId: string, direction: "older" | "newer"): Promise<void> {
     const flag = direction === "older" ? "loadingOlder" : "loadingNewer";
     const t = store.getState().timelines[roomId];
@@ -223,6 +248,7 @@ export function createSync(ctx: CoreContext, transport: Transport, deps: { flush
 
   return {
     resync,
+    refreshRooms,
     catchUp,
     catchUpChanges,
     jumpTo,

@@ -128,12 +128,21 @@ describe("jumpTo", () => {
   });
 });
 
+/** The server-event table over `ctx`, with every side effect a spy. */
+function eventsOver(ctx: ReturnType<typeof contextWith>) {
+  const deps = {
+    outbox: memoryOutbox(),
+    catchUp: vi.fn(() => Promise.resolve()),
+    catchUpChanges: vi.fn(() => Promise.resolve()),
+    refreshRooms: vi.fn(() => Promise.resolve()),
+    keepFrom: () => null,
+    onMessage: vi.fn(),
+  };
+  return { ctx, deps, table: createServerEvents(ctx, deps).table };
+}
+
 describe("server events for changes", () => {
-  function events() {
-    const ctx = contextWith(range(1, 3).map((q) => msg(q)), 3, { lastSeq: 3 });
-    const deps = { outbox: memoryOutbox(), catchUp: vi.fn(() => Promise.resolve()), catchUpChanges: vi.fn(() => Promise.resolve()), keepFrom: () => null, onMessage: vi.fn() };
-    return { ctx, deps, table: createServerEvents(ctx, deps).table };
-  }
+  const events = () => eventsOver(contextWith(range(1, 3).map((q) => msg(q)), 3, { lastSeq: 3 }));
 
   it("message:updated applies by version and never notifies; a skipped version starts the change catch-up", () => {
     const { ctx, deps, table } = events();
@@ -150,5 +159,43 @@ describe("server events for changes", () => {
     table["message:created"](msg(4, { version: 6 }));
     expect(deps.onMessage).toHaveBeenCalledTimes(1);
     expect(deps.catchUpChanges).toHaveBeenCalledWith("r1");
+  });
+});
+
+describe("room:head (the tail guard)", () => {
+  function events(loaded = true) {
+    const ctx = loaded ? contextWith(range(1, 3).map((q) => msg(q)), 3, { lastSeq: 3 }) : contextWith([], 0, { lastSeq: 3 });
+    if (!loaded) ctx.store.setState((s) => ({ ...s, timelines: {}, messages: {} }));
+    return eventsOver(ctx);
+  }
+  const calls = (deps: ReturnType<typeof events>["deps"]) => ({
+    catchUp: deps.catchUp.mock.calls.length,
+    catchUpChanges: deps.catchUpChanges.mock.calls.length,
+    refreshRooms: deps.refreshRooms.mock.calls.length,
+  });
+
+  it.each([
+    ["the head the client holds", { seq: 3, version: 3 }, { catchUp: 0, catchUpChanges: 0, refreshRooms: 0 }],
+    ["an older head (arrived late)", { seq: 2, version: 2 }, { catchUp: 0, catchUpChanges: 0, refreshRooms: 0 }],
+    ["a missed last message", { seq: 4, version: 4 }, { catchUp: 1, catchUpChanges: 1, refreshRooms: 0 }],
+    ["a missed edit", { seq: 3, version: 5 }, { catchUp: 0, catchUpChanges: 1, refreshRooms: 0 }],
+  ])("loaded window at the live end, %s", (_name, head, expected) => {
+    const { deps, table } = events();
+    table["room:head"]({ roomId: "r1", ...head });
+    expect(calls(deps)).toEqual(expected);
+  });
+
+  it("a room held only as a summary: a missed message refreshes the summaries, a missed change needs nothing", () => {
+    const { deps, table } = events(false);
+    table["room:head"]({ roomId: "r1", seq: 3, version: 9 });
+    expect(calls(deps)).toEqual({ catchUp: 0, catchUpChanges: 0, refreshRooms: 0 });
+    table["room:head"]({ roomId: "r1", seq: 4, version: 10 });
+    expect(calls(deps)).toEqual({ catchUp: 0, catchUpChanges: 0, refreshRooms: 1 });
+  });
+
+  it("a room the client is not in: nothing", () => {
+    const { deps, table } = events();
+    table["room:head"]({ roomId: "elsewhere", seq: 40, version: 40 });
+    expect(calls(deps)).toEqual({ catchUp: 0, catchUpChanges: 0, refreshRooms: 0 });
   });
 });

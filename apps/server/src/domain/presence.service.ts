@@ -1,18 +1,76 @@
 import type { PresenceUpdate } from "@parley/shared";
 
 /**
- * Online means at least one connected socket. Going offline waits `graceMs` after the last socket
- * closed, so a reload (disconnect then connect within a second) shows no "left"/"joined" flicker.
+ * Who is online across every node. A node tells it when a user arrives on it (first socket) and
+ * leaves it (last socket gone, after the grace delay); it answers for the whole deployment and
+ * calls `onChange` when a user's online state flips anywhere.
  *
- * Counts live in this process: with several nodes each node reports the users connected to it.
+ * One node: {@link LocalPresenceDirectory} (a map). Several: the Redis directory
+ * (cluster/presence-directory.ts), with node heartbeats so a killed node's users go offline.
+ */
+export interface PresenceDirectory {
+  /** This node now has a socket of `userId`. */
+  add(userId: string, nickname: string): void;
+  /** This node has no socket of `userId` any more (the grace delay has passed). */
+  remove(userId: string): void;
+  isOnline(userId: string): boolean;
+  onlineUserIds(): string[];
+  /** Where flips are reported; set once by the service. */
+  listen(onChange: (update: PresenceUpdate) => void): void;
+  close(): void;
+}
+
+/** The directory of a single node: its own users are everyone's. */
+export class LocalPresenceDirectory implements PresenceDirectory {
+  private readonly users = new Map<string, string>();
+  private onChange: (update: PresenceUpdate) => void = () => {};
+
+  listen(onChange: (update: PresenceUpdate) => void): void {
+    this.onChange = onChange;
+  }
+  add(userId: string, nickname: string): void {
+    if (this.users.has(userId)) return;
+    this.users.set(userId, nickname);
+    this.onChange({ userId, nickname, online: true });
+  }
+  remove(userId: string): void {
+    const nickname = this.users.get(userId);
+    if (nickname === undefined) return;
+    this.users.delete(userId);
+    this.onChange({ userId, nickname, online: false });
+  }
+  isOnline(userId: string): boolean {
+    return this.users.has(userId);
+  }
+  onlineUserIds(): string[] {
+    return [...this.users.keys()];
+  }
+  close(): void {
+    this.users.clear();
+  }
+}
+
+/**
+ * Online means at least one connected socket, on any node. Going offline waits `graceMs` after the
+ * node's last socket of the user closed, so a reload (disconnect then connect within a second)
+ * shows no "left"/"joined" flicker. This service counts this node's sockets; the directory knows
+ * the other nodes.
  */
 export class PresenceService {
   private readonly sockets = new Map<string, { nickname: string; count: number; offlineTimer: NodeJS.Timeout | null }>();
+  private readonly directory: PresenceDirectory;
+  /** A directory given by the caller (the cluster's) is closed by the caller: it outlives the app on shutdown. */
+  private readonly ownsDirectory: boolean;
 
   constructor(
     private readonly graceMs: number,
-    private readonly onChange: (update: PresenceUpdate) => void,
-  ) {}
+    onChange: (update: PresenceUpdate) => void,
+    directory?: PresenceDirectory,
+  ) {
+    this.directory = directory ?? new LocalPresenceDirectory();
+    this.ownsDirectory = directory === undefined;
+    this.directory.listen(onChange);
+  }
 
   connected(userId: string, nickname: string): void {
     const entry = this.sockets.get(userId);
@@ -26,31 +84,32 @@ export class PresenceService {
       return;
     }
     this.sockets.set(userId, { nickname, count: 1, offlineTimer: null });
-    this.onChange({ userId, nickname, online: true });
+    this.directory.add(userId, nickname);
   }
 
   disconnected(userId: string): void {
     const entry = this.sockets.get(userId);
-    if (!entry) return;
+    if (!entry || entry.count === 0) return;
     entry.count -= 1;
     if (entry.count > 0) return;
     entry.offlineTimer = setTimeout(() => {
       this.sockets.delete(userId);
-      this.onChange({ userId, nickname: entry.nickname, online: false });
+      this.directory.remove(userId);
     }, this.graceMs);
     entry.offlineTimer.unref();
   }
 
   isOnline(userId: string): boolean {
-    return this.sockets.has(userId);
+    return this.directory.isOnline(userId);
   }
 
   onlineUserIds(): string[] {
-    return [...this.sockets.keys()];
+    return this.directory.onlineUserIds();
   }
 
   close(): void {
     for (const entry of this.sockets.values()) if (entry.offlineTimer) clearTimeout(entry.offlineTimer);
     this.sockets.clear();
+    if (this.ownsDirectory) this.directory.close();
   }
 }

@@ -4,6 +4,7 @@ import { parse as parseCookie } from "cookie";
 import { clearSessionCookies, sessionTokenFromCookies, setSessionCookie } from "./cookies.js";
 import { DomainError } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
+import { requestLogger } from "../observability/log.js";
 import type { ParleyServer } from "../realtime/types.js";
 import { channel } from "../realtime/types.js";
 import type { Services } from "../services.js";
@@ -49,7 +50,7 @@ export function authRoutes(services: Services, getIo: () => ParleyServer, logger
       if (e instanceof DomainError && e.code === "WRONG_PASSWORD") await services.limits.signInFailed(nickname, ip);
       if (e instanceof DomainError && e.code === "RATE_LIMITED") return sendRateLimited(res, e);
       if (e instanceof DomainError) return sendError(res, STATUS[e.code] ?? 400, e.code, e.message);
-      logger.error("login failed", e);
+      requestLogger(res, logger).error("login failed", e);
       sendError(res, 500, "INTERNAL", "Something went wrong on the server. Please try again.");
     }
   });

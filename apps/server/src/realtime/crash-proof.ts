@@ -1,4 +1,4 @@
-import type { Logger } from "../logger.js";
+import { withContext, type Logger } from "../logger.js";
 import type { ParleySocket } from "./types.js";
 
 /**
@@ -34,7 +34,7 @@ export function crashProofMiddleware(
       next(err);
     };
     const fail = (error: unknown) => {
-      logger.error("handshake middleware failed", error);
+      withContext(logger, { socketId: socket.id }).error("handshake middleware failed", error);
       once(internal());
     };
     try {
@@ -57,7 +57,7 @@ export function crashProofConnection(
 ): (socket: ParleySocket) => void {
   return (socket) => {
     const fail = (error: unknown) => {
-      logger.error("connection setup failed", error);
+      withContext(logger, { socketId: socket.id }).error("connection setup failed", error);
       try {
         socket.disconnect(true);
       } catch (disconnectError) {

@@ -13,6 +13,7 @@ import {
 import type { z } from "zod";
 import { DomainError } from "../domain/errors.js";
 import type { Logger } from "../logger.js";
+import { metricsOf } from "../observability/metrics.js";
 import type { ParleySocket } from "./types.js";
 
 /**
@@ -41,7 +42,11 @@ export function handle<E extends ClientEventName>(
   handler: (payload: ParsedPayload<E>) => Promise<ClientReplies[E]>,
   guard?: CommandGuard,
 ): void {
+  // parley_commands_total and parley_command_ack_seconds: looked up once per registration; an io
+  // without metrics (none today, but the lookup is by server) records nothing.
+  const recorder = metricsOf(socket.nsp.server)?.command(event);
   const listener = (...args: unknown[]) => {
+    const startedAt = recorder ? performance.now() : 0;
     // Socket.IO passes the ack callback last, after however many values the client sent: with
     // the wrong number of values (found by the fuzz suite) the callback is not the second argument,
     // and reading it from there left the packet without an answer.
@@ -51,6 +56,7 @@ export function handle<E extends ClientEventName>(
     const reply = (result: AckResult<ClientReplies[E]>) => {
       if (answered) return;
       answered = true;
+      recorder?.record(startedAt, result);
       try {
         if (typeof ack === "function") ack(result);
         else if (!result.ok) socket.emit("request:failed", { event, ...result.error });

@@ -5,7 +5,7 @@ import { SOCKET_PATH } from "@parley/shared";
 import { sessionTokenFromCookies } from "../http/cookies.js";
 import { createOriginPolicy, type OriginPolicy } from "../http/origin.js";
 import { DomainError } from "../domain/errors.js";
-import type { Logger } from "../logger.js";
+import { withContext, type Logger } from "../logger.js";
 import type { Services } from "../services.js";
 import type { Storage } from "../storage/storage.js";
 import { corkWritesPerTurn } from "./cork.js";
@@ -60,6 +60,8 @@ export function createIo(
   logger: Logger,
   options: Partial<ServerOptions> = {},
   originPolicy: OriginPolicy = createOriginPolicy(),
+  /** True once a graceful shutdown began: new Engine.IO connections are refused. */
+  draining: () => boolean = () => false,
 ): ParleyServer {
   const io: ParleyServer = new Server(httpServer, {
     path: SOCKET_PATH,
@@ -81,6 +83,9 @@ export function createIo(
     // anything else runs (a websocket upgrade of a polling session was checked at its handshake).
     // After the spread: no caller can drop it by accident.
     allowRequest: (req, callback) => {
+      // A draining node takes no new connection (one that arrived on a kept-alive HTTP connection
+      // after the listener closed): the client retries, and the balancer picks another node.
+      if (draining()) return callback("DRAINING", false);
       const origin = req.headers.origin;
       if (originPolicy.allows(origin, req.headers.host)) return callback(null, true);
       logger.info(`refused a handshake from origin ${JSON.stringify(origin)}`);
@@ -107,7 +112,7 @@ export function createIo(
         next();
       },
       (error: unknown) => {
-        logger.error("handshake failed", error);
+        withContext(logger, { socketId: socket.id }).error("handshake failed", error);
         next(new Error("INTERNAL"));
       },
     );
@@ -116,6 +121,8 @@ export function createIo(
   // Crash-proof: a throw during setup disconnects that socket (logged), never the process.
   io.on("connection", crashProofConnection(logger, (socket) => {
     const { userId, nickname, sessionId } = socket.data;
+    // Every line about this socket says which socket and user it is about (never the session).
+    const log = withContext(logger, { socketId: socket.id, userId });
     const session = sessions.get(socket);
     // Joined at once, so that a sign-out (which disconnects `session:<id>`) or "sign out
     // everywhere" (`user:<id>`) from now on reaches this socket.
@@ -135,11 +142,11 @@ export function createIo(
       socket.join(roomIds.map(channel.room));
     });
     ready.catch((error: unknown) => {
-      if (!(error instanceof DomainError)) logger.error("joining rooms failed", error);
+      if (!(error instanceof DomainError)) log.error("joining rooms failed", error);
       socket.disconnect(true);
     });
-    registerMessageHandlers(io, socket, services, ready, logger);
-    registerRoomHandlers(io, socket, services, ready, logger);
+    registerMessageHandlers(io, socket, services, ready, log);
+    registerRoomHandlers(io, socket, services, ready, log);
     services.presence.connected(userId, nickname);
     socket.on("disconnect", () => {
       // A throw here would be an uncaught exception (the process exits): log it instead.
@@ -148,7 +155,7 @@ export function createIo(
         services.typing.dropSocket(socket.id);
         services.presence.disconnected(userId);
       } catch (error) {
-        logger.error("disconnect cleanup failed", error);
+        log.error("disconnect cleanup failed", error);
       }
     });
   }));

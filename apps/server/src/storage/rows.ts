@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { LIMITS, type Message, type Reaction, type ReplyPreview, type RoomListing, type RoomSummary, type User } from "@parley/shared";
+import { LIMITS, type Message, type Reaction, type ReplyPreview, type RoomHead, type RoomListing, type RoomSummary, type User } from "@parley/shared";
 import { nameKey } from "./keys.js";
 import type { RoomRecord, SessionRecord, UserRecord } from "./storage.js";
 
@@ -265,3 +265,11 @@ export const userInsertValues = (u: UserRecord): [string, string, string, string
   u.passwordHash,
   u.createdAt,
 ];
+
+/** A room's head (`getRoomHeads`): the same columns on both backends. */
+export interface RoomHeadRow {
+  id: string;
+  last_seq: number | string;
+  last_version: number | string;
+}
+export const toRoomHead = (r: RoomHeadRow): RoomHead => ({ roomId: r.id, seq: Number(r.last_seq), version: Number(r.last_version) });

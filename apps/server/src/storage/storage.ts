@@ -1,4 +1,4 @@
-import type { Message, MessageKind, RoomKind, RoomListing, RoomSummary, User } from "@parley/shared";
+import type { Message, MessageKind, RoomHead, RoomKind, RoomListing, RoomSummary, User } from "@parley/shared";
 
 /**
  * The one storage interface of the server. Services talk only to this; SQLite (embedded default)
@@ -36,6 +36,8 @@ export interface Storage {
   /** Create a public room. Throws {@link StorageConflictError} if the name is taken (any case). */
   createRoom(input: { name: string; createdBy: string }): Promise<RoomRecord>;
   getRoom(id: string): Promise<RoomRecord | null>;
+  /** The last seq and version of each of these rooms that exists (any order). */
+  getRoomHeads(roomIds: readonly string[]): Promise<RoomHead[]>;
   /**
    * The DM room `id` of two users, created with both as members on first use (one transaction:
    * the room and its memberships appear together). The id scheme is the domain's (RoomService).

@@ -15,7 +15,7 @@ import {
   type ServerToClientEvents,
   type User,
 } from "@parley/shared";
-import { createApp, type App } from "../../src/app.js";
+import { createApp, type App, type AppOptions } from "../../src/app.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
 import { DEFAULT_BUDGETS, scaleBudgets, type RateLimitBudgets } from "../../src/security/rate-limits.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
@@ -49,6 +49,8 @@ export interface StartOptions {
   rateLimits?: RateLimitBudgets;
   /** Defaults to the console logger, so an unexpected server error fails the test (vitest.setup.ts). */
   logger?: Logger;
+  /** More app options (METRICS_TOKEN, the access log), applied last. */
+  app?: Partial<AppOptions>;
 }
 
 export interface TestServer {
@@ -79,6 +81,7 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
         ...(options.typingTtlMs !== undefined && { typingTtlMs: options.typingTtlMs }),
         ...(options.presenceGraceMs !== undefined && { presenceGraceMs: options.presenceGraceMs }),
         ...(options.sessionTtlMs !== undefined && { sessionTtlMs: options.sessionTtlMs }),
+        ...options.app,
       },
     );
     await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));

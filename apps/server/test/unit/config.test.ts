@@ -25,6 +25,11 @@ describe("loadConfig", () => {
       host: undefined,
       database: { kind: "sqlite", path: "./data/parley.sqlite" },
       redisUrl: undefined,
+      redisKey: "parley",
+      presenceHeartbeatMs: 3000,
+      presenceNodeTtlMs: 10_000,
+      shutdownTimeoutMs: 10_000,
+      roomHeadCheckMs: 1500,
       staticDir: undefined,
       secureCookie: false,
       sessionTtlMs: 30 * 24 * 60 * 60 * 1000,
@@ -35,6 +40,8 @@ describe("loadConfig", () => {
       publicUrl: undefined,
       allowedOrigins: [],
       trustProxy: false,
+      logLevel: "info",
+      metrics: { token: undefined, port: undefined, host: "127.0.0.1" },
       // Parsed and tested by security/rate-limit-config.ts's own tests.
       rateLimits: expect.any(Object),
     });
@@ -56,12 +63,26 @@ describe("loadConfig", () => {
       PUBLIC_URL: "https://chat.example.com/",
       ALLOWED_ORIGINS: "https://Admin.Example.com, http://localhost:5173",
       TRUST_PROXY: "loopback",
+      REDIS_KEY: "chat-prod",
+      PRESENCE_HEARTBEAT_MS: "1000",
+      PRESENCE_NODE_TTL_MS: "4000",
+      SHUTDOWN_TIMEOUT_MS: "8000",
+      ROOM_HEAD_CHECK_MS: "700",
+      LOG_LEVEL: "debug",
+      METRICS_TOKEN: "t".repeat(32),
+      METRICS_PORT: "9464",
+      METRICS_HOST: "0.0.0.0",
     });
     expect(config).toEqual({
       port: 8080,
       host: "127.0.0.1",
       database: { kind: "postgres", url: "postgres://db/parley" },
       redisUrl: "redis://cache:6379",
+      redisKey: "chat-prod",
+      presenceHeartbeatMs: 1000,
+      presenceNodeTtlMs: 4000,
+      shutdownTimeoutMs: 8000,
+      roomHeadCheckMs: 700,
       staticDir: "/srv/web",
       secureCookie: true,
       sessionTtlMs: 12 * 60 * 60 * 1000,
@@ -72,6 +93,8 @@ describe("loadConfig", () => {
       publicUrl: "https://chat.example.com/",
       allowedOrigins: ["https://admin.example.com", "http://localhost:5173"],
       trustProxy: "loopback",
+      logLevel: "debug",
+      metrics: { token: "t".repeat(32), port: 9464, host: "0.0.0.0" },
       rateLimits: expect.any(Object),
     });
   });
@@ -105,6 +128,11 @@ describe("loadConfig", () => {
     ["PUBLIC_URL", "chat.example.com"],
     ["ALLOWED_ORIGINS", "https://ok.example.com,ftp://files.example.com"],
     ["ALLOWED_ORIGINS", "null"],
+    ["LOG_LEVEL", "verbose"],
+    ["METRICS_TOKEN", "too-short"],
+    ["METRICS_TOKEN", `${"t".repeat(32)} x`],
+    ["METRICS_PORT", "0"],
+    ["METRICS_PORT", "3000"],
   ])("refuses %s=%j with a message naming the variable", (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`Invalid configuration:[\\s\\S]*${name}`));
   });

@@ -177,6 +177,17 @@ export interface PresenceUpdate {
   online: boolean;
 }
 
+/**
+ * Where a room's timeline stands: its last message seq and its last change version. Sent by a
+ * node to its sockets in a room after the room changed and then stayed still for a moment (the
+ * tail guard, ADR 0010): a client behind it missed a broadcast and catches up.
+ */
+export interface RoomHead {
+  roomId: string;
+  seq: number;
+  version: number;
+}
+
 /** Server-to-client events. */
 export interface ServerToClientEvents {
   /** A message was committed in a room the user is a member of (sent to members only). */
@@ -195,6 +206,8 @@ export interface ServerToClientEvents {
   "room:removed": (payload: { roomId: string }) => void;
   "typing:updated": (update: TypingUpdate) => void;
   "presence:updated": (update: PresenceUpdate) => void;
+  /** The room's head (see RoomHead): a client that holds less catches up. */
+  "room:head": (head: RoomHead) => void;
   /** A command sent without an ack callback failed; the error it would have been acked with. */
   "request:failed": (payload: { event: string; code: string; message: string }) => void;
 }

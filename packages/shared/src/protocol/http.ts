@@ -43,5 +43,8 @@ export const API = {
   logoutAll: "/api/auth/logout-all",
   me: "/api/auth/me",
   session: "/api/auth/session",
+  /** Liveness: 200 `{status:"ok"}`, 503 `{status:"draining"}` during a graceful shutdown. */
   health: "/healthz",
+  /** Readiness: 200 when storage and Redis answer, else 503 with `checks` saying which did not. */
+  ready: "/readyz",
 } as const;

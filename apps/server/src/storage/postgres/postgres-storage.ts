@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { DatabaseError, Pool, TypeOverrides, type PoolClient, type QueryResultRow } from "pg";
 import {
   type Message,
+  type RoomHead,
   type RoomListing,
   type RoomSummary,
   type User,
@@ -10,6 +11,8 @@ import { consoleLogger, type Logger } from "../../logger.js";
 import { NAME_KEY_PREFIX, likePattern, nameKey } from "../keys.js";
 import { POSTGRES_DIALECT, pageStatement, sharedQueries } from "../queries.js";
 import {
+  type RoomHeadRow,
+  toRoomHead,
   CHANGE_TARGET_COLUMNS,
   MESSAGE_COLUMNS,
   MESSAGE_FROM,
@@ -345,6 +348,12 @@ export class PostgresStorage implements Storage {
       throw e;
     }
     return { id, kind: "public", name: input.name, createdAt: t, lastSeq: 0, lastVersion: 0 };
+  }
+
+  async getRoomHeads(roomIds: readonly string[]): Promise<RoomHead[]> {
+    if (roomIds.length === 0) return [];
+    const rows = await this.query<RoomHeadRow>(`SELECT id, last_seq, last_version FROM rooms WHERE id = ANY($1::text[])`, [roomIds]);
+    return rows.map(toRoomHead);
   }
 
   async getRoom(id: string): Promise<RoomRecord | null> {

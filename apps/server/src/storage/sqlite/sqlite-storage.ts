@@ -4,6 +4,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import {
   type Message,
+  type RoomHead,
   type RoomListing,
   type RoomSummary,
   type User,
@@ -11,6 +12,8 @@ import {
 import { NAME_KEY_PREFIX, likePattern, nameKey } from "../keys.js";
 import { SQLITE_DIALECT, pageStatement, sharedQueries } from "../queries.js";
 import {
+  type RoomHeadRow,
+  toRoomHead,
   CHANGE_TARGET_COLUMNS,
   MESSAGE_INSERT_COLUMNS,
   newUserRecord,
@@ -221,6 +224,13 @@ export class SqliteStorage implements Storage {
       throw e;
     }
     return { id, kind: "public", name: input.name, createdAt: t, lastSeq: 0, lastVersion: 0 };
+  }
+
+  async getRoomHeads(roomIds: readonly string[]): Promise<RoomHead[]> {
+    if (roomIds.length === 0) return [];
+    // One statement for any number of rooms: the ids travel as one JSON array.
+    const rows = this.sql(`SELECT id, last_seq, last_version FROM rooms WHERE id IN (SELECT value FROM json_each(?))`).all(JSON.stringify(roomIds)) as RoomHeadRow[];
+    return rows.map(toRoomHead);
   }
 
   async getRoom(id: string): Promise<RoomRecord | null> {
