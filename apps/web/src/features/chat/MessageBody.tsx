@@ -1,6 +1,5 @@
 import { memo } from "react";
 import { splitMentions } from "../../store/selectors.js";
-import { plainBody } from "./chat-ui.js";
 import { mayHaveFormatting } from "./markdown/mdast-parley.js";
 import { useMarkdownRenderer } from "./markdown/markdown-loader.js";
 
@@ -8,23 +7,18 @@ import { useMarkdownRenderer } from "./markdown/markdown-loader.js";
  * A message body as React elements (never HTML), with @mentions highlighted exactly where the
  * shared `findMentions` finds them; a mention of me is highlighted more strongly. A body that may
  * hold formatting goes through the Markdown renderer once it is loaded (plain text until then).
- * `light`: a row mounted during a fling (light-row.ts) shows a formatted body as plain text
- * without its marks, until the fling ends.
  */
 export const MessageBody = memo(function MessageBody({
   body,
   nicknames,
   myNickname,
-  light = false,
 }: {
   body: string;
   nicknames: readonly string[];
   myNickname: string | null;
-  light?: boolean;
 }) {
   const formatted = mayHaveFormatting(body);
   const Markdown = useMarkdownRenderer(formatted);
-  if (formatted && light) return <PlainBody body={plainBody(body)} nicknames={nicknames} myNickname={myNickname} />;
   if (formatted && Markdown) {
     return (
       <div className="message-body md">

@@ -4,12 +4,13 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, typ
 import { useT } from "../../i18n/index.js";
 import { useChatClient } from "../../store/client-context.js";
 import { useChat, useDocumentVisible, useKnownNicknames, useTimelineItems } from "../../store/hooks.js";
-import { foldTimelineRows, selectSeqToMarkRead, type TimelineItem, type TimelineRow } from "../../store/selectors.js";
+import { foldTimelineRows, selectSeqToMarkRead, type TimelineRow } from "../../store/selectors.js";
 import { ArrowDownIcon } from "../../ui/icons.js";
 import { useChatUi, useChatUiStore } from "./chat-ui.js";
 import { MessageRow, type RowContext } from "./MessageRow.js";
 import { createFlingWatch } from "./fling.js";
 import { FlingContext } from "./light-row.js";
+import { estimateItem } from "./row-estimate.js";
 import { createScrollAnchor, type ListLayout, type RowBox } from "./scroll-anchor.js";
 
 /**
@@ -26,49 +27,6 @@ const HIGHLIGHT_MS = 1_800;
 
 /** A list row: a message with its decorations (see `TimelineRow`), or the room's beginning. */
 type Row = ({ type: "item" } & TimelineRow) | { type: "top"; key: "top" };
-
-/**
- * First guesses at row heights (px, from the stylesheet at the laptop width); real heights are
- * measured as rows render. Close guesses matter: every first measurement of a row above the view
- * corrects scrollTop while the user scrolls up through history.
- */
-function estimateItem(item: TimelineItem): number {
-  switch (item.type) {
-    case "message": {
-      // Each wrapped line past the first, plus what sits under or above the body: a guess that
-      // misses by a line costs one small correction, one that misses a code block or a list costs
-      // a visible jump and a second layout in the frame (bench:client, issue 11).
-      const m = item.message;
-      let size = (item.grouped ? 26 : 58) + (bodyLines(m.body) - 1) * LINE_PX;
-      if (m.body.includes("```")) size += CODE_BLOCK_PX;
-      if (m.reactions.length > 0 && m.deletedAt === null) size += REACTIONS_PX;
-      if (m.replyTo) size += REPLY_QUOTE_PX;
-      return size;
-    }
-    case "pending":
-      return (item.grouped ? 26 : 58) + (bodyLines(item.pending.body) - 1) * LINE_PX;
-    case "day":
-    case "divider":
-      return 36;
-    default:
-      return 30;
-  }
-}
-
-/** Body line height and the extra height of a code block, a reaction row and a reply quote (px, app.css). */
-const LINE_PX = 22;
-const CODE_BLOCK_PX = 24;
-const REACTIONS_PX = 32;
-const REPLY_QUOTE_PX = 22;
-/** Characters per line of body text at the laptop width the estimates are made for. */
-const CHARS_PER_LINE = 95;
-
-/** Lines a body wraps into: each line break starts one, long lines wrap. */
-function bodyLines(body: string): number {
-  let lines = 0;
-  for (const line of body.split("\n")) lines += Math.max(1, Math.ceil(line.length / CHARS_PER_LINE));
-  return lines;
-}
 
 function estimateRow(row: Row | undefined): number {
   if (!row) return 58;
@@ -143,7 +101,7 @@ export function MessageList({ room }: { room: RoomSummary }) {
     estimateSize: (i) => estimateRow(rows[i]),
     getItemKey: (i) => rows[i]?.key ?? i,
     paddingStart: showTopRow ? 0 : TOP_PADDING_PX,
-    overscan: 12,
+    overscan: 6,
     observeElementOffset: (instance, cb) => {
       offsetChanged.current = cb;
       const unsubscribe = observeElementOffset(instance, cb);
