@@ -6,6 +6,7 @@ import pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { InvalidBlobHashError, type BlobStore } from "../../src/blobs/blob-store.js";
 import { FsBlobStore } from "../../src/blobs/fs-blob-store.js";
+import { openBlobStore } from "../../src/blobs/open.js";
 import { BLOB_MIGRATIONS } from "../../src/blobs/pg-blob-migrations.js";
 import { CHUNK_BYTES, PostgresBlobStore } from "../../src/blobs/pg-blob-store.js";
 import { TEST_PG_URL, createTestDatabase, describeWithServices, type TestDatabase, type TestSchema } from "../helpers/pg.js";
@@ -122,6 +123,16 @@ describe("FsBlobStore", () => {
   });
 });
 
+describe("openBlobStore", () => {
+  it("opens the filesystem store at the configured root and creates it", async () => {
+    const root = join(tempDir(), "nested", "blobs");
+    const store = await openBlobStore({ kind: "fs", root });
+    expect(store).toBeInstanceOf(FsBlobStore);
+    expect(statSync(root).isDirectory()).toBe(true);
+    await store.close();
+  });
+});
+
 /** Chunk rows whose content id no blob names: what a put that failed to roll back would leave. */
 async function orphanChunks(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url });
@@ -223,6 +234,17 @@ describeWithServices(["PARLEY_TEST_PG_URL"], "PostgreSQL blobs", () => {
       const { rows } = await admin.query<{ n: string }>("SELECT count(*) AS n FROM blobs");
       expect(Number(rows[0]?.n)).toBe(1);
       expect(await orphanChunks(schema.url)).toBe(0);
+    });
+
+    it("opens through openBlobStore for a postgres configuration", async () => {
+      const store = await openBlobStore({ kind: "postgres", url: schema.url });
+      try {
+        expect(store).toBeInstanceOf(PostgresBlobStore);
+        const { hash } = await store.put(pieces(Buffer.from("via the factory"), 3));
+        expect(await store.has(hash)).toBe(true);
+      } finally {
+        await store.close();
+      }
     });
 
     it("refuses calls after close", async () => {
