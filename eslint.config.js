@@ -29,6 +29,10 @@ const layers = {
   storage: [
     { regex: "^\\.{1,2}/(.*/)?domain(/|$)", message: "apps/server/src/storage never imports domain: services call storage." },
   ],
+  /** Blob storage is a storage layer too: upload and download routes call it, never the reverse. */
+  blobs: [
+    { regex: "^\\.{1,2}/(.*/)?(domain|realtime|http)(/|$)", message: "apps/server/src/blobs never imports domain, realtime or http: they call the blob store." },
+  ],
   /** The DOM-free client core runs in bots and tests too: the web app builds on it, not the reverse. */
   client: [
     { group: ["@parley/web", "@parley/web/*"], message: "packages/client never imports apps/web." },
@@ -76,6 +80,7 @@ export default tseslint.config(
   restrict(["apps/server/**/*.{ts,tsx}"], layers.server),
   restrict(["apps/server/src/domain/**/*.{ts,tsx}"], layers.server, layers.domain),
   restrict(["apps/server/src/storage/**/*.{ts,tsx}"], layers.server, layers.storage),
+  restrict(["apps/server/src/blobs/**/*.{ts,tsx}"], layers.server, layers.blobs),
   restrict(["apps/web/**/*.{ts,tsx}"], layers.web),
   restrict(["packages/client/**/*.{ts,tsx}"], layers.client),
   restrict(["packages/shared/**/*.{ts,tsx}"], layers.shared),

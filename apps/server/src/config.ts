@@ -1,3 +1,4 @@
+import { dirname, join } from "node:path";
 import { LIMITS } from "@parley/shared";
 import { z } from "zod";
 import { loadRateLimitBudgets } from "./security/rate-limit-config.js";
@@ -15,6 +16,12 @@ const EnvSchema = z.object({
   HOST: z.string().min(1).optional(),
   /** Unset: SQLite at ./data/parley.sqlite. `file:<path>`: SQLite there. `postgres://…`: PostgreSQL. */
   DATABASE_URL: z.string().min(1).optional(),
+  /**
+   * Where attachments' files go (src/blobs). Unset: with PostgreSQL, in the database (any node
+   * serves any file); with SQLite, a `blobs` directory next to the database file (./data/blobs by
+   * default). Set: that directory, with either database; several nodes then need it shared.
+   */
+  BLOB_DIR: z.string().min(1).optional(),
   /** Set to run as one of several nodes: broadcasts, presence, typing and rate limits shared through Redis. */
   REDIS_URL: z.string().min(1).optional(),
   /** Prefix of every Redis key, stream and channel: deployments sharing one Redis need different ones. */
@@ -56,10 +63,14 @@ const EnvSchema = z.object({
 
 export type DatabaseConfig = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
 
+/** Where blobs are stored (see BLOB_DIR and blobs/open.ts). */
+export type BlobStoreConfig = { kind: "fs"; root: string } | { kind: "postgres"; url: string };
+
 export interface Config {
   port: number;
   host: string | undefined;
   database: DatabaseConfig;
+  blobs: BlobStoreConfig;
   redisUrl: string | undefined;
   redisKey: string;
   presenceHeartbeatMs: number;
@@ -96,6 +107,15 @@ export function parseDatabaseUrl(url: string | undefined): DatabaseConfig {
   throw new Error("DATABASE_URL: expected file:<path> or postgres://…");
 }
 
+/** BLOB_DIR when set; else the PostgreSQL database, or a `blobs` directory beside the SQLite file. */
+export function blobStoreConfig(database: DatabaseConfig, blobDir: string | undefined): BlobStoreConfig {
+  if (blobDir) return { kind: "fs", root: blobDir };
+  if (database.kind === "postgres") return { kind: "postgres", url: database.url };
+  // An in-memory SQLite database (tests) has no directory to sit beside.
+  if (database.path === ":memory:") return { kind: "fs", root: "./data/blobs" };
+  return { kind: "fs", root: join(dirname(database.path), "blobs") };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // An empty variable (`PORT=` in a compose file or .env) means unset: otherwise z.coerce turns
   // PORT="" into 0, a random port, and HOST="" fails instead of binding every interface.
@@ -110,10 +130,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`Invalid configuration:\n  METRICS_PORT: must differ from PORT (${e.PORT}); the admin port is a listener of its own`);
   }
   const origins = parseOrigins(e.PUBLIC_URL, e.ALLOWED_ORIGINS);
+  const database = parseDatabaseUrl(e.DATABASE_URL);
   return {
     port: e.PORT,
     host: e.HOST,
-    database: parseDatabaseUrl(e.DATABASE_URL),
+    database,
+    blobs: blobStoreConfig(database, e.BLOB_DIR),
     redisUrl: e.REDIS_URL,
     redisKey: e.REDIS_KEY,
     presenceHeartbeatMs: e.PRESENCE_HEARTBEAT_MS,

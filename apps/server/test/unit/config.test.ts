@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { loadConfig, parseDatabaseUrl } from "../../src/config.js";
+import { blobStoreConfig, loadConfig, parseDatabaseUrl } from "../../src/config.js";
 
 describe("parseDatabaseUrl", () => {
   it.each([
@@ -18,12 +18,26 @@ describe("parseDatabaseUrl", () => {
   });
 });
 
+describe("blobStoreConfig", () => {
+  it.each([
+    [{ kind: "sqlite", path: "./data/parley.sqlite" }, undefined, { kind: "fs", root: "data/blobs" }],
+    [{ kind: "sqlite", path: "/var/lib/parley/chat.db" }, undefined, { kind: "fs", root: "/var/lib/parley/blobs" }],
+    [{ kind: "sqlite", path: ":memory:" }, undefined, { kind: "fs", root: "./data/blobs" }],
+    [{ kind: "postgres", url: "postgres://h/db" }, undefined, { kind: "postgres", url: "postgres://h/db" }],
+    [{ kind: "postgres", url: "postgres://h/db" }, "/mnt/shared", { kind: "fs", root: "/mnt/shared" }],
+    [{ kind: "sqlite", path: "./data/parley.sqlite" }, "/srv/files", { kind: "fs", root: "/srv/files" }],
+  ] as const)("%j with BLOB_DIR=%j -> %j", (database, blobDir, expected) => {
+    expect(blobStoreConfig(database, blobDir)).toEqual(expected);
+  });
+});
+
 describe("loadConfig", () => {
   it("applies the defaults to an empty environment", () => {
     expect(loadConfig({})).toEqual({
       port: 3000,
       host: undefined,
       database: { kind: "sqlite", path: "./data/parley.sqlite" },
+      blobs: { kind: "fs", root: "data/blobs" },
       redisUrl: undefined,
       redisKey: "parley",
       presenceHeartbeatMs: 3000,
@@ -54,6 +68,7 @@ describe("loadConfig", () => {
       DATABASE_URL: "postgres://db/parley",
       REDIS_URL: "redis://cache:6379",
       STATIC_DIR: "/srv/web",
+      BLOB_DIR: "/srv/blobs",
       COOKIE_SECURE: "true",
       SESSION_TTL_DAYS: "0.5",
       TYPING_TTL_MS: "2500",
@@ -77,6 +92,7 @@ describe("loadConfig", () => {
       port: 8080,
       host: "127.0.0.1",
       database: { kind: "postgres", url: "postgres://db/parley" },
+      blobs: { kind: "fs", root: "/srv/blobs" },
       redisUrl: "redis://cache:6379",
       redisKey: "chat-prod",
       presenceHeartbeatMs: 1000,
