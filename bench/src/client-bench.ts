@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -65,6 +65,8 @@ interface Options {
   keep: boolean;
   /** Diagnostic: CPU-profile the page for this many seconds of the scroll (0: off). */
   profileS: number;
+  /** Diagnostic: record a Chrome trace of the page for this many seconds of the scroll and print where the renderer's main thread spent them (0: off). */
+  traceS: number;
   /** Diagnostic: wiggle the list at scrollTop 0 (see PAGE_SCRIPT) to get past a list that loads older pages only on scroll events. */
   nudgeAtTop: boolean;
 }
@@ -80,6 +82,7 @@ function parseOptions(argv: string[]): Options {
       keep: { type: "boolean", default: false },
       "nudge-at-top": { type: "boolean", default: false },
       profile: { type: "string", default: "0" },
+      trace: { type: "string", default: "0" },
     },
     strict: true,
   });
@@ -96,6 +99,7 @@ function parseOptions(argv: string[]): Options {
     keep: values.keep,
     nudgeAtTop: values["nudge-at-top"],
     profileS: int("profile", values.profile, 0, 600),
+    traceS: int("trace", values.trace, 0, 600),
   };
 }
 
@@ -298,6 +302,9 @@ async function startProfile(page: Page): Promise<{ stop: () => Promise<void> }> 
         profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
       };
       await cdp.detach();
+      const path = join(tmpdir(), `parley-client-bench-${Date.now()}.cpuprofile`);
+      writeFileSync(path, JSON.stringify(profile));
+      log(`profile: written to ${path}`);
       const self = new Map<number, number>();
       profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
       const byName = new Map<string, number>();
@@ -317,6 +324,62 @@ async function startProfile(page: Page): Promise<{ stop: () => Promise<void> }> 
   };
 }
 
+interface TraceEvent {
+  name: string;
+  ph: string;
+  ts: number;
+  dur?: number;
+  pid: number;
+  tid: number;
+  args?: { name?: string };
+}
+
+/**
+ * A Chrome trace of the page (the timeline categories DevTools' Performance panel records); on stop,
+ * prints the self time of the renderer main thread's work by kind (script, style, layout, paint, ...)
+ * to stderr: what a CPU profile lumps together as "(program)".
+ */
+async function startTrace(browser: Browser, page: Page): Promise<{ stop: () => Promise<void> }> {
+  await browser.startTracing(page, { categories: ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink", "v8.execute"] });
+  let stopped = false;
+  return {
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      const buffer = await browser.stopTracing();
+      const path = join(tmpdir(), `parley-client-bench-trace-${Date.now()}.json`);
+      writeFileSync(path, buffer);
+      log(`trace: written to ${path} (open it in DevTools' Performance panel)`);
+      const parsed = JSON.parse(buffer.toString("utf8")) as { traceEvents: TraceEvent[] } | TraceEvent[];
+      const events = Array.isArray(parsed) ? parsed : parsed.traceEvents;
+      const main = events.find((e) => e.ph === "M" && e.name === "thread_name" && e.args?.name === "CrRendererMain");
+      if (!main) {
+        log("trace: no renderer main thread found");
+        return;
+      }
+      // Self time: complete events nest on one thread; each one's time minus its children's.
+      const spans = events
+        .filter((e) => e.pid === main.pid && e.tid === main.tid && e.ph === "X" && typeof e.dur === "number")
+        .sort((a, b) => a.ts - b.ts || b.dur! - a.dur!);
+      const self = new Map<string, number>();
+      const stack: { end: number; name: string }[] = [];
+      let busy = 0;
+      for (const e of spans) {
+        while (stack.length > 0 && stack[stack.length - 1]!.end <= e.ts) stack.pop();
+        const parent = stack[stack.length - 1];
+        if (parent) self.set(parent.name, (self.get(parent.name) ?? 0) - e.dur!);
+        else busy += e.dur!;
+        self.set(e.name, (self.get(e.name) ?? 0) + e.dur!);
+        stack.push({ end: e.ts + e.dur!, name: e.name });
+      }
+      log(`trace: renderer main thread busy ${Math.round(busy / 1000)} ms; self time by kind:`);
+      for (const [name, us] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 20)) {
+        log(`  ${(us / 1000).toFixed(0).padStart(6)} ms ${((100 * us) / busy).toFixed(1).padStart(5)}%  ${name}`);
+      }
+    },
+  };
+}
+
 interface Measured {
   openMs: number;
   p95FrameMs: number;
@@ -324,7 +387,7 @@ interface Measured {
   loaded: number;
 }
 
-async function measure(page: Page, url: string, roomId: string, n: number, options: Options): Promise<Measured> {
+async function measure(browser: Browser, page: Page, url: string, roomId: string, n: number, options: Options): Promise<Measured> {
   let fetchesSent = 0;
   let wsBytesIn = 0;
   page.on("websocket", (ws) => {
@@ -363,6 +426,7 @@ async function measure(page: Page, url: string, roomId: string, n: number, optio
   const fetchesBeforeScroll = fetchesSent;
   const bytesBeforeScroll = wsBytesIn;
   const profiler = options.profileS > 0 ? await startProfile(page) : null;
+  const tracer = options.traceS > 0 ? await startTrace(browser, page) : null;
   await page.evaluate(`window.__parleyBench.startScroll(${n}, ${options.stepPx}, ${options.scrollTimeoutS * 1000}, ${options.nudgeAtTop})`);
   const deadline = Date.now() + options.scrollTimeoutS * 1000 + 30_000;
   let progress: ScrollProgress | null = null;
@@ -377,6 +441,7 @@ async function measure(page: Page, url: string, roomId: string, n: number, optio
     progress = (await page.evaluate("window.__parleyBench.progress()")) as ScrollProgress | null;
     if (!progress) throw new Error("scroll did not start");
     if (profiler && (progress.done || progress.elapsedMs >= options.profileS * 1000)) await profiler.stop();
+    if (tracer && (progress.done || progress.elapsedMs >= options.traceS * 1000)) await tracer.stop();
     if (progress.done) break;
     if (Date.now() > deadline) throw new Error("scroll loop stopped reporting");
     if (progress.count !== lastCount) {
@@ -459,7 +524,7 @@ async function main(): Promise<number> {
     const context = await browser.newContext({ viewport: VIEWPORT });
     await context.addInitScript({ content: PAGE_SCRIPT });
     const page = await context.newPage();
-    result = await measure(page, server.url, seeded.roomId, n, options);
+    result = await measure(browser, page, server.url, seeded.roomId, n, options);
   } catch (e) {
     failed = true;
     log(`FAILED: ${(e as Error).stack ?? String(e)}`);

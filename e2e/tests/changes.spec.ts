@@ -446,4 +446,43 @@ test.describe("messages that change (issue 11)", () => {
       await expect(rowById(p, message.id).getByTestId("change-status")).toHaveCount(0);
     }
   });
+
+  test("a fast flick mounts light rows; when the list stops they turn full, Markdown and reactions included", async ({ createUser, request, baseURL }) => {
+    const { roomId, bob, aliceClient, bobClient } = await setUp(request, baseURL!, createUser, { secondAliceTab: false });
+    const page = bob.page;
+    // 300 messages, every tenth formatted and the first reacted to, then enough below to flick through.
+    const bodies = Array.from({ length: 300 }, (_, i) => (i % 10 === 0 ? `**bold ${i + 1}** and \`code ${i + 1}\`` : `flick ${i + 1}`));
+    const seqs = await aliceClient.send(roomId, bodies);
+    const first = await aliceClient.ask("messages:fetch", { roomId, afterSeq: seqs[0]! - 1, limit: 1 });
+    const firstId = (first.data as { messages: { id: string }[] }).messages[0]!.id;
+    expect((await bobClient.ask("reaction:set", { messageId: firstId, emoji: "🎉", on: true })).ok).toBe(true);
+    await expect(messageRows(page, "flick 300")).toBeInViewport();
+
+    // Flick up by 500 px in each of 40 frames (30,000 px/s), counting the light rows in each frame.
+    const seen = await page.getByTestId("message-list").evaluate(
+      (list) =>
+        new Promise<{ light: number }>((resolve) => {
+          let frames = 0;
+          const out = { light: 0 };
+          const step = () => {
+            out.light += list.querySelectorAll('[data-testid="message"][data-light]').length;
+            if (++frames === 40 || list.scrollTop === 0) return resolve(out);
+            list.scrollTop -= 500;
+            requestAnimationFrame(step);
+          };
+          requestAnimationFrame(step);
+        }),
+    );
+    expect(seen.light, "light rows mounted during the flick").toBeGreaterThan(0);
+
+    // Stopped: every row turns full, with its formatting and its reaction chip.
+    const list = page.getByTestId("message-list");
+    await expect(list.locator("[data-light]")).toHaveCount(0);
+    await list.evaluate((el) => (el.scrollTop = 0));
+    await expect(list.locator("[data-light]")).toHaveCount(0);
+    const firstRow = messageRows(page, "bold 1 and code 1");
+    await expect(firstRow.locator(".message-body strong")).toHaveText("bold 1");
+    await expect(firstRow.locator(".message-body code")).toHaveText("code 1");
+    await expect(firstRow.getByRole("button", { name: /🎉/ })).toBeVisible();
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { excerptOf, plainExcerpt } from "../src/features/chat/chat-ui.js";
+import { excerptOf, plainBody, plainExcerpt } from "../src/features/chat/chat-ui.js";
 import { insertMention, matchMembers, mentionAt } from "../src/features/chat/mention-complete.js";
 import { reactorNames } from "../src/features/chat/reactions/ReactionBar.js";
 
@@ -61,5 +61,16 @@ describe("plain excerpts", () => {
     ["*emph*, then", "emph, then"],
   ])("%j", (input, expected) => {
     expect(plainExcerpt(input)).toBe(expected);
+  });
+});
+
+describe("plain bodies (light rows)", () => {
+  it.each([
+    ["Deploy **today**", "Deploy today"],
+    ["Steps:\n- build it\n- _ship_ it\n1. done", "Steps:\n• build it\n• ship it\n• done"],
+    ["> quoted\n\nreply", "quoted\n\nreply"],
+    ["Try:\n```ts\nconst x = 1;\n```", "Try:\nconst x = 1;"],
+  ])("%j", (input, expected) => {
+    expect(plainBody(input)).toBe(expected);
   });
 });

@@ -4,10 +4,13 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, typ
 import { useT } from "../../i18n/index.js";
 import { useChatClient } from "../../store/client-context.js";
 import { useChat, useDocumentVisible, useKnownNicknames, useTimelineItems } from "../../store/hooks.js";
-import { foldTimelineRows, selectSeqToMarkRead, type TimelineItem, type TimelineRow } from "../../store/selectors.js";
+import { foldTimelineRows, selectSeqToMarkRead, type TimelineRow } from "../../store/selectors.js";
 import { ArrowDownIcon } from "../../ui/icons.js";
 import { useChatUi, useChatUiStore } from "./chat-ui.js";
 import { MessageRow, type RowContext } from "./MessageRow.js";
+import { createFlingWatch } from "./fling.js";
+import { FlingContext } from "./light-row.js";
+import { estimateItem } from "./row-estimate.js";
 import { createScrollAnchor, type ListLayout, type RowBox } from "./scroll-anchor.js";
 
 /**
@@ -24,49 +27,6 @@ const HIGHLIGHT_MS = 1_800;
 
 /** A list row: a message with its decorations (see `TimelineRow`), or the room's beginning. */
 type Row = ({ type: "item" } & TimelineRow) | { type: "top"; key: "top" };
-
-/**
- * First guesses at row heights (px, from the stylesheet at the laptop width); real heights are
- * measured as rows render. Close guesses matter: every first measurement of a row above the view
- * corrects scrollTop while the user scrolls up through history.
- */
-function estimateItem(item: TimelineItem): number {
-  switch (item.type) {
-    case "message": {
-      // Each wrapped line past the first, plus what sits under or above the body: a guess that
-      // misses by a line costs one small correction, one that misses a code block or a list costs
-      // a visible jump and a second layout in the frame (bench:client, issue 11).
-      const m = item.message;
-      let size = (item.grouped ? 26 : 58) + (bodyLines(m.body) - 1) * LINE_PX;
-      if (m.body.includes("```")) size += CODE_BLOCK_PX;
-      if (m.reactions.length > 0 && m.deletedAt === null) size += REACTIONS_PX;
-      if (m.replyTo) size += REPLY_QUOTE_PX;
-      return size;
-    }
-    case "pending":
-      return (item.grouped ? 26 : 58) + (bodyLines(item.pending.body) - 1) * LINE_PX;
-    case "day":
-    case "divider":
-      return 36;
-    default:
-      return 30;
-  }
-}
-
-/** Body line height and the extra height of a code block, a reaction row and a reply quote (px, app.css). */
-const LINE_PX = 22;
-const CODE_BLOCK_PX = 24;
-const REACTIONS_PX = 32;
-const REPLY_QUOTE_PX = 22;
-/** Characters per line of body text at the laptop width the estimates are made for. */
-const CHARS_PER_LINE = 95;
-
-/** Lines a body wraps into: each line break starts one, long lines wrap. */
-function bodyLines(body: string): number {
-  let lines = 0;
-  for (const line of body.split("\n")) lines += Math.max(1, Math.ceil(line.length / CHARS_PER_LINE));
-  return lines;
-}
 
 function estimateRow(row: Row | undefined): number {
   if (!row) return 58;
@@ -96,6 +56,8 @@ export function MessageList({ room }: { room: RoomSummary }) {
 
   // "At the bottom" is the anchor's state, changed only by the reader (see scroll-anchor.ts).
   const [anchor] = useState(() => createScrollAnchor({ bottomThreshold: BOTTOM_THRESHOLD_PX }));
+  // Rows mounted while the reader flings the list render light (fling.ts, light-row.ts).
+  const [fling] = useState(createFlingWatch);
   const [atBottom, setAtBottom] = useState(true);
   // lastSeq when the user scrolled away from the bottom; newer messages since then show the button.
   const [seqWhenScrolledUp, setSeqWhenScrolledUp] = useState<number | null>(null);
@@ -139,7 +101,7 @@ export function MessageList({ room }: { room: RoomSummary }) {
     estimateSize: (i) => estimateRow(rows[i]),
     getItemKey: (i) => rows[i]?.key ?? i,
     paddingStart: showTopRow ? 0 : TOP_PADDING_PX,
-    overscan: 12,
+    overscan: 6,
     observeElementOffset: (instance, cb) => {
       offsetChanged.current = cb;
       const unsubscribe = observeElementOffset(instance, cb);
@@ -154,6 +116,8 @@ export function MessageList({ room }: { room: RoomSummary }) {
   // corrections (a row measured above the view would be compensated twice).
   virtualizer.shouldAdjustScrollPositionOnItemSizeChange = () => false;
 
+  /** The scrollTop the anchor last heard of: its last scroll event or its own write. */
+  const knownTop = useRef<number | null>(null);
   /** The list as the DOM shows it: the measurements of the last committed render. */
   const rendered = useRef<readonly RowBox[]>([]);
   const layoutOf = (el: HTMLElement, rowsNow: readonly RowBox[]): ListLayout => ({
@@ -192,6 +156,18 @@ export function MessageList({ room }: { room: RoomSummary }) {
   useLayoutEffect(() => {
     const el = scrollRef.current;
     if (!el) return;
+    // A scroll whose event has not been dispatched yet: a script set scrollTop in a frame (the
+    // wheel, touch and scrollbar scroll with their event), and this render landed before the event.
+    // Restoring from the anchor's mode of before would undo the move; so the move is taken first,
+    // against the rows it was made on. A browser clamping scrollTop to a list that shrank is no move.
+    const now = layoutOf(el, rendered.current);
+    const known = knownTop.current;
+    const clamped = known !== null && known > now.maxScrollTop && now.maxScrollTop - now.scrollTop < 1;
+    if (known !== null && Math.abs(now.scrollTop - known) >= 1 && !clamped) {
+      anchor.scrolled(now, canFollowRef.current);
+      fling.scrolled(now.scrollTop);
+      knownTop.current = now.scrollTop;
+    }
     if (pendingJump.current !== null) {
       const seq = pendingJump.current;
       const index = rows.findIndex((r) => r.type === "item" && "message" in r.item && r.item.message.seq === seq);
@@ -206,9 +182,11 @@ export function MessageList({ room }: { room: RoomSummary }) {
     }
     // `measurementsCache` is what this render's rows were positioned from (getVirtualItems reads it).
     rendered.current = virtualizer.measurementsCache;
-    const target = anchor.restore(layoutOf(el, rendered.current));
+    const target = anchor.restore({ ...now, rows: rendered.current });
     if (target === null) return;
     el.scrollTop = target;
+    knownTop.current = el.scrollTop;
+    fling.wrote(el.scrollTop);
     offsetChanged.current?.(el.scrollTop, false);
   });
 
@@ -250,10 +228,24 @@ export function MessageList({ room }: { room: RoomSummary }) {
     if (seq !== null) client.markRead(roomId, seq);
   }, [client, roomId, atBottom, visible, lastSeq, lastReadSeq, hasNewer]);
 
+  // The watch looks at every frame while the list moves and until it has been quiet for a moment.
+  const flingFrame = useRef(0);
+  useEffect(() => () => cancelAnimationFrame(flingFrame.current), []);
+  const watchFling = (scrollTop: number) => {
+    fling.scrolled(scrollTop);
+    if (flingFrame.current !== 0) return;
+    const frame = (now: number) => {
+      flingFrame.current = fling.frame(now) ? requestAnimationFrame(frame) : 0;
+    };
+    flingFrame.current = requestAnimationFrame(frame);
+  };
+
   const onScroll = (e: UIEvent<HTMLDivElement>) => {
     const el = e.currentTarget;
     const layout = layoutOf(el, rendered.current);
+    knownTop.current = layout.scrollTop;
     anchor.scrolled(layout, canFollowRef.current);
+    watchFling(layout.scrollTop);
     reportInView();
     if (anchor.atBottom) return;
     const fromBottom = layout.maxScrollTop - layout.scrollTop;
@@ -289,54 +281,56 @@ export function MessageList({ room }: { room: RoomSummary }) {
   const virtualRows = virtualizer.getVirtualItems();
 
   return (
-    <div className="message-list-wrap">
-      <div
-        ref={scrollRef}
-        className="message-scroll"
-        role="log"
-        aria-label={t("chat.messagesLabel", { room: roomLabel })}
-        aria-busy={!loaded || loadingOlder}
-        tabIndex={0}
-        onScroll={onScroll}
-        data-testid="message-list"
-        data-at-bottom={atBottom}
-      >
-        <div className="message-canvas" style={{ height: virtualizer.getTotalSize() }}>
-          {!showTopRow && (
-            <div className="list-top-padding">
-              <TopRow room={room} loaded={loaded} hasOlder={hasOlder} />
-            </div>
-          )}
-          {virtualRows.map((v) => {
-            const row = rows[v.index];
-            if (!row) return null;
-            return (
-              <div key={v.key} data-index={v.index} ref={virtualizer.measureElement} className="virtual-row" style={{ transform: `translateY(${v.start}px)` }}>
-                {row.type === "top" ? (
-                  <TopRow room={room} loaded={loaded} hasOlder={hasOlder} />
-                ) : (
-                  <>
-                    {row.above.map((a) => (
-                      <MessageRow key={a.key} item={a} ctx={ctx} />
-                    ))}
-                    <MessageRow item={row.item} ctx={ctx} />
-                    {row.below.map((b) => (
-                      <MessageRow key={b.key} item={b} ctx={ctx} />
-                    ))}
-                  </>
-                )}
+    <FlingContext.Provider value={fling}>
+      <div className="message-list-wrap">
+        <div
+          ref={scrollRef}
+          className="message-scroll"
+          role="log"
+          aria-label={t("chat.messagesLabel", { room: roomLabel })}
+          aria-busy={!loaded || loadingOlder}
+          tabIndex={0}
+          onScroll={onScroll}
+          data-testid="message-list"
+          data-at-bottom={atBottom}
+        >
+          <div className="message-canvas" style={{ height: virtualizer.getTotalSize() }}>
+            {!showTopRow && (
+              <div className="list-top-padding">
+                <TopRow room={room} loaded={loaded} hasOlder={hasOlder} />
               </div>
-            );
-          })}
+            )}
+            {virtualRows.map((v) => {
+              const row = rows[v.index];
+              if (!row) return null;
+              return (
+                <div key={v.key} data-index={v.index} ref={virtualizer.measureElement} className="virtual-row" style={{ transform: `translateY(${v.start}px)` }}>
+                  {row.type === "top" ? (
+                    <TopRow room={room} loaded={loaded} hasOlder={hasOlder} />
+                  ) : (
+                    <>
+                      {row.above.map((a) => (
+                        <MessageRow key={a.key} item={a} ctx={ctx} />
+                      ))}
+                      <MessageRow item={row.item} ctx={ctx} />
+                      {row.below.map((b) => (
+                        <MessageRow key={b.key} item={b} ctx={ctx} />
+                      ))}
+                    </>
+                  )}
+                </div>
+              );
+            })}
+          </div>
         </div>
+        {showJump && (
+          <button type="button" className="jump-button" onClick={() => void jumpToLatest()}>
+            <ArrowDownIcon size={16} />
+            {t("chat.jumpToLatest")}
+          </button>
+        )}
       </div>
-      {showJump && (
-        <button type="button" className="jump-button" onClick={() => void jumpToLatest()}>
-          <ArrowDownIcon size={16} />
-          {t("chat.jumpToLatest")}
-        </button>
-      )}
-    </div>
+    </FlingContext.Provider>
   );
 }
 

@@ -9,7 +9,9 @@ import { Avatar } from "../../ui/Avatar.js";
 import { AlertIcon, ClockIcon, RetryIcon, TrashIcon } from "../../ui/icons.js";
 import { useChatClient } from "../../store/client-context.js";
 import { useChat } from "../../store/hooks.js";
-import { excerptOf, useChatUi, useChatUiStore } from "./chat-ui.js";
+import { excerptOf, plainBody, useChatUi, useChatUiStore } from "./chat-ui.js";
+import { estimateItem } from "./row-estimate.js";
+import { useLightRow } from "./light-row.js";
 import { MessageBody } from "./MessageBody.js";
 import { ChangeStatus, DeleteDialog, EditedMark, MessageActions, ReplyQuote } from "./MessageParts.js";
 import { ReactionBar } from "./reactions/ReactionBar.js";
@@ -58,7 +60,7 @@ export const MessageRow = memo(function MessageRow({ item, ctx }: RowProps) {
     case "notice":
       return <NoticeRow kind={item.notice.kind} nickname={item.notice.nickname} at={item.notice.at} />;
     case "message":
-      return <TextRow message={item.message} grouped={item.grouped} mentionsMe={item.mentionsMe} ctx={ctx} />;
+      return <MessageItemRow item={item} ctx={ctx} />;
     case "pending":
       return <PendingRow pending={item.pending} grouped={item.grouped} ctx={ctx} />;
   }
@@ -115,6 +117,57 @@ function NoticeRow({ kind, nickname, at }: { kind: "online" | "offline"; nicknam
 }
 
 const NO_CHANGES: readonly PendingChange[] = [];
+
+/**
+ * A message row, light while the reader flings the list (see light-row.ts): decided at mount, it
+ * turns full once the list is still.
+ */
+function MessageItemRow({ item, ctx }: { item: Extract<TimelineItem, { type: "message" }>; ctx: RowContext }) {
+  const light = useLightRow();
+  if (light) return <LightTextRow item={item} />;
+  return <TextRow message={item.message} grouped={item.grouped} mentionsMe={item.mentionsMe} ctx={ctx} />;
+}
+
+/**
+ * What a row mounted mid-fling shows: the author and the body as plain text in a box of exactly the
+ * height the list estimated for the full row (`estimateItem`), clipped. Why that height: a row
+ * whose measured height equals its estimate moves no other row, so the list renders and lays out
+ * once per frame instead of twice (a second render to place the rows from their measured heights,
+ * and the anchor correcting scrollTop for them, was half of each frame of a fast flick through
+ * formatted history: bench:client, issue 11). And why so little: no Markdown, chips, actions,
+ * store subscriptions or tooltips; a handful of elements per row. Nobody reads a row that crosses
+ * the screen in two frames; the rows the reader stops at turn full within a few frames.
+ */
+function LightTextRow({ item }: { item: Extract<TimelineItem, { type: "message" }> }) {
+  const t = useT();
+  const { message, grouped, mentionsMe } = item;
+  const deleted = message.deletedAt !== null;
+  const classes = ["message", "light"];
+  if (grouped) classes.push("grouped");
+  if (mentionsMe && !deleted) classes.push("mentions-me");
+  return (
+    <article
+      className={classes.join(" ")}
+      data-testid="message"
+      data-status="sent"
+      data-seq={message.seq}
+      data-message-id={message.id}
+      data-author={message.authorNickname}
+      data-light=""
+      style={{ height: estimateItem(item) }}
+    >
+      <div className="message-gutter">{!grouped && <Avatar userId={message.authorId} nickname={message.authorNickname} />}</div>
+      <div className="message-main">
+        {!grouped && (
+          <header className="message-header">
+            <span className="message-author">{message.authorNickname}</span>
+          </header>
+        )}
+        <div className="message-body">{deleted ? t("message.deleted") : plainBody(message.body)}</div>
+      </div>
+    </article>
+  );
+}
 
 function TextRow({ message: stored, grouped, mentionsMe, ctx }: { message: Message; grouped: boolean; mentionsMe: boolean; ctx: RowContext }) {
   const t = useT();

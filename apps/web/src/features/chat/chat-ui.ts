@@ -57,6 +57,19 @@ export function plainExcerpt(excerpt: string): string {
     .replace(/(\S)[*_]+(?=$|[\s)\]}.,!?:;"'])/g, "$1");
 }
 
+/**
+ * A whole body without its formatting marks, line by line (see `plainExcerpt`): code fences
+ * dropped, list markers as bullets. What a light row shows while the list is flung (light-row.ts):
+ * about as many lines as the formatted body, so the row keeps roughly its height when it turns full.
+ */
+export function plainBody(body: string): string {
+  return body
+    .split("\n")
+    .filter((line) => !/^\s*```/.test(line))
+    .map((line) => plainExcerpt(line.replace(/^(\s*)(?:[-+*]|\d+[.)])\s/, "$1• ")))
+    .join("\n");
+}
+
 export function createChatUiStore(): ChatUiStore {
   return createStore<ChatUiState & ChatUiActions>()((set) => ({
     editing: null,

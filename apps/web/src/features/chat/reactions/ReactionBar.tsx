@@ -8,6 +8,20 @@ import { ReactionPicker } from "./ReactionPicker.js";
 const NAMES_SHOWN = 8;
 
 /**
+ * One list formatter per locale: constructing an `Intl.ListFormat` costs more than formatting with
+ * it, and every chip of every row mounted in a fast scroll formats its names.
+ */
+const listFormats = new Map<string, Intl.ListFormat>();
+function listFormat(locale: string): Intl.ListFormat {
+  let format = listFormats.get(locale);
+  if (!format) {
+    format = new Intl.ListFormat(locale, { type: "conjunction" });
+    listFormats.set(locale, format);
+  }
+  return format;
+}
+
+/**
  * Who reacted, for a chip's tooltip: "you" first (the way Slack says it), then the others in the
  * order they reacted, cut after NAMES_SHOWN. Pure, for tests.
  */
@@ -18,7 +32,7 @@ export function reactorNames(
   locale: string,
 ): string {
   const names = [...users].sort((a, b) => Number(b.id === myId) - Number(a.id === myId)).map((u) => (u.id === myId ? labels.you : u.nickname));
-  const list = new Intl.ListFormat(locale, { type: "conjunction" });
+  const list = listFormat(locale);
   if (names.length <= NAMES_SHOWN) return list.format(names);
   return labels.others(names.slice(0, NAMES_SHOWN).join(", "), names.length - NAMES_SHOWN);
 }
