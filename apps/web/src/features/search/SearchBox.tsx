@@ -35,6 +35,8 @@ export function SearchBox({ onSearch }: { onSearch: (search: Omit<ActiveSearch, 
       return;
     }
     setError(null);
+    // On a phone the results cover the screen: close the keyboard and let the box shrink back.
+    if (window.matchMedia("(max-width: 640px)").matches) input.current?.blur();
     onSearch({ text: text.trim(), request });
   };
 
