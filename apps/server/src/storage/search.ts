@@ -1,4 +1,4 @@
-import { WORD_CHAR } from "@parley/shared";
+import { CJK, WORD_CHAR } from "@parley/shared";
 
 /**
  * What both backends' `searchMessages` share: escaping terms for LIKE and regular expressions, the
@@ -45,15 +45,20 @@ export const regexLiteral = (term: string): string => term.replace(/[\x00-\x2f\x
  * character is assigned there, and the 15th and 16th hold only private use characters (never
  * letters, digits or marks), so the scan costs a fraction of the whole code space.
  */
-export function wordCharClass(): string {
+export const wordCharClass = (): string => regexClass(WORD_CHAR);
+
+/** The same for the shared rule's CJK scripts (a term with one of them is a substring term). */
+export const cjkCharClass = (): string => regexClass(CJK);
+
+function regexClass(chars: RegExp): string {
   const hex = (c: number) => (c <= 0xffff ? `\\u${c.toString(16).padStart(4, "0")}` : `\\U${c.toString(16).padStart(8, "0")}`);
   const ranges: string[] = [];
   const scan = (from: number, to: number) => {
     let start = -1;
     for (let c = from; c <= to + 1; c++) {
-      const word = c <= to && (c < 0xd800 || c > 0xdfff) && WORD_CHAR.test(String.fromCodePoint(c));
-      if (word && start < 0) start = c;
-      if (!word && start >= 0) {
+      const hit = c <= to && (c < 0xd800 || c > 0xdfff) && chars.test(String.fromCodePoint(c));
+      if (hit && start < 0) start = c;
+      if (!hit && start >= 0) {
         ranges.push(start === c - 1 ? hex(start) : `${hex(start)}-${hex(c - 1)}`);
         start = -1;
       }

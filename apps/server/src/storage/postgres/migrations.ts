@@ -1,4 +1,4 @@
-import { wordCharClass } from "../search.js";
+import { cjkCharClass, wordCharClass } from "../search.js";
 
 /**
  * Numbered schema migrations for PostgreSQL, the same schema as SQLite's (`../sqlite/migrations.ts`).
@@ -95,21 +95,25 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (room_id, seq, emoji, user_id)
   );
   `,
-  // 4: message search (searchMessages; the rule is `matchesTerm` in @parley/shared, and the SQLite
-  // side is migration 4 there).
+  // 4: message search (searchMessages; the rule is `matchesTerm` in @parley/shared; SQLite's side
+  // and why both look as they do: docs/decisions/0012-message-search.md).
   // - `search_order`: the commit order (an identity, taken at insert, which appends to one room take
   //   under the room's row lock, so it grows with seq within a room). Existing messages are numbered
   //   by time, but never out of seq order within a room (a clock that stepped back must not reorder
   //   a room's own messages), before the identity takes over above them.
-  // - Substrings: pg_trgm's GIN index serves ILIKE. Its operator class is named with the schema the
-  //   extension lives in, which need not be on this connection's search_path (an extension is one
-  //   per database; it may have been installed in another schema before).
-  // - Word prefixes: a GIN index on the one- and two-character prefixes of every word, words split
-  //   exactly where the shared rule splits them (WORD_CHAR, as code point ranges). Not a tsvector:
-  //   PostgreSQL's text-search parser keeps "foo.bar", "3.14", "a@b.com" and URL paths as one token
-  //   each, so a word after a dot or a slash would not be found by its prefix, where the rule finds it.
-  //   The ranges are those of the Node.js that first ran this migration; a later Unicode version's
-  //   new letters only differ in being word characters for the rule and not yet for the index.
+  // - Substrings from three characters: pg_trgm's GIN index serves ILIKE. Its operator class is
+  //   named with the schema the extension lives in, which need not be on this connection's
+  //   search_path (an extension is one per database; it may have been installed in another schema).
+  // - Word prefixes and short CJK terms: a GIN index on `search_keys(body)`, the one- and
+  //   two-character prefixes of every word, words split exactly where the shared rule splits them
+  //   (WORD_CHAR, as code point ranges), and every CJK character and pair of neighbours with one
+  //   (the CJK ranges likewise). Not a tsvector: PostgreSQL's text-search parser keeps "foo.bar",
+  //   "3.14", "a@b.com" and URL paths as one token each, so a word after a dot or a slash would not
+  //   be found by its prefix, where the rule finds it. The ranges are those of the Node.js that
+  //   first ran this migration; a later Unicode version's new letters only differ in being word
+  //   characters for the rule and not yet for the index. Its COST tells the planner that it is
+  //   dear to compute for a row: the queries check the term more cheaply first (see
+  //   searchStatement) and use this for the index.
   // All three indexes cover only what search can return (text, not deleted).
   `
   ALTER TABLE messages ADD COLUMN search_order BIGINT;
@@ -135,13 +139,19 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     );
   END $$;
 
-  CREATE FUNCTION search_word_prefixes(body TEXT) RETURNS TEXT[]
-  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
-    SELECT COALESCE(array_agg(DISTINCT p), '{}')
-    FROM regexp_split_to_table(lower(body), '[^${wordCharClass()}]+') AS w,
-      LATERAL (VALUES (left(w, 1)), (left(w, 2))) AS v(p)
-    WHERE w <> ''
+  CREATE FUNCTION search_keys(body TEXT) RETURNS TEXT[]
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 10000 AS $fn$
+    SELECT COALESCE(array_agg(DISTINCT k), '{}') FROM (
+      SELECT left(w, n) AS k
+      FROM regexp_split_to_table(lower(body), '[^${wordCharClass()}]+') AS w, (VALUES (1), (2)) AS l(n)
+      WHERE w <> ''
+      UNION ALL
+      SELECT substr(b, i, n)
+      FROM (SELECT lower(body) AS b WHERE body ~ '[${cjkCharClass()}]') AS x,
+        generate_series(1, length(x.b)) AS i, (VALUES (1), (2)) AS l(n)
+      WHERE substr(b, i, n) ~ '[${cjkCharClass()}]' AND length(substr(b, i, n)) = n AND substr(b, i, n) !~ '[[:space:]]'
+    ) AS keys
   $fn$;
-  CREATE INDEX messages_search_words ON messages USING gin (search_word_prefixes(body)) WHERE kind = 'text' AND deleted_at IS NULL;
+  CREATE INDEX messages_search_keys ON messages USING gin (search_keys(body)) WHERE kind = 'text' AND deleted_at IS NULL;
   `,
 ];

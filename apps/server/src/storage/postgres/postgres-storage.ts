@@ -686,14 +686,15 @@ const wordStart = (): string => (wordStartPattern ??= `(^|[^${wordCharClass()}])
 
 /**
  * The one statement of a search: the hits newest first (one more than `limit`, to tell whether more
- * exist), as message rows with their search_order. Each term is one condition, all on `messages`:
- * substrings an ILIKE (served by the trigram index from three characters on), word prefixes a
- * containment in the word-prefix index (see migration 4), and a term with a character that is not a
- * word character additionally a regular expression that is the rule itself (lower-cased on both
- * sides, as ILIKE does, so the expression needs no case-insensitive mode: that mode would expand
- * every range of the word class into both cases at each compile). The planner picks between walking
- * `messages_search_order` backwards (a common term: stops after `limit + 1` hits) and the GIN indexes
- * (a rare one). User text only ever travels as a parameter.
+ * exist), as message rows with their search_order. Every term is decided exactly by one condition
+ * on the body: substrings by ILIKE, word prefixes by a regular expression that is the rule itself
+ * (lower-cased on both sides, as ILIKE does, so it needs no case-insensitive mode, which would
+ * expand every range of the word class into both cases at each compile). Terms of one or two
+ * characters add a containment in `search_keys` (see migration 4), which only its GIN index serves
+ * well: the planner then picks between walking `messages_search_order` backwards (a common term:
+ * it stops after `limit + 1` hits, checking each row by the cheap condition first) and the GIN
+ * indexes (a rare one), the trigram index serving ILIKE from three characters on. User text only
+ * ever travels as a parameter.
  */
 function searchStatement(query: SearchQuery): { sql: string; params: unknown[] } {
   const params: unknown[] = [];
@@ -711,14 +712,16 @@ function searchStatement(query: SearchQuery): { sql: string; params: unknown[] }
   if (query.authorId !== null) where.push(`m.author_id = ${param(query.authorId, "text")}`);
   if (query.after !== null) where.push(`m.created_at >= ${param(query.after, "bigint")}`);
   if (query.before !== null) where.push(`m.created_at < ${param(query.before, "bigint")}`);
+  const keys = (key: string) => `search_keys(m.body) @> ARRAY[lower(${param(key, "text")})]`;
   for (const term of query.terms) {
     if (termMode(term) === "substring") {
       where.push(`m.body ILIKE ${param(likeContains(term), "text")} ESCAPE '\\'`);
+      if ([...term].length < 3) where.push(keys(term));
       continue;
     }
+    where.push(`lower(m.body) ~ (${param(wordStart(), "text")} || lower(${param(regexLiteral(term), "text")}))`);
     const lead = wordLead(term);
-    if (lead !== "") where.push(`search_word_prefixes(m.body) @> ARRAY[lower(${param(lead, "text")})]`);
-    if (lead !== term) where.push(`lower(m.body) ~ (${param(wordStart(), "text")} || lower(${param(regexLiteral(term), "text")}))`);
+    if (lead !== "") where.push(keys(lead));
   }
   return {
     sql: `SELECT m.search_order, ${MESSAGE_SELECT} FROM ${MESSAGE_FROM}

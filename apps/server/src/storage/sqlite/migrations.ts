@@ -109,10 +109,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   // which split words by Unicode properties no SQL function knows. The triggers below note every
   // change to an indexed message's body (an edit, a delete), by whatever client, in
   // `search_changed`, and the storage re-indexes those in the same transaction.
-  // `search_indexed.docid`: the newest docid in the index. Existing messages get docids in the order
-  // they were most likely committed: by time, but never out of seq order within a room (a clock that
-  // stepped back must not reorder a room's messages), and are indexed when the storage opens the
-  // database (the watermark starts at 0).
+  // `search_state`: the newest docid in the index (`indexed_docid`); and for date filters, the
+  // newest created_at so far and `clock_slack`, the most a message's created_at ever was below an
+  // earlier message's (a clock that stepped back), so that a date is a docid range (see
+  // SqliteStorage.searchRange). Existing messages get docids in the order they were most likely
+  // committed: by time, but never out of seq order within a room (a clock that stepped back must
+  // not reorder a room's messages), and are indexed when the storage opens the database.
   `
   ALTER TABLE messages ADD COLUMN search_docid INTEGER;
   CREATE TABLE search_docs (
@@ -123,11 +125,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE VIRTUAL TABLE search_index USING fts5(
     text, content = '', contentless_delete = 1, tokenize = 'trigram', detail = none
   );
-  CREATE TABLE search_indexed (
+  CREATE TABLE search_state (
     id INTEGER PRIMARY KEY CHECK (id = 1),
-    docid INTEGER NOT NULL
+    indexed_docid INTEGER NOT NULL,
+    newest_at INTEGER NOT NULL,
+    clock_slack INTEGER NOT NULL
   );
-  INSERT INTO search_indexed (id, docid) VALUES (1, 0);
   CREATE TABLE search_changed (docid INTEGER PRIMARY KEY);
 
   UPDATE messages SET search_docid = o.docid
@@ -141,22 +144,28 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   WHERE messages.room_id = o.room_id AND messages.seq = o.seq;
   INSERT INTO search_docs (docid, room_id, seq)
   SELECT search_docid, room_id, seq FROM messages WHERE search_docid IS NOT NULL ORDER BY search_docid;
+  INSERT INTO search_state (id, indexed_docid, newest_at, clock_slack)
+  SELECT 1, 0, COALESCE(MAX(created_at), 0), COALESCE(MAX(MAX(earlier - created_at, 0)), 0)
+  FROM (
+    SELECT created_at, MAX(created_at) OVER (ORDER BY search_docid ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier
+    FROM messages WHERE search_docid IS NOT NULL
+  );
 
   CREATE TRIGGER messages_search_edit AFTER UPDATE OF body ON messages
-  WHEN new.search_docid <= (SELECT docid FROM search_indexed) AND new.body IS NOT old.body BEGIN
+  WHEN new.search_docid <= (SELECT indexed_docid FROM search_state) AND new.body IS NOT old.body BEGIN
     INSERT OR IGNORE INTO search_changed (docid) VALUES (new.search_docid);
   END;
   CREATE TRIGGER messages_search_delete AFTER UPDATE OF deleted_at ON messages
   WHEN new.search_docid IS NOT NULL AND new.deleted_at IS NOT NULL BEGIN
     DELETE FROM search_docs WHERE docid = new.search_docid;
     INSERT OR IGNORE INTO search_changed (docid)
-    SELECT new.search_docid WHERE new.search_docid <= (SELECT docid FROM search_indexed);
+    SELECT new.search_docid WHERE new.search_docid <= (SELECT indexed_docid FROM search_state);
   END;
   CREATE TRIGGER messages_search_remove AFTER DELETE ON messages
   WHEN old.search_docid IS NOT NULL BEGIN
     DELETE FROM search_docs WHERE docid = old.search_docid;
     INSERT OR IGNORE INTO search_changed (docid)
-    SELECT old.search_docid WHERE old.search_docid <= (SELECT docid FROM search_indexed);
+    SELECT old.search_docid WHERE old.search_docid <= (SELECT indexed_docid FROM search_state);
   END;
   `,
 ];

@@ -96,9 +96,10 @@ const SEARCH_DOC_MESSAGE = "search_docs d CROSS JOIN messages m ON m.room_id = d
 type SearchRow = SqliteMessageRow & { search_docid: number };
 
 /**
- * The SQL function that is the search rule itself (`matchesTerm`), for the terms no index decides
- * exactly (see TermPlan). It exists on this storage's connection only: nothing in the schema (no
- * trigger, no index) calls it, so the file stays usable from any other SQLite client.
+ * The SQL function that is the search rule itself (`matchesTerm`), which decides every term the
+ * index narrowed down (where a LIKE does not decide the same). It exists on this storage's
+ * connection only: nothing in the schema (no trigger, no index) calls it, so the file stays usable
+ * from any other SQLite client.
  */
 const MATCHES_TERM_FN = "parley_matches_term";
 
@@ -122,6 +123,8 @@ export class SqliteStorage implements Storage {
   private nextSearchDocid = 0;
   /** The searchable messages the batch being written has stored so far (see indexSearchDocs). */
   private batchDocs: SearchDoc[] = [];
+  /** `search_state`'s newest created_at and clock slack, as the batch being written moves them. */
+  private searchClock = { newestAt: 0, slack: 0 };
   private readonly statements = new Map<string, Database.Statement>();
 
   constructor(
@@ -364,11 +367,13 @@ export class SqliteStorage implements Storage {
     const results: ({ ok: true; value: { message: Message; created: boolean } } | { ok: false; error: unknown })[] = [];
     try {
       this.db.transaction(() => {
-        // Above the watermark too: a deleted document's docid must not come back.
-        const used = this.sql(
-          "SELECT MAX((SELECT COALESCE(MAX(docid), 0) FROM search_docs), (SELECT docid FROM search_indexed WHERE id = 1)) AS docid",
-        ).get() as { docid: number };
-        this.nextSearchDocid = used.docid + 1;
+        // Above the indexed ones too: a deleted document's docid must not come back.
+        const state = this.sql(
+          `SELECT MAX(indexed_docid, (SELECT COALESCE(MAX(docid), 0) FROM search_docs)) AS docid, newest_at, clock_slack
+           FROM search_state WHERE id = 1`,
+        ).get() as { docid: number; newest_at: number; clock_slack: number };
+        this.nextSearchDocid = state.docid + 1;
+        this.searchClock = { newestAt: state.newest_at, slack: state.clock_slack };
         this.batchDocs = [];
         for (const item of batch) {
           try {
@@ -381,6 +386,7 @@ export class SqliteStorage implements Storage {
         // Outside the items' savepoints, once for the batch (see migration 4 for why).
         this.indexSearchDocs(this.batchDocs, Number.POSITIVE_INFINITY);
         this.batchDocs = [];
+        this.sql("UPDATE search_state SET newest_at = ?, clock_slack = ? WHERE id = 1").run(this.searchClock.newestAt, this.searchClock.slack);
       })();
     } catch (error) {
       // The commit itself failed: nothing of the batch is stored, so nothing is acked.
@@ -443,8 +449,14 @@ export class SqliteStorage implements Storage {
         .run(room.last_seq, input.roomId, input.authorId);
       // Read back through the shared select for the reply preview; a new message has no reactions.
       const row = this.sql(Q.messageById).get(id) as SqliteMessageRow;
-      // Last, so that only a message whose savepoint holds is indexed with the batch.
-      if (docid !== null) this.batchDocs.push({ docid, roomId: input.roomId, seq: room.last_seq, body: input.body });
+      // Last, so that only a message whose savepoint holds is indexed with the batch. (The clock
+      // may count one that then fails: a slack too large only makes date searches read more.)
+      if (docid !== null) {
+        this.batchDocs.push({ docid, roomId: input.roomId, seq: room.last_seq, body: input.body });
+        const clock = this.searchClock;
+        if (t < clock.newestAt) clock.slack = Math.max(clock.slack, clock.newestAt - t);
+        else clock.newestAt = t;
+      }
       return { message: toMessages([decode(row)], [])[0]!, created: true };
     })();
 
@@ -517,7 +529,7 @@ export class SqliteStorage implements Storage {
       if (current) insert.run(docid, indexText(current.body));
     }
     if (changed.length > 0) this.sql("DELETE FROM search_changed").run();
-    const { docid: indexed } = this.sql("SELECT docid FROM search_indexed WHERE id = 1").get() as { docid: number };
+    const { docid: indexed } = this.sql("SELECT indexed_docid AS docid FROM search_state WHERE id = 1").get() as { docid: number };
     const backlog = this.sql(`SELECT d.docid, m.body FROM ${SEARCH_DOC_MESSAGE} WHERE d.docid > ? AND d.docid < ? ORDER BY d.docid LIMIT ?`).all(
       indexed,
       fresh[0]?.docid ?? Number.MAX_SAFE_INTEGER,
@@ -530,7 +542,7 @@ export class SqliteStorage implements Storage {
       insert.run(doc.docid, indexText(doc.body));
     }
     const last = fresh[fresh.length - 1]?.docid ?? backlog[backlog.length - 1]?.docid;
-    if (last !== undefined) this.sql("UPDATE search_indexed SET docid = ? WHERE id = 1").run(last);
+    if (last !== undefined) this.sql("UPDATE search_state SET indexed_docid = ? WHERE id = 1").run(last);
     return backlog.length;
   }
 
@@ -588,10 +600,65 @@ export class SqliteStorage implements Storage {
   }
 
   async searchMessages(query: SearchQuery): Promise<{ messages: Message[]; nextCursor: string | null }> {
-    const { sql, params } = searchStatement(query);
+    const { sql, params } = searchStatement(query, this.searchRange(query));
     const rows = this.sql(sql).all(...params) as SearchRow[];
     const page = searchPage(rows, query.limit, (r) => r.search_docid);
     return { messages: this.withReactionsOfRooms(page.rows), nextCursor: page.nextCursor };
+  }
+
+  /**
+   * The docids a search can find anything in: below the cursor, and for a date filter, the docids
+   * between which the dates lie. created_at grows with docid but for a clock that stepped back, by
+   * at most `clock_slack` (search_state): so every document after one at or past `before + slack`
+   * is at or past `before`, and every document before one earlier than `after - slack` is earlier
+   * than `after`. Any such document will do as a bound, so a binary search over docids (each step
+   * one primary-key read) finds one near the edge of the dates. Without this, a search for a common
+   * word in an old week read every newer message with the word, to look at its date.
+   */
+  private searchRange(query: SearchQuery): DocidRange {
+    const range = { above: 0, below: cursorBound(query.cursor) };
+    if (query.after === null && query.before === null) return range;
+    const { clock_slack: slack, newest } = this.sql(
+      "SELECT clock_slack, (SELECT COALESCE(MAX(docid), 0) FROM search_docs) AS newest FROM search_state WHERE id = 1",
+    ).get() as { clock_slack: number; newest: number };
+    const at = this.sql(`SELECT d.docid, m.created_at FROM ${SEARCH_DOC_MESSAGE} WHERE d.docid >= ? ORDER BY d.docid LIMIT 1`);
+    /** The first document from `docid` on, if any. */
+    const doc = (docid: number) => at.get(docid) as { docid: number; created_at: number } | undefined;
+    if (query.before !== null) {
+      const limit = query.before + slack;
+      // The smallest docid found whose document is at or past `limit`.
+      let [lo, hi] = [1, newest];
+      while (lo <= hi) {
+        const mid = Math.floor((lo + hi) / 2);
+        const d = doc(mid);
+        if (!d || d.docid > hi) {
+          hi = mid - 1;
+        } else if (d.created_at >= limit) {
+          range.below = Math.min(range.below, d.docid);
+          hi = d.docid - 1;
+        } else {
+          lo = d.docid + 1;
+        }
+      }
+    }
+    if (query.after !== null) {
+      const limit = query.after - slack;
+      // The largest docid found whose document is earlier than `limit`.
+      let [lo, hi] = [1, newest];
+      while (lo <= hi) {
+        const mid = Math.floor((lo + hi) / 2);
+        const d = doc(mid);
+        if (!d || d.docid > hi) {
+          hi = mid - 1;
+        } else if (d.created_at < limit) {
+          range.above = Math.max(range.above, d.docid);
+          lo = d.docid + 1;
+        } else {
+          hi = mid - 1;
+        }
+      }
+    }
+    return range;
   }
 
   /** Messages of any rooms with their reactions, in the order given: one reactions query per room. */
@@ -617,7 +684,6 @@ export class SqliteStorage implements Storage {
   }
 }
 
-
 /**
  * The one statement of a search: the hits newest first (one more than `limit`, to tell whether more
  * exist), as message rows with their search_docid.
@@ -632,7 +698,7 @@ export class SqliteStorage implements Storage {
  * backwards by docid, or for one room backwards by seq along the primary key (the same order within
  * a room).
  */
-function searchStatement(query: SearchQuery): { sql: string; params: unknown[] } {
+function searchStatement(query: SearchQuery, range: DocidRange): { sql: string; params: unknown[] } {
   const trigrams = [...new Set(query.terms.flatMap(termTrigrams))];
   const checks: Clause[] = query.terms.map((term) =>
     termMode(term) === "substring" && likeDecides(term)
@@ -640,23 +706,29 @@ function searchStatement(query: SearchQuery): { sql: string; params: unknown[] }
       : { sql: `${MATCHES_TERM_FN}(m.body, ?)`, params: [term] },
   );
 
-  const bound = cursorBound(query.cursor);
   const messagesOfDocs = "CROSS JOIN messages m ON m.room_id = d.room_id AND m.seq = d.seq";
   let driver: { from: string; where: Clause; order: string };
   if (trigrams.length > 0) {
     driver = {
       from: `search_index f CROSS JOIN search_docs d ON d.docid = f.rowid ${messagesOfDocs}`,
-      where: { sql: "f.search_index MATCH ? AND f.rowid < ?", params: [trigrams.map(ftsString).join(" AND "), bound] },
+      where: { sql: "f.search_index MATCH ? AND f.rowid < ? AND f.rowid > ?", params: [trigrams.map(ftsString).join(" AND "), range.below, range.above] },
       order: "f.rowid DESC",
     };
   } else if (query.roomId !== null) {
     driver = {
       from: "messages m",
-      where: { sql: "m.room_id = ? AND m.search_docid < ? AND m.kind = 'text' AND m.deleted_at IS NULL", params: [query.roomId, bound] },
+      where: {
+        sql: "m.room_id = ? AND m.search_docid < ? AND m.search_docid > ? AND m.kind = 'text' AND m.deleted_at IS NULL",
+        params: [query.roomId, range.below, range.above],
+      },
       order: "m.seq DESC",
     };
   } else {
-    driver = { from: `search_docs d ${messagesOfDocs}`, where: { sql: "d.docid < ?", params: [bound] }, order: "d.docid DESC" };
+    driver = {
+      from: `search_docs d ${messagesOfDocs}`,
+      where: { sql: "d.docid < ? AND d.docid > ?", params: [range.below, range.above] },
+      order: "d.docid DESC",
+    };
   }
 
   // The unary + keeps SQLite from serving the membership test from an index on the room: that
@@ -677,6 +749,12 @@ function searchStatement(query: SearchQuery): { sql: string; params: unknown[] }
       ORDER BY ${driver.order} LIMIT ?`,
     params: [...where.flatMap((c) => c.params), query.limit + 1],
   };
+}
+
+/** Docids strictly between `above` and `below`. */
+interface DocidRange {
+  above: number;
+  below: number;
 }
 
 /** A piece of a WHERE clause and its parameters. */
