@@ -62,6 +62,17 @@ for (const colorScheme of ["light", "dark"] as const) {
         await alice.page.keyboard.press("Escape");
         await expect(dialog).toHaveCount(0);
       }
+
+      // Search results (issue 13), with matched words marked, and a refused search's message.
+      await alice.page.keyboard.press("Control+k");
+      await alice.page.keyboard.type("look");
+      await alice.page.keyboard.press("Enter");
+      await expect(alice.page.getByTestId("search-hit").first()).toBeVisible();
+      await audit(alice.page, "search results");
+      await alice.page.getByRole("searchbox", { name: "Search messages" }).fill("look in:#nowhere");
+      await alice.page.keyboard.press("Enter");
+      await expect(alice.page.getByRole("alert").filter({ hasText: "#nowhere" })).toBeVisible();
+      await audit(alice.page, "search refused");
     });
 
     test("phone layout: chat and the rooms drawer", async ({ createUser }) => {

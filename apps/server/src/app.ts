@@ -5,6 +5,7 @@ import express, { type NextFunction, type Request, type Response } from "express
 import type { ServerOptions } from "socket.io";
 import { API, LIMITS } from "@parley/shared";
 import { AuthService } from "./domain/auth.service.js";
+import { SearchService } from "./domain/search.service.js";
 import { MessageService } from "./domain/message.service.js";
 import { PresenceService, type PresenceDirectory } from "./domain/presence.service.js";
 import { RoomService } from "./domain/room.service.js";
@@ -143,6 +144,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     }),
     messages: new MessageService(storage),
     rooms,
+    search: new SearchService(storage),
     typing,
     presence,
     limits: new RateLimits(options.rateLimits ?? DEFAULT_BUDGETS, logger, options.rateLimitStore),

@@ -2,6 +2,7 @@ import type { AuthService } from "./domain/auth.service.js";
 import type { MessageService } from "./domain/message.service.js";
 import type { PresenceService } from "./domain/presence.service.js";
 import type { RoomService } from "./domain/room.service.js";
+import type { SearchService } from "./domain/search.service.js";
 import type { TypingService } from "./domain/typing.service.js";
 import type { RateLimits } from "./security/rate-limits.js";
 
@@ -10,6 +11,7 @@ export interface Services {
   auth: AuthService;
   messages: MessageService;
   rooms: RoomService;
+  search: SearchService;
   typing: TypingService;
   presence: PresenceService;
   /** Rate limits and socket caps (sign-in, socket commands, handshakes). */

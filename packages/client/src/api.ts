@@ -1,4 +1,4 @@
-import type { AckResult, Member, Message, RoomListing, RoomSummary } from "@parley/shared";
+import type { AckResult, ClientPayload, Member, Message, RoomListing, RoomSummary, SearchPage } from "@parley/shared";
 import type { StoreApi } from "zustand/vanilla";
 import type { ChangeCommand, ChatState } from "./state.js";
 
@@ -71,6 +71,11 @@ export interface ChatClient {
   listMembers(roomId: string): Promise<AckResult<Member[]>>;
   openDm(userId: string): Promise<AckResult<RoomSummary>>;
   searchUsers(query: string): Promise<AckResult<Member[]>>;
+  /**
+   * Search the messages of my rooms (see `search:messages`; `parseSearch` in @parley/shared turns
+   * a search box into terms and filters). Results are not kept in the store: a search is a view.
+   */
+  searchMessages(query: ClientPayload<"search:messages">): Promise<AckResult<SearchPage>>;
   /** Subscribe to a client event; returns the unsubscribe function. */
   on<E extends keyof ChatClientEvents>(event: E, listener: ChatClientEvents[E]): () => void;
 }

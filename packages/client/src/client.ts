@@ -186,6 +186,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     listMembers: (roomId) => request("room:members", { roomId }),
     openDm: (userId) => request("dm:open", { userId }).then((r) => (applyRoomReply(r), r)),
     searchUsers: (query) => request("users:search", { query }),
+    searchMessages: (query) => request("search:messages", query),
     on(event, listener) {
       listeners[event].add(listener);
       return () => void listeners[event].delete(listener);

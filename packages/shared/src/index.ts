@@ -3,6 +3,7 @@ export * from "./domain/schemas.js";
 export * from "./domain/text.js";
 export * from "./domain/mentions.js";
 export * from "./domain/unread.js";
+export * from "./domain/search.js";
 export * from "./protocol/errors.js";
 export * from "./protocol/ack.js";
 export * from "./protocol/events.js";

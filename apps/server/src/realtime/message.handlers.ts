@@ -4,7 +4,7 @@ import type { Services } from "../services.js";
 import { handle } from "./handle.js";
 import { channel, type ParleyServer, type ParleySocket } from "./types.js";
 
-/** message:send/edit/delete, reaction:set, messages:fetch, room:read, typing:start/stop. */
+/** message:send/edit/delete, reaction:set, messages:fetch, search:messages, room:read, typing:start/stop. */
 export function registerMessageHandlers(io: ParleyServer, socket: ParleySocket, services: Services, ready: Promise<void>, logger: Logger): void {
   const { userId, nickname } = socket.data;
   // Per-user budgets (security/rate-limits.ts): a refused send is answered RATE_LIMITED with
@@ -46,6 +46,8 @@ export function registerMessageHandlers(io: ParleyServer, socket: ParleySocket, 
   handle(socket, "reaction:set", ready, logger, async (payload) => broadcastChange(await services.messages.react(userId, payload)), guard);
 
   handle(socket, "messages:fetch", ready, logger, (payload) => services.messages.fetch(userId, payload));
+
+  handle(socket, "search:messages", ready, logger, (payload) => services.search.search(userId, payload), guard);
 
   handle(socket, "room:read", ready, logger, async ({ roomId, seq }) => {
     const summary = await services.messages.markRead(userId, roomId, seq);

@@ -22,7 +22,7 @@ export interface RateLimitBudgets {
   messageBurst: Budget;
   roomCreate: Budget;
   dmOpen: Budget;
-  /** rooms:list and users:search together, per user. */
+  /** rooms:list, users:search and search:messages together, per user. */
   search: Budget;
   /** typing:start per user; over budget it is dropped silently (the indicator is only cosmetic). */
   typing: Budget;
@@ -122,6 +122,7 @@ const COMMAND_BUDGETS = {
   "dm:open": "dmOpen",
   "rooms:list": "search",
   "users:search": "search",
+  "search:messages": "search",
 } as const satisfies Partial<Record<ClientEventName, keyof RateLimitBudgets>>;
 type LimitedCommand = keyof typeof COMMAND_BUDGETS;
 

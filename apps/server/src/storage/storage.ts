@@ -93,6 +93,31 @@ export interface Storage {
   setReaction(input: { messageId: string; userId: string; emoji: string; on: boolean; maxDistinct: number }): Promise<ChangeResult | null>;
   /** Move a member's read position forward to `seq` (never back, never past lastSeq); returns it. */
   setLastRead(roomId: string, userId: string, seq: number): Promise<number>;
+
+  /**
+   * Text messages, not deleted, of the rooms `userId` is a member of, whose current body matches
+   * every term (`matchesAll` in @parley/shared: the reference both backends must agree with), and
+   * the filters; newest first by commit order (an edit keeps a message's place); at most `limit`.
+   * `nextCursor` (opaque, digits) continues after the last one; null when there are no more.
+   */
+  searchMessages(query: SearchQuery): Promise<{ messages: Message[]; nextCursor: string | null }>;
+}
+
+export interface SearchQuery {
+  userId: string;
+  /** Trimmed, non-empty, at most SEARCH_TERMS_MAX; may be empty when a filter is given. */
+  terms: readonly string[];
+  /** Only this room (the caller checked membership). */
+  roomId: string | null;
+  /** Only messages by this author. */
+  authorId: string | null;
+  /** created_at >= after (ms). */
+  after: number | null;
+  /** created_at < before (ms). */
+  before: number | null;
+  /** A `nextCursor` from the previous page. */
+  cursor: string | null;
+  limit: number;
 }
 
 export interface UserRecord extends User {

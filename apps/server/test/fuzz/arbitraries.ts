@@ -120,6 +120,18 @@ export function nearValidPayload(event: ClientEventName, ids: readonly string[])
     "dm:open": fc.record({ userId: id }),
     "users:search": fc.record({ query: fc.oneof(nastyString, hostileValue) }),
     "room:read": fc.record({ roomId: id, seq }),
+    "search:messages": fc.record(
+      {
+        terms: fc.oneof(fc.array(fc.oneof(fc.constantFrom("hello", "go", "中文", "%_\\\"*'"), nastyString, hostileValue), { maxLength: 10 }), hostileValue),
+        roomId: id,
+        from: fc.oneof(nastyString, hostileValue),
+        after: seq,
+        before: seq,
+        cursor: fc.oneof(fc.constantFrom("1", "99999999999999999999", "0", "-1", "1e3"), nastyString, hostileValue),
+        limit: fc.oneof(fc.integer({ min: -5, max: 300 }), hostileValue),
+      },
+      { requiredKeys: ["terms"] },
+    ),
   };
   return fc.tuple(shapes[event], fc.option(fc.tuple(fc.constantFrom(...KEYS), hostileValue), { freq: 5 })).map(([shape, extra]) => {
     if (!extra) return shape;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { LIMITS } from "../domain/limits.js";
 import {
+  checkedString,
   ClientIdSchema,
   EmojiSchema,
   IdSchema,
@@ -15,6 +16,7 @@ import {
   type RoomSummary,
   type User,
 } from "../domain/schemas.js";
+import { SEARCH_PAGE_MAX, SEARCH_TERM_MAX, SEARCH_TERMS_MAX } from "../domain/search.js";
 import type { Ack } from "./ack.js";
 
 /**
@@ -102,6 +104,28 @@ export const ClientPayloadSchemas = {
   "users:search": z.object({ query: SearchQuerySchema }).strict(),
   /** Mark a room read up to `seq`. Read positions only move forward. */
   "room:read": z.object({ roomId: IdSchema, seq: SeqSchema }).strict(),
+  /**
+   * Search the messages of every room and DM I am a member of (never others), newest first: every
+   * term must match (see `matchesTerm` in domain/search.ts: substrings from three characters or in
+   * CJK script, word prefixes below), deleted messages never do, edited ones by their current text.
+   * Filters: one room (`roomId`, which I must be a member of), an author (`from`, a nickname),
+   * `after`/`before` (ms since the epoch, inclusive/exclusive). A term or a filter is required.
+   * `cursor`: the `nextCursor` of the previous page.
+   */
+  "search:messages": z
+    .object({
+      terms: z.array(checkedString(z.string().trim().min(1).max(SEARCH_TERM_MAX))).max(SEARCH_TERMS_MAX),
+      roomId: IdSchema.optional(),
+      from: checkedString(z.string().trim().min(1).max(LIMITS.nicknameMax)).optional(),
+      after: z.number().int().nonnegative().optional(),
+      before: z.number().int().nonnegative().optional(),
+      cursor: z.string().regex(/^[1-9][0-9]{0,15}$/).optional(),
+      limit: z.number().int().min(1).max(SEARCH_PAGE_MAX).optional(),
+    })
+    .strict()
+    .refine((p) => p.terms.length > 0 || p.roomId !== undefined || p.from !== undefined, {
+      message: "Give at least one term, a room or an author",
+    }),
 } as const;
 
 export type ClientEventName = keyof typeof ClientPayloadSchemas;
@@ -137,6 +161,12 @@ export interface EditReply {
   conflict: boolean;
 }
 
+/** A page of search results, newest first; `nextCursor` fetches the next (older) page, null at the end. */
+export interface SearchPage {
+  hits: Message[];
+  nextCursor: string | null;
+}
+
 /** The `data` of each command's successful ack. */
 export interface ClientReplies {
   "session:sync": SyncData;
@@ -155,6 +185,7 @@ export interface ClientReplies {
   "dm:open": RoomSummary;
   "users:search": Member[];
   "room:read": RoomSummary;
+  "search:messages": SearchPage;
 }
 
 /** Client-to-server events: one payload and an ack callback each. */

@@ -9,6 +9,8 @@ import { Avatar } from "../../ui/Avatar.js";
 import { useChat } from "../../store/hooks.js";
 import { ConnectionPill } from "./ConnectionPill.js";
 import { NotificationBell } from "./NotificationBell.js";
+import { SearchBox } from "../search/SearchBox.js";
+import type { ActiveSearch } from "../search/SearchPanel.js";
 
 /** Room name and member count, connection state, and the user's controls. */
 export function ChatHeader({
@@ -17,12 +19,14 @@ export function ChatHeader({
   membersOpen,
   onToggleMembers,
   onOpenSidebar,
+  onSearch,
 }: {
   room: RoomSummary | undefined;
   user: User;
   membersOpen: boolean;
   onToggleMembers: () => void;
   onOpenSidebar: () => void;
+  onSearch: (search: Omit<ActiveSearch, "nonce">) => void;
 }) {
   const t = useT();
   const client = useChatClient();
@@ -67,6 +71,7 @@ export function ChatHeader({
           {leaveError}
         </span>
       )}
+      <SearchBox onSearch={onSearch} />
       <div className="header-actions">
         <ConnectionPill />
         {canLeave && (

@@ -1,5 +1,5 @@
 import type { ChatClient } from "@parley/client";
-import type { User } from "@parley/shared";
+import type { Message, User } from "@parley/shared";
 import { DEFAULT_ROOM_ID } from "@parley/shared";
 import { useCallback, useEffect, useState } from "react";
 import { useT } from "../../i18n/index.js";
@@ -10,6 +10,7 @@ import { Sidebar } from "../rooms/Sidebar.js";
 import { ChatHeader } from "./ChatHeader.js";
 import { ChatView } from "./ChatView.js";
 import { OrphanedSends } from "./OrphanedSends.js";
+import { SearchPanel, type ActiveSearch } from "../search/SearchPanel.js";
 
 /** The signed-in app: sidebar, chat, members panel. Provides the session's ChatClient. */
 export function ChatShell({ client, user }: { client: ChatClient; user: User }) {
@@ -40,8 +41,23 @@ function Layout({ client, user }: { client: ChatClient; user: User }) {
 
   const closeSidebar = useCallback(() => setSidebarOpen(false), []);
 
+  // Search results take the right-hand column (the members panel comes back when they close). A
+  // result opens its room at that message: the room view, keyed by room, picks up the jump.
+  const [search, setSearch] = useState<ActiveSearch | null>(null);
+  const [jump, setJump] = useState<{ roomId: string; seq: number; nonce: number } | null>(null);
+  const openHit = useCallback(
+    (hit: Message) => {
+      setJump((j) => ({ roomId: hit.roomId, seq: hit.seq, nonce: (j?.nonce ?? 0) + 1 }));
+      client.setActiveRoom(hit.roomId);
+      // On narrow screens the panel covers the conversation: get out of the way.
+      if (!wideScreen()) setSearch(null);
+    },
+    [client],
+  );
+  const rightPanel = search !== null || (membersOpen && room !== undefined);
+
   return (
-    <div className={`app-shell${sidebarOpen ? " sidebar-open" : ""}${membersOpen ? " members-open" : ""}`}>
+    <div className={`app-shell${sidebarOpen ? " sidebar-open" : ""}${rightPanel ? " members-open" : ""}${search ? " search-open" : ""}`}>
       <div className="sidebar-wrap">
         <Sidebar onNavigate={closeSidebar} />
       </div>
@@ -55,11 +71,16 @@ function Layout({ client, user }: { client: ChatClient; user: User }) {
           membersOpen={membersOpen}
           onToggleMembers={() => setMembersOpen((v) => !v)}
           onOpenSidebar={() => setSidebarOpen(true)}
+          onSearch={(next) => setSearch((s) => ({ ...next, nonce: (s?.nonce ?? 0) + 1 }))}
         />
         <OrphanedSends />
-        <ChatView key={room?.id ?? "none"} room={room} />
+        <ChatView key={room?.id ?? "none"} room={room} jump={jump && jump.roomId === room?.id ? jump : null} />
       </main>
-      {membersOpen && room && <MembersPanel key={room.id} roomId={room.id} onClose={() => setMembersOpen(false)} />}
+      {search ? (
+        <SearchPanel search={search} onOpen={openHit} onClose={() => setSearch(null)} />
+      ) : (
+        membersOpen && room && <MembersPanel key={room.id} roomId={room.id} onClose={() => setMembersOpen(false)} />
+      )}
     </div>
   );
 }

@@ -9,10 +9,16 @@ import { SlowDownNotice } from "./SlowDownNotice.js";
 import { MessageList } from "./MessageList.js";
 
 /** The active room: messages, who is typing, and the composer. Keyed by room id by the shell. */
-export function ChatView({ room }: { room: RoomSummary | undefined }) {
+export function ChatView({ room, jump }: { room: RoomSummary | undefined; jump: { seq: number; nonce: number } | null }) {
   const t = useT();
   // One UI store per room view (edit, reply, jump): this component is keyed by room.
   const [ui] = useState(createChatUiStore);
+  // A search result opened this room at a message (or another result of the same room was opened).
+  const jumpSeq = jump?.seq;
+  const jumpNonce = jump?.nonce;
+  useEffect(() => {
+    if (jumpSeq !== undefined) ui.getState().jumpTo(jumpSeq);
+  }, [ui, jumpSeq, jumpNonce]);
   // Fetch the formatter as soon as a room is shown, so formatted rows rarely show their plain text first.
   useEffect(() => void loadMarkdown(), []);
   if (!room) return <div className="chat-empty muted">{t("chat.noRoom")}</div>;
