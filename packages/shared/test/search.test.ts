@@ -97,4 +97,9 @@ describe("search:messages payload", () => {
     expect(schema.safeParse({ terms: ["a"], limit: 51 }).success).toBe(false);
     expect(schema.safeParse({ terms: ["a"], extra: 1 }).success).toBe(false);
   });
+  it("refuses, without throwing, a terms object with a hostile length (found by the fuzz test)", () => {
+    const hostile = JSON.parse('{"terms":{"length":{"toString":{},"valueOf":{}}},"roomId":"general","cursor":"1"}');
+    expect(() => schema.safeParse(hostile)).not.toThrow();
+    expect(schema.safeParse(hostile).success).toBe(false);
+  });
 });

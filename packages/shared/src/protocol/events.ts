@@ -114,7 +114,9 @@ export const ClientPayloadSchemas = {
    */
   "search:messages": z
     .object({
-      terms: z.array(checkedString(z.string().trim().min(1).max(SEARCH_TERM_MAX))).max(SEARCH_TERMS_MAX),
+      // At most SEARCH_TERMS_MAX: checked below, not with `.max()`, whose length check zod runs even
+      // on a `terms` that is not an array (`{ length: <hostile object> }` threw inside zod: the fuzz test).
+      terms: z.array(checkedString(z.string().trim().min(1).max(SEARCH_TERM_MAX))),
       roomId: IdSchema.optional(),
       from: checkedString(z.string().trim().min(1).max(LIMITS.nicknameMax)).optional(),
       after: z.number().int().nonnegative().optional(),
@@ -123,8 +125,14 @@ export const ClientPayloadSchemas = {
       limit: z.number().int().min(1).max(SEARCH_PAGE_MAX).optional(),
     })
     .strict()
-    .refine((p) => p.terms.length > 0 || p.roomId !== undefined || p.from !== undefined, {
+    // Zod runs this refinement even when a field failed to parse, on the payload as received: a
+    // `terms` that is an object with a hostile `length` must not throw here (the fuzz test found it).
+    .refine((p) => (Array.isArray(p.terms) && p.terms.length > 0) || p.roomId !== undefined || p.from !== undefined, {
       message: "Give at least one term, a room or an author",
+    })
+    .refine((p) => !Array.isArray(p.terms) || p.terms.length <= SEARCH_TERMS_MAX, {
+      message: `Give at most ${SEARCH_TERMS_MAX} terms`,
+      path: ["terms"],
     }),
 } as const;
 
