@@ -106,7 +106,7 @@ function validDay(y: number, m: number, d: number): boolean {
 }
 
 /** Chinese, Japanese and Korean scripts: no spaces between words, so short terms match anywhere. */
-const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+export const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 
 /** How a term is matched (see the top of this file). */
 export type TermMode = "substring" | "word-prefix";
@@ -115,8 +115,11 @@ export function termMode(term: string): TermMode {
   return [...term].length >= 3 || CJK.test(term) ? "substring" : "word-prefix";
 }
 
-/** A word character for word-prefix terms: letters, digits and marks (FTS5 unicode61's token characters). */
-const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
+/**
+ * A word character for word-prefix terms: letters, digits and marks (FTS5 unicode61's token characters
+ * with `categories 'L* N* M*'`). Exported for the storage backends, whose word indexes split on it.
+ */
+export const WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
 
 /**
  * Every place in `body` where `term` matches, as [start, end) UTF-16 offsets, in order, not
