@@ -93,4 +93,79 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (room_id, seq, emoji, user_id)
   ) WITHOUT ROWID;
   `,
+  // 4: message search (searchMessages; the rule is `matchesTerm` in @parley/shared; why it looks
+  // like this: docs/decisions/0012-message-search.md).
+  // - `messages.search_docid`: a searchable message's place in commit order, assigned by
+  //   SqliteStorage as it appends (one writer, so increasing; within a room it grows with seq too)
+  //   and never reused; an edit keeps it. Null for notices.
+  // - `search_docs`: which message each docid is, for every searchable one (text, not deleted).
+  // - `search_index`: one FTS5 trigram table over the messages' bodies and markers for word starts
+  //   and short CJK terms (see search-index.ts), so every term is one lookup in one table and all
+  //   the terms of a search are one FTS5 query. Contentless (the check reads the message itself),
+  //   `detail=none` (which documents hold a trigram, not where: the check decides).
+  // SqliteStorage writes both for the messages it appends, once per group commit, after the
+  // messages' own savepoints (FTS5 writes its pending terms out as a new segment at every
+  // savepoint, which made each indexed append five times as costly), and it computes the markers,
+  // which split words by Unicode properties no SQL function knows. The triggers below note every
+  // change to an indexed message's body (an edit, a delete), by whatever client, in
+  // `search_changed`, and the storage re-indexes those in the same transaction.
+  // `search_state`: the newest docid in the index (`indexed_docid`); and for date filters, the
+  // newest created_at so far and `clock_slack`, the most a message's created_at ever was below an
+  // earlier message's (a clock that stepped back), so that a date is a docid range (see
+  // SqliteStorage.searchRange). Existing messages get docids in the order they were most likely
+  // committed: by time, but never out of seq order within a room (a clock that stepped back must
+  // not reorder a room's messages), and are indexed when the storage opens the database.
+  `
+  ALTER TABLE messages ADD COLUMN search_docid INTEGER;
+  CREATE TABLE search_docs (
+    docid INTEGER PRIMARY KEY,
+    room_id TEXT NOT NULL,
+    seq INTEGER NOT NULL
+  );
+  CREATE VIRTUAL TABLE search_index USING fts5(
+    text, content = '', contentless_delete = 1, tokenize = 'trigram', detail = none
+  );
+  CREATE TABLE search_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    indexed_docid INTEGER NOT NULL,
+    newest_at INTEGER NOT NULL,
+    clock_slack INTEGER NOT NULL
+  );
+  CREATE TABLE search_changed (docid INTEGER PRIMARY KEY);
+
+  UPDATE messages SET search_docid = o.docid
+  FROM (
+    SELECT room_id, seq, row_number() OVER (ORDER BY committed_by, room_id, seq) AS docid
+    FROM (
+      SELECT room_id, seq, MAX(created_at) OVER (PARTITION BY room_id ORDER BY seq) AS committed_by
+      FROM messages WHERE kind = 'text' AND deleted_at IS NULL
+    )
+  ) AS o
+  WHERE messages.room_id = o.room_id AND messages.seq = o.seq;
+  INSERT INTO search_docs (docid, room_id, seq)
+  SELECT search_docid, room_id, seq FROM messages WHERE search_docid IS NOT NULL ORDER BY search_docid;
+  INSERT INTO search_state (id, indexed_docid, newest_at, clock_slack)
+  SELECT 1, 0, COALESCE(MAX(created_at), 0), COALESCE(MAX(MAX(earlier - created_at, 0)), 0)
+  FROM (
+    SELECT created_at, MAX(created_at) OVER (ORDER BY search_docid ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earlier
+    FROM messages WHERE search_docid IS NOT NULL
+  );
+
+  CREATE TRIGGER messages_search_edit AFTER UPDATE OF body ON messages
+  WHEN new.search_docid <= (SELECT indexed_docid FROM search_state) AND new.body IS NOT old.body BEGIN
+    INSERT OR IGNORE INTO search_changed (docid) VALUES (new.search_docid);
+  END;
+  CREATE TRIGGER messages_search_delete AFTER UPDATE OF deleted_at ON messages
+  WHEN new.search_docid IS NOT NULL AND new.deleted_at IS NOT NULL BEGIN
+    DELETE FROM search_docs WHERE docid = new.search_docid;
+    INSERT OR IGNORE INTO search_changed (docid)
+    SELECT new.search_docid WHERE new.search_docid <= (SELECT indexed_docid FROM search_state);
+  END;
+  CREATE TRIGGER messages_search_remove AFTER DELETE ON messages
+  WHEN old.search_docid IS NOT NULL BEGIN
+    DELETE FROM search_docs WHERE docid = old.search_docid;
+    INSERT OR IGNORE INTO search_changed (docid)
+    SELECT old.search_docid WHERE old.search_docid <= (SELECT indexed_docid FROM search_state);
+  END;
+  `,
 ];

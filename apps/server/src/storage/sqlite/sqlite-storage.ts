@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import {
+  matchesTerm,
   type Message,
   type RoomHead,
   type RoomListing,
@@ -16,6 +17,7 @@ import {
   toRoomHead,
   CHANGE_TARGET_COLUMNS,
   MESSAGE_INSERT_COLUMNS,
+  MESSAGE_SELECT,
   newUserRecord,
   toListing,
   toMessages,
@@ -41,10 +43,13 @@ import {
   type NewMessage,
   type PageQuery,
   type RoomRecord,
+  type SearchQuery,
   type SessionRecord,
   type Storage,
   type UserRecord,
 } from "../storage.js";
+import { cursorBound, searchPage } from "../search.js";
+import { ftsString, indexText, termTrigrams } from "./search-index.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
 
 interface StaleName {
@@ -70,6 +75,35 @@ const isUniqueViolation = (e: unknown): boolean =>
 const Q = sharedQueries(SQLITE_DIALECT);
 
 /**
+ * Documents the search index takes per statement when it catches up: a batch is one group commit,
+ * at most a few thousand; a database migrated from before search is indexed in steps of this many.
+ */
+const INDEX_CHUNK = 10_000;
+
+/** A searchable message as the search index takes it (see indexSearchDocs). */
+export interface SearchDoc {
+  docid: number;
+  roomId: string;
+  seq: number;
+  body: string;
+}
+
+/** A document and its message, for the columns of both (`d.`, `m.`). */
+const SEARCH_DOC_MESSAGE = "search_docs d CROSS JOIN messages m ON m.room_id = d.room_id AND m.seq = d.seq";
+
+/** A search hit: the message's row and its place in commit order (the cursor). */
+type SearchRow = SqliteMessageRow & { search_docid: number };
+
+/**
+ * The SQL function that is the search rule itself (`matchesTerm`), which decides every term on the
+ * rows the index narrowed down: exactly the shared rule, where a LIKE would fold only ASCII and
+ * differ on bodies whose lower case is longer ("İ"), on which the rule matches nothing. It exists on
+ * this storage's connection only: nothing in the schema (no trigger, no index) calls it, so the
+ * file stays usable from any other SQLite client.
+ */
+const MATCHES_TERM_FN = "parley_matches_term";
+
+/**
  * SQLite storage (better-sqlite3, WAL). better-sqlite3 is synchronous, so each call runs to
  * completion on the event loop; the async signatures keep it interchangeable with PostgreSQL.
  *
@@ -82,6 +116,15 @@ export class SqliteStorage implements Storage {
   private queue: PendingAppend[] = [];
   private flushScheduled = false;
   private closed = false;
+  /**
+   * The search_docid the next text message of the batch being written gets (see migration 4): one
+   * above every docid used so far, read when a batch starts.
+   */
+  private nextSearchDocid = 0;
+  /** The searchable messages the batch being written has stored so far (see indexSearchDocs). */
+  private batchDocs: SearchDoc[] = [];
+  /** `search_state`'s newest created_at and clock slack, as the batch being written moves them. */
+  private searchClock = { newestAt: 0, slack: 0 };
   private readonly statements = new Map<string, Database.Statement>();
 
   constructor(
@@ -96,6 +139,9 @@ export class SqliteStorage implements Storage {
     this.db.pragma("synchronous = NORMAL");
     this.db.pragma("foreign_keys = ON");
     this.db.pragma("busy_timeout = 5000");
+    this.db.function(MATCHES_TERM_FN, { deterministic: true }, (body: unknown, term: unknown) =>
+      matchesTerm(String(body), String(term)) ? 1 : 0,
+    );
   }
 
   /** Prepared statements are compiled once and reused: preparing costs more than most queries here. */
@@ -119,6 +165,9 @@ export class SqliteStorage implements Storage {
       })();
     });
     this.rekeyNames();
+    // Whatever is not in the search index yet: everything after migration 4, otherwise nothing
+    // (or what another SQLite client wrote). In steps, so no transaction grows without bound.
+    while (this.db.transaction(() => this.indexSearchDocs([], INDEX_CHUNK))() === INDEX_CHUNK);
   }
 
   async ensurePublicRoom(input: { id: string; name: string }): Promise<void> {
@@ -318,6 +367,14 @@ export class SqliteStorage implements Storage {
     const results: ({ ok: true; value: { message: Message; created: boolean } } | { ok: false; error: unknown })[] = [];
     try {
       this.db.transaction(() => {
+        // Above the indexed ones too: a deleted document's docid must not come back.
+        const state = this.sql(
+          `SELECT MAX(indexed_docid, (SELECT COALESCE(MAX(docid), 0) FROM search_docs)) AS docid, newest_at, clock_slack
+           FROM search_state WHERE id = 1`,
+        ).get() as { docid: number; newest_at: number; clock_slack: number };
+        this.nextSearchDocid = state.docid + 1;
+        this.searchClock = { newestAt: state.newest_at, slack: state.clock_slack };
+        this.batchDocs = [];
         for (const item of batch) {
           try {
             // Nested transaction = SAVEPOINT: one bad item fails alone, the batch still commits.
@@ -326,6 +383,10 @@ export class SqliteStorage implements Storage {
             results.push({ ok: false, error });
           }
         }
+        // Outside the items' savepoints, once for the batch (see migration 4 for why).
+        this.indexSearchDocs(this.batchDocs, Number.POSITIVE_INFINITY);
+        this.batchDocs = [];
+        this.sql("UPDATE search_state SET newest_at = ?, clock_slack = ? WHERE id = 1").run(this.searchClock.newestAt, this.searchClock.slack);
       })();
     } catch (error) {
       // The commit itself failed: nothing of the batch is stored, so nothing is acked.
@@ -360,7 +421,9 @@ export class SqliteStorage implements Storage {
         | undefined;
       if (!author) throw new Error(`user ${input.authorId} not found`);
       const id = randomUUID();
-      this.sql(`INSERT INTO messages (${MESSAGE_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      // Only text is searched (see Storage.searchMessages).
+      const docid = input.kind === "text" ? this.nextSearchDocid++ : null;
+      this.sql(`INSERT INTO messages (${MESSAGE_INSERT_COLUMNS}, search_docid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(
           id,
           input.roomId,
@@ -375,6 +438,7 @@ export class SqliteStorage implements Storage {
           room.last_version,
           room.last_version,
           input.replyToId ?? null,
+          docid,
         );
       if (input.mentions.length > 0) {
         const mention = this.sql("INSERT OR IGNORE INTO mentions (user_id, room_id, seq) VALUES (?, ?, ?)");
@@ -385,6 +449,14 @@ export class SqliteStorage implements Storage {
         .run(room.last_seq, input.roomId, input.authorId);
       // Read back through the shared select for the reply preview; a new message has no reactions.
       const row = this.sql(Q.messageById).get(id) as SqliteMessageRow;
+      // Last, so that only a message whose savepoint holds is indexed with the batch. (The clock
+      // may count one that then fails: a slack too large only makes date searches read more.)
+      if (docid !== null) {
+        this.batchDocs.push({ docid, roomId: input.roomId, seq: room.last_seq, body: input.body });
+        const clock = this.searchClock;
+        if (t < clock.newestAt) clock.slack = Math.max(clock.slack, clock.newestAt - t);
+        else clock.newestAt = t;
+      }
       return { message: toMessages([decode(row)], [])[0]!, created: true };
     })();
 
@@ -434,8 +506,44 @@ export class SqliteStorage implements Storage {
         const { last_version } = this.sql(Q.nextVersion).get(target.room_id) as { last_version: number };
         decision(last_version, this.now());
       }
+      // An edit or a delete changed a document the search index holds (see migration 4).
+      if (outcome === "changed") this.indexSearchDocs([], Number.POSITIVE_INFINITY);
       return { outcome, message: this.readMessage(messageId)! };
     })();
+  }
+
+  /**
+   * Brings `search_index` up to date, in the caller's transaction: first the messages whose body
+   * changed or that went since they were indexed (`search_changed`), then documents above the
+   * watermark that are not indexed yet (a database migrated to search; at most `max` of them), then
+   * `fresh`, the documents of the messages just appended (all above every docid used before).
+   * Returns how many of the second kind it indexed. Protected for bench:search alone, which
+   * measures what appends cost without it.
+   */
+  protected indexSearchDocs(fresh: readonly SearchDoc[], max: number): number {
+    const insert = this.sql("INSERT INTO search_index (rowid, text) VALUES (?, ?)");
+    const changed = this.sql("SELECT docid FROM search_changed").all() as { docid: number }[];
+    for (const { docid } of changed) {
+      this.sql("DELETE FROM search_index WHERE rowid = ?").run(docid);
+      const current = this.sql(`SELECT m.body FROM ${SEARCH_DOC_MESSAGE} WHERE d.docid = ?`).get(docid) as { body: string } | undefined;
+      if (current) insert.run(docid, indexText(current.body));
+    }
+    if (changed.length > 0) this.sql("DELETE FROM search_changed").run();
+    const { docid: indexed } = this.sql("SELECT indexed_docid AS docid FROM search_state WHERE id = 1").get() as { docid: number };
+    const backlog = this.sql(`SELECT d.docid, m.body FROM ${SEARCH_DOC_MESSAGE} WHERE d.docid > ? AND d.docid < ? ORDER BY d.docid LIMIT ?`).all(
+      indexed,
+      fresh[0]?.docid ?? Number.MAX_SAFE_INTEGER,
+      Number.isFinite(max) ? max : -1,
+    ) as { docid: number; body: string }[];
+    for (const doc of backlog) insert.run(doc.docid, indexText(doc.body));
+    const addDoc = this.sql("INSERT INTO search_docs (docid, room_id, seq) VALUES (?, ?, ?)");
+    for (const doc of fresh) {
+      addDoc.run(doc.docid, doc.roomId, doc.seq);
+      insert.run(doc.docid, indexText(doc.body));
+    }
+    const last = fresh[fresh.length - 1]?.docid ?? backlog[backlog.length - 1]?.docid;
+    if (last !== undefined) this.sql("UPDATE search_state SET indexed_docid = ? WHERE id = 1").run(last);
+    return backlog.length;
   }
 
   async editMessage(input: { messageId: string; body: string; mentions: string[]; baseVersion: number }): Promise<ChangeResult | null> {
@@ -491,6 +599,81 @@ export class SqliteStorage implements Storage {
     for (const userId of mentions) mention.run(userId, roomId, seq);
   }
 
+  async searchMessages(query: SearchQuery): Promise<{ messages: Message[]; nextCursor: string | null }> {
+    const { sql, params } = searchStatement(query, this.searchRange(query));
+    const rows = this.sql(sql).all(...params) as SearchRow[];
+    const page = searchPage(rows, query.limit, (r) => r.search_docid);
+    return { messages: this.withReactionsOfRooms(page.rows), nextCursor: page.nextCursor };
+  }
+
+  /**
+   * The docids a search can find anything in: below the cursor, and for a date filter, the docids
+   * between which the dates lie. created_at grows with docid but for a clock that stepped back, by
+   * at most `clock_slack` (search_state): so every document after one at or past `before + slack`
+   * is at or past `before`, and every document before one earlier than `after - slack` is earlier
+   * than `after`. Any such document will do as a bound, so a binary search over docids (each step
+   * one primary-key read) finds one near the edge of the dates. Without this, a search for a common
+   * word in an old week read every newer message with the word, to look at its date.
+   */
+  private searchRange(query: SearchQuery): DocidRange {
+    const range = { above: 0, below: cursorBound(query.cursor) };
+    if (query.after === null && query.before === null) return range;
+    const { clock_slack: slack, newest } = this.sql(
+      "SELECT clock_slack, (SELECT COALESCE(MAX(docid), 0) FROM search_docs) AS newest FROM search_state WHERE id = 1",
+    ).get() as { clock_slack: number; newest: number };
+    const at = this.sql(`SELECT d.docid, m.created_at FROM ${SEARCH_DOC_MESSAGE} WHERE d.docid >= ? ORDER BY d.docid LIMIT 1`);
+    /** The first document from `docid` on, if any. */
+    const doc = (docid: number) => at.get(docid) as { docid: number; created_at: number } | undefined;
+    if (query.before !== null) {
+      const limit = query.before + slack;
+      // The smallest docid found whose document is at or past `limit`.
+      let [lo, hi] = [1, newest];
+      while (lo <= hi) {
+        const mid = Math.floor((lo + hi) / 2);
+        const d = doc(mid);
+        if (!d || d.docid > hi) {
+          hi = mid - 1;
+        } else if (d.created_at >= limit) {
+          range.below = Math.min(range.below, d.docid);
+          hi = d.docid - 1;
+        } else {
+          lo = d.docid + 1;
+        }
+      }
+    }
+    if (query.after !== null) {
+      const limit = query.after - slack;
+      // The largest docid found whose document is earlier than `limit`.
+      let [lo, hi] = [1, newest];
+      while (lo <= hi) {
+        const mid = Math.floor((lo + hi) / 2);
+        const d = doc(mid);
+        if (!d || d.docid > hi) {
+          hi = mid - 1;
+        } else if (d.created_at < limit) {
+          range.above = Math.max(range.above, d.docid);
+          lo = d.docid + 1;
+        } else {
+          hi = mid - 1;
+        }
+      }
+    }
+    return range;
+  }
+
+  /** Messages of any rooms with their reactions, in the order given: one reactions query per room. */
+  private withReactionsOfRooms(rows: SqliteMessageRow[]): Message[] {
+    const byRoom = new Map<string, SqliteMessageRow[]>();
+    for (const r of rows) {
+      const group = byRoom.get(r.room_id);
+      if (group) group.push(r);
+      else byRoom.set(r.room_id, [r]);
+    }
+    const byId = new Map<string, Message>();
+    for (const group of byRoom.values()) for (const m of this.withReactions(group)) byId.set(m.id, m);
+    return rows.map((r) => byId.get(r.id)!);
+  }
+
   async setLastRead(roomId: string, userId: string, seq: number): Promise<number> {
     const row = this.sql(
         `UPDATE members SET last_read_seq = MAX(last_read_seq, MIN(?, (SELECT last_seq FROM rooms WHERE id = ?)))
@@ -501,3 +684,76 @@ export class SqliteStorage implements Storage {
   }
 }
 
+/**
+ * The one statement of a search: the hits newest first (one more than `limit`, to tell whether more
+ * exist), as message rows with their search_docid.
+ *
+ * Every term that the index can narrow down adds its trigrams (search-index.ts) to one FTS5 query,
+ * read by descending rowid (= docid: FTS5 walks its doclists backwards and consumes the ORDER BY),
+ * so the search stops after `limit + 1` hits instead of collecting and sorting every match, and
+ * FTS5 itself intersects the terms. CROSS JOIN keeps SQLite from reordering the loops (it would
+ * otherwise start from the member's rooms and sort all their messages). Each candidate is then
+ * checked against every term by the rule itself (MATCHES_TERM_FN), a microsecond or two for each
+ * row found. Without a term the index serves, the scan is of the messages themselves: backwards by
+ * docid, or for one room backwards by seq along the primary key (the same order within a room).
+ */
+function searchStatement(query: SearchQuery, range: DocidRange): { sql: string; params: unknown[] } {
+  const trigrams = [...new Set(query.terms.flatMap(termTrigrams))];
+  const checks: Clause[] = query.terms.map((term) => ({ sql: `${MATCHES_TERM_FN}(m.body, ?)`, params: [term] }));
+
+  const messagesOfDocs = "CROSS JOIN messages m ON m.room_id = d.room_id AND m.seq = d.seq";
+  let driver: { from: string; where: Clause; order: string };
+  if (trigrams.length > 0) {
+    driver = {
+      from: `search_index f CROSS JOIN search_docs d ON d.docid = f.rowid ${messagesOfDocs}`,
+      where: { sql: "f.search_index MATCH ? AND f.rowid < ? AND f.rowid > ?", params: [trigrams.map(ftsString).join(" AND "), range.below, range.above] },
+      order: "f.rowid DESC",
+    };
+  } else if (query.roomId !== null) {
+    driver = {
+      from: "messages m",
+      where: {
+        sql: "m.room_id = ? AND m.search_docid < ? AND m.search_docid > ? AND m.kind = 'text' AND m.deleted_at IS NULL",
+        params: [query.roomId, range.below, range.above],
+      },
+      order: "m.seq DESC",
+    };
+  } else {
+    driver = {
+      from: `search_docs d ${messagesOfDocs}`,
+      where: { sql: "d.docid < ? AND d.docid > ?", params: [range.below, range.above] },
+      order: "d.docid DESC",
+    };
+  }
+
+  // The unary + keeps SQLite from serving the membership test from an index on the room: that
+  // would read every message of the member's rooms and sort them, instead of stopping at `limit`.
+  const filters: Clause[] = [{ sql: "+m.room_id IN (SELECT room_id FROM members WHERE user_id = ?)", params: [query.userId] }];
+  if (query.roomId !== null) filters.push({ sql: "m.room_id = ?", params: [query.roomId] });
+  if (query.authorId !== null) filters.push({ sql: "m.author_id = ?", params: [query.authorId] });
+  if (query.after !== null) filters.push({ sql: "m.created_at >= ?", params: [query.after] });
+  if (query.before !== null) filters.push({ sql: "m.created_at < ?", params: [query.before] });
+
+  // SQLite's `?` bind by position: the parameters are collected in the order the clauses are written.
+  const where = [driver.where, ...filters, ...checks];
+  return {
+    sql: `SELECT m.search_docid, ${MESSAGE_SELECT}
+      FROM ${driver.from}
+      LEFT JOIN messages q ON q.id = m.reply_to_id
+      WHERE ${where.map((c) => c.sql).join(" AND ")}
+      ORDER BY ${driver.order} LIMIT ?`,
+    params: [...where.flatMap((c) => c.params), query.limit + 1],
+  };
+}
+
+/** Docids strictly between `above` and `below`. */
+interface DocidRange {
+  above: number;
+  below: number;
+}
+
+/** A piece of a WHERE clause and its parameters. */
+interface Clause {
+  sql: string;
+  params: unknown[];
+}
