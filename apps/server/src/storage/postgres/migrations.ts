@@ -1,3 +1,5 @@
+import { cjkCharClass, wordCharClass } from "../search.js";
+
 /**
  * Numbered schema migrations for PostgreSQL, the same schema as SQLite's (`../sqlite/migrations.ts`).
  * `schema_migrations` records each version applied; each runs in its own transaction, and all of
@@ -92,5 +94,66 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     version BIGINT NOT NULL,
     PRIMARY KEY (room_id, seq, emoji, user_id)
   );
+  `,
+  // 4: message search (searchMessages; the rule is `matchesTerm` in @parley/shared; SQLite's side
+  // and why both look as they do: docs/decisions/0012-message-search.md).
+  // - `search_order`: the commit order (an identity, taken at insert, which appends to one room take
+  //   under the room's row lock, so it grows with seq within a room). Existing messages are numbered
+  //   by time, but never out of seq order within a room (a clock that stepped back must not reorder
+  //   a room's own messages), before the identity takes over above them.
+  // - Substrings from three characters: pg_trgm's GIN index serves ILIKE. Its operator class is
+  //   named with the schema the extension lives in, which need not be on this connection's
+  //   search_path (an extension is one per database; it may have been installed in another schema).
+  // - Word prefixes and short CJK terms: a GIN index on `search_keys(body)`, the one- and
+  //   two-character prefixes of every word, words split exactly where the shared rule splits them
+  //   (WORD_CHAR, as code point ranges), and every CJK character and pair of neighbours with one
+  //   (the CJK ranges likewise). Not a tsvector: PostgreSQL's text-search parser keeps "foo.bar",
+  //   "3.14", "a@b.com" and URL paths as one token each, so a word after a dot or a slash would not
+  //   be found by its prefix, where the rule finds it. The ranges are those of the Node.js that
+  //   first ran this migration; a later Unicode version's new letters only differ in being word
+  //   characters for the rule and not yet for the index.
+  // All three indexes cover only what search can return (text, not deleted).
+  `
+  ALTER TABLE messages ADD COLUMN search_order BIGINT;
+  UPDATE messages m SET search_order = o.n
+  FROM (
+    SELECT room_id, seq, row_number() OVER (ORDER BY committed_by, room_id, seq) AS n
+    FROM (SELECT room_id, seq, MAX(created_at) OVER (PARTITION BY room_id ORDER BY seq) AS committed_by FROM messages) c
+  ) o
+  WHERE m.room_id = o.room_id AND m.seq = o.seq;
+  ALTER TABLE messages ALTER COLUMN search_order SET NOT NULL;
+  ALTER TABLE messages ALTER COLUMN search_order ADD GENERATED ALWAYS AS IDENTITY;
+  SELECT setval(pg_get_serial_sequence('messages', 'search_order'), COALESCE(MAX(search_order), 0) + 1, false) FROM messages;
+  CREATE INDEX messages_search_order ON messages (search_order) WHERE kind = 'text' AND deleted_at IS NULL;
+
+  DO $$
+  DECLARE trgm_schema TEXT;
+  BEGIN
+    CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    SELECT n.nspname INTO trgm_schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm';
+    EXECUTE format(
+      'CREATE INDEX messages_search_trigrams ON messages USING gin (body %I.gin_trgm_ops) WHERE kind = ''text'' AND deleted_at IS NULL',
+      trgm_schema
+    );
+  END $$;
+
+  CREATE FUNCTION search_keys(body TEXT) RETURNS TEXT[]
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $fn$
+    SELECT COALESCE(array_agg(DISTINCT k), '{}') FROM (
+      SELECT left(w, n) AS k
+      FROM regexp_split_to_table(lower(body), '[^${wordCharClass()}]+') AS w, (VALUES (1), (2)) AS l(n)
+      WHERE w <> ''
+      UNION ALL
+      SELECT substr(b, i, n)
+      FROM (SELECT lower(body) AS b WHERE body ~ '[${cjkCharClass()}]') AS x,
+        generate_series(1, length(x.b)) AS i, (VALUES (1), (2)) AS l(n)
+      WHERE substr(b, i, n) ~ '[${cjkCharClass()}]' AND length(substr(b, i, n)) = n AND substr(b, i, n) !~ '[[:space:]]'
+    ) AS keys
+  $fn$;
+  CREATE INDEX messages_search_keys ON messages USING gin (search_keys(body)) WHERE kind = 'text' AND deleted_at IS NULL;
+  -- Ten times the default sample of keys: a rare key the statistics do not list is estimated as
+  -- common as the rarest they do, and the planner then walks messages_search_order backwards through
+  -- the whole history looking for it instead of reading its few rows from the GIN index.
+  ALTER INDEX messages_search_keys ALTER COLUMN 1 SET STATISTICS 1000;
   `,
 ];

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { DatabaseError, Pool, TypeOverrides, type PoolClient, type QueryResultRow } from "pg";
 import {
+  termMode,
   type Message,
   type RoomHead,
   type RoomListing,
@@ -43,10 +44,12 @@ import {
   type NewMessage,
   type PageQuery,
   type RoomRecord,
+  type SearchQuery,
   type SessionRecord,
   type Storage,
   type UserRecord,
 } from "../storage.js";
+import { cursorBound, likeContains, regexLiteral, searchPage, wordCharClass, wordLead } from "../search.js";
 import { POSTGRES_MIGRATIONS } from "./migrations.js";
 
 /**
@@ -614,6 +617,28 @@ export class PostgresStorage implements Storage {
     });
   }
 
+  async searchMessages(query: SearchQuery): Promise<{ messages: Message[]; nextCursor: string | null }> {
+    const { sql, params } = searchStatement(query);
+    return this.transaction(SNAPSHOT, async (client) => {
+      const rows = (await client.query<MessageRow & { search_order: number }>(sql, params)).rows;
+      const page = searchPage(rows, query.limit, (r) => r.search_order);
+      return { messages: await this.withReactionsOfRooms(client, page.rows), nextCursor: page.nextCursor };
+    });
+  }
+
+  /** Messages of any rooms with their reactions, in the order given: one reactions query per room. */
+  private async withReactionsOfRooms(client: PoolClient, rows: MessageRow[]): Promise<Message[]> {
+    const byRoom = new Map<string, MessageRow[]>();
+    for (const r of rows) {
+      const group = byRoom.get(r.room_id);
+      if (group) group.push(r);
+      else byRoom.set(r.room_id, [r]);
+    }
+    const byId = new Map<string, Message>();
+    for (const group of byRoom.values()) for (const m of await this.withReactions(client, group)) byId.set(m.id, m);
+    return rows.map((r) => byId.get(r.id)!);
+  }
+
   /**
    * Runs `work` in a transaction begun by `begin` on a pooled connection: COMMIT if it resolves,
    * ROLLBACK if it throws. A connection whose ROLLBACK failed is in an unknown state: it is
@@ -650,6 +675,60 @@ export class PostgresStorage implements Storage {
     );
     return row?.last_read_seq ?? 0;
   }
+}
+
+/**
+ * The regular expression that starts a word-prefix term: the start of the body or a character that
+ * is not a word character (WORD_CHAR). Made once, on the first search that needs it.
+ */
+let wordStartPattern: string | undefined;
+const wordStart = (): string => (wordStartPattern ??= `(^|[^${wordCharClass()}])`);
+
+/**
+ * The one statement of a search: the hits newest first (one more than `limit`, to tell whether more
+ * exist), as message rows with their search_order. Every term is decided exactly by one condition
+ * on the body: substrings by ILIKE, word prefixes by a regular expression that is the rule itself
+ * (lower-cased on both sides, as ILIKE does, so it needs no case-insensitive mode, which would
+ * expand every range of the word class into both cases at each compile). Terms of one or two
+ * characters add a containment in `search_keys` (see migration 4), which only its GIN index serves
+ * well: the planner then picks between walking `messages_search_order` backwards (a common term:
+ * it stops after `limit + 1` hits, checking each row by the cheap condition first) and the GIN
+ * indexes (a rare one), the trigram index serving ILIKE from three characters on. User text only
+ * ever travels as a parameter.
+ */
+function searchStatement(query: SearchQuery): { sql: string; params: unknown[] } {
+  const params: unknown[] = [];
+  const param = (value: unknown, type: string) => {
+    params.push(value);
+    return `$${params.length}::${type}`;
+  };
+  const where = [
+    "m.kind = 'text'",
+    "m.deleted_at IS NULL",
+    `m.search_order < ${param(cursorBound(query.cursor), "bigint")}`,
+    `m.room_id IN (SELECT room_id FROM members WHERE user_id = ${param(query.userId, "text")})`,
+  ];
+  if (query.roomId !== null) where.push(`m.room_id = ${param(query.roomId, "text")}`);
+  if (query.authorId !== null) where.push(`m.author_id = ${param(query.authorId, "text")}`);
+  if (query.after !== null) where.push(`m.created_at >= ${param(query.after, "bigint")}`);
+  if (query.before !== null) where.push(`m.created_at < ${param(query.before, "bigint")}`);
+  const keys = (key: string) => `search_keys(m.body) @> ARRAY[lower(${param(key, "text")})]`;
+  for (const term of query.terms) {
+    if (termMode(term) === "substring") {
+      where.push(`m.body ILIKE ${param(likeContains(term), "text")} ESCAPE '\\'`);
+      if ([...term].length < 3) where.push(keys(term));
+      continue;
+    }
+    where.push(`lower(m.body) ~ (${param(wordStart(), "text")} || lower(${param(regexLiteral(term), "text")}))`);
+    const lead = wordLead(term);
+    if (lead !== "") where.push(keys(lead));
+  }
+  return {
+    sql: `SELECT m.search_order, ${MESSAGE_SELECT} FROM ${MESSAGE_FROM}
+      WHERE ${where.join(" AND ")}
+      ORDER BY m.search_order DESC LIMIT ${param(query.limit + 1, "int")}`,
+    params,
+  };
 }
 
 /** Runs `work` in a transaction on `client`: COMMIT if it resolves, ROLLBACK if it throws. */
