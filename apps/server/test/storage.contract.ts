@@ -1,8 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_ROOM_ID, LIMITS, countsAsUnread, countsAsUnreadMention, type Message, type User } from "@parley/shared";
+import {
+  DEFAULT_ROOM_ID,
+  LIMITS,
+  SEARCH_PAGE_MAX,
+  countsAsUnread,
+  countsAsUnreadMention,
+  matchesAll,
+  type Message,
+  type User,
+} from "@parley/shared";
 import { dmRoomId } from "../src/domain/room.service.js";
-import { StorageConflictError, type NewMessage, type Storage } from "../src/storage/storage.js";
+import { StorageConflictError, type NewMessage, type SearchQuery, type Storage } from "../src/storage/storage.js";
 
 /** One backend under test, freshly initialised and empty but for the default room. */
 export interface StorageUnderTest {
@@ -959,6 +968,323 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         expect(versions.at(-1)).toBe(last);
         expect(seqsOf((await s.getMessages(r.id, { afterSeq: 0, limit: 200 })).messages)).toEqual(range(1, 8 + 12));
         expect(await s.getRoom(other.id)).toMatchObject({ lastSeq: 12, lastVersion: 12 });
+      });
+    });
+
+    describe("searchMessages", () => {
+      type RoomKey = "alpha" | "beta" | "secret" | "dm";
+      type Nick = "alice" | "bob" | "carol" | "dave";
+      /**
+       * The searched history, in the order it is written. Alice (who searches) is in alpha, beta and
+       * her DM with bob, not in secret. Words that are prefixes and infixes of others, capitals,
+       * Chinese, characters LIKE and FTS5 and regular expressions treat specially, and what must
+       * never be found: a deleted message, a join notice, the old text of an edited one.
+       */
+      const HISTORY: Array<[RoomKey, Nick, string]> = [
+        ["alpha", "bob", "Let's go to the park"],
+        ["alpha", "alice", "Going home now"],
+        ["beta", "dave", "That was ages ago"],
+        ["alpha", "carol", "Go Team! GO GO GO"],
+        ["dm", "bob", "good morning, are we there yet?"],
+        ["beta", "alice", "I'll search the logs"],
+        ["alpha", "bob", "Research paper draft is ready"],
+        ["secret", "carol", "secret classified: going to research"],
+        ["beta", "bob", "searching for the bug"],
+        ["alpha", "carol", "Chicago trip was gone too soon"],
+        ["alpha", "bob", "我喜欢简体中文"],
+        ["beta", "alice", "中文很难"],
+        ["dm", "bob", "你好世界"],
+        ["alpha", "carol", "你好，世界"],
+        ["beta", "dave", "中国 and 文化"],
+        ["secret", "bob", "简体中文 secret go"],
+        ["alpha", "alice", "hello world again"],
+        ["beta", "bob", "world hello backwards"],
+        ["alpha", "bob", "go and search the research"],
+        ["dm", "alice", "re: meeting notes"],
+        ["beta", "dave", "release notes for the theme"],
+        ["alpha", "carol", "pre-release build, mid-go"],
+        ["beta", "bob", "x_go and e-mail me"],
+        ["alpha", "alice", "50% off today"],
+        ["beta", "dave", "500 people came"],
+        ["alpha", "bob", "snake_case_name here"],
+        ["beta", "alice", "axb is not a_b"],
+        ["alpha", "carol", 'she said "quoted" text'],
+        ["beta", "bob", "glob * star"],
+        ["dm", "bob", "it's fine"],
+        ["alpha", "alice", "C:\\temp\\file.txt"],
+        ["beta", "dave", "% done"],
+        ["alpha", "bob", "100 % sure"],
+        ["beta", "alice", "中% odd"],
+        ["alpha", "carol", "中_ odd and 中x"],
+        ["beta", "dave", "中É mixed"],
+        ["dm", "bob", "n\u0308o way"],
+        ["beta", "alice", "हिंदी में"],
+        ["beta", "bob", "Über cool"],
+        ["alpha", "alice", "ÜBER LOUD"],
+        ["dm", "bob", "naïve café"],
+        ["alpha", "carol", "foo.bar baz"],
+        ["beta", "dave", "pi is 3.14"],
+        ["alpha", "bob", "see example.com/path"],
+        ["secret", "carol", "the secret plan, 中文"],
+        ["alpha", "alice", "original plan for friday"],
+        ["beta", "bob", "this will be deleted: going search"],
+        ["alpha", "carol", "Thesis of the other theme"],
+        ["beta", "alice", "regex are we sure"],
+        ["alpha", "bob", "reread the spec"],
+        ["dm", "alice", "GO search now"],
+        ["beta", "dave", "日本語のテキスト"],
+        ["alpha", "carol", "ago, agog, again"],
+        ["beta", "bob", "Searching… researching… searched"],
+        ["alpha", "alice", "the end of the search"],
+        ["secret", "bob", "ages ago in the secret room"],
+        ["beta", "dave", "e"],
+        ["alpha", "bob", "go"],
+        ["dm", "bob", "Go!"],
+        ["beta", "alice", "going, going, gone"],
+        ["alpha", "carol", "last words: 中文 search go"],
+      ];
+      const MEMBERS: Record<RoomKey, Nick[]> = {
+        alpha: ["alice", "bob", "carol"],
+        beta: ["alice", "bob", "dave"],
+        secret: ["bob", "carol"],
+        dm: ["alice", "bob"],
+      };
+
+      interface SearchFixture {
+        users: Record<Nick, User>;
+        rooms: Record<RoomKey, string>;
+        /** Every message of the history in its current state, in the order written. */
+        messages: Message[];
+        /** A user's rooms. */
+        roomsOf(userId: string): Set<string>;
+      }
+
+      const seedSearch = async (): Promise<SearchFixture> => {
+        const users = {} as Record<Nick, User>;
+        for (const nick of ["alice", "bob", "carol", "dave"] as const) users[nick] = await user(nick);
+        const alpha = await room("Alpha", ...MEMBERS.alpha.map((n) => users[n]));
+        const beta = await room("Beta", ...MEMBERS.beta.map((n) => users[n]));
+        const secret = await room("Secret", ...MEMBERS.secret.map((n) => users[n]));
+        const dm = await s.getOrCreateDmRoom(dmRoomId(users.alice.id, users.bob.id), [users.alice.id, users.bob.id]);
+        const rooms: Record<RoomKey, string> = { alpha: alpha.id, beta: beta.id, secret: secret.id, dm: dm.id };
+        const written: Message[] = [];
+        for (const [key, nick, body] of HISTORY) {
+          // Distinct times, so that the date filters have something to tell apart.
+          nextMillisecond();
+          written.push(await say(rooms[key], users[nick], body));
+        }
+        const byBody = (body: string) => written.find((m) => m.body === body)!;
+        // A join notice whose body holds searched words: never found, as it is no text message.
+        nextMillisecond();
+        written.push((await s.appendMessage({ roomId: alpha.id, authorId: users.dave.id, clientId: null, kind: "join", body: "joined: going search", mentions: [] })).message);
+        // A reply with a reaction, so that hits must carry both as getMessage does.
+        nextMillisecond();
+        const reply = await say(alpha.id, users.carol, "reply: go research it", { replyToId: byBody("Research paper draft is ready").id });
+        written.push(reply);
+        await s.setReaction({ messageId: reply.id, userId: users.alice.id, emoji: "👍", on: true, maxDistinct: 20 });
+        const original = byBody("original plan for friday");
+        await s.editMessage({ messageId: original.id, body: "edited plan: going later", mentions: [], baseVersion: original.version });
+        await s.deleteMessage(byBody("this will be deleted: going search").id);
+        const messages = await Promise.all(written.map(async (m) => (await s.getMessage(m.id))!));
+        const roomsOf = (userId: string) =>
+          new Set((Object.keys(MEMBERS) as RoomKey[]).filter((k) => MEMBERS[k].some((n) => users[n].id === userId)).map((k) => rooms[k]));
+        return { users, rooms, messages, roomsOf };
+      };
+
+      const searchQuery = (userId: string, terms: string[], extra: Partial<SearchQuery> = {}): SearchQuery => ({
+        userId,
+        terms,
+        roomId: null,
+        authorId: null,
+        after: null,
+        before: null,
+        cursor: null,
+        limit: SEARCH_PAGE_MAX,
+        ...extra,
+      });
+
+      /** What the rule says `q` finds in the fixture: computed with the shared functions, newest first. */
+      const expectedIds = (f: SearchFixture, q: SearchQuery): string[] => {
+        const rooms = f.roomsOf(q.userId);
+        return f.messages
+          .filter(
+            (m) =>
+              m.kind === "text" &&
+              m.deletedAt === null &&
+              rooms.has(m.roomId) &&
+              (q.roomId === null || m.roomId === q.roomId) &&
+              (q.authorId === null || m.authorId === q.authorId) &&
+              (q.after === null || m.createdAt >= q.after) &&
+              (q.before === null || m.createdAt < q.before) &&
+              matchesAll(m.body, q.terms),
+          )
+          .reverse()
+          .map((m) => m.id);
+      };
+
+      /** Every page of `q` at `limit`, checking each page's shape on the way. */
+      const searchAllPages = async (q: SearchQuery, limit: number): Promise<Message[]> => {
+        const hits: Message[] = [];
+        let cursor: string | null = null;
+        for (let page = 0; page < 100; page++) {
+          const result = await s.searchMessages({ ...q, cursor, limit });
+          hits.push(...result.messages);
+          if (result.nextCursor === null) return hits;
+          expect(result.messages).toHaveLength(limit);
+          expect(result.nextCursor).toMatch(/^[1-9][0-9]{0,15}$/);
+          cursor = result.nextCursor;
+        }
+        throw new Error("more than 100 pages");
+      };
+
+      it("finds exactly what the shared rule finds, newest first, only in the searcher's rooms", async () => {
+        const f = await seedSearch();
+        const { alice, bob, dave } = f.users;
+        const at = (body: string) => f.messages.find((m) => m.body === body)!.createdAt;
+        const cases: Array<{ q: SearchQuery; none?: true }> = [
+          // Word prefixes: "go" is Go and going, not ago; case never matters.
+          { q: searchQuery(alice.id, ["go"]) },
+          { q: searchQuery(alice.id, ["GO"]) },
+          { q: searchQuery(alice.id, ["re"]) },
+          { q: searchQuery(alice.id, ["th"]) },
+          { q: searchQuery(alice.id, ["e"]) },
+          { q: searchQuery(alice.id, ["üb"]) },
+          // A combining mark belongs to its word: "o" is no word start in "n̈o" (n, U+0308, o).
+          { q: searchQuery(alice.id, ["o"]) },
+          // Devanagari vowel signs are marks too: "दी" starts no word in "हिंदी", "हि" does.
+          { q: searchQuery(alice.id, ["दी"]), none: true },
+          { q: searchQuery(alice.id, ["हि"]) },
+          // Words after punctuation: a dot, a slash, an underscore, a hyphen start words too.
+          { q: searchQuery(alice.id, ["ba"]) },
+          { q: searchQuery(alice.id, ["14"]) },
+          { q: searchQuery(alice.id, ["pa"]) },
+          { q: searchQuery(alice.id, ["m"]) },
+          // Substrings from three characters: anywhere, any case.
+          { q: searchQuery(alice.id, ["ago"]) },
+          { q: searchQuery(alice.id, ["search"]) },
+          { q: searchQuery(alice.id, ["ARCH"]) },
+          { q: searchQuery(alice.id, ["ÜBER"]) },
+          { q: searchQuery(alice.id, ["café"]) },
+          // Chinese and Japanese: substrings at any length.
+          { q: searchQuery(alice.id, ["中"]) },
+          { q: searchQuery(alice.id, ["中文"]) },
+          { q: searchQuery(alice.id, ["文化"]) },
+          { q: searchQuery(alice.id, ["体中文"]) },
+          { q: searchQuery(alice.id, ["你好世界"]) },
+          { q: searchQuery(alice.id, ["テキ"]) },
+          { q: searchQuery(alice.id, ["中é"]) },
+          // Several terms, phrases with spaces (in their order).
+          { q: searchQuery(alice.id, ["go", "search"]) },
+          { q: searchQuery(alice.id, ["search", "go", "中文"]) },
+          { q: searchQuery(alice.id, ["re", "th"]) },
+          { q: searchQuery(alice.id, ["hello world"]) },
+          { q: searchQuery(alice.id, ["world hello"]) },
+          { q: searchQuery(alice.id, ["notes", "re"]) },
+          // The current text of an edited message, never its old text; never a deleted one or a notice.
+          { q: searchQuery(alice.id, ["edited plan"]) },
+          { q: searchQuery(alice.id, ["original"]), none: true },
+          { q: searchQuery(alice.id, ["deleted"]), none: true },
+          { q: searchQuery(alice.id, ["joined"]), none: true },
+          // Only in a room alice is not in: nothing for her, found for bob.
+          { q: searchQuery(alice.id, ["classified"]), none: true },
+          { q: searchQuery(alice.id, ["secret"]), none: true },
+          { q: searchQuery(bob.id, ["secret"]) },
+          { q: searchQuery(bob.id, ["ago"]) },
+          // Filters, with and without terms.
+          { q: searchQuery(alice.id, ["go"], { roomId: f.rooms.alpha }) },
+          { q: searchQuery(alice.id, [], { roomId: f.rooms.alpha }) },
+          { q: searchQuery(alice.id, [], { roomId: f.rooms.dm }) },
+          { q: searchQuery(alice.id, [], { roomId: f.rooms.secret }), none: true },
+          { q: searchQuery(alice.id, [], { authorId: bob.id }) },
+          { q: searchQuery(alice.id, ["search"], { authorId: bob.id }) },
+          { q: searchQuery(alice.id, ["中"], { authorId: dave.id }) },
+          { q: searchQuery(alice.id, ["e"], { after: at("pre-release build, mid-go") }) },
+          { q: searchQuery(alice.id, ["go"], { before: at("50% off today") }) },
+          { q: searchQuery(alice.id, [], { roomId: f.rooms.beta, after: at("中文很难"), before: at("Über cool") }) },
+          { q: searchQuery(alice.id, [], { authorId: alice.id, after: at("GO search now") }) },
+        ];
+        for (const { q, none } of cases) {
+          const expected = expectedIds(f, q);
+          const label = JSON.stringify({ ...q, userId: q.userId === alice.id ? "alice" : "bob" });
+          // A case meant to find something must, or it would not test the matching at all.
+          expect(expected.length > 0, label).toBe(!none);
+          const result = await s.searchMessages(q);
+          expect(result.messages.map((m) => m.id), label).toEqual(expected);
+          expect(result.nextCursor, label).toBeNull();
+        }
+      });
+
+      it("takes %, _, quotes, *, backslash and other special characters literally", async () => {
+        const f = await seedSearch();
+        const { alice } = f.users;
+        // Each term would find more (or fail) if a LIKE wildcard, an FTS5 operator or a regular
+        // expression character were not escaped: "50%" vs "500", "a_b" vs "axb", "中%" vs "中文".
+        for (const term of ["50%", "%", "% ", "_", "a_b", "_case", '"quoted"', '"', "*", "* star", "it's", "'", "\\", "C:\\temp", "\\t", "中%", "中_", "e-", "-m", ".", "…", "(", "[", "^", "$", "|"]) {
+          const q = searchQuery(alice.id, [term]);
+          const result = await s.searchMessages(q);
+          expect(result.messages.map((m) => m.id), term).toEqual(expectedIds(f, q));
+        }
+        // The cases that must find something, so the loop above is not vacuous.
+        for (const term of ["50%", "%", "a_b", '"quoted"', "*", "it's", "\\", "中%", "中_", "e-"]) {
+          expect(expectedIds(f, searchQuery(alice.id, [term])).length, term).toBeGreaterThan(0);
+        }
+        expect(expectedIds(f, searchQuery(alice.id, ["50%"]))).toHaveLength(1);
+        expect(expectedIds(f, searchQuery(alice.id, ["中%"]))).toHaveLength(1);
+      });
+
+      it("pages through every hit with the cursor: same order, no duplicates, then null", async () => {
+        const f = await seedSearch();
+        const { alice, bob } = f.users;
+        for (const q of [
+          searchQuery(alice.id, ["go"]),
+          searchQuery(alice.id, ["e"]),
+          searchQuery(alice.id, ["中"]),
+          searchQuery(alice.id, ["the"]),
+          searchQuery(alice.id, [], { roomId: f.rooms.alpha }),
+          searchQuery(alice.id, [], { authorId: bob.id }),
+          searchQuery(bob.id, ["go"]),
+        ]) {
+          const expected = expectedIds(f, q);
+          expect(expected.length, q.terms.join(" ")).toBeGreaterThan(3);
+          const ids = (await searchAllPages(q, 3)).map((m) => m.id);
+          expect(new Set(ids).size).toBe(ids.length);
+          expect(ids).toEqual(expected);
+          if (q.userId === alice.id) expect(ids.some((id) => f.messages.find((m) => m.id === id)!.roomId === f.rooms.secret)).toBe(false);
+        }
+        // A page that ends exactly at the last hit says so.
+        const q = searchQuery(alice.id, ["go"]);
+        const all = expectedIds(f, q);
+        expect(await s.searchMessages({ ...q, limit: all.length })).toMatchObject({ nextCursor: null });
+      });
+
+      it("returns hits exactly as getMessage does, and keeps an edited message's place", async () => {
+        const f = await seedSearch();
+        const { alice, carol } = f.users;
+        const result = await s.searchMessages(searchQuery(alice.id, ["re"]));
+        expect(result.messages.length).toBeGreaterThan(3);
+        expect(result.messages).toEqual(await Promise.all(result.messages.map(async (m) => (await s.getMessage(m.id))!)));
+        const reply = result.messages.find((m) => m.body === "reply: go research it")!;
+        expect(reply.reactions).toEqual([{ emoji: "👍", users: [{ id: alice.id, nickname: "alice" }] }]);
+        expect(reply.replyTo).toMatchObject({ excerpt: "Research paper draft is ready" });
+        // An edit does not move a message to the front: it stays where it was written.
+        const afterEdit = await s.searchMessages(searchQuery(alice.id, ["plan"]));
+        expect(afterEdit.messages.map((m) => m.body)).toEqual(["edited plan: going later"]);
+        const edited = afterEdit.messages[0]!;
+        const page = await s.searchMessages(searchQuery(alice.id, [], { roomId: f.rooms.alpha }));
+        const ids = page.messages.map((m) => m.id);
+        const thesis = f.messages.find((m) => m.body === "Thesis of the other theme")!;
+        const plan = ids.indexOf(edited.id);
+        expect(ids[plan - 1]).toBe(thesis.id);
+        // Edited again and found by the new text only, still in place; a later message comes first.
+        await s.editMessage({ messageId: edited.id, body: "moved to monday", mentions: [], baseVersion: edited.version });
+        const newest = await say(f.rooms.alpha, carol, "monday it is");
+        const monday = await s.searchMessages(searchQuery(alice.id, ["monday"]));
+        expect(monday.messages.map((m) => m.id)).toEqual([newest.id, edited.id]);
+        expect(await s.searchMessages(searchQuery(alice.id, ["edited plan"]))).toEqual({ messages: [], nextCursor: null });
+        // Leaving a room takes its messages out of the search.
+        await s.removeMember(f.rooms.alpha, alice.id);
+        const left = await s.searchMessages(searchQuery(alice.id, ["monday"]));
+        expect(left.messages).toEqual([]);
       });
     });
 

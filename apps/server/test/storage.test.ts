@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_ROOM_ID, DEFAULT_ROOM_NAME } from "@parley/shared";
+import { DEFAULT_ROOM_ID, DEFAULT_ROOM_NAME, type Message } from "@parley/shared";
 import { nameKey } from "../src/storage/keys.js";
 import { POSTGRES_MIGRATIONS } from "../src/storage/postgres/migrations.js";
 import { PostgresStorage } from "../src/storage/postgres/postgres-storage.js";
@@ -265,6 +265,12 @@ function legacyRows(mentions: (ids: string[]) => string): string {
 }
 
 async function expectMigratedData(storage: Storage): Promise<void> {
+  // Search (migration 4) finds the old text messages, in their order, and not the notice.
+  const search = (terms: string[]) =>
+    storage.searchMessages({ userId: "u-alice", terms, roomId: DEFAULT_ROOM_ID, authorId: null, after: null, before: null, cursor: null, limit: 10 });
+  expect((await search([])).messages.map((m) => m.id)).toEqual(["m-3", "m-2"]);
+  expect((await search(["any"])).messages.map((m) => m.id)).toEqual(["m-3"]);
+  expect((await search(["hi"])).messages.map((m) => m.id)).toEqual(["m-2"]);
   expect(await storage.getRoom(DEFAULT_ROOM_ID)).toMatchObject({ lastSeq: 3, lastVersion: 3 });
   expect(await storage.getRoom("r-quiet")).toMatchObject({ lastSeq: 0, lastVersion: 0 });
   const page = await storage.getMessages(DEFAULT_ROOM_ID, { afterSeq: 0, limit: 10 });
@@ -302,6 +308,73 @@ async function expectMigratedData(storage: Storage): Promise<void> {
   expect(retry).toMatchObject({ created: false, message: { id: "m-2", version: 5 } });
   expect(await storage.getRoomSummary(DEFAULT_ROOM_ID, "u-alice")).toMatchObject({ lastSeq: 4, lastVersion: 6, mentionCount: 0 });
   expect(await storage.getRoomSummary(DEFAULT_ROOM_ID, "u-bob")).toMatchObject({ unreadCount: 1 });
+  // The old messages take edits in the search too, and a new one comes first.
+  expect((await search(["alice"])).messages.map((m) => m.id)).toEqual(["m-3", "m-2"]);
+  expect((await search(["her"])).messages.map((m) => m.id)).toEqual([reply.message.id]);
+}
+
+/**
+ * SQLite narrows a date filter to a range of docids (SqliteStorage.searchRange), which holds only if
+ * it knows how far the clock ever stepped back: a clock that does, across restarts, must not make
+ * a search miss a message of the dates asked for.
+ */
+describe("search by date when the clock steps back (SQLite)", () => {
+  it("finds exactly the messages of the dates asked, across restarts", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "parley-search-clock-"));
+    const path = join(dir, "parley.sqlite");
+    const random = mulberry32(7);
+    let clock = 1_000_000;
+    // Mostly forward; one step in ten goes back by up to a minute.
+    const now = () => (clock += random() < 0.1 ? -Math.floor(random() * 60_000) : Math.floor(random() * 10_000));
+    const written: Message[] = [];
+    let storage = await prepareStorage(new SqliteStorage(path, now));
+    try {
+      const alice = await storage.createUser({ nickname: "alice", passwordHash: "x" });
+      await storage.addMember(DEFAULT_ROOM_ID, alice.id);
+      for (let run = 0; run < 3; run++) {
+        for (let i = 0; i < 150; i++) {
+          const { message } = await storage.appendMessage({ roomId: DEFAULT_ROOM_ID, authorId: alice.id, clientId: randomUUID(), kind: "text", body: `word ${run}.${i}`, mentions: [] });
+          written.push(message);
+        }
+        await storage.close();
+        storage = await prepareStorage(new SqliteStorage(path, now));
+      }
+      const times = written.map((m) => m.createdAt);
+      const [first, last] = [Math.min(...times), Math.max(...times)];
+      expect(times.some((t, i) => i > 0 && t < times[i - 1]!)).toBe(true);
+      for (let i = 0; i < 40; i++) {
+        const after = i % 4 === 0 ? null : first + Math.floor(random() * (last - first));
+        const before = i % 4 === 1 ? null : (after ?? first) + Math.floor(random() * (last - first) * 0.3);
+        const query = { userId: alice.id, terms: i % 2 ? ["word"] : [], roomId: i % 2 ? null : DEFAULT_ROOM_ID, authorId: null, after, before, cursor: null, limit: 7 };
+        const expected = written
+          .filter((m) => (after === null || m.createdAt >= after) && (before === null || m.createdAt < before))
+          .reverse()
+          .map((m) => m.id);
+        const found: string[] = [];
+        for (let cursor: string | null = null, pages = 0; pages === 0 || cursor !== null; pages++) {
+          const page = await storage.searchMessages({ ...query, cursor });
+          found.push(...page.messages.map((m) => m.id));
+          cursor = page.nextCursor;
+        }
+        expect(found, JSON.stringify({ after, before })).toEqual(expected);
+      }
+    } finally {
+      await storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A small seeded PRNG (mulberry32), so a failing case can be replayed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 describe("migration to message versions (SQLite)", () => {
