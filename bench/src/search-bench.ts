@@ -19,7 +19,7 @@ import { seededRandom } from "./lib/wait.js";
  * measurement: it exits 0 when a goal is missed, non-zero only on an error.
  *
  * - messages: the history searched, seeded through `SqliteStorage.appendMessage` (the server's own
- *   append path and group commit) with the search index maintained by its triggers.
+ *   append path and group commits, which keep the search index up to date as they go).
  * - p95_ms: 95th percentile of `searchMessages` wall time over the bench's searches (see
  *   `benchQueries`), pages of SEARCH_PAGE_DEFAULT, by a user who is a member of every room.
  * - insert_slowdown: 1 - (appends/s with the search index) / (appends/s without it), the first

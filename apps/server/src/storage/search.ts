@@ -7,15 +7,6 @@ import { CJK, WORD_CHAR } from "@parley/shared";
  * the rule (or an expression that decides exactly the same) on what is left.
  */
 
-/** Has no case to fold, or is ASCII (which both backends' LIKE folds). */
-const caseSafe = (c: string): boolean => c.charCodeAt(0) < 0x80 || c.toLowerCase() === c.toUpperCase();
-
-/**
- * Whether SQLite's LIKE decides "contains `term`" exactly as the rule does: it folds the case of
- * ASCII letters only, so a term with other letters that have case needs the rule itself.
- */
-export const likeDecides = (term: string): boolean => [...term].every(caseSafe);
-
 /**
  * A word-prefix term's leading run of word characters (at most its two): a body the term matches
  * has a word that starts with it. The whole term when it is all word characters; shorter for terms

@@ -12,8 +12,8 @@ import { wordLead } from "../search.js";
  *   word that starts with `a`, `WORD_MARK a b` for every word that starts with `ab`, words split
  *   exactly where WORD_CHAR splits them (no tokenizer of SQLite's does: unicode61 knows Unicode
  *   6.1, and leaves a word's first characters to a prefix query);
- * - a substring of one or two CJK characters (too short for trigrams): `CJK_MARK CJK_MARK 中` for each such
- *   character, `CJK_MARK x y` for each pair of neighbours of which one is CJK.
+ * - a substring of one or two CJK characters (too short for trigrams): `CJK_MARK CJK_MARK 中` for
+ *   each such character, `CJK_MARK x y` for each pair of neighbours of which one is CJK.
  *
  * Markers are lower-cased here (one character to one, as both sides are), and FTS5 folds case on
  * top, the same on both sides. A body that itself contains a marker character could produce a

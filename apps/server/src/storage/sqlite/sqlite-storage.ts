@@ -4,7 +4,6 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import {
   matchesTerm,
-  termMode,
   type Message,
   type RoomHead,
   type RoomListing,
@@ -49,7 +48,7 @@ import {
   type Storage,
   type UserRecord,
 } from "../storage.js";
-import { cursorBound, likeContains, likeDecides, searchPage } from "../search.js";
+import { cursorBound, searchPage } from "../search.js";
 import { ftsString, indexText, termTrigrams } from "./search-index.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
 
@@ -96,10 +95,11 @@ const SEARCH_DOC_MESSAGE = "search_docs d CROSS JOIN messages m ON m.room_id = d
 type SearchRow = SqliteMessageRow & { search_docid: number };
 
 /**
- * The SQL function that is the search rule itself (`matchesTerm`), which decides every term the
- * index narrowed down (where a LIKE does not decide the same). It exists on this storage's
- * connection only: nothing in the schema (no trigger, no index) calls it, so the file stays usable
- * from any other SQLite client.
+ * The SQL function that is the search rule itself (`matchesTerm`), which decides every term on the
+ * rows the index narrowed down: exactly the shared rule, where a LIKE would fold only ASCII and
+ * differ on bodies whose lower case is longer ("İ"), on which the rule matches nothing. It exists on
+ * this storage's connection only: nothing in the schema (no trigger, no index) calls it, so the
+ * file stays usable from any other SQLite client.
  */
 const MATCHES_TERM_FN = "parley_matches_term";
 
@@ -693,18 +693,13 @@ export class SqliteStorage implements Storage {
  * so the search stops after `limit + 1` hits instead of collecting and sorting every match, and
  * FTS5 itself intersects the terms. CROSS JOIN keeps SQLite from reordering the loops (it would
  * otherwise start from the member's rooms and sort all their messages). Each candidate is then
- * checked against every term: by LIKE where that decides exactly, else by the rule itself
- * (MATCHES_TERM_FN). Without a term the index serves, the scan is of the messages themselves:
- * backwards by docid, or for one room backwards by seq along the primary key (the same order within
- * a room).
+ * checked against every term by the rule itself (MATCHES_TERM_FN), a microsecond or two for each
+ * row found. Without a term the index serves, the scan is of the messages themselves: backwards by
+ * docid, or for one room backwards by seq along the primary key (the same order within a room).
  */
 function searchStatement(query: SearchQuery, range: DocidRange): { sql: string; params: unknown[] } {
   const trigrams = [...new Set(query.terms.flatMap(termTrigrams))];
-  const checks: Clause[] = query.terms.map((term) =>
-    termMode(term) === "substring" && likeDecides(term)
-      ? { sql: "m.body LIKE ? ESCAPE '\\'", params: [likeContains(term)] }
-      : { sql: `${MATCHES_TERM_FN}(m.body, ?)`, params: [term] },
-  );
+  const checks: Clause[] = query.terms.map((term) => ({ sql: `${MATCHES_TERM_FN}(m.body, ?)`, params: [term] }));
 
   const messagesOfDocs = "CROSS JOIN messages m ON m.room_id = d.room_id AND m.seq = d.seq";
   let driver: { from: string; where: Clause; order: string };
