@@ -3,7 +3,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import { join } from "node:path";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { ServerOptions } from "socket.io";
-import { API, LIMITS } from "@parley/shared";
+import { API, LIMITS, type UploadLimits } from "@parley/shared";
 import { AuthService } from "./domain/auth.service.js";
 import { SearchService } from "./domain/search.service.js";
 import { MessageService } from "./domain/message.service.js";
@@ -74,7 +74,17 @@ export interface AppOptions {
   metricsToken?: string | undefined;
   /** One log line per HTTP request (main.ts turns it on; tests keep their output quiet). */
   accessLog?: boolean;
+  /** Upload limits (FILE_MAX_BYTES, UPLOAD_DAILY_BYTES, UPLOAD_STALL_MS); defaults: DEFAULT_UPLOADS. */
+  uploads?: Partial<UploadOptions>;
 }
+
+export interface UploadOptions extends UploadLimits {
+  /** An upload whose bytes stop arriving for this long is ended with 408 UPLOAD_STALLED. */
+  stallTimeoutMs: number;
+}
+
+/** 25 MiB a file, 1 GiB a day, 30 s without a byte. */
+export const DEFAULT_UPLOADS: UploadOptions = { fileMaxBytes: 25 * 1024 * 1024, dailyMaxBytes: 1024 * 1024 * 1024, stallTimeoutMs: 30_000 };
 
 export interface App {
   httpServer: HttpServer;
@@ -132,7 +142,11 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     },
     deps.cluster?.typingBus ?? null,
   );
-  const rooms = new RoomService(storage, (userId) => presence.isOnline(userId));
+  const uploads: UploadOptions = { ...DEFAULT_UPLOADS, ...options.uploads };
+  const rooms = new RoomService(storage, (userId) => presence.isOnline(userId), {
+    fileMaxBytes: uploads.fileMaxBytes,
+    dailyMaxBytes: uploads.dailyMaxBytes,
+  });
   const services: Services = {
     auth: new AuthService(storage, {
       sessionTtlMs: options.sessionTtlMs ?? 30 * 24 * 60 * 60 * 1000,

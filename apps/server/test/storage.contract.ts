@@ -489,6 +489,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
           deletedAt: null,
           reactions: [],
           replyTo: null,
+          attachments: [],
         });
         expect(message.createdAt).toBeGreaterThanOrEqual(before);
         expect(message.createdAt).toBeLessThanOrEqual(Date.now());

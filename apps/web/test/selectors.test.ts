@@ -30,6 +30,7 @@ function msg(seq: number, authorId: string, over: Partial<Message> = {}): Messag
     deletedAt: null,
     reactions: [],
     replyTo: null,
+    attachments: [],
     ...over,
   };
 }

@@ -21,6 +21,7 @@ export function msg(seq: number, overrides: Partial<Message> = {}): Message {
     deletedAt: null,
     reactions: [],
     replyTo: null,
+    attachments: [],
     ...overrides,
   };
 }

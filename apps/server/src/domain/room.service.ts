@@ -6,6 +6,7 @@ import {
   type RoomListing,
   type RoomSummary,
   type SyncData,
+  type UploadLimits,
   type User,
 } from "@parley/shared";
 import { StorageConflictError, type Storage } from "../storage/storage.js";
@@ -17,12 +18,14 @@ export class RoomService {
   constructor(
     private readonly storage: Storage,
     private readonly isOnline: (userId: string) => boolean,
+    /** The server's upload limits, told to every client at sync. */
+    private readonly uploadLimits: UploadLimits,
   ) {}
 
   /** Everything a client needs after (re)connecting. Empty DMs show only once they have a message. */
   async sync(user: User, onlineUserIds: string[]): Promise<SyncData> {
     const rooms = (await this.storage.listRoomSummaries(user.id)).filter((r) => r.kind !== "dm" || r.lastSeq > 0);
-    return { me: user, rooms, onlineUserIds };
+    return { me: user, rooms, onlineUserIds, uploadLimits: this.uploadLimits };
   }
 
   /** Posts the "joined" notice of a new account in the default room. */

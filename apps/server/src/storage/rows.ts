@@ -143,6 +143,7 @@ export const toMessage = (r: MessageRow, reactions: Reaction[] = []): Message =>
   deletedAt: r.deleted_at,
   reactions,
   replyTo: toReplyPreview(r),
+  attachments: [],
 });
 
 /**

@@ -40,6 +40,13 @@ export const LIMITS = {
   emojiMax: 32,
   /** Characters of the quoted message shown in a reply's preview (its first line, cut here). */
   replyExcerptMax: 140,
+  /**
+   * Files one message can carry. Each is an upload the sender waits for and a thumbnail or card
+   * every reader loads; ten covers "here are the screenshots" without turning a message into an album.
+   */
+  attachmentsPerMessage: 10,
+  /** Longest file name kept (characters); a longer one is cut, keeping its extension. */
+  fileNameMax: 200,
 } as const;
 
 /** The room every account is a member of; it always exists and cannot be left. */

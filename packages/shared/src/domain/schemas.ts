@@ -85,6 +85,17 @@ export const MessageBodySchema = checkedString(
     .superRefine(forbidCharacters(BODY_TEXT, "Message", "MESSAGE_INVALID")),
 );
 
+/**
+ * The body of a message that carries files: the same rules, but it may be blank (a screenshot with
+ * nothing to say). `message:send` requires a non-blank body or at least one attachment.
+ */
+export const MessageTextSchema = checkedString(
+  z
+    .string()
+    .max(LIMITS.messageMax, { message: `Message is longer than ${LIMITS.messageMax} characters`, abort: true })
+    .superRefine(forbidCharacters(BODY_TEXT, "Message", "MESSAGE_INVALID")),
+);
+
 /** Trimmed; 1-64 characters; no control or invisible characters (text.ts, names). */
 export const RoomNameSchema = checkedString(
   z
@@ -147,6 +158,29 @@ export const ReplyPreviewSchema = z.object({
 });
 export type ReplyPreview = z.infer<typeof ReplyPreviewSchema>;
 
+/**
+ * A file on a message, as every reader sees it. The bytes are at `API.file(id)` (and an image's
+ * thumbnail at `API.thumbnail(id)`), served only to members of the message's room.
+ */
+export const AttachmentSchema = z.object({
+  id: IdSchema,
+  /** The file's name as uploaded (cut to LIMITS.fileNameMax, controls removed); shown, never trusted. */
+  name: z.string(),
+  /** Bytes of the stored file (an image's stored copy, re-encoded without its metadata). */
+  size: z.number().int().nonnegative(),
+  /** The type the server sniffed from the bytes, never the uploader's claim. */
+  contentType: z.string(),
+  /**
+   * `image`: a PNG, JPEG, GIF or WebP the server decoded: shown inline as a thumbnail, opened full
+   * size in a lightbox. `file`: anything else (SVG and HTML included): a card that downloads.
+   */
+  kind: z.enum(["image", "file"]),
+  /** An image's pixel size (after EXIF rotation), so the reader lays it out before it loads. */
+  width: z.number().int().positive().nullable(),
+  height: z.number().int().positive().nullable(),
+});
+export type Attachment = z.infer<typeof AttachmentSchema>;
+
 /** `text` is what a person wrote; `join`/`leave` are room-membership notices stored in the timeline. */
 export const MessageKindSchema = z.enum(["text", "join", "leave"]);
 export type MessageKind = z.infer<typeof MessageKindSchema>;
@@ -179,6 +213,8 @@ export const MessageSchema = z.object({
   reactions: z.array(ReactionSchema),
   /** The message this one replies to, as it is now (null if not a reply). */
   replyTo: ReplyPreviewSchema.nullable(),
+  /** Files sent with the message, in the order attached. Empty on deleted messages. */
+  attachments: z.array(AttachmentSchema),
 });
 export type Message = z.infer<typeof MessageSchema>;
 

@@ -34,6 +34,8 @@ export interface ParsedSearch {
   after: number | null;
   /** `before:YYYY-MM-DD`: messages before the start of that day, local time (ms since the epoch). */
   before: number | null;
+  /** `has:file` (or `has:files`, `has:image`...): only messages carrying files. */
+  hasFile: boolean;
 }
 
 export type SearchParseError =
@@ -51,7 +53,7 @@ export function parseSearch(
   text: string,
   startOfDay: (year: number, month: number, day: number) => number = (y, m, d) => new Date(y, m - 1, d).getTime(),
 ): { ok: true; search: ParsedSearch } | { ok: false; error: SearchParseError } {
-  const search: ParsedSearch = { terms: [], inRoom: null, from: null, after: null, before: null };
+  const search: ParsedSearch = { terms: [], inRoom: null, from: null, after: null, before: null, hasFile: false };
   const seen = new Set<string>();
   const addTerm = (raw: string): SearchParseError | null => {
     const term = raw.trim().replace(/\s+/g, " ");
@@ -70,6 +72,11 @@ export function parseSearch(
     if (phrase !== undefined) {
       const error = addTerm(phrase);
       if (error) return { ok: false, error };
+      continue;
+    }
+    // `has:file` and its plurals and kinds people type; any other `has:` is a plain word.
+    if (/^has:(?:files?|images?|attachments?)$/iu.test(word!)) {
+      search.hasFile = true;
       continue;
     }
     const filter = /^(in|from|before|after):(.+)$/iu.exec(word!);
@@ -96,7 +103,7 @@ export function parseSearch(
     if (error) return { ok: false, error };
   }
   if (search.terms.length > SEARCH_TERMS_MAX) return { ok: false, error: { code: "SEARCH_TOO_MANY_TERMS" } };
-  if (search.terms.length === 0 && search.from === null && search.inRoom === null) return { ok: false, error: { code: "SEARCH_EMPTY" } };
+  if (search.terms.length === 0 && search.from === null && search.inRoom === null && !search.hasFile) return { ok: false, error: { code: "SEARCH_EMPTY" } };
   return { ok: true, search };
 }
 

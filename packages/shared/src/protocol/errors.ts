@@ -49,6 +49,21 @@ export const ERROR_CODES = [
    * the request itself: the same request succeeds after `retryAfterMs`, which always comes with it.
    */
   "RATE_LIMITED",
+  /** An upload over the per-file size limit (said by its Content-Length, or found while reading it). */
+  "FILE_TOO_LARGE",
+  /** An upload that would take the user over their bytes per day (a rolling 24 hours). */
+  "UPLOAD_QUOTA_EXCEEDED",
+  /** An upload whose bytes stopped arriving for longer than the server waits. */
+  "UPLOAD_STALLED",
+  /** An upload request without what the server needs (Content-Length, an upload id, a file name). */
+  "UPLOAD_INVALID",
+  /**
+   * An attachment id in `message:send` that is not an upload of mine into that room still free to
+   * attach (unknown, someone else's, another room's, or already on another message).
+   */
+  "ATTACHMENT_NOT_FOUND",
+  /** No such file, or not one the user may see (the same answer, so ids cannot be probed). */
+  "FILE_NOT_FOUND",
   /** A state-changing HTTP request came from a page of another origin (cross-site request forgery). */
   "FORBIDDEN_ORIGIN",
   /** Anything unexpected; details are logged on the server, never sent. */

@@ -6,10 +6,12 @@ import {
   EmojiSchema,
   IdSchema,
   MessageBodySchema,
+  MessageTextSchema,
   RoomNameSchema,
   SearchQuerySchema,
   SeqSchema,
   VersionSchema,
+  type IssueParams,
   type Member,
   type Message,
   type RoomListing,
@@ -18,6 +20,7 @@ import {
 } from "../domain/schemas.js";
 import { SEARCH_PAGE_MAX, SEARCH_TERM_MAX, SEARCH_TERMS_MAX } from "../domain/search.js";
 import type { Ack } from "./ack.js";
+import type { UploadLimits } from "./http.js";
 
 /**
  * The Socket.IO protocol of Parley, declared once and imported by the server, the web client and
@@ -42,11 +45,31 @@ export const ClientPayloadSchemas = {
     .object({
       roomId: IdSchema,
       clientId: ClientIdSchema,
-      body: MessageBodySchema,
+      /** May be blank only when the message carries attachments. */
+      body: MessageTextSchema,
       /** The message this one replies to: a message of the same room, not deleted. */
       replyToId: IdSchema.optional(),
+      /**
+       * Uploads of mine into this room (see `UPLOAD_ID_HEADER`), not on any message yet; at most
+       * LIMITS.attachmentsPerMessage, no repeats. Each is claimed by this message in the same
+       * transaction that stores it, so a file is on one message only.
+       */
+      attachmentIds: z.array(IdSchema).optional(),
     })
-    .strict(),
+    .strict()
+    // Guarded like search:messages' terms below: these run on the payload as received.
+    .refine((p) => !Array.isArray(p.attachmentIds) || p.attachmentIds.length <= LIMITS.attachmentsPerMessage, {
+      message: `A message can carry at most ${LIMITS.attachmentsPerMessage} files`,
+      path: ["attachmentIds"],
+    })
+    .refine((p) => !Array.isArray(p.attachmentIds) || new Set(p.attachmentIds).size === p.attachmentIds.length, {
+      message: "An attachment is listed twice",
+      path: ["attachmentIds"],
+    })
+    .refine(
+      (p) => typeof p.body !== "string" || p.body.trim().length > 0 || (Array.isArray(p.attachmentIds) && p.attachmentIds.length > 0),
+      { message: "Message is blank", path: ["body"], params: { errorCode: "MESSAGE_BLANK" } satisfies IssueParams },
+    ),
   /**
    * Replace the body of one of my messages. `baseVersion` is the message's `version` the edit was
    * made from: if someone (another tab) changed the body since, the edit is not applied and the
@@ -121,14 +144,16 @@ export const ClientPayloadSchemas = {
       from: checkedString(z.string().trim().min(1).max(LIMITS.nicknameMax)).optional(),
       after: z.number().int().nonnegative().optional(),
       before: z.number().int().nonnegative().optional(),
+      /** Only messages carrying at least one file. */
+      hasFile: z.literal(true).optional(),
       cursor: z.string().regex(/^[1-9][0-9]{0,15}$/).optional(),
       limit: z.number().int().min(1).max(SEARCH_PAGE_MAX).optional(),
     })
     .strict()
     // Zod runs this refinement even when a field failed to parse, on the payload as received: a
     // `terms` that is an object with a hostile `length` must not throw here (the fuzz test found it).
-    .refine((p) => (Array.isArray(p.terms) && p.terms.length > 0) || p.roomId !== undefined || p.from !== undefined, {
-      message: "Give at least one term, a room or an author",
+    .refine((p) => (Array.isArray(p.terms) && p.terms.length > 0) || p.roomId !== undefined || p.from !== undefined || p.hasFile === true, {
+      message: "Give at least one term, a room, an author or has:file",
     })
     .refine((p) => !Array.isArray(p.terms) || p.terms.length <= SEARCH_TERMS_MAX, {
       message: `Give at most ${SEARCH_TERMS_MAX} terms`,
@@ -149,6 +174,8 @@ export interface SyncData {
   rooms: RoomSummary[];
   /** Ids of users online now (any tab connected). */
   onlineUserIds: string[];
+  /** The server's upload limits, so a client refuses a file before sending its bytes. */
+  uploadLimits: UploadLimits;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { NicknameSchema, PasswordSchema, type User } from "../domain/schemas.js";
+import { NicknameSchema, PasswordSchema, type Attachment, type User } from "../domain/schemas.js";
 
 /**
  * The small HTTP API next to the socket: sign-in sets an httpOnly session cookie that the socket
@@ -36,6 +36,29 @@ export const SESSION_COOKIE = "parley_session";
  */
 export const SECURE_SESSION_COOKIE = "__Host-parley_session";
 
+/**
+ * Uploads (ADR 0014): `POST API.upload(roomId)` with the file's bytes as the raw body (any
+ * Content-Type; the server sniffs its own), `Content-Length` required, the file name in the `name`
+ * query parameter, and `UPLOAD_ID_HEADER`: a UUID the client picks per file, the idempotency key
+ * (the same user and id again answers with the attachment stored the first time). The uploader must
+ * be a member of the room. 201 (or 200 for a repeat) with {@link UploadResponse}; errors:
+ * 413 FILE_TOO_LARGE, 413 UPLOAD_QUOTA_EXCEEDED, 408 UPLOAD_STALLED, 400 UPLOAD_INVALID,
+ * 403 NOT_A_MEMBER, 401. The attachment is then sent with `message:send { attachmentIds }`.
+ */
+export const UPLOAD_ID_HEADER = "X-Upload-Id";
+
+export interface UploadResponse {
+  attachment: Attachment;
+}
+
+/** Size limits of uploads, from the server's configuration (sent with `session:sync`). */
+export interface UploadLimits {
+  /** Largest file, bytes. */
+  fileMaxBytes: number;
+  /** Bytes one user may upload in a rolling 24 hours. */
+  dailyMaxBytes: number;
+}
+
 export const API = {
   login: "/api/auth/login",
   logout: "/api/auth/logout",
@@ -47,4 +70,13 @@ export const API = {
   health: "/healthz",
   /** Readiness: 200 when storage and Redis answer, else 503 with `checks` saying which did not. */
   ready: "/readyz",
+  /** POST a file into a room (see UPLOAD_ID_HEADER). */
+  upload: (roomId: string) => `/api/rooms/${encodeURIComponent(roomId)}/files`,
+  /**
+   * GET a file: images inline, everything else (SVG and HTML included) as a download; `?download=1`
+   * makes an image a download too. Range requests work. Members of the message's room only.
+   */
+  file: (attachmentId: string) => `/api/files/${encodeURIComponent(attachmentId)}`,
+  /** GET an image's thumbnail (WebP, at most 480 px a side). */
+  thumbnail: (attachmentId: string) => `/api/files/${encodeURIComponent(attachmentId)}/thumbnail`,
 } as const;
