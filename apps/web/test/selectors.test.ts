@@ -36,7 +36,7 @@ function msg(seq: number, authorId: string, over: Partial<Message> = {}): Messag
 }
 
 function pending(clientId: string, over: Partial<PendingMessage> = {}): PendingMessage {
-  return { clientId, roomId: "general", body: "hi", replyToId: null, createdAt: T0 + 100_000, status: "sending", attempts: 0, error: null, ...over };
+  return { clientId, roomId: "general", body: "hi", replyToId: null, createdAt: T0 + 100_000, status: "sending", attempts: 0, error: null, uploadIds: [], ...over };
 }
 
 /** A compact picture of the rows: "day", "divider", "m3", "m4+" (grouped), "sys5", "notice:n1", "p:c1". */

@@ -1,4 +1,4 @@
-import type { AckResult, ClientPayload, Member, Message, RoomListing, RoomSummary, SearchPage } from "@parley/shared";
+import type { AckResult, Attachment, ClientPayload, Member, Message, RoomListing, RoomSummary, SearchPage } from "@parley/shared";
 import type { StoreApi } from "zustand/vanilla";
 import type { ChangeCommand, ChatState } from "./state.js";
 
@@ -14,12 +14,32 @@ export interface ChatClient {
   connect(): void;
   /** Close the socket for good (sign-out, tests). Pending sends stay in the outbox. */
   disconnect(): void;
-  /** Queue a message: it shows at once as `sending`, is persisted in the outbox, and returns its client id. Blank or over-long bodies are refused with an error code instead. */
+  /**
+   * Queue a message: it shows at once as `sending`, is persisted in the outbox, and returns its
+   * client id. It takes the files attached in the room's composer (`attach`): the body may then be
+   * blank, and the message goes out once they are uploaded. Refused with an error code instead:
+   * a blank body without files, an over-long body, or a composer file that failed to upload
+   * (`UPLOAD_FAILED`: the user removes or retries it first, so no file goes missing silently).
+   */
   send(
     roomId: string,
     body: string,
     options?: { replyToId?: string },
-  ): { ok: true; clientId: string } | { ok: false; code: "MESSAGE_BLANK" | "MESSAGE_TOO_LONG" };
+  ): { ok: true; clientId: string } | { ok: false; code: "MESSAGE_BLANK" | "MESSAGE_TOO_LONG" | "UPLOAD_FAILED" };
+  /**
+   * Attach files to the room's composer: each starts uploading at once (an upload job in
+   * `uploads`, with progress). Refused before a byte is sent: a file over the server's
+   * `uploadLimits.fileMaxBytes` (FILE_TOO_LARGE), an empty one (FILE_EMPTY), and the files past
+   * LIMITS.attachmentsPerMessage (TOO_MANY_FILES); the others are accepted.
+   */
+  attach(roomId: string, files: readonly FileLike[]): AttachResult;
+  /**
+   * Remove a file: from the composer, or from a pending message (whose other files and text still
+   * go; a message left with neither is discarded). A running upload is aborted.
+   */
+  cancelUpload(uploadId: string): void;
+  /** Start a failed upload again, if its bytes are still held (it failed in this page). */
+  retryUpload(uploadId: string): void;
   /**
    * Edit one of my stored messages: the new body shows at once (optimistic) and the edit goes
    * through the outbox like a send (persisted, retried, idempotent). Its base is the version of the
@@ -41,7 +61,11 @@ export interface ChatClient {
    * held now.
    */
   jumpTo(roomId: string, seq: number): Promise<boolean>;
-  /** Send a `failed` message again. */
+  /**
+   * Send a `failed` message again. Its files that can no longer succeed (refused for good, or
+   * their bytes lost in a reload) are dropped from it ("send without them"); those that broke
+   * off are uploaded again. A message left with no text and no files is discarded.
+   */
   retry(clientId: string): void;
   /** Drop a `failed` (or pending) message from the outbox. */
   discard(clientId: string): void;
@@ -112,6 +136,12 @@ export interface SendEntry {
   roomId: string;
   body: string;
   replyToId?: string | null;
+  /**
+   * The message's files (entries before issue 13 have none). Rewritten as each upload finishes,
+   * so the attachment ids survive a reload; a file without its attachment when the page is
+   * reloaded cannot be uploaded again (its bytes were in the page).
+   */
+  attachments?: PersistedUpload[];
   createdAt: number;
   /** Tie-breaker for entries written in the same millisecond. */
   order: number;
@@ -127,6 +157,64 @@ export interface ChangeEntry extends ChangeCommand {
   order: number;
   failed: boolean;
   error: string | null;
+}
+
+/** What the outbox keeps of one file of a message. */
+export interface PersistedUpload {
+  uploadId: string;
+  name: string;
+  size: number;
+  type: string;
+  /** Set once the upload is done. */
+  attachment: Attachment | null;
+}
+
+/**
+ * A file as the core needs it: in the browser a `File` (a Blob), in Node whatever the injected
+ * UploadTransport can send. The core never reads the bytes; it passes the object back to the
+ * transport on every attempt.
+ */
+export interface FileLike {
+  readonly name: string;
+  readonly size: number;
+  /** The MIME type the platform guessed ("" when unknown). */
+  readonly type: string;
+}
+
+export type AttachResult = {
+  /** Upload ids of the files accepted, in order. */
+  accepted: string[];
+  refused: { name: string; code: "FILE_TOO_LARGE" | "FILE_EMPTY" | "TOO_MANY_FILES" | "UPLOADS_UNAVAILABLE" }[];
+};
+
+/** One upload attempt, as the core hands it to the transport. */
+export interface UploadRequest {
+  /** `API.upload(roomId)` with the `name` query parameter, on the server's origin. */
+  url: string;
+  /** Sent as `X-Upload-Id` (UPLOAD_ID_HEADER): the same for every attempt of one file. */
+  uploadId: string;
+  file: FileLike;
+  /** Bytes sent so far; called as the upload advances. */
+  onProgress(sent: number, total: number): void;
+  /** Aborted when the user removes the file or the client closes. */
+  signal: AbortSignal;
+}
+
+/**
+ * How an attempt ended. `status` 0: no HTTP answer (network down, aborted, timed out: `code`
+ * says which, `NETWORK`, `ABORTED` or `TIMEOUT`). Otherwise the server's status and its error
+ * code (RATE_LIMITED with `retryAfterMs`).
+ */
+export type UploadOutcome =
+  | { ok: true; attachment: Attachment }
+  | { ok: false; status: number; code: string; retryAfterMs?: number };
+
+/**
+ * The HTTP side of uploads, injected: the web app gives an XMLHttpRequest implementation (upload
+ * progress, abort, a stall timeout); tests give a fake. It must not throw: every end is an outcome.
+ */
+export interface UploadTransport {
+  upload(request: UploadRequest): Promise<UploadOutcome>;
 }
 
 /** Events the client reports outside the store (notifications, bots, tests). */

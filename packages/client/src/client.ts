@@ -1,14 +1,16 @@
 import type { ManagerOptions, SocketOptions } from "socket.io-client";
 import { createStore } from "zustand/vanilla";
 import { LIMITS, type AckResult, type Message } from "@parley/shared";
-import type { ChatClient, ChatClientEvents, OutboxStorage } from "./api.js";
+import type { ChatClient, ChatClientEvents, OutboxStorage, UploadTransport } from "./api.js";
 import { ACK_TIMEOUT_MS, MAX_SEND_ATTEMPTS, createCoreContext } from "./context.js";
 import { createOutboxSender, type NewChange } from "./outbox-sender.js";
-import { DEFAULT_WINDOW_SIZE, leaveRoomLocally, markReadLocally, upsertRoom } from "./reconcile.js";
+import { DEFAULT_WINDOW_SIZE, leaveRoomLocally, markReadLocally, upsertRoom, uploadsState } from "./reconcile.js";
 import { bindServerEvents, createServerEvents } from "./server-events.js";
 import { createInitialState, type ChatState } from "./state.js";
 import { createSync } from "./sync.js";
+import { selectComposerUploads } from "./selectors.js";
 import { createTransport } from "./transport.js";
+import { createUploader } from "./uploads.js";
 
 export type { ParleyClientSocket } from "./transport.js";
 
@@ -27,6 +29,11 @@ export interface ChatClientOptions {
   pageSize?: number;
   now?: () => number;
   randomId?: () => string;
+  /**
+   * How files are uploaded (the web app: XMLHttpRequest). Without it `attach` refuses every file
+   * (bots and tests that do not send files).
+   */
+  uploads?: UploadTransport;
 }
 
 /**
@@ -55,7 +62,14 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const listeners: { [E in keyof ChatClientEvents]: Set<ChatClientEvents[E]> } = { message: new Set() };
 
   // The parts call each other only once the socket is connected, after all of them exist.
-  const transport = createTransport(ctx, { url: options.url, socketOptions: options.socketOptions, onConnect: () => void sync.resync() });
+  const transport = createTransport(ctx, {
+    url: options.url,
+    socketOptions: options.socketOptions,
+    onConnect: () => {
+      void sync.resync();
+      uploader.resume();
+    },
+  });
   const { socket, request } = transport;
   const sender = createOutboxSender(ctx, transport, outbox, {
     catchUp: (roomId) => sync.catchUp(roomId),
@@ -63,6 +77,17 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     keepFrom: (roomId) => sync.keepFrom(roomId),
   });
   const sync = createSync(ctx, transport, { flush: () => sender.flush() });
+  const uploader = createUploader(
+    ctx,
+    transport,
+    options.uploads,
+    {
+      // Uploads go over HTTP to the same origin as the socket (the page's own in the browser).
+      baseUrl: options.url ? options.url.replace(/\/+$/, "") : "",
+      isOffline: () => (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine === false,
+    },
+    { onDone: (id) => sender.uploadsChanged(id), onFailed: (id) => sender.uploadsChanged(id) },
+  );
   const events = createServerEvents(ctx, {
     outbox,
     catchUp: sync.catchUp,
@@ -107,15 +132,23 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     disconnect() {
       ctx.closed = true;
       sender.stop();
+      uploader.stop();
       events.stop();
       transport.close();
       unsubscribeOutbox?.();
       ctx.setConnection({ status: "offline", attempt: 0 });
     },
     send(roomId, body, options) {
-      if (body.trim().length === 0) return { ok: false, code: "MESSAGE_BLANK" };
+      const files = selectComposerUploads(store.getState(), roomId);
+      if (body.trim().length === 0 && files.length === 0) return { ok: false, code: "MESSAGE_BLANK" };
       if (body.length > LIMITS.messageMax) return { ok: false, code: "MESSAGE_TOO_LONG" };
-      const pending = sender.add(roomId, body, options?.replyToId ?? null);
+      if (files.some((f) => f.status === "failed")) return { ok: false, code: "UPLOAD_FAILED" };
+      const pending = sender.add(
+        roomId,
+        body,
+        options?.replyToId ?? null,
+        files.map((f) => f.uploadId),
+      );
       client.setTyping(roomId, false);
       void sender.flush();
       return { ok: true, clientId: pending.clientId };
@@ -142,8 +175,27 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     retryChange: (changeId) => sender.retryChange(changeId),
     discardChange: (changeId) => sender.discardChange(changeId),
     jumpTo: (roomId, seq) => sync.jumpTo(roomId, seq),
-    retry: (clientId) => sender.retry(clientId),
-    discard: (clientId) => sender.discard(clientId),
+    retry: (clientId) => sender.retry(clientId, (uploadId) => uploader.retry(uploadId)),
+    discard(clientId) {
+      // Its uploads still running are of no use any more.
+      for (const id of store.getState().pending[clientId]?.uploadIds ?? []) uploader.abort(id);
+      sender.discard(clientId);
+    },
+    attach: (roomId, files) => uploader.attach(roomId, files),
+    cancelUpload(uploadId) {
+      uploader.abort(uploadId);
+      sender.removeUpload(uploadId);
+    },
+    retryUpload(uploadId) {
+      if (uploader.retry(uploadId)) {
+        // A message that failed because of it waits for it again.
+        const s = store.getState();
+        const owner = s.uploads[uploadId]?.clientId;
+        const p = owner ? s.pending[owner] : undefined;
+        // Only once no other file of it is failed: retry drops those it cannot restart.
+        if (p?.status === "failed" && uploadsState(s, p) !== "failed") sender.retry(p.clientId);
+      }
+    },
     setActiveRoom(roomId) {
       set((s) => ({ ...s, activeRoomId: roomId }));
       if (roomId && !store.getState().timelines[roomId]?.loaded) void sync.loadLatest(roomId);

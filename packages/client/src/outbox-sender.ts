@@ -1,9 +1,24 @@
 import { ok, type AckResult, type EditReply, type Message } from "@parley/shared";
-import type { ChangeEntry, OutboxEntry, OutboxStorage, SendEntry } from "./api.js";
+import type { ChangeEntry, OutboxEntry, OutboxStorage, PersistedUpload, SendEntry } from "./api.js";
 import { backoffDelay, type CoreContext } from "./context.js";
 import { sortOutbox } from "./outbox.js";
-import { addChange, addPending, applyMessageUpdate, confirmPending, removeChange, removePending, updateChange, updatePending } from "./reconcile.js";
-import type { ChangeCommand, ChatState, PendingChange, PendingMessage } from "./state.js";
+import {
+  addChange,
+  addPending,
+  addPendingWithUploads,
+  addUpload,
+  applyMessageUpdate,
+  attachmentIdsOf,
+  completeUpload,
+  confirmPending,
+  removeChange,
+  removePending,
+  removeUpload,
+  updateChange,
+  updatePending,
+  uploadsState,
+} from "./reconcile.js";
+import type { ChangeCommand, ChatState, PendingChange, PendingMessage, UploadJob } from "./state.js";
 import type { Transport } from "./transport.js";
 
 /**
@@ -25,7 +40,15 @@ const PERMANENT_SEND_ERRORS = new Set([
   "UNAUTHENTICATED",
   "MESSAGE_NOT_FOUND",
   "MESSAGE_DELETED",
+  // An attachment id the server does not take (gone, or already on another message): the same
+  // ids fail again; the user attaches the file anew.
+  "ATTACHMENT_NOT_FOUND",
 ]);
+/**
+ * The code of a file whose upload had not finished when the page was reloaded: its bytes were in
+ * the page and are gone, so the message cannot go with it (retry sends it without).
+ */
+export const UPLOAD_LOST = "UPLOAD_LOST";
 /** The same for edits, deletes and reactions: the message or the change itself is refused. */
 const PERMANENT_CHANGE_ERRORS = new Set([
   "MESSAGE_NOT_FOUND",
@@ -56,17 +79,31 @@ export interface OutboxSender {
   reload(): void;
   /** Sends queued entries one at a time, in order, while connected. */
   flush(): Promise<void>;
-  /** Persists a new message and shows it as pending (the caller flushes). */
-  add(roomId: string, body: string, replyToId: string | null): PendingMessage;
+  /**
+   * Persists a new message and shows it as pending (the caller flushes). `uploadIds`: the files
+   * of the composer it takes; it goes out once they are uploaded.
+   */
+  add(roomId: string, body: string, replyToId: string | null, uploadIds?: readonly string[]): PendingMessage;
   /**
    * Persists a new change and shows it over its message (the caller flushes). A reaction replaces
    * an unsent earlier one on the same message and emoji: only the last intent needs to go out.
    */
   addChange(change: NewChange): PendingChange;
-  /** Queues a failed message again. */
-  retry(clientId: string): void;
+  /**
+   * Queues a failed message again. `restart(uploadId)` starts a failed upload again and says
+   * whether it could; files it cannot restart are dropped from the message (a message left with
+   * nothing is discarded).
+   */
+  retry(clientId: string, restart?: (uploadId: string) => boolean): void;
   /** Drops a message from the outbox and the store. */
   discard(clientId: string): void;
+  /**
+   * One of a message's files finished or failed: the entry is persisted again (with the
+   * attachment id, or failed) and the outbox goes on.
+   */
+  uploadsChanged(uploadId: string): void;
+  /** The user removed a file (from the composer or a pending message); see `removeUpload`. */
+  removeUpload(uploadId: string): void;
   /** Queues a failed change again; an edit re-bases on the version of the copy held now. */
   retryChange(changeId: string): void;
   /** Drops a change from the outbox and the store. */
@@ -88,7 +125,46 @@ function toPending(e: SendEntry): PendingMessage {
     status: e.failed ? "failed" : "sending",
     attempts: 0,
     error: e.error,
+    // Nor before files existed.
+    uploadIds: (e.attachments ?? []).map((a) => a.uploadId),
   };
+}
+
+/**
+ * A persisted file as an upload job of this page: done if the outbox has its attachment; if not,
+ * and this page does not have it already (it uploads it), its bytes are gone (UPLOAD_LOST).
+ */
+function toUploadJob(e: SendEntry, u: PersistedUpload): UploadJob {
+  const base = { uploadId: u.uploadId, roomId: e.roomId, name: u.name, size: u.size, type: u.type, attempts: 0, clientId: e.clientId };
+  return u.attachment
+    ? { ...base, progress: 1, status: "done", attachment: u.attachment, error: null }
+    : { ...base, progress: 0, status: "failed", attachment: null, error: UPLOAD_LOST };
+}
+
+/**
+ * A reloaded send entry into the store: its files as upload jobs (kept as they are when this page
+ * holds them), then its status: failed when the entry says so, or when a file of it can no longer
+ * be uploaded. That failure is the store's only: the entry stays as it is in the outbox, because
+ * another tab that holds the bytes may still finish it (its next write brings the attachment here).
+ */
+function reloadSend(s: ChatState, e: SendEntry): ChatState {
+  let next = s;
+  for (const u of e.attachments ?? []) {
+    const job = next.uploads[u.uploadId];
+    if (!job) next = addUpload(next, toUploadJob(e, u));
+    else if (u.attachment && job.status !== "done") next = completeUpload(next, u.uploadId, u.attachment);
+  }
+  const held = next.pending[e.clientId];
+  const pending = held ?? toPending(e);
+  let status: PendingMessage["status"] = e.failed ? "failed" : "sending";
+  let error = e.error;
+  if (!e.failed && uploadsState(next, pending) === "failed") {
+    status = "failed";
+    error = pending.uploadIds.map((id) => next.uploads[id]).find((j) => j?.status === "failed")?.error ?? UPLOAD_LOST;
+  }
+  if (!held) return addPendingWithUploads(next, { ...pending, status, error });
+  if (held.status !== status) return updatePending(next, e.clientId, { status, error });
+  return next;
 }
 
 function toChange(e: ChangeEntry): PendingChange {
@@ -150,9 +226,7 @@ export function createOutboxSender(
           if (!held) next = addChange(next, toChange(e));
           else if (e.failed !== (held.status === "failed")) next = updateChange(next, e.clientId, { status: e.failed ? "failed" : "sending", error: e.error });
         } else {
-          const held = next.pending[e.clientId];
-          if (!held) next = addPending(next, toPending(e));
-          else if (e.failed !== (held.status === "failed")) next = updatePending(next, e.clientId, { status: e.failed ? "failed" : "sending", error: e.error });
+          next = reloadSend(next, e);
         }
       }
       return next;
@@ -164,7 +238,15 @@ export function createOutboxSender(
 
   function persistSend(p: PendingMessage, order: number) {
     orders.set(p.clientId, order);
-    outbox.put({ clientId: p.clientId, roomId: p.roomId, body: p.body, replyToId: p.replyToId, createdAt: p.createdAt, order, failed: p.status === "failed", error: p.error });
+    const entry: SendEntry = { clientId: p.clientId, roomId: p.roomId, body: p.body, replyToId: p.replyToId, createdAt: p.createdAt, order, failed: p.status === "failed", error: p.error };
+    if (p.uploadIds.length > 0) {
+      const { uploads } = store.getState();
+      entry.attachments = p.uploadIds.flatMap((id) => {
+        const u = uploads[id];
+        return u ? [{ uploadId: id, name: u.name, size: u.size, type: u.type, attachment: u.attachment }] : [];
+      });
+    }
+    outbox.put(entry);
   }
 
   function persistChange(c: PendingChange, order: number) {
@@ -179,16 +261,27 @@ export function createOutboxSender(
    */
   function nextDue(s: ChatState): Due | null {
     const due: Due[] = [];
+    /**
+     * Sends whose files are still uploading. Each holds back what the user did after it in its
+     * room (a later message, a reaction to it), so the room's order is kept; other rooms go on,
+     * since a slow upload in one room should not hold the conversation in every other.
+     */
+    const waiting: Due[] = [];
     for (const id of s.pendingOrder) {
       const p = s.pending[id];
-      if (p?.status === "sending") due.push({ kind: "send", entry: p });
+      if (p?.status !== "sending") continue;
+      if (uploadsState(s, p) === "waiting") waiting.push({ kind: "send", entry: p });
+      else due.push({ kind: "send", entry: p });
     }
     for (const id of s.changeOrder) {
       const c = s.changes[id];
       if (c?.status === "sending") due.push({ kind: "change", entry: c });
     }
     let best: Due | null = null;
-    for (const d of due) if (!best || compareDue(d, best) < 0) best = d;
+    for (const d of due) {
+      if (waiting.some((w) => w.entry.roomId === d.entry.roomId && compareDue(w, d) < 0)) continue;
+      if (!best || compareDue(d, best) < 0) best = d;
+    }
     return best;
   }
 
@@ -227,9 +320,22 @@ export function createOutboxSender(
   }
 
   async function sendOnce(p: PendingMessage): Promise<"done" | "retry-later"> {
+    const files = uploadsState(store.getState(), p);
+    if (files === "failed") {
+      // A file of it is gone (failed, or lost in a reload): it cannot go as written.
+      markFailed("send", p.clientId, p.error ?? UPLOAD_LOST);
+      return "done";
+    }
     let result: AckResult<Message>;
     try {
-      const payload = { roomId: p.roomId, clientId: p.clientId, body: p.body, ...(p.replyToId !== null ? { replyToId: p.replyToId } : {}) };
+      const attachmentIds = attachmentIdsOf(store.getState(), p);
+      const payload = {
+        roomId: p.roomId,
+        clientId: p.clientId,
+        body: p.body,
+        ...(p.replyToId !== null ? { replyToId: p.replyToId } : {}),
+        ...(attachmentIds.length > 0 ? { attachmentIds } : {}),
+      };
       const acked = socket.timeout(ackTimeoutMs).emitWithAck("message:send", payload);
       const outcome = await Promise.race([acked, transport.connectionLost()]);
       // The ack can no longer arrive on this connection; the next connect resends (idempotently).
@@ -393,11 +499,21 @@ export function createOutboxSender(
   return {
     reload,
     flush,
-    add(roomId, body, replyToId) {
-      const pending: PendingMessage = { clientId: ctx.randomId(), roomId, body, replyToId, createdAt: now(), status: "sending", attempts: 0, error: null };
+    add(roomId, body, replyToId, uploadIds = []) {
+      const pending: PendingMessage = {
+        clientId: ctx.randomId(),
+        roomId,
+        body,
+        replyToId,
+        createdAt: now(),
+        status: "sending",
+        attempts: 0,
+        error: null,
+        uploadIds: [...uploadIds],
+      };
       // Persist before showing: once the user sees "sending", a reload cannot lose it.
       persistSend(pending, orderCounter++);
-      set((s) => addPending(s, pending));
+      set((s) => addPendingWithUploads(s, pending));
       return pending;
     },
     addChange(input) {
@@ -418,11 +534,50 @@ export function createOutboxSender(
       set((st) => addChange(replaced.reduce(removeChange, st), change));
       return change;
     },
-    retry(clientId) {
+    retry(clientId, restart = () => false) {
+      const held = store.getState().pending[clientId];
+      if (!held) return;
+      // Files that failed: uploaded again if they can be, otherwise the message goes without them.
+      for (const id of held.uploadIds) {
+        const job = store.getState().uploads[id];
+        if (job?.status === "failed" && !restart(id)) {
+          const r = removeUpload(store.getState(), id);
+          set(() => r.state);
+          if (r.discarded) {
+            outbox.remove(clientId);
+            orders.delete(clientId);
+            return;
+          }
+        }
+      }
       const p = store.getState().pending[clientId];
       if (!p) return;
       set((s) => updatePending(s, clientId, { status: "sending", attempts: 0, error: null }));
       persistSend({ ...p, status: "sending", error: null }, orderCounter++);
+      void flush();
+    },
+    uploadsChanged(uploadId) {
+      const s = store.getState();
+      const owner = s.uploads[uploadId]?.clientId;
+      const p = owner ? s.pending[owner] : undefined;
+      if (!p) return;
+      persistSend(p, orders.get(p.clientId) ?? orderCounter++);
+      void flush();
+    },
+    removeUpload(uploadId) {
+      const s = store.getState();
+      const owner = s.uploads[uploadId]?.clientId ?? null;
+      const r = removeUpload(s, uploadId);
+      set(() => r.state);
+      if (r.discarded) {
+        outbox.remove(r.discarded);
+        orders.delete(r.discarded);
+        return;
+      }
+      const p = owner ? store.getState().pending[owner] : undefined;
+      if (!p) return;
+      persistSend(p, orders.get(p.clientId) ?? orderCounter++);
+      // Its last unfinished file may have been the one removed: it can go now.
       void flush();
     },
     discard(clientId) {

@@ -1,5 +1,5 @@
-import { DEFAULT_ROOM_ID, countsAsUnread, countsAsUnreadMention, type ClientReplies, type Message, type MessagePage, type PresenceUpdate, type RoomHead, type RoomSummary, type TypingUpdate } from "@parley/shared";
-import type { ChatState, Notice, PendingChange, PendingMessage, RoomTimeline } from "./state.js";
+import { DEFAULT_ROOM_ID, countsAsUnread, countsAsUnreadMention, type Attachment, type ClientReplies, type Message, type MessagePage, type PresenceUpdate, type RoomHead, type RoomSummary, type TypingUpdate } from "@parley/shared";
+import type { ChatState, Notice, PendingChange, PendingMessage, RoomTimeline, UploadJob } from "./state.js";
 
 /**
  * Pure reconciliation of the client's chat state. Every function takes the state and returns the
@@ -436,11 +436,131 @@ export function updatePending(state: ChatState, clientId: string, patch: Partial
   return { ...state, pending: { ...state.pending, [clientId]: { ...current, ...patch } } };
 }
 
+/** Drops a pending message (sent, discarded, or confirmed by another tab) with its upload jobs. */
 export function removePending(state: ChatState, clientId: string): ChatState {
-  if (!state.pending[clientId]) return state;
+  const current = state.pending[clientId];
+  if (!current) return state;
   const pending = { ...state.pending };
   delete pending[clientId];
-  return { ...state, pending, pendingOrder: state.pendingOrder.filter((id) => id !== clientId) };
+  const next: ChatState = { ...state, pending, pendingOrder: state.pendingOrder.filter((id) => id !== clientId) };
+  return dropUploads(next, new Set(current.uploadIds.filter((id) => state.uploads[id]?.clientId === clientId)));
+}
+
+function dropUploads(state: ChatState, ids: ReadonlySet<string>): ChatState {
+  if (ids.size === 0) return state;
+  const uploads = { ...state.uploads };
+  for (const id of ids) delete uploads[id];
+  return { ...state, uploads, uploadOrder: state.uploadOrder.filter((id) => !ids.has(id)) };
+}
+
+// ---- uploads (ADR 0014) -------------------------------------------------------------------------
+
+/**
+ * Upload progress is stored in steps of this much (1 %): an XHR reports progress every few
+ * milliseconds, and each store write re-renders the tray and the pending row.
+ */
+const PROGRESS_STEP = 0.01;
+
+/** A file joins the uploads (attached in the composer, or rebuilt from the outbox on reload). */
+export function addUpload(state: ChatState, job: UploadJob): ChatState {
+  if (state.uploads[job.uploadId]) return state;
+  return { ...state, uploads: { ...state.uploads, [job.uploadId]: job }, uploadOrder: [...state.uploadOrder, job.uploadId] };
+}
+
+export function updateUpload(state: ChatState, uploadId: string, patch: Partial<Omit<UploadJob, "uploadId">>): ChatState {
+  const current = state.uploads[uploadId];
+  if (!current) return state;
+  return { ...state, uploads: { ...state.uploads, [uploadId]: { ...current, ...patch } } };
+}
+
+/**
+ * Bytes sent so far, as a share (0..1). Moves the stored progress only by whole steps (see
+ * PROGRESS_STEP) or to the end, and only while the upload runs: a late progress event of an
+ * attempt that already ended changes nothing.
+ */
+export function setUploadProgress(state: ChatState, uploadId: string, progress: number): ChatState {
+  const current = state.uploads[uploadId];
+  if (!current || current.status !== "uploading") return state;
+  const p = Math.min(1, Math.max(0, Number.isFinite(progress) ? progress : 0));
+  if (p < 1 && Math.abs(p - current.progress) < PROGRESS_STEP) return state;
+  if (p === current.progress) return state;
+  return updateUpload(state, uploadId, { progress: p });
+}
+
+/** The server stored the file: the job holds its attachment (the message can go once all are). */
+export function completeUpload(state: ChatState, uploadId: string, attachment: Attachment): ChatState {
+  if (!state.uploads[uploadId]) return state;
+  return updateUpload(state, uploadId, { status: "done", progress: 1, attachment, error: null });
+}
+
+/**
+ * An upload failed for good (`code`). The message it belongs to, if any, cannot go as the user
+ * wrote it: it shows failed with the upload's reason (retry sends it without the file).
+ */
+export function failUpload(state: ChatState, uploadId: string, code: string): ChatState {
+  const job = state.uploads[uploadId];
+  if (!job) return state;
+  let next = updateUpload(state, uploadId, { status: "failed", error: code });
+  const owner = job.clientId === null ? undefined : next.pending[job.clientId];
+  if (owner && owner.status === "sending") next = updatePending(next, owner.clientId, { status: "failed", error: code });
+  return next;
+}
+
+/**
+ * The user removed a file (from the composer, or from a pending message). A pending message left
+ * with a blank body and no files is discarded (`discarded` is its client id: the caller drops it
+ * from the outbox). A message that had failed only because of this file goes out again.
+ */
+export function removeUpload(state: ChatState, uploadId: string): { state: ChatState; discarded: string | null; resumed: string | null } {
+  const job = state.uploads[uploadId];
+  if (!job) return { state, discarded: null, resumed: null };
+  let next = dropUploads(state, new Set([uploadId]));
+  const owner = job.clientId === null ? undefined : next.pending[job.clientId];
+  if (!owner) return { state: next, discarded: null, resumed: null };
+  const uploadIds = owner.uploadIds.filter((id) => id !== uploadId);
+  if (uploadIds.length === 0 && owner.body.trim().length === 0) return { state: removePending(next, owner.clientId), discarded: owner.clientId, resumed: null };
+  next = updatePending(next, owner.clientId, { uploadIds });
+  const stillFailed = uploadIds.some((id) => next.uploads[id]?.status === "failed");
+  if (owner.status === "failed" && job.status === "failed" && owner.error === job.error && !stillFailed) {
+    next = updatePending(next, owner.clientId, { status: "sending", attempts: 0, error: null });
+    return { state: next, discarded: null, resumed: owner.clientId };
+  }
+  return { state: next, discarded: null, resumed: null };
+}
+
+/**
+ * A new pending message takes the files attached in its room's composer (`uploadIds`): they now
+ * belong to it and leave the composer's tray.
+ */
+export function addPendingWithUploads(state: ChatState, pending: PendingMessage): ChatState {
+  let next = addPending(state, pending);
+  if (next === state) return state;
+  for (const id of pending.uploadIds) next = updateUpload(next, id, { clientId: pending.clientId });
+  return next;
+}
+
+/**
+ * Whether a pending message's files allow it to go: `ready` (all uploaded, or none), `waiting`
+ * (some still on their way), `failed` (one failed for good, or is missing).
+ */
+export function uploadsState(state: ChatState, pending: PendingMessage): "ready" | "waiting" | "failed" {
+  let waiting = false;
+  for (const id of pending.uploadIds) {
+    const job = state.uploads[id];
+    if (!job || job.status === "failed") return "failed";
+    if (job.status !== "done") waiting = true;
+  }
+  return waiting ? "waiting" : "ready";
+}
+
+/** The attachment ids a pending message is sent with, in the order the files were attached. */
+export function attachmentIdsOf(state: ChatState, pending: PendingMessage): string[] {
+  const ids: string[] = [];
+  for (const id of pending.uploadIds) {
+    const a = state.uploads[id]?.attachment;
+    if (a) ids.push(a.id);
+  }
+  return ids;
 }
 
 /** A change (edit, delete, reaction) joins the outbox; shown at once through selectMessageView. */
@@ -506,8 +626,14 @@ export function upsertRoom(state: ChatState, room: RoomSummary): ChatState {
  * member of. Rooms missing from it were left meanwhile and are dropped with what is held for them;
  * the shown room falls back to the default room (or the first one) when it is gone.
  */
-export function applySync(state: ChatState, { me, rooms, onlineUserIds }: ClientReplies["session:sync"]): ChatState {
-  let next: ChatState = { ...state, me, online: Object.fromEntries(onlineUserIds.map((id) => [id, true as const])) };
+export function applySync(state: ChatState, { me, rooms, onlineUserIds, uploadLimits }: ClientReplies["session:sync"]): ChatState {
+  let next: ChatState = {
+    ...state,
+    me,
+    online: Object.fromEntries(onlineUserIds.map((id) => [id, true as const])),
+    // A server from before issue 13 sends none: the server's own checks then decide.
+    uploadLimits: uploadLimits ?? state.uploadLimits,
+  };
   const fresh: ChatState["rooms"] = {};
   for (const room of rooms) fresh[room.id] = reconcileRoom(state.rooms[room.id], room);
   for (const id of Object.keys(state.rooms)) if (!fresh[id]) next = removeRoom(next, id);

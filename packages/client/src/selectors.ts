@@ -1,5 +1,5 @@
 import type { Message, Reaction, RoomSummary, User } from "@parley/shared";
-import type { ChatState, Notice, PendingChange, PendingMessage } from "./state.js";
+import type { ChatState, Notice, PendingChange, PendingMessage, UploadJob } from "./state.js";
 
 /**
  * Selectors over the chat state. They return stored objects (stable identities), so React can use
@@ -24,6 +24,29 @@ export function selectPendingForRoom(state: ChatState, roomId: string): PendingM
   for (const id of state.pendingOrder) {
     const p = state.pending[id];
     if (p && p.roomId === roomId) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * The files attached in a room's composer (not yet part of a message), in the order attached. A
+ * new array: select it with `useShallow`.
+ */
+export function selectComposerUploads(state: ChatState, roomId: string): UploadJob[] {
+  const out: UploadJob[] = [];
+  for (const id of state.uploadOrder) {
+    const u = state.uploads[id];
+    if (u && u.roomId === roomId && u.clientId === null) out.push(u);
+  }
+  return out;
+}
+
+/** A pending message's files, in its order (jobs missing from the store are skipped). */
+export function selectUploadsOf(state: ChatState, pending: Pick<PendingMessage, "uploadIds">): UploadJob[] {
+  const out: UploadJob[] = [];
+  for (const id of pending.uploadIds) {
+    const u = state.uploads[id];
+    if (u) out.push(u);
   }
   return out;
 }

@@ -1,4 +1,4 @@
-import type { Message, RoomSummary, User } from "@parley/shared";
+import type { Attachment, Message, RoomSummary, UploadLimits, User } from "@parley/shared";
 
 /**
  * The client's whole chat state: normalised (messages by id, ordered ids per room, pending sends by
@@ -38,6 +38,41 @@ export interface PendingMessage {
   attempts: number;
   /** Error code of the last failure, if any (e.g. `MESSAGE_TOO_LONG`, `TIMEOUT`). */
   error: string | null;
+  /**
+   * The message's files, in the order attached: ids of upload jobs (`uploads`). The message goes
+   * out once every one of them is `done`, with their attachments' ids.
+   */
+  uploadIds: string[];
+}
+
+/**
+ * Where an upload is. `uploading`: bytes on their way (progress moves). `retrying`: it broke off
+ * (network, a disconnect, a server hiccup) and starts again from the first byte after a backoff or
+ * on the next connect, under the same upload id. `done`: the server stored it (`attachment`).
+ * `failed`: refused for good (`error`: FILE_TOO_LARGE, UPLOAD_QUOTA_EXCEEDED, ...), or its bytes
+ * are gone (`UPLOAD_LOST`: the page was reloaded before it finished; a page cannot keep a file).
+ */
+export type UploadStatus = "uploading" | "retrying" | "done" | "failed";
+
+/** One file being uploaded: in the composer (`clientId` null) or for a pending message. */
+export interface UploadJob {
+  /** The idempotency key sent as `X-Upload-Id`: the same for every attempt of this file. */
+  uploadId: string;
+  roomId: string;
+  name: string;
+  /** Bytes, as the browser reports the file (the stored copy of an image may differ). */
+  size: number;
+  /** The type the browser guessed (for the preview); the server sniffs its own. */
+  type: string;
+  /** Share of the bytes sent, 0..1 (1 while the server stores it). */
+  progress: number;
+  status: UploadStatus;
+  attachment: Attachment | null;
+  error: string | null;
+  /** Attempts that broke off while connected (attempts while disconnected do not count). */
+  attempts: number;
+  /** The pending message it belongs to; null while it is only attached in the composer. */
+  clientId: string | null;
 }
 
 /**
@@ -121,6 +156,8 @@ export interface TypingEntry {
 export interface SessionSlice {
   me: User | null;
   connection: ConnectionState;
+  /** The server's upload limits (from `session:sync`); null until the first sync. */
+  uploadLimits: UploadLimits | null;
 }
 
 export interface RoomsSlice {
@@ -149,6 +186,10 @@ export interface OutboxSlice {
   changes: Record<string, PendingChange>;
   /** Change ids in the order the user made them. */
   changeOrder: string[];
+  /** Files being uploaded (or uploaded, for messages not yet sent), by upload id. */
+  uploads: Record<string, UploadJob>;
+  /** Upload ids in the order the files were attached. */
+  uploadOrder: string[];
 }
 
 /** Who is around: online users, typists, and the join/leave notices. */
@@ -177,10 +218,10 @@ export const initialConnection: ConnectionState = {
   rateLimitedUntil: null,
 };
 
-export const createSessionSlice = (): SessionSlice => ({ me: null, connection: initialConnection });
+export const createSessionSlice = (): SessionSlice => ({ me: null, connection: initialConnection, uploadLimits: null });
 export const createRoomsSlice = (): RoomsSlice => ({ rooms: {}, activeRoomId: null });
 export const createTimelinesSlice = (): TimelinesSlice => ({ messages: {}, timelines: {} });
-export const createOutboxSlice = (): OutboxSlice => ({ pending: {}, pendingOrder: [], changes: {}, changeOrder: [] });
+export const createOutboxSlice = (): OutboxSlice => ({ pending: {}, pendingOrder: [], changes: {}, changeOrder: [], uploads: {}, uploadOrder: [] });
 export const createPresenceSlice = (): PresenceSlice => ({ typing: {}, online: {}, users: {}, notices: {} });
 
 export function createInitialState(): ChatState {

@@ -163,7 +163,7 @@ describe("applyLiveMessage", () => {
 
   it("confirms my pending send when my message arrives from another path first", () => {
     let s = mergeMessages(stateWithRoom(), "r1", [], "latest");
-    s = addPending(s, { clientId: "c1", roomId: "r1", body: "hi", replyToId: null, createdAt: 1, status: "sending", attempts: 0, error: null });
+    s = addPending(s, { clientId: "c1", roomId: "r1", body: "hi", replyToId: null, createdAt: 1, status: "sending", attempts: 0, error: null, uploadIds: [] });
     s = applyLiveMessage(s, msg(1, { authorId: ME.id, clientId: "c1" })).state;
     expect(s.pendingOrder).toEqual([]);
     s = confirmPending(s, "c1", msg(1, { authorId: ME.id, clientId: "c1" })).state;
@@ -275,7 +275,7 @@ describe("convergence (property)", () => {
     fc.assert(
       fc.property(fc.array(event, { maxLength: 60 }), fc.integer({ min: 5, max: 60 }), (events, windowSize) => {
         let s: ChatState = mergeMessages(stateWithRoom(), "r1", [], "latest", windowSize);
-        for (const m of server) if (m.clientId) s = addPending(s, { clientId: m.clientId, roomId: "r1", body: m.body, replyToId: null, createdAt: 0, status: "sending", attempts: 0, error: null });
+        for (const m of server) if (m.clientId) s = addPending(s, { clientId: m.clientId, roomId: "r1", body: m.body, replyToId: null, createdAt: 0, status: "sending", attempts: 0, error: null, uploadIds: [] });
         for (const e of events) {
           if (e.kind === "live") s = applyLiveMessage(s, server[e.seq - 1]!, windowSize).state;
           else if (e.kind === "page") s = mergeMessages(s, "r1", server.slice(e.from - 1, e.to), "newer", windowSize);
