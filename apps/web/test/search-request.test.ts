@@ -16,6 +16,12 @@ describe("searchRequest", () => {
     });
     expect(searchRequest("hi in:@Bob", rooms, utc)).toMatchObject({ ok: true, payload: { roomId: "dm:a:b" } });
   });
+  it("has:file asks for messages with files only, alone or with words", () => {
+    expect(searchRequest("has:file", rooms, utc)).toEqual({ ok: true, terms: [], payload: { terms: [], hasFile: true } });
+    expect(searchRequest("invoice has:files in:#design", rooms, utc)).toEqual({ ok: true, terms: ["invoice"], payload: { terms: ["invoice"], roomId: "r2", hasFile: true } });
+    expect(searchRequest("invoice", rooms, utc)).toMatchObject({ ok: true, payload: { terms: ["invoice"] } });
+    expect(searchRequest("invoice", rooms, utc)).not.toHaveProperty("payload.hasFile");
+  });
   it("refuses a room I am not in, and what the parser refuses", () => {
     expect(searchRequest("x in:#secret", rooms, utc)).toEqual({ ok: false, error: { code: "SEARCH_NO_ROOM", value: "#secret" } });
     expect(searchRequest("x in:@general", rooms, utc)).toEqual({ ok: false, error: { code: "SEARCH_NO_ROOM", value: "@general" } });

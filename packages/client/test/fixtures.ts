@@ -1,4 +1,4 @@
-import type { Message, RoomSummary } from "@parley/shared";
+import type { Attachment, Message, RoomSummary } from "@parley/shared";
 import { createInitialState, type ChatState } from "../src/state.js";
 
 export const ME = { id: "me", nickname: "Me", createdAt: 0 };
@@ -53,3 +53,15 @@ export function seqsOf(state: ChatState, roomId = "r1"): number[] {
 }
 
 export const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+/** An attachment as the server answers an upload: an image unless `over` says otherwise. */
+export const attachment = (id: string, over: Partial<Attachment> = {}): Attachment => ({
+  id,
+  name: `${id}.png`,
+  size: 10,
+  contentType: "image/png",
+  kind: "image",
+  width: 40,
+  height: 30,
+  ...over,
+});

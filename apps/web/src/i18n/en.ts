@@ -136,7 +136,7 @@ export const en = {
 
   "search.label": "Search messages",
   "search.placeholder": "Search messages",
-  "search.hint": "Words or \"a phrase\"; filters: in:#room, in:@name, from:@name, after:2026-11-01, before:2026-11-30",
+  "search.hint": "Words or \"a phrase\"; filters: in:#room, in:@name, from:@name, has:file, after:2026-11-01, before:2026-11-30",
   "search.title": "Search results",
   "search.resultsFor": "Results for “{text}”",
   "search.close": "Close search",

@@ -18,7 +18,7 @@ export type SearchRequest = { ok: true; payload: ClientPayload<"search:messages"
 export function searchRequest(text: string, rooms: readonly RoomSummary[], startOfDay?: (y: number, m: number, d: number) => number): SearchRequest {
   const parsed = parseSearch(text, startOfDay);
   if (!parsed.ok) return parsed;
-  const { terms, inRoom, from, after, before } = parsed.search;
+  const { terms, inRoom, from, after, before, hasFile } = parsed.search;
   const payload: ClientPayload<"search:messages"> = { terms };
   if (inRoom) {
     const name = inRoom.name.toLowerCase();
@@ -29,6 +29,7 @@ export function searchRequest(text: string, rooms: readonly RoomSummary[], start
   if (from !== null) payload.from = from;
   if (after !== null) payload.after = after;
   if (before !== null) payload.before = before;
+  if (hasFile) payload.hasFile = true;
   return { ok: true, payload, terms };
 }
 
