@@ -182,8 +182,8 @@ export interface FileLike {
 }
 
 export type AttachResult = {
-  /** Upload ids of the files accepted, in order. */
-  accepted: string[];
+  /** The files accepted with their upload ids, in order (the UI keeps a preview per id). */
+  accepted: { uploadId: string; file: FileLike }[];
   refused: { name: string; code: "FILE_TOO_LARGE" | "FILE_EMPTY" | "TOO_MANY_FILES" | "UPLOADS_UNAVAILABLE" }[];
 };
 

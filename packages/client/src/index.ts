@@ -4,3 +4,4 @@ export * from "./reconcile.js";
 export * from "./selectors.js";
 export * from "./outbox.js";
 export { createChatClient, type ChatClientOptions, type ParleyClientSocket } from "./client.js";
+export { UPLOAD_LOST, isFinalUploadError } from "./uploads.js";

@@ -4,7 +4,6 @@ import { backoffDelay, type CoreContext } from "./context.js";
 import { sortOutbox } from "./outbox.js";
 import {
   addChange,
-  addPending,
   addPendingWithUploads,
   addUpload,
   applyMessageUpdate,
@@ -20,6 +19,7 @@ import {
 } from "./reconcile.js";
 import type { ChangeCommand, ChatState, PendingChange, PendingMessage, UploadJob } from "./state.js";
 import type { Transport } from "./transport.js";
+import { UPLOAD_LOST } from "./uploads.js";
 
 /**
  * The wait after a RATE_LIMITED answer that (against the protocol) carries no retryAfterMs: about
@@ -44,11 +44,6 @@ const PERMANENT_SEND_ERRORS = new Set([
   // ids fail again; the user attaches the file anew.
   "ATTACHMENT_NOT_FOUND",
 ]);
-/**
- * The code of a file whose upload had not finished when the page was reloaded: its bytes were in
- * the page and are gone, so the message cannot go with it (retry sends it without).
- */
-export const UPLOAD_LOST = "UPLOAD_LOST";
 /** The same for edits, deletes and reactions: the message or the change itself is refused. */
 const PERMANENT_CHANGE_ERRORS = new Set([
   "MESSAGE_NOT_FOUND",

@@ -22,6 +22,18 @@ const PERMANENT_UPLOAD_ERRORS = new Set([
   "INVALID_PAYLOAD",
 ]);
 
+/**
+ * The code of a file whose upload had not finished when the page was reloaded: its bytes were in
+ * the page and are gone, so the message cannot go with it (retry sends it without).
+ */
+export const UPLOAD_LOST = "UPLOAD_LOST";
+
+/**
+ * True when a failed upload cannot succeed by trying again (refused for good, or its bytes are
+ * gone): retrying its message sends it without the file.
+ */
+export const isFinalUploadError = (code: string | null): boolean => code === UPLOAD_LOST || PERMANENT_UPLOAD_ERRORS.has(code ?? "");
+
 const isPermanent = (o: Extract<UploadOutcome, { ok: false }>): boolean =>
   PERMANENT_UPLOAD_ERRORS.has(o.code) || (o.status >= 400 && o.status < 500 && o.status !== 408 && o.status !== 429);
 
@@ -192,10 +204,10 @@ export function createUploader(
           };
           held.set(uploadId, { file, controller: null, timer: null });
           set((st) => addUpload(st, newJob));
-          result.accepted.push(uploadId);
+          result.accepted.push({ uploadId, file });
         }
       }
-      for (const id of result.accepted) enqueue(id);
+      for (const { uploadId } of result.accepted) enqueue(uploadId);
       return result;
     },
     abort(uploadId) {

@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type { FileLike, OutboxEntry, SendEntry, UploadOutcome, UploadRequest, UploadTransport } from "../src/api.js";
 import type { CoreContext } from "../src/context.js";
 import { memoryOutbox } from "../src/outbox.js";
-import { UPLOAD_LOST, createOutboxSender, type OutboxSender } from "../src/outbox-sender.js";
+import { createOutboxSender, type OutboxSender } from "../src/outbox-sender.js";
 import { selectComposerUploads } from "../src/selectors.js";
-import { createUploader, type Uploader } from "../src/uploads.js";
+import { UPLOAD_LOST, createUploader, type Uploader } from "../src/uploads.js";
 import { ME, attachment, msg } from "./fixtures.js";
 import { contextWith, deferred, fakeTransport, type FakeTransport, type Reply } from "./fake-transport.js";
 
@@ -101,7 +101,7 @@ describe("a message with files", () => {
       await ack.promise;
       return accept(event, payload);
     });
-    const { accepted } = r.uploader.attach("r1", [file("shot.png"), file("notes.pdf", 2_000, "application/pdf")]);
+    const accepted = r.uploader.attach("r1", [file("shot.png"), file("notes.pdf", 2_000, "application/pdf")]).accepted.map((a) => a.uploadId);
     expect(accepted).toHaveLength(2);
     const first = await r.http.waitFor(1);
     expect(first.url).toBe("/api/rooms/r1/files?name=shot.png");
@@ -133,7 +133,7 @@ describe("a message with files", () => {
       if (event === "message:send" && lost-- > 0) throw new Error("ack lost");
       return accept(event, payload);
     });
-    const [uploadId] = r.uploader.attach("r1", [file("shot.png")]).accepted;
+    const [uploadId] = r.uploader.attach("r1", [file("shot.png")]).accepted.map((a) => a.uploadId);
     const clientId = r.send("caption");
     (await r.http.waitFor(1)).answer({ ok: false, status: 0, code: "NETWORK" });
     await vi.waitFor(() => expect(r.ctx.store.getState().uploads[uploadId!]).toMatchObject({ status: "retrying", attempts: 1 }));
@@ -155,7 +155,7 @@ describe("a message with files", () => {
 
   it("an upload cut by a disconnect waits for the connection, counts no attempt, and restarts on connect", async () => {
     const r = rig();
-    const [uploadId] = r.uploader.attach("r1", [file("shot.png")]).accepted;
+    const [uploadId] = r.uploader.attach("r1", [file("shot.png")]).accepted.map((a) => a.uploadId);
     r.send("");
     const first = await r.http.waitFor(1);
     r.fake.setConnected(false);
@@ -172,7 +172,7 @@ describe("a message with files", () => {
   it("RATE_LIMITED on an upload waits retryAfterMs and counts no attempt", async () => {
     vi.useFakeTimers();
     const r = rig();
-    const [uploadId] = r.uploader.attach("r1", [file("shot.png")]).accepted;
+    const [uploadId] = r.uploader.attach("r1", [file("shot.png")]).accepted.map((a) => a.uploadId);
     (await r.http.waitFor(1)).answer({ ok: false, status: 429, code: "RATE_LIMITED", retryAfterMs: 3_000 });
     await vi.waitFor(() => expect(r.ctx.store.getState().uploads[uploadId!]?.status).toBe("retrying"));
     await vi.advanceTimersByTimeAsync(2_900);
@@ -184,7 +184,7 @@ describe("a message with files", () => {
 
   it("cancel: removing a file aborts its upload; the message goes with the rest; a blank message without files is discarded", async () => {
     const r = rig();
-    const [keep, drop] = r.uploader.attach("r1", [file("keep.png"), file("drop.png")]).accepted;
+    const [keep, drop] = r.uploader.attach("r1", [file("keep.png"), file("drop.png")]).accepted.map((a) => a.uploadId);
     const clientId = r.send("two files");
     const dropAttempt = await r.http.waitFor(2);
     r.uploader.abort(drop!);
@@ -197,7 +197,7 @@ describe("a message with files", () => {
     dropAttempt.answer({ ok: false, status: 0, code: "ABORTED" });
     await vi.waitFor(() => expect(r.sends()).toEqual([expect.objectContaining({ clientId, attachmentIds: ["a-keep"] })]));
 
-    const [only] = r.uploader.attach("r1", [file("only.png")]).accepted;
+    const [only] = r.uploader.attach("r1", [file("only.png")]).accepted.map((a) => a.uploadId);
     const blank = r.send("");
     r.uploader.abort(only!);
     r.sender.removeUpload(only!);
@@ -208,7 +208,7 @@ describe("a message with files", () => {
 
   it("a permanent upload error fails the file and its message; retry sends the text without it", async () => {
     const r = rig();
-    const [uploadId] = r.uploader.attach("r1", [file("huge.mov")]).accepted;
+    const [uploadId] = r.uploader.attach("r1", [file("huge.mov")]).accepted.map((a) => a.uploadId);
     const clientId = r.send("the demo");
     (await r.http.waitFor(1)).answer({ ok: false, status: 413, code: "FILE_TOO_LARGE" });
     await vi.waitFor(() => expect(r.ctx.store.getState().pending[clientId]).toMatchObject({ status: "failed", error: "FILE_TOO_LARGE" }));
@@ -225,7 +225,7 @@ describe("a message with files", () => {
 
   it.each(["NOT_A_MEMBER", "UPLOAD_QUOTA_EXCEEDED", "UPLOAD_INVALID", "UNAUTHENTICATED"])("%s fails the upload at once", async (code) => {
     const r = rig();
-    const [uploadId] = r.uploader.attach("r1", [file("a.png")]).accepted;
+    const [uploadId] = r.uploader.attach("r1", [file("a.png")]).accepted.map((a) => a.uploadId);
     (await r.http.waitFor(1)).answer({ ok: false, status: 400, code });
     await vi.waitFor(() => expect(r.ctx.store.getState().uploads[uploadId!]).toMatchObject({ status: "failed", error: code }));
     expect(r.http.attempts).toHaveLength(1);
@@ -278,7 +278,7 @@ describe("refused before a byte is sent", () => {
 });
 
 describe("reload", () => {
-  const entry = (clientId: string, body: string, attachments: SendEntry["attachments"], order = 0): SendEntry => ({
+  const entry = (clientId: string, body: string, attachments: NonNullable<SendEntry["attachments"]>, order = 0): SendEntry => ({
     clientId,
     roomId: "r1",
     body,
@@ -330,7 +330,7 @@ describe("reload", () => {
 
   it("this page's own running upload is not taken for lost when the outbox is reloaded", async () => {
     const r = rig();
-    const [uploadId] = r.uploader.attach("r1", [file("a.png")]).accepted;
+    const [uploadId] = r.uploader.attach("r1", [file("a.png")]).accepted.map((a) => a.uploadId);
     const clientId = r.send("");
     await r.http.waitFor(1);
     r.sender.reload();

@@ -60,8 +60,30 @@ export function t(key: MessageKey, params?: Params): string {
 const knownCodes = new Set<string>(ERROR_CODES);
 
 /** Codes the client core reports itself (no server sends them). */
-type ClientErrorCode = "TIMEOUT" | "OFFLINE" | "EDIT_CONFLICT";
-const clientCodes = new Set<string>(["TIMEOUT", "OFFLINE", "EDIT_CONFLICT"] satisfies ClientErrorCode[]);
+type ClientErrorCode =
+  | "TIMEOUT"
+  | "OFFLINE"
+  | "EDIT_CONFLICT"
+  // Files (the core's uploads and the XHR transport).
+  | "UPLOAD_FAILED"
+  | "UPLOAD_LOST"
+  | "FILE_EMPTY"
+  | "TOO_MANY_FILES"
+  | "UPLOADS_UNAVAILABLE"
+  | "NETWORK"
+  | "ABORTED";
+const clientCodes = new Set<string>([
+  "TIMEOUT",
+  "OFFLINE",
+  "EDIT_CONFLICT",
+  "UPLOAD_FAILED",
+  "UPLOAD_LOST",
+  "FILE_EMPTY",
+  "TOO_MANY_FILES",
+  "UPLOADS_UNAVAILABLE",
+  "NETWORK",
+  "ABORTED",
+] satisfies ClientErrorCode[]);
 
 /** The translated sentence for an error code (shared codes, plus client ones like TIMEOUT). */
 export function errorText(code: string | null | undefined): string {

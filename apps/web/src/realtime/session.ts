@@ -4,6 +4,8 @@ import { createStore } from "zustand/vanilla";
 import { fetchMe, login, logout, logoutEverywhere } from "./auth-api.js";
 import { installNotifications } from "./notifications.js";
 import { createLocalStorageOutbox } from "./outbox-storage.js";
+import { installPreviewSweeper } from "./upload-previews.js";
+import { createXhrUploadTransport } from "./xhr-upload.js";
 
 /**
  * The browser session: who is signed in and the one ChatClient for this tab. A module-level store
@@ -21,8 +23,9 @@ export const session = createStore<SessionState>(() => ({ status: "loading" }));
 let teardown: (() => void) | null = null;
 
 function start(user: User): void {
-  const client = createChatClient({ outbox: createLocalStorageOutbox(user.id) });
+  const client = createChatClient({ outbox: createLocalStorageOutbox(user.id), uploads: createXhrUploadTransport() });
   const stopNotifications = installNotifications(client);
+  const stopPreviews = installPreviewSweeper(client);
   const stopAuthWatch = client.store.subscribe((state) => {
     // The cookie expired or was revoked (signed out in another tab): back to the sign-in screen.
     if (state.connection.error === "UNAUTHENTICATED") end("UNAUTHENTICATED");
@@ -31,6 +34,7 @@ function start(user: User): void {
     stopAuthWatch();
     stopNotifications();
     client.disconnect();
+    stopPreviews();
   };
   session.setState({ status: "signed-in", user, client }, true);
   client.connect();

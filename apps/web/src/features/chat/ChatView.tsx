@@ -3,6 +3,7 @@ import { useEffect, useState } from "react";
 import { useT } from "../../i18n/index.js";
 import { TypingIndicator } from "../presence/TypingIndicator.js";
 import { ChatUiContext, createChatUiStore } from "./chat-ui.js";
+import { DropZone } from "./attachments/DropZone.js";
 import { Composer } from "./Composer.js";
 import { loadMarkdown } from "./markdown/markdown-loader.js";
 import { SlowDownNotice } from "./SlowDownNotice.js";
@@ -25,12 +26,14 @@ export function ChatView({ room, jump }: { room: RoomSummary | undefined; jump: 
   const roomLabel = room.kind === "dm" ? room.name : `#${room.name}`;
   return (
     <ChatUiContext value={ui}>
-      <MessageList key={`list:${room.id}`} room={room} />
-      <div className="composer-area">
-        <SlowDownNotice />
-        <Composer key={`composer:${room.id}`} roomId={room.id} roomLabel={roomLabel} />
-        <TypingIndicator roomId={room.id} />
-      </div>
+      <DropZone roomId={room.id} roomLabel={roomLabel}>
+        <MessageList key={`list:${room.id}`} room={room} />
+        <div className="composer-area">
+          <SlowDownNotice />
+          <Composer key={`composer:${room.id}`} roomId={room.id} roomLabel={roomLabel} />
+          <TypingIndicator roomId={room.id} />
+        </div>
+      </DropZone>
     </ChatUiContext>
   );
 }

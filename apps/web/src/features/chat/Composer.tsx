@@ -1,12 +1,14 @@
-import { selectMessageView } from "@parley/client";
+import { selectComposerUploads, selectMessageView } from "@parley/client";
 import { LIMITS, type Member } from "@parley/shared";
-import { useEffect, useId, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
-import { errorText, useT } from "../../i18n/index.js";
+import { useEffect, useId, useMemo, useRef, useState, type ClipboardEvent, type FormEvent, type KeyboardEvent } from "react";
+import { errorText, useLocale, useT } from "../../i18n/index.js";
 import { requestNotificationPermission } from "../../realtime/notifications.js";
 import { useChatClient } from "../../store/client-context.js";
-import { useChat } from "../../store/hooks.js";
+import { useChat, useChatShallow } from "../../store/hooks.js";
 import { Avatar } from "../../ui/Avatar.js";
-import { CloseIcon, PencilIcon, ReplyIcon, SendIcon } from "../../ui/icons.js";
+import { CloseIcon, PaperclipIcon, PencilIcon, ReplyIcon, SendIcon } from "../../ui/icons.js";
+import { attachFiles } from "./attachments/attach.js";
+import { UploadChip } from "./attachments/UploadChip.js";
 import { plainExcerpt, useChatUi, useChatUiStore } from "./chat-ui.js";
 import { insertMention, matchMembers, mentionAt } from "./mention-complete.js";
 
@@ -31,8 +33,12 @@ type Mention = { start: number; query: string };
  */
 export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: string }) {
   const t = useT();
+  const locale = useLocale();
   const client = useChatClient();
   const ui = useChatUiStore();
+  const files = useChatShallow((s) => selectComposerUploads(s, roomId));
+  const fileNotice = useChatUi((s) => s.fileNotice);
+  const fileInput = useRef<HTMLInputElement>(null);
   const editing = useChatUi((s) => s.editing);
   const replyingTo = useChatUi((s) => s.replyingTo);
   const focusRequest = useChatUi((s) => s.focusComposer);
@@ -44,7 +50,8 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
   const listId = useId();
   const length = body.length;
   const tooLong = length > LIMITS.messageMax;
-  const blank = body.trim().length === 0;
+  // Files may go without words (a screenshot says enough); only an edit needs text.
+  const blank = body.trim().length === 0 && (editing !== null || files.length === 0);
 
 
   // The message being edited was deleted (here or in another tab): nothing left to edit.
@@ -126,6 +133,7 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
   function update(next: string, caret: number) {
     setBody(next);
     setRefusal(null);
+    if (fileNotice) ui.getState().setFileNotice(null);
     trackMention(next, caret);
     // An edit is not a new message: no draft to keep, nobody to tell that I am typing.
     if (editing) return;
@@ -197,6 +205,10 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
       setRefusal(errorText("MESSAGE_TOO_LONG"));
       return;
     }
+    if (files.some((f) => f.status === "failed")) {
+      setRefusal(errorText("UPLOAD_FAILED"));
+      return;
+    }
     // Sending is a user gesture: the one moment besides the bell we may ask for notifications.
     requestNotificationPermission();
     const result = client.send(roomId, body, replyingTo ? { replyToId: replyingTo.messageId } : undefined);
@@ -209,8 +221,22 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
     ui.getState().noteSent();
     setBody("");
     setMention(null);
+    ui.getState().setFileNotice(null);
     drafts.delete(roomId);
     ref.current?.focus();
+  }
+
+  function attach(list: readonly File[]) {
+    setRefusal(null);
+    ui.getState().setFileNotice(attachFiles(client, roomId, list, locale));
+  }
+
+  /** A pasted image (a screenshot) or files copied in a file manager are attached; text pastes as text. */
+  function onPaste(e: ClipboardEvent<HTMLTextAreaElement>) {
+    const pasted = [...e.clipboardData.files];
+    if (pasted.length === 0) return;
+    e.preventDefault();
+    attach(pasted);
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
@@ -261,6 +287,7 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
   }
 
   const showCounter = length >= COUNTER_FROM;
+  const notice = refusal ?? fileNotice;
   const label = editing ? t("composer.editLabel") : t("composer.label", { room: roomLabel });
   return (
     <form className={`composer${editing ? " editing" : ""}`} onSubmit={onSubmit} data-mode={editing ? "edit" : replyingTo ? "reply" : "send"}>
@@ -310,7 +337,39 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
           </button>
         </div>
       )}
+      {files.length > 0 && (
+        <ul className="upload-tray" aria-label={t("files.tray")} data-testid="upload-tray">
+          {files.map((job) => (
+            <UploadChip key={job.uploadId} job={job} onRemove={() => client.cancelUpload(job.uploadId)} onRetry={() => client.retryUpload(job.uploadId)} />
+          ))}
+        </ul>
+      )}
       <div className={`composer-box${tooLong ? " invalid" : ""}`}>
+        <button
+          type="button"
+          className="icon-button attach-button"
+          aria-label={t("composer.attach")}
+          title={t("composer.attach")}
+          onClick={() => fileInput.current?.click()}
+          data-testid="attach-button"
+        >
+          <PaperclipIcon size={19} />
+        </button>
+        <input
+          ref={fileInput}
+          type="file"
+          multiple
+          hidden
+          tabIndex={-1}
+          aria-hidden="true"
+          data-testid="file-input"
+          onChange={(e) => {
+            attach([...(e.currentTarget.files ?? [])]);
+            // The same file picked again must fire `change` again.
+            e.currentTarget.value = "";
+            ref.current?.focus();
+          }}
+        />
         <textarea
           ref={ref}
           rows={1}
@@ -318,13 +377,14 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
           aria-label={label}
           placeholder={t("composer.placeholder", { room: roomLabel })}
           aria-invalid={tooLong}
-          aria-describedby={showCounter || refusal ? counterId : undefined}
+          aria-describedby={showCounter || notice ? counterId : undefined}
           aria-autocomplete="list"
           aria-controls={open ? listId : undefined}
           aria-activedescendant={open ? optionId(activeIndex) : undefined}
           onChange={(e) => update(e.target.value, e.target.selectionStart)}
           onSelect={(e) => trackMention(e.currentTarget.value, e.currentTarget.selectionStart)}
           onKeyDown={onKeyDown}
+          onPaste={onPaste}
           onBlur={() => {
             client.setTyping(roomId, false);
             setMention(null);
@@ -340,9 +400,9 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
           <SendIcon size={18} />
         </button>
       </div>
-      {(showCounter || refusal) && (
-        <p id={counterId} className={`composer-meta${tooLong || refusal ? " error" : ""}`} role={tooLong || refusal ? "alert" : undefined}>
-          {refusal ??
+      {(showCounter || notice) && (
+        <p id={counterId} className={`composer-meta${tooLong || notice ? " error" : ""}`} role={tooLong || notice ? "alert" : undefined} data-testid="composer-notice">
+          {notice ??
             (tooLong
               ? t("composer.tooLong", { count: length - LIMITS.messageMax, max: LIMITS.messageMax })
               : t("composer.remaining", { count: LIMITS.messageMax - length }))}

@@ -1,5 +1,5 @@
-import { selectChangesForMessage, selectMessageView, type PendingChange } from "@parley/client";
-import type { Message, PendingMessage } from "../../store/types.js";
+import { selectChangesForMessage, selectMessageView, selectUploadsOf, type PendingChange } from "@parley/client";
+import type { Message, PendingMessage, UploadJob } from "../../store/types.js";
 import { memo, useState } from "react";
 import { errorText, useLocale, useT } from "../../i18n/index.js";
 import { formatDay, formatFullDate, formatTime } from "../../lib/time.js";
@@ -8,7 +8,11 @@ import type { TimelineItem } from "../../store/selectors.js";
 import { Avatar } from "../../ui/Avatar.js";
 import { AlertIcon, ClockIcon, RetryIcon, TrashIcon } from "../../ui/icons.js";
 import { useChatClient } from "../../store/client-context.js";
-import { useChat } from "../../store/hooks.js";
+import { useChat, useChatShallow } from "../../store/hooks.js";
+import { retryLabel } from "./attachments/attach.js";
+import { fitImage } from "./attachments/attachment-layout.js";
+import { MessageAttachments } from "./attachments/MessageAttachments.js";
+import { UploadChip } from "./attachments/UploadChip.js";
 import { excerptOf, plainBody, useChatUi, useChatUiStore } from "./chat-ui.js";
 import { estimateItem } from "./row-estimate.js";
 import { useLightRow } from "./light-row.js";
@@ -117,6 +121,7 @@ function NoticeRow({ kind, nickname, at }: { kind: "online" | "offline"; nicknam
 }
 
 const NO_CHANGES: readonly PendingChange[] = [];
+const NO_UPLOADS: readonly UploadJob[] = [];
 
 /**
  * A message row, light while the reader flings the list (see light-row.ts): decided at mount, it
@@ -163,9 +168,36 @@ function LightTextRow({ item }: { item: Extract<TimelineItem, { type: "message" 
             <span className="message-author">{message.authorNickname}</span>
           </header>
         )}
-        <div className="message-body">{deleted ? t("message.deleted") : plainBody(message.body)}</div>
+        {(deleted || message.body.trim() !== "") && <div className="message-body">{deleted ? t("message.deleted") : plainBody(message.body)}</div>}
+        {!deleted && message.attachments.length > 0 && <LightAttachments attachments={message.attachments} />}
       </div>
     </article>
+  );
+}
+
+/**
+ * A light row's files: empty boxes of the sizes the full row will have (images) and card-sized
+ * bars (files), so the row is laid out as it will be without loading a thumbnail mid-fling.
+ */
+function LightAttachments({ attachments }: { attachments: Message["attachments"] }) {
+  const images = attachments.filter((a) => a.kind === "image");
+  const files = attachments.filter((a) => a.kind !== "image");
+  return (
+    <div className="attachments light">
+      {images.length > 0 && (
+        <div className="attachment-images">
+          {images.map((a) => {
+            const size = fitImage(a.width, a.height);
+            return <span key={a.id} className="attachment-image placeholder" style={{ width: size.width, aspectRatio: `${size.width} / ${size.height}` }} />;
+          })}
+        </div>
+      )}
+      {files.map((a) => (
+        <span key={a.id} className="file-card placeholder">
+          {a.name}
+        </span>
+      ))}
+    </div>
   );
 }
 
@@ -249,9 +281,13 @@ function TextRow({ message: stored, grouped, mentionsMe, ctx }: { message: Messa
           </p>
         ) : (
           <>
-            <MessageBody body={message.body} nicknames={ctx.nicknames} myNickname={ctx.me?.nickname ?? null} />
+            {/* A message of files only has no text block at all (not an empty line). */}
+            {(message.body.trim() !== "" || message.attachments.length === 0) && (
+              <MessageBody body={message.body} nicknames={ctx.nicknames} myNickname={ctx.me?.nickname ?? null} />
+            )}
             {/* Beside the body, not in it: `.message-body` holds exactly the text (the e2e helpers match it). */}
             {message.editedAt !== null && <EditedMark at={message.editedAt} />}
+            {message.attachments.length > 0 && <MessageAttachments attachments={message.attachments} />}
           </>
         )}
         {changes.length > 0 && <ChangeStatus changes={changes} />}
@@ -288,8 +324,11 @@ function TextRow({ message: stored, grouped, mentionsMe, ctx }: { message: Messa
 
 function PendingRow({ pending, grouped, ctx }: { pending: PendingMessage; grouped: boolean; ctx: RowContext }) {
   const t = useT();
+  const client = useChatClient();
   const failed = pending.status === "failed";
   const me = ctx.me;
+  const uploads = useChatShallow((s) => (pending.uploadIds.length === 0 ? NO_UPLOADS : selectUploadsOf(s, pending)));
+  const uploading = uploads.filter((u) => u.status !== "done" && u.status !== "failed").length;
   return (
     <article
       className={`message pending ${pending.status}${grouped ? " grouped" : ""}`}
@@ -309,14 +348,21 @@ function PendingRow({ pending, grouped, ctx }: { pending: PendingMessage; groupe
           </header>
         )}
         {pending.replyToId && <PendingReplyQuote roomId={pending.roomId} messageId={pending.replyToId} />}
-        <MessageBody body={pending.body} nicknames={ctx.nicknames} myNickname={me?.nickname ?? null} />
+        {(pending.body.trim() !== "" || uploads.length === 0) && <MessageBody body={pending.body} nicknames={ctx.nicknames} myNickname={me?.nickname ?? null} />}
+        {uploads.length > 0 && (
+          <ul className="upload-tray pending-uploads" aria-label={t("files.attachments")}>
+            {uploads.map((job) => (
+              <UploadChip key={job.uploadId} job={job} onRemove={() => client.cancelUpload(job.uploadId)} onRetry={failed ? undefined : () => client.retryUpload(job.uploadId)} />
+            ))}
+          </ul>
+        )}
         {failed ? (
           <div className="pending-status failed" role="alert">
             <AlertIcon size={14} />
             <span>{t("chat.failed", { reason: errorText(pending.error) })}</span>
             <button type="button" className="link-button" onClick={() => ctx.onRetry(pending.clientId)}>
               <RetryIcon size={13} />
-              {t("chat.retry")}
+              {retryLabel(uploads)}
             </button>
             <button type="button" className="link-button danger" onClick={() => ctx.onDiscard(pending.clientId)}>
               <TrashIcon size={13} />
@@ -326,7 +372,7 @@ function PendingRow({ pending, grouped, ctx }: { pending: PendingMessage; groupe
         ) : (
           <div className="pending-status">
             <ClockIcon size={13} />
-            <span>{t("chat.sending")}</span>
+            <span>{uploading > 0 ? t("chat.uploadingFiles", { count: uploading }) : t("chat.sending")}</span>
           </div>
         )}
       </div>

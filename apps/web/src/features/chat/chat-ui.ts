@@ -23,6 +23,8 @@ export interface ChatUiState {
   tappedId: string | null;
   /** Bumped when I send a message: the list follows the conversation again to show it. */
   sent: number;
+  /** Why files just attached (dropped, pasted, picked) were not taken; shown under the composer. */
+  fileNotice: string | null;
 }
 
 export interface ChatUiActions {
@@ -34,6 +36,7 @@ export interface ChatUiActions {
   highlight(messageId: string | null): void;
   noteSent(): void;
   tap(messageId: string | null): void;
+  setFileNotice(notice: string | null): void;
 }
 
 export type ChatUiStore = StoreApi<ChatUiState & ChatUiActions>;
@@ -79,6 +82,7 @@ export function createChatUiStore(): ChatUiStore {
     focusComposer: 0,
     sent: 0,
     tappedId: null,
+    fileNotice: null,
     // Editing and replying exclude each other, as in Slack: the composer does one thing at a time.
     startEdit: (messageId, body) => set((s) => ({ editing: { messageId, body }, replyingTo: null, tappedId: null, focusComposer: s.focusComposer + 1 })),
     cancelEdit: () => set({ editing: null }),
@@ -89,6 +93,7 @@ export function createChatUiStore(): ChatUiStore {
     highlight: (highlightedId) => set({ highlightedId }),
     noteSent: () => set((s) => ({ sent: s.sent + 1 })),
     tap: (messageId) => set((s) => ({ tappedId: s.tappedId === messageId ? null : messageId })),
+    setFileNotice: (fileNotice) => set({ fileNotice }),
   }));
 }
 

@@ -1,4 +1,5 @@
 import type { TimelineItem } from "../../store/selectors.js";
+import { attachmentsHeight } from "./attachments/attachment-layout.js";
 
 /**
  * First guesses at row heights (px, from the stylesheet at the laptop width); real heights are
@@ -25,12 +26,25 @@ export function estimateItem(item: TimelineItem): number {
         if (m.body.includes("```")) extra += CODE_BLOCK_PX;
         if (m.reactions.length > 0 && m.deletedAt === null) extra += REACTIONS_PX;
         if (m.replyTo) extra += REPLY_QUOTE_PX;
+        if (m.attachments.length > 0 && m.deletedAt === null) {
+          extra += attachmentsHeight(m.attachments);
+          // A message of files only renders no text line (MessageRow).
+          if (m.body.trim() === "") extra -= LINE_PX;
+        }
         bodyExtra.set(m, extra);
       }
       return (item.grouped ? 26 : 58) + extra;
     }
-    case "pending":
-      return (item.grouped ? 26 : 58) + (bodyLines(item.pending.body) - 1) * LINE_PX;
+    case "pending": {
+      const p = item.pending;
+      let height = (item.grouped ? 26 : 58) + (bodyLines(p.body) - 1) * LINE_PX;
+      if (p.uploadIds.length > 0) {
+        // Upload chips, CHIPS_PER_LINE to a line; no text line when there is no text.
+        height += Math.ceil(p.uploadIds.length / CHIPS_PER_LINE) * (UPLOAD_CHIP_PX + 6) + 4;
+        if (p.body.trim() === "") height -= LINE_PX;
+      }
+      return height;
+    }
     case "day":
     case "divider":
       return 36;
@@ -44,6 +58,9 @@ const LINE_PX = 22;
 const CODE_BLOCK_PX = 24;
 const REACTIONS_PX = 32;
 const REPLY_QUOTE_PX = 22;
+/** An upload chip's height and how many fit on a line at the laptop width (app.css `.upload-chip`). */
+const UPLOAD_CHIP_PX = 56;
+const CHIPS_PER_LINE = 2;
 /** Characters per line of body text at the laptop width the estimates are made for. */
 const CHARS_PER_LINE = 95;
 
