@@ -163,6 +163,7 @@ export const en = {
   "files.downloadName": "Download {name}, {size}",
   "files.summary": { one: "📎 {name}", other: "📎 {name} and {rest} more" },
   "files.attachments": "Files",
+  "files.quote": "📎 Files",
 
   "search.label": "Search messages",
   "search.placeholder": "Search messages",

@@ -1,5 +1,6 @@
 import type { ChatClient } from "@parley/client";
 import { createStore } from "zustand/vanilla";
+import { filesSummary } from "../features/chat/attachments/attach.js";
 import { t } from "../i18n/index.js";
 import { shouldNotify } from "./notify-rules.js";
 
@@ -48,7 +49,9 @@ export function installNotifications(client: ChatClient): () => void {
         ? t("notifications.dm", { author: message.authorNickname })
         : t("notifications.room", { author: message.authorNickname, room: roomName });
     try {
-      const notification = new Notification(title, { body: message.body.slice(0, 200), tag: message.id, lang: document.documentElement.lang });
+      // A message of files only says which (its body is blank).
+      const body = message.body.trim() === "" ? filesSummary(message.attachments) : message.body.slice(0, 200);
+      const notification = new Notification(title, { body, tag: message.id, lang: document.documentElement.lang });
       notification.onclick = () => {
         window.focus();
         client.setActiveRoom(message.roomId);

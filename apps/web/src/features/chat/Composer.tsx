@@ -330,7 +330,7 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
           <ReplyIcon size={14} />
           <span className="composer-context-text">
             <strong>{t("composer.replyingTo", { name: replyingTo.authorNickname })}</strong>
-            <span className="muted composer-reply-excerpt">{plainExcerpt(replyingTo.excerpt)}</span>
+            <span className="muted composer-reply-excerpt">{plainExcerpt(replyingTo.excerpt) || t("files.quote")}</span>
           </span>
           <button type="button" className="icon-button small" aria-label={t("composer.cancelReply")} title={t("composer.cancelReply")} onClick={() => ui.getState().cancelReply()}>
             <CloseIcon size={15} />

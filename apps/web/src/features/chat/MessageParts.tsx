@@ -46,7 +46,8 @@ export function ReplyQuote({ reply }: { reply: Pick<ReplyPreview, "seq" | "autho
       ) : (
         <>
           <span className="reply-quote-author">{reply.authorNickname}</span>
-          <span className="reply-quote-text">{plainExcerpt(reply.excerpt)}</span>
+          {/* A blank excerpt of a message that is not deleted: a message of files only. */}
+          <span className="reply-quote-text">{plainExcerpt(reply.excerpt) || t("files.quote")}</span>
         </>
       )}
     </button>

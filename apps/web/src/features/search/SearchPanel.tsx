@@ -6,6 +6,7 @@ import { useChatClient } from "../../store/client-context.js";
 import { useChat } from "../../store/hooks.js";
 import { Avatar } from "../../ui/Avatar.js";
 import { CloseIcon } from "../../ui/icons.js";
+import { filesSummary } from "../chat/attachments/attach.js";
 import { excerptAround, type SearchRequest } from "./search-request.js";
 
 /** A search the panel shows: the request and a nonce (searching the same text again reruns it). */
@@ -127,10 +128,17 @@ function SearchHit({ hit, terms, onOpen }: { hit: Message; terms: readonly strin
           {formatDay(hit.createdAt, now, locale, { today: t("time.today"), yesterday: t("time.yesterday") })} {formatTime(hit.createdAt, locale)}
         </time>
       </span>
-      <span className="search-hit-body">
-        {cut && "…"}
-        {parts}
-      </span>
+      {hit.body.trim() !== "" && (
+        <span className="search-hit-body">
+          {cut && "…"}
+          {parts}
+        </span>
+      )}
+      {hit.attachments.length > 0 && (
+        <span className="search-hit-files muted small" data-testid="search-hit-files">
+          {filesSummary(hit.attachments)}
+        </span>
+      )}
     </button>
   );
 }
