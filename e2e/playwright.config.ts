@@ -56,6 +56,8 @@ export default defineConfig({
       // through one socket: the budgets are scaled up, not switched off (the rate-limit tests and
       // `pnpm bench:abuse` check the production ones).
       RATE_LIMIT_SCALE: "1000",
+      // Small enough that files.spec.ts builds a file over it in the page (the default is larger).
+      FILE_MAX_BYTES: "5000000",
     },
     stdout: "ignore",
     stderr: "pipe",

@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContextOptions } from "@playwright/test";
 import { composer, expect, expectConnected, messageRows, openRoom, roomItem, sendMessage, signIn, test, type ChatUser } from "../fixtures/chat.js";
+import { PDF, pastePng, pickFiles } from "../fixtures/files.js";
 
 /**
  * Regenerates docs/screenshots/*.png: a lively conversation seen by Maya on a laptop and a phone,
@@ -48,6 +49,14 @@ test("screenshots for the docs", async ({ createUser, browser }) => {
     await sendMessage(people[who].page, body);
     await expect(messageRows(maya.page, body)).toHaveAttribute("data-status", "sent");
   }
+  // Issue 13 in the pictures: Maya's screenshot pasted into the composer, Priya's PDF of the mocks.
+  await pastePng(composer(maya.page), "drawer-spacing.png", 1440, 900, "Drawer spacing, after");
+  await expect(maya.page.getByTestId("upload-chip")).toHaveAttribute("data-status", "done");
+  await sendMessage(maya.page, "Drawer spacing after the fix, as promised.");
+  await pickFiles(priya.page, [{ ...PDF, name: "onboarding-mocks-v3.pdf" }]);
+  await expect(priya.page.getByTestId("upload-chip")).toHaveAttribute("data-status", "done");
+  await sendMessage(priya.page, "And the mocks as a PDF for the review.");
+  await expect(maya.page.getByTestId("file-card").filter({ hasText: "onboarding-mocks-v3.pdf" })).toBeVisible();
   // Leo's DM with Maya (a DM shows up for her with its first message).
   await leo.page.getByRole("button", { name: "New direct message" }).click();
   const dm = leo.page.getByRole("dialog", { name: "New direct message" });
@@ -116,6 +125,9 @@ async function shoot(
     await expect(roomItem(page, opts.dmId).getByTestId("unread-badge")).toHaveCount(0);
     await go(opts.roomId);
     await expect(messageRows(page, CONVERSATION.at(-1)![1])).toBeVisible();
+    // The thumbnail is in the picture, loaded (it is lazy: wait for it).
+    const thumb = page.getByTestId("attachment-image").locator("img");
+    await expect.poll(() => thumb.evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
 
     await openRoom(opts.leo.page, "general");
     await sendMessage(opts.leo.page, "@Maya lunch at 12:30?");
