@@ -191,6 +191,7 @@ async function main(): Promise<void> {
       authorId: q.author === undefined ? null : seeded.authorIds[q.author]!,
       after: q.after === undefined ? null : Math.round(start + q.after * (end - start)),
       before: q.before === undefined ? null : Math.round(start + q.before * (end - start)),
+      hasFile: false,
       cursor: null,
       limit: SEARCH_PAGE_DEFAULT,
     });

@@ -4,7 +4,9 @@ import { join } from "node:path";
 import express, { type NextFunction, type Request, type Response } from "express";
 import type { ServerOptions } from "socket.io";
 import { API, LIMITS, type UploadLimits } from "@parley/shared";
+import type { BlobStore } from "./blobs/blob-store.js";
 import { AuthService } from "./domain/auth.service.js";
+import { FileService } from "./domain/file.service.js";
 import { SearchService } from "./domain/search.service.js";
 import { MessageService } from "./domain/message.service.js";
 import { PresenceService, type PresenceDirectory } from "./domain/presence.service.js";
@@ -12,6 +14,7 @@ import { RoomService } from "./domain/room.service.js";
 import { TypingService, type TypingBus } from "./domain/typing.service.js";
 import type { ScryptParams } from "./domain/password.js";
 import { authRoutes, sendError } from "./http/auth.routes.js";
+import { fileRoutes } from "./http/file.routes.js";
 import { createOriginPolicy } from "./http/origin.js";
 import { refuseCrossSiteWrites, securityHeaders } from "./http/security.js";
 import { consoleLogger, type Logger } from "./logger.js";
@@ -29,6 +32,8 @@ import type { Storage } from "./storage/storage.js";
 
 export interface AppDeps {
   storage: Storage;
+  /** Where the bytes of files go (blobs/open.ts); the caller opens and closes it, like the storage. */
+  blobs: BlobStore;
   logger?: Logger;
   /** What the node shares with other nodes (cluster/cluster.ts); unset: a single node, all in memory. */
   cluster?: AppCluster;
@@ -143,10 +148,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     deps.cluster?.typingBus ?? null,
   );
   const uploads: UploadOptions = { ...DEFAULT_UPLOADS, ...options.uploads };
-  const rooms = new RoomService(storage, (userId) => presence.isOnline(userId), {
-    fileMaxBytes: uploads.fileMaxBytes,
-    dailyMaxBytes: uploads.dailyMaxBytes,
-  });
+  const uploadLimits = { fileMaxBytes: uploads.fileMaxBytes, dailyMaxBytes: uploads.dailyMaxBytes };
+  const rooms = new RoomService(storage, (userId) => presence.isOnline(userId), uploadLimits);
   const services: Services = {
     auth: new AuthService(storage, {
       sessionTtlMs: options.sessionTtlMs ?? 30 * 24 * 60 * 60 * 1000,
@@ -159,6 +162,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     messages: new MessageService(storage),
     rooms,
     search: new SearchService(storage),
+    files: new FileService(storage, deps.blobs, uploadLimits),
     typing,
     presence,
     limits: new RateLimits(options.rateLimits ?? DEFAULT_BUDGETS, logger, options.rateLimitStore),
@@ -207,6 +211,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     "/api",
     refuseCrossSiteWrites(originPolicy, (_req, res) => sendError(res, 403, "FORBIDDEN_ORIGIN", "Requests from other sites are not accepted.")),
   );
+  // Before the JSON parser: an upload's body is the file, whatever type it claims.
+  app.use(fileRoutes(services, logger, { stallTimeoutMs: uploads.stallTimeoutMs }));
   app.use(express.json({ limit: "16kb" }));
   app.use(authRoutes(services, () => ioServer, logger, options.secureCookie ?? false));
   app.use("/api", (_req, res) => sendError(res, 404, "INVALID_PAYLOAD", "No such API endpoint."));

@@ -22,6 +22,12 @@ const EnvSchema = z.object({
    * default). Set: that directory, with either database; several nodes then need it shared.
    */
   BLOB_DIR: z.string().min(1).optional(),
+  /** Largest file one upload may be, bytes (default 25 MiB). */
+  FILE_MAX_BYTES: z.coerce.number().int().min(1).default(25 * 1024 * 1024),
+  /** Bytes one user may upload in a rolling 24 hours (default 1 GiB). */
+  UPLOAD_DAILY_BYTES: z.coerce.number().int().min(1).default(1024 * 1024 * 1024),
+  /** An upload that sends nothing for this long is ended with 408 (default 30 s). */
+  UPLOAD_STALL_MS: z.coerce.number().int().min(1000).default(30_000),
   /** Set to run as one of several nodes: broadcasts, presence, typing and rate limits shared through Redis. */
   REDIS_URL: z.string().min(1).optional(),
   /** Prefix of every Redis key, stream and channel: deployments sharing one Redis need different ones. */
@@ -71,6 +77,8 @@ export interface Config {
   host: string | undefined;
   database: DatabaseConfig;
   blobs: BlobStoreConfig;
+  /** Upload limits (FILE_MAX_BYTES, UPLOAD_DAILY_BYTES, UPLOAD_STALL_MS). */
+  uploads: { fileMaxBytes: number; dailyMaxBytes: number; stallTimeoutMs: number };
   redisUrl: string | undefined;
   redisKey: string;
   presenceHeartbeatMs: number;
@@ -136,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     database,
     blobs: blobStoreConfig(database, e.BLOB_DIR),
+    uploads: { fileMaxBytes: e.FILE_MAX_BYTES, dailyMaxBytes: e.UPLOAD_DAILY_BYTES, stallTimeoutMs: e.UPLOAD_STALL_MS },
     redisUrl: e.REDIS_URL,
     redisKey: e.REDIS_KEY,
     presenceHeartbeatMs: e.PRESENCE_HEARTBEAT_MS,

@@ -6,12 +6,14 @@ import { pinoLogger } from "./observability/log.js";
 import { startMetricsServer } from "./observability/metrics-http.js";
 import { prepareStorage } from "./domain/setup.js";
 import { openStorage } from "./storage/open.js";
+import { openBlobStore } from "./blobs/open.js";
 
 // The only module with side effects: configuration -> storage -> app -> listen.
 const config = loadConfig();
 // Structured JSON lines (pino) with request and socket ids and secrets redacted: observability/log.ts.
 const logger = pinoLogger({ level: config.logLevel });
 const storage = await prepareStorage(await openStorage(config.database));
+const blobs = await openBlobStore(config.blobs, { logger });
 const builtWeb = fileURLToPath(new URL("../../web/dist", import.meta.url));
 const staticDir = config.staticDir ?? (existsSync(builtWeb) ? builtWeb : undefined);
 // With Redis the node is one of several: presence, typing, broadcasts and rate-limit counters are
@@ -28,7 +30,7 @@ const cluster = config.redisUrl
     })
   : null;
 const app = createApp(
-  { storage, logger: logger, ...(cluster && { cluster }) },
+  { storage, blobs, logger: logger, ...(cluster && { cluster }) },
   {
     rateLimits: config.rateLimits,
     ...(cluster && { rateLimitStore: { kind: "redis" as const, client: cluster.commands } }),
@@ -44,6 +46,7 @@ const app = createApp(
     trustProxy: config.trustProxy,
     metricsToken: config.metrics.token,
     accessLog: true,
+    uploads: config.uploads,
   },
 );
 await cluster?.attach(app.io);
@@ -82,6 +85,7 @@ async function shutdown(signal: string) {
     // The other nodes keep this node's users online while they reconnect elsewhere.
     await cluster?.close({ lingerMs: config.presenceGraceMs + 2_000 });
     await metricsServer?.close();
+    await blobs.close();
     await storage.close();
     logger.info(`stopped in ${Date.now() - started} ms`);
     process.exit(0);

@@ -1,4 +1,5 @@
 import type { AuthService } from "./domain/auth.service.js";
+import type { FileService } from "./domain/file.service.js";
 import type { MessageService } from "./domain/message.service.js";
 import type { PresenceService } from "./domain/presence.service.js";
 import type { RoomService } from "./domain/room.service.js";
@@ -12,6 +13,8 @@ export interface Services {
   messages: MessageService;
   rooms: RoomService;
   search: SearchService;
+  /** Uploads and downloads of files on messages. */
+  files: FileService;
   typing: TypingService;
   presence: PresenceService;
   /** Rate limits and socket caps (sign-in, socket commands, handshakes). */

@@ -13,6 +13,7 @@ import { PostgresStorage } from "../src/storage/postgres/postgres-storage.js";
 import { TEST_PG_URL, TEST_REDIS_URL, createTestDatabase, describeWithServices, type TestDatabase, type TestSchema } from "./helpers/pg.js";
 import { TEST_PASSWORD_PARAMS, TEST_RATE_LIMITS, closeAllSockets, collect, connect, nextEvent, request, requestOk, signInOk, text, type ClientSocket } from "./helpers/server.js";
 import { waitFor } from "./helpers/wait.js";
+import { testBlobStore } from "./helpers/blobs.js";
 
 /** Quiet, but any server error still fails the test (vitest.setup.ts fails on console.error). */
 const logger: Logger = { info: () => {}, error: (message, ...rest) => console.error(`[parley] ${message}`, ...rest) };
@@ -70,7 +71,7 @@ describeWithServices(["PARLEY_TEST_PG_URL", "PARLEY_TEST_REDIS_URL"], "cluster: 
     const storage = await prepareStorage(new PostgresStorage(db.url, { logger }));
     const cluster = await connectCluster({ url: TEST_REDIS_URL!, key, nodeId: id, logger, presenceHeartbeatMs: HEARTBEAT_MS, presenceNodeTtlMs: NODE_TTL_MS });
     const app = createApp(
-      { storage, logger, cluster },
+      { storage, blobs: await testBlobStore(), logger, cluster },
       {
         passwordParams: TEST_PASSWORD_PARAMS,
         rateLimits: options.rateLimits ?? TEST_RATE_LIMITS,

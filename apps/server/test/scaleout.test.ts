@@ -11,6 +11,7 @@ import { TEST_PG_URL, TEST_REDIS_URL, createTestDatabase, describeWithServices, 
 import { TEST_PASSWORD_PARAMS, TEST_RATE_LIMITS, closeAllSockets, collect, connect, nextEvent, requestOk, signInOk, text, type ClientSocket } from "./helpers/server.js";
 import { waitFor } from "./helpers/wait.js";
 import { prepareStorage } from "../src/domain/setup.js";
+import { testBlobStore } from "./helpers/blobs.js";
 
 /** Quiet, but any server error still fails the test (vitest.setup.ts fails on console.error). */
 const logger: Logger = { info: () => {}, error: (message, ...rest) => console.error(`[parley] ${message}`, ...rest) };
@@ -37,7 +38,7 @@ describeWithServices(
 
     const startNode = async (): Promise<Node> => {
       const storage = await prepareStorage(new PostgresStorage(db.url, { logger }));
-      const app = createApp({ storage, logger }, { passwordParams: TEST_PASSWORD_PARAMS, rateLimits: TEST_RATE_LIMITS });
+      const app = createApp({ storage, blobs: await testBlobStore(), logger }, { passwordParams: TEST_PASSWORD_PARAMS, rateLimits: TEST_RATE_LIMITS });
       const redis = await attachRedisAdapter(app.io, TEST_REDIS_URL!, { logger, key: redisKey });
       await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));
       const { port } = app.httpServer.address() as AddressInfo;

@@ -11,7 +11,7 @@ import {
   type User,
 } from "@parley/shared";
 import { dmRoomId } from "../src/domain/room.service.js";
-import { StorageConflictError, type NewMessage, type SearchQuery, type Storage } from "../src/storage/storage.js";
+import { AttachmentClaimError, StorageConflictError, type NewAttachment, type NewMessage, type SearchQuery, type Storage } from "../src/storage/storage.js";
 
 /** One backend under test, freshly initialised and empty but for the default room. */
 export interface StorageUnderTest {
@@ -1099,6 +1099,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         authorId: null,
         after: null,
         before: null,
+        hasFile: false,
         cursor: null,
         limit: SEARCH_PAGE_MAX,
         ...extra,
@@ -1286,6 +1287,127 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         await s.removeMember(f.rooms.alpha, alice.id);
         const left = await s.searchMessages(searchQuery(alice.id, ["monday"]));
         expect(left.messages).toEqual([]);
+      });
+    });
+
+    describe("attachments", () => {
+      const upload = (uploader: User, roomId: string, extra: Partial<NewAttachment> = {}): NewAttachment => ({
+        id: randomUUID(),
+        uploaderId: uploader.id,
+        uploadId: randomUUID(),
+        roomId,
+        name: "photo.png",
+        size: 1234,
+        contentType: "image/png",
+        kind: "image",
+        width: 640,
+        height: 480,
+        blobHash: "a".repeat(64),
+        thumbHash: "b".repeat(64),
+        uploadBytes: 2000,
+        createdAt: Date.now(),
+        ...extra,
+      });
+      const publicPart = (a: NewAttachment) => ({ id: a.id, name: a.name, size: a.size, contentType: a.contentType, kind: a.kind, width: a.width, height: a.height });
+
+      it("stores an upload once per (uploader, upload id) and finds it by id and by key", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const r = await room("Files", alice, bob);
+        const input = upload(alice, r.id);
+        const first = await s.createAttachment(input);
+        expect(first).toEqual({ attachment: { ...input, messageId: null, messageDeleted: false }, created: true });
+        // The retry of the same upload (a new row id, the same key) returns the first.
+        expect(await s.createAttachment({ ...input, id: randomUUID(), name: "again.png" })).toEqual({ attachment: first.attachment, created: false });
+        // Another user's upload may use the same key.
+        const bobs = await s.createAttachment(upload(bob, r.id, { uploadId: input.uploadId }));
+        expect(bobs.created).toBe(true);
+        expect(await s.getAttachment(input.id)).toEqual(first.attachment);
+        expect(await s.findUpload(alice.id, input.uploadId)).toEqual(first.attachment);
+        expect(await s.findUpload(alice.id, randomUUID())).toBeNull();
+        expect(await s.getAttachment("no-such-file")).toBeNull();
+      });
+
+      it("a send claims its files in order, onto the message, once", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const r = await room("Files", alice, bob);
+        const [a, b] = [upload(alice, r.id, { name: "a.png" }), upload(alice, r.id, { name: "b.pdf", kind: "file", contentType: "application/pdf", width: null, height: null, thumbHash: null })];
+        for (const x of [a, b]) await s.createAttachment(x);
+        const send = textMessage(r.id, alice, "", { attachmentIds: [b.id, a.id] });
+        const { message, created } = await s.appendMessage(send);
+        expect(created).toBe(true);
+        expect(message).toMatchObject({ body: "", attachments: [publicPart(b), publicPart(a)] });
+        expect(await s.getMessage(message.id)).toEqual(message);
+        expect((await s.getMessages(r.id, { latest: true, limit: 10 })).messages).toEqual([message]);
+        expect(await s.getAttachment(a.id)).toMatchObject({ messageId: message.id, messageDeleted: false });
+        // The retry of the send returns the stored message; it claims nothing again.
+        expect(await s.appendMessage(send)).toEqual({ message, created: false });
+        // A file is on one message only.
+        await expect(s.appendMessage(textMessage(r.id, alice, "again", { attachmentIds: [a.id] }))).rejects.toBeInstanceOf(AttachmentClaimError);
+      });
+
+      it("refuses another's upload, another room's, or an unknown id, and stores nothing", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const r = await room("Files", alice, bob);
+        const other = await room("Other", alice, bob);
+        const mine = upload(alice, r.id);
+        const bobs = upload(bob, r.id);
+        const elsewhere = upload(alice, other.id);
+        for (const x of [mine, bobs, elsewhere]) await s.createAttachment(x);
+        for (const ids of [[bobs.id], [elsewhere.id], ["no-such-file"], [mine.id, bobs.id]]) {
+          await expect(s.appendMessage(textMessage(r.id, alice, "x", { attachmentIds: ids }))).rejects.toBeInstanceOf(AttachmentClaimError);
+        }
+        // Nothing was stored, no seq or version was taken, and the good file is still free.
+        expect(await s.getRoom(r.id)).toMatchObject({ lastSeq: 0, lastVersion: 0 });
+        expect(await s.getAttachment(mine.id)).toMatchObject({ messageId: null });
+        expect(await say(r.id, alice, "ok", { attachmentIds: [mine.id] })).toMatchObject({ seq: 1, attachments: [publicPart(mine)] });
+      });
+
+      it("concurrent sends of one file: exactly one message carries it", async () => {
+        const alice = await user("alice");
+        const r = await room("Files", alice);
+        const file = upload(alice, r.id);
+        await s.createAttachment(file);
+        const results = await Promise.allSettled(Array.from({ length: 4 }, (_, i) => s.appendMessage(textMessage(r.id, alice, `try ${i}`, { attachmentIds: [file.id] }))));
+        expect(results.filter((x) => x.status === "fulfilled")).toHaveLength(1);
+        expect((await s.getMessages(r.id, { latest: true, limit: 10 })).messages).toHaveLength(1);
+      });
+
+      it("a deleted message shows no files, and its files say so", async () => {
+        const alice = await user("alice");
+        const r = await room("Files", alice);
+        const file = upload(alice, r.id);
+        await s.createAttachment(file);
+        const message = await say(r.id, alice, "see this", { attachmentIds: [file.id] });
+        const deleted = (await s.deleteMessage(message.id))!.message;
+        expect(deleted.attachments).toEqual([]);
+        expect(await s.getAttachment(file.id)).toMatchObject({ messageId: message.id, messageDeleted: true });
+      });
+
+      it("counts a user's uploaded bytes since a time", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const r = await room("Files", alice, bob);
+        const t = Date.now();
+        await s.createAttachment(upload(alice, r.id, { uploadBytes: 100, createdAt: t - 10_000 }));
+        await s.createAttachment(upload(alice, r.id, { uploadBytes: 200, createdAt: t - 1_000 }));
+        await s.createAttachment(upload(bob, r.id, { uploadBytes: 400, createdAt: t - 1_000 }));
+        expect(await s.uploadedBytesSince(alice.id, t - 5_000)).toBe(200);
+        expect(await s.uploadedBytesSince(alice.id, t - 60_000)).toBe(300);
+        expect(await s.uploadedBytesSince(randomUUID(), 0)).toBe(0);
+      });
+
+      it("has:file finds only messages with files, newest first", async () => {
+        const alice = await user("alice");
+        const r = await room("Files", alice);
+        const file = upload(alice, r.id);
+        await s.createAttachment(file);
+        await say(r.id, alice, "plain report");
+        const withFile = await say(r.id, alice, "the report", { attachmentIds: [file.id] });
+        const query: SearchQuery = { userId: alice.id, terms: [], roomId: null, authorId: null, after: null, before: null, hasFile: true, cursor: null, limit: 10 };
+        expect((await s.searchMessages(query)).messages.map((m) => m.id)).toEqual([withFile.id]);
+        expect((await s.searchMessages({ ...query, terms: ["report"] })).messages.map((m) => m.id)).toEqual([withFile.id]);
+        expect((await s.searchMessages({ ...query, roomId: r.id })).messages.map((m) => m.id)).toEqual([withFile.id]);
+        await s.deleteMessage(withFile.id);
+        expect((await s.searchMessages(query)).messages).toEqual([]);
       });
     });
 

@@ -267,7 +267,7 @@ function legacyRows(mentions: (ids: string[]) => string): string {
 async function expectMigratedData(storage: Storage): Promise<void> {
   // Search (migration 4) finds the old text messages, in their order, and not the notice.
   const search = (terms: string[]) =>
-    storage.searchMessages({ userId: "u-alice", terms, roomId: DEFAULT_ROOM_ID, authorId: null, after: null, before: null, cursor: null, limit: 10 });
+    storage.searchMessages({ userId: "u-alice", terms, roomId: DEFAULT_ROOM_ID, authorId: null, after: null, before: null, hasFile: false, cursor: null, limit: 10 });
   expect((await search([])).messages.map((m) => m.id)).toEqual(["m-3", "m-2"]);
   expect((await search(["any"])).messages.map((m) => m.id)).toEqual(["m-3"]);
   expect((await search(["hi"])).messages.map((m) => m.id)).toEqual(["m-2"]);
@@ -345,7 +345,7 @@ describe("search by date when the clock steps back (SQLite)", () => {
       for (let i = 0; i < 40; i++) {
         const after = i % 4 === 0 ? null : first + Math.floor(random() * (last - first));
         const before = i % 4 === 1 ? null : (after ?? first) + Math.floor(random() * (last - first) * 0.3);
-        const query = { userId: alice.id, terms: i % 2 ? ["word"] : [], roomId: i % 2 ? null : DEFAULT_ROOM_ID, authorId: null, after, before, cursor: null, limit: 7 };
+        const query = { userId: alice.id, terms: i % 2 ? ["word"] : [], roomId: i % 2 ? null : DEFAULT_ROOM_ID, authorId: null, after, before, hasFile: false, cursor: null, limit: 7 };
         const expected = written
           .filter((m) => (after === null || m.createdAt >= after) && (before === null || m.createdAt < before))
           .reverse()

@@ -128,6 +128,14 @@ describe("payload schemas", () => {
     expect(ClientPayloadSchemas["reaction:set"].safeParse({ messageId: "m", emoji: "👍", on: true }).success).toBe(true);
     expect(ClientPayloadSchemas["reaction:set"].safeParse({ messageId: "m", emoji: "👍" }).success).toBe(false);
     expect(ClientPayloadSchemas["message:send"].safeParse({ roomId: "r", clientId: "6f1c1a3e-8a4b-4c1e-9f7a-2b3c4d5e6f70", body: "b", replyToId: "m" }).success).toBe(true);
+    // A blank body is a message only with files; at most LIMITS.attachmentsPerMessage, no repeats.
+    const send = (extra: object) => ClientPayloadSchemas["message:send"].safeParse({ roomId: "r", clientId: "6f1c1a3e-8a4b-4c1e-9f7a-2b3c4d5e6f70", ...extra });
+    expect(send({ body: "", attachmentIds: ["f1"] }).success).toBe(true);
+    expect(send({ body: " ", attachmentIds: [] }).error?.issues[0]).toMatchObject({ path: ["body"], params: { errorCode: "MESSAGE_BLANK" } });
+    expect(send({ body: "" }).error?.issues[0]).toMatchObject({ path: ["body"], params: { errorCode: "MESSAGE_BLANK" } });
+    expect(send({ body: "x", attachmentIds: Array.from({ length: 11 }, (_, i) => `f${i}`) }).success).toBe(false);
+    expect(send({ body: "x", attachmentIds: ["f1", "f1"] }).success).toBe(false);
+    expect(send({ body: "x", attachmentIds: { length: 3 } }).success).toBe(false);
   });
 
   it("room:create trims the name it parses", () => {

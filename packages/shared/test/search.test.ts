@@ -28,6 +28,7 @@ describe("parseSearch", () => {
         inRoom: { kind: "public", name: "general" },
         after: Date.UTC(2026, 10, 2),
         before: Date.UTC(2026, 10, 20),
+        hasFile: false,
       },
     });
     expect(parse("in:@alice hi").ok && (parse("in:@alice hi") as { search: { inRoom: unknown } }).search.inRoom).toEqual({ kind: "dm", name: "alice" });
@@ -44,6 +45,14 @@ describe("parseSearch", () => {
     expect(parse("x".repeat(65))).toMatchObject({ ok: false, error: { code: "SEARCH_TERM_TOO_LONG" } });
     // Only filters is a search (all of Bob's messages).
     expect(parse("from:@bob").ok).toBe(true);
+  });
+
+  it("has:file (and the plurals and kinds people type) is a filter; another has: is a word", () => {
+    for (const text of ["has:file", "HAS:FILES", "has:image", "has:attachments"]) {
+      expect(parse(text)).toMatchObject({ ok: true, search: { terms: [], hasFile: true } });
+    }
+    expect(parse("report has:file")).toMatchObject({ ok: true, search: { terms: ["report"], hasFile: true } });
+    expect(parse("has:cake")).toMatchObject({ ok: true, search: { terms: ["has:cake"], hasFile: false } });
   });
 });
 

@@ -1,5 +1,5 @@
 import { LIMITS, findMentions, mentionIndex, type Message, type MessagePage, type RoomSummary } from "@parley/shared";
-import type { ChangeResult, PageQuery, Storage } from "../storage/storage.js";
+import { AttachmentClaimError, type ChangeResult, type PageQuery, type Storage } from "../storage/storage.js";
 import { DomainError } from "./errors.js";
 
 /** The one refusal for a room the user is not in, existing or not. */
@@ -44,7 +44,7 @@ export class MessageService {
    */
   async send(
     authorId: string,
-    input: { roomId: string; clientId: string; body: string; replyToId?: string | undefined },
+    input: { roomId: string; clientId: string; body: string; replyToId?: string | undefined; attachmentIds?: readonly string[] | undefined },
   ): Promise<{ message: Message; created: boolean; dmOpenedFor: string | null }> {
     await this.requireMember(authorId, input.roomId);
     if (input.replyToId !== undefined) {
@@ -56,15 +56,27 @@ export class MessageService {
       // acked (idempotency), and the reply's preview says the original was deleted.
     }
     const mentions = await this.mentionsIn(input.roomId, authorId, input.body);
-    const { message, created } = await this.storage.appendMessage({
-      roomId: input.roomId,
-      authorId: authorId,
-      clientId: input.clientId,
-      kind: "text",
-      body: input.body,
-      mentions,
-      replyToId: input.replyToId ?? null,
-    });
+    let appended: { message: Message; created: boolean };
+    try {
+      appended = await this.storage.appendMessage({
+        roomId: input.roomId,
+        authorId: authorId,
+        clientId: input.clientId,
+        kind: "text",
+        body: input.body,
+        mentions,
+        replyToId: input.replyToId ?? null,
+        attachmentIds: input.attachmentIds ?? [],
+      });
+    } catch (e) {
+      // The same answer whichever way the id is wrong (unknown, someone else's, another room's,
+      // on another message): it must not tell one user about another's uploads.
+      if (e instanceof AttachmentClaimError) {
+        throw new DomainError("ATTACHMENT_NOT_FOUND", "A file of this message is not an upload of yours into this room, or is already on another message.");
+      }
+      throw e;
+    }
+    const { message, created } = appended;
     let dmOpenedFor: string | null = null;
     if (created && message.seq === 1 && (await this.storage.getRoom(input.roomId))?.kind === "dm") {
       const members = await this.storage.listMembers(input.roomId);

@@ -30,6 +30,7 @@ export class SearchService {
       authorId,
       after: query.after ?? null,
       before: query.before ?? null,
+      hasFile: query.hasFile === true,
       cursor: query.cursor ?? null,
       limit: query.limit ?? SEARCH_PAGE_DEFAULT,
     });

@@ -24,6 +24,8 @@ export interface RateLimitBudgets {
   dmOpen: Budget;
   /** rooms:list, users:search and search:messages together, per user. */
   search: Budget;
+  /** File uploads per user (each is an HTTP request of up to FILE_MAX_BYTES, and for images a decode). */
+  upload: Budget;
   /** typing:start per user; over budget it is dropped silently (the indicator is only cosmetic). */
   typing: Budget;
   /**
@@ -55,6 +57,8 @@ export interface RateLimitBudgets {
  *   human makes, and every new DM is a row.
  * - searches 30 per 10 s: the dialogs search as the user types (debounced), a request per pause;
  *   each search is a LIKE scan, the most expensive read a client can ask for.
+ * - uploads 60 per minute: pasting or dropping ten files at a time, a few times; the bytes are
+ *   bounded by the daily quota (UPLOAD_DAILY_BYTES), this bounds the requests and image decodes.
  * - typing 10 per 10 s: the client repeats typing:start every 2 s while typing (5 per 10 s),
  *   switching rooms adds a few; every start is a broadcast to the room.
  * - sign-in: 5 wrong passwords in a row for one nickname from one IP, then a block of 60 s that
@@ -74,6 +78,7 @@ export const DEFAULT_BUDGETS: RateLimitBudgets = {
   roomCreate: { points: 20, durationSec: 60 * 60 },
   dmOpen: { points: 30, durationSec: 60 },
   search: { points: 30, durationSec: 10 },
+  upload: { points: 60, durationSec: 60 },
   typing: { points: 10, durationSec: 10 },
   signInConsecutive: { points: 5, durationSec: 60 },
   signInPerIp: { points: 100, durationSec: 24 * 60 * 60 },
@@ -91,6 +96,7 @@ export function scaleBudgets(budgets: RateLimitBudgets, factor: number): RateLim
     roomCreate: scale(budgets.roomCreate),
     dmOpen: scale(budgets.dmOpen),
     search: scale(budgets.search),
+    upload: scale(budgets.upload),
     typing: scale(budgets.typing),
     signInConsecutive: scale(budgets.signInConsecutive),
     signInPerIp: scale(budgets.signInPerIp),
@@ -173,6 +179,7 @@ const MAX_READ_PAUSE_MS = 1_000;
 export class RateLimits {
   private readonly commands: Record<"messageSend" | "roomCreate" | "dmOpen" | "search", Consumer>;
   private readonly typing: RateLimiterAbstract;
+  private readonly uploads: RateLimiterAbstract;
   private readonly consecutiveFailures: RateLimiterAbstract;
   private readonly signInBlocks: RateLimiterAbstract;
   private readonly failuresPerIp: RateLimiterAbstract;
@@ -210,6 +217,7 @@ export class RateLimits {
       search: make("search", budgets.search),
     };
     this.typing = make("typing", budgets.typing);
+    this.uploads = make("upload", budgets.upload);
     // Counts only; never refuses (the points are out of reach). The block below does the refusing.
     this.consecutiveFailures = make("signin-fails", { points: Number.MAX_SAFE_INTEGER, durationSec: CONSECUTIVE_WINDOW_SEC });
     this.signInBlocks = make("signin-block", { points: 1, durationSec: MAX_SIGN_IN_BLOCK_SEC });
@@ -307,6 +315,11 @@ export class RateLimits {
   /** Before creating an account (and hashing its password): throws RATE_LIMITED over the IP's budget. */
   async accountCreation(ip: string): Promise<void> {
     await this.consume(this.accountsPerIp, ip, "new accounts from this network");
+  }
+
+  /** One file upload by `userId`; throws RATE_LIMITED over the budget. */
+  async upload(userId: string): Promise<void> {
+    await this.consume(this.uploads, userId, "uploads");
   }
 
   // ---- sockets --------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import type { PageQuery } from "./storage.js";
-import { MESSAGE_FROM, MESSAGE_SELECT, ROOM_COLUMNS, SESSION_COLUMNS, USER_COLUMNS, USER_RECORD_COLUMNS } from "./rows.js";
+import { ATTACHMENT_COLUMNS, MESSAGE_FROM, MESSAGE_SELECT, ROOM_COLUMNS, SESSION_COLUMNS, USER_COLUMNS, USER_RECORD_COLUMNS } from "./rows.js";
 
 /**
  * What differs between the SQL of the two backends in the queries they share. Everything else
@@ -112,6 +112,22 @@ export interface SharedQueries {
   nextVersion: string;
   /** (version, room_id, seq): a reaction change is the message's latest change */
   touchMessage: string;
+  /**
+   * (every ATTACHMENT_COLUMNS but message_id, in order, see attachmentInsertValues): a new upload,
+   * not on a message yet; nothing when its (uploader_id, upload_id) is stored already
+   */
+  insertAttachment: string;
+  /** (uploader_id, upload_id) -> AttachmentRow with message_deleted_at */
+  attachmentByUpload: string;
+  /** (id) -> AttachmentRow with message_deleted_at */
+  attachmentById: string;
+  /**
+   * (message_id, id, uploader_id, room_id) -> AttachmentRow, or no row when the attachment is not
+   * that uploader's, not of that room, or already on a message: a send claims its files with it.
+   */
+  claimAttachment: string;
+  /** (uploader_id, since) -> { bytes }: what a user uploaded since a time, for the daily quota */
+  uploadedBytesSince: string;
 }
 
 /**
@@ -135,6 +151,11 @@ function summarySelect(d: Dialect): string {
   LEFT JOIN users p ON p.id = pm.user_id
   WHERE m.user_id = ${d.param(1)}`;
 }
+
+/** An attachment with whether the message that claimed it was deleted since. */
+const attachmentSelect = `SELECT ${ATTACHMENT_COLUMNS.split(", ")
+  .map((c) => `a.${c}`)
+  .join(", ")}, m.deleted_at AS message_deleted_at FROM attachments a LEFT JOIN messages m ON m.id = a.message_id`;
 
 /** Builds the shared statements once per backend. */
 export function sharedQueries(d: Dialect): SharedQueries {
@@ -181,6 +202,13 @@ export function sharedQueries(d: Dialect): SharedQueries {
     deleteMentionsOf: `DELETE FROM mentions WHERE room_id = ${p(1)} AND seq = ${p(2)}`,
     nextVersion: `UPDATE rooms SET last_version = last_version + 1 WHERE id = ${p(1)} RETURNING last_version`,
     touchMessage: `UPDATE messages SET version = ${p(1)} WHERE room_id = ${p(2)} AND seq = ${p(3)}`,
+    insertAttachment: `INSERT INTO attachments (${ATTACHMENT_COLUMNS.replace(", message_id", "")})
+       VALUES (${Array.from({ length: 14 }, (_, i) => p(i + 1)).join(", ")}) ON CONFLICT DO NOTHING`,
+    attachmentByUpload: `${attachmentSelect} WHERE a.uploader_id = ${p(1)} AND a.upload_id = ${p(2)}`,
+    attachmentById: `${attachmentSelect} WHERE a.id = ${p(1)}`,
+    claimAttachment: `UPDATE attachments SET message_id = ${p(1)}
+       WHERE id = ${p(2)} AND uploader_id = ${p(3)} AND room_id = ${p(4)} AND message_id IS NULL RETURNING ${ATTACHMENT_COLUMNS}`,
+    uploadedBytesSince: `SELECT COALESCE(SUM(upload_bytes), 0) AS bytes FROM attachments WHERE uploader_id = ${p(1)} AND created_at > ${p(2)}`,
   };
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { LIMITS, type Message, type Reaction, type ReplyPreview, type RoomHead, type RoomListing, type RoomSummary, type User } from "@parley/shared";
+import { LIMITS, type Attachment, type Message, type Reaction, type ReplyPreview, type RoomHead, type RoomListing, type RoomSummary, type User } from "@parley/shared";
 import { nameKey } from "./keys.js";
-import type { RoomRecord, SessionRecord, UserRecord } from "./storage.js";
+import type { AttachmentRecord, NewAttachment, RoomRecord, SessionRecord, UserRecord } from "./storage.js";
 
 /**
  * Row shapes and their mapping to domain objects, shared by the SQLite and PostgreSQL storages:
@@ -43,6 +43,8 @@ export interface MessageRow {
   edited_at: number | null;
   deleted_at: number | null;
   reply_to_id: string | null;
+  /** JSON of the message's Attachment[] as claimed when it was stored; null without files. */
+  attachments: string | null;
   reply_id: string | null;
   reply_seq: number | null;
   reply_author_id: string | null;
@@ -143,7 +145,8 @@ export const toMessage = (r: MessageRow, reactions: Reaction[] = []): Message =>
   deletedAt: r.deleted_at,
   reactions,
   replyTo: toReplyPreview(r),
-  attachments: [],
+  // A deleted message's files are no longer served (file.service.ts), so they are not shown either.
+  attachments: r.attachments === null || r.deleted_at !== null ? [] : (JSON.parse(r.attachments) as Attachment[]),
 });
 
 /**
@@ -196,10 +199,10 @@ export const ROOM_COLUMNS = "id, kind, name, created_at, last_seq, last_version"
  * change, for edit conflicts) is written but never read into a Message.
  */
 export const MESSAGE_INSERT_COLUMNS =
-  "id, room_id, seq, kind, author_id, author_nickname, client_id, body, created_at, mentions, version, body_version, reply_to_id";
+  "id, room_id, seq, kind, author_id, author_nickname, client_id, body, created_at, mentions, version, body_version, reply_to_id, attachments";
 /** A message's own columns of {@link MessageRow}, unqualified (for RETURNING). */
 export const MESSAGE_COLUMNS =
-  "id, room_id, seq, kind, author_id, author_nickname, client_id, body, created_at, mentions, version, edited_at, deleted_at, reply_to_id";
+  "id, room_id, seq, kind, author_id, author_nickname, client_id, body, created_at, mentions, version, edited_at, deleted_at, reply_to_id, attachments";
 /**
  * How much of the original's body a reply reads: its excerpt is at most LIMITS.replyExcerptMax
  * UTF-16 units of the first line, which lie within as many characters (code points, the unit of
@@ -274,3 +277,69 @@ export interface RoomHeadRow {
   last_version: number | string;
 }
 export const toRoomHead = (r: RoomHeadRow): RoomHead => ({ roomId: r.id, seq: Number(r.last_seq), version: Number(r.last_version) });
+
+/** Columns of an attachments row (both backends), read by {@link toAttachmentRecord}. */
+export const ATTACHMENT_COLUMNS =
+  "id, uploader_id, upload_id, room_id, name, size, content_type, kind, width, height, blob_hash, thumb_hash, upload_bytes, created_at, message_id";
+
+export interface AttachmentRow {
+  id: string;
+  uploader_id: string;
+  upload_id: string;
+  room_id: string;
+  name: string;
+  size: number;
+  content_type: string;
+  kind: Attachment["kind"];
+  width: number | null;
+  height: number | null;
+  blob_hash: string;
+  thumb_hash: string | null;
+  upload_bytes: number;
+  created_at: number;
+  message_id: string | null;
+  /** Only where the query joins the claiming message: its deleted_at. */
+  message_deleted_at?: number | null;
+}
+
+/** The part every reader of a message sees (what messages.attachments holds, in claim order). */
+export const toAttachment = (r: AttachmentRow): Attachment => ({
+  id: r.id,
+  name: r.name,
+  size: Number(r.size),
+  contentType: r.content_type,
+  kind: r.kind,
+  width: r.width,
+  height: r.height,
+});
+
+export const toAttachmentRecord = (r: AttachmentRow): AttachmentRecord => ({
+  ...toAttachment(r),
+  uploaderId: r.uploader_id,
+  uploadId: r.upload_id,
+  roomId: r.room_id,
+  blobHash: r.blob_hash,
+  thumbHash: r.thumb_hash,
+  uploadBytes: Number(r.upload_bytes),
+  createdAt: Number(r.created_at),
+  messageId: r.message_id,
+  messageDeleted: r.message_deleted_at !== null && r.message_deleted_at !== undefined,
+});
+
+/** The parameters of the shared `insertAttachment`, in ATTACHMENT_COLUMNS order. */
+export const attachmentInsertValues = (a: NewAttachment): (string | number | null)[] => [
+  a.id,
+  a.uploaderId,
+  a.uploadId,
+  a.roomId,
+  a.name,
+  a.size,
+  a.contentType,
+  a.kind,
+  a.width,
+  a.height,
+  a.blobHash,
+  a.thumbHash,
+  a.uploadBytes,
+  a.createdAt,
+];

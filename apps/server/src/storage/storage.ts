@@ -1,4 +1,4 @@
-import type { Message, MessageKind, RoomHead, RoomKind, RoomListing, RoomSummary, User } from "@parley/shared";
+import type { Attachment, Message, MessageKind, RoomHead, RoomKind, RoomListing, RoomSummary, User } from "@parley/shared";
 
 /**
  * The one storage interface of the server. Services talk only to this; SQLite (embedded default)
@@ -101,7 +101,40 @@ export interface Storage {
    * `nextCursor` (opaque, digits) continues after the last one; null when there are no more.
    */
   searchMessages(query: SearchQuery): Promise<{ messages: Message[]; nextCursor: string | null }>;
+
+  /**
+   * Record an upload (ADR 0014). Idempotent on (uploaderId, uploadId): if that pair is stored
+   * already, returns the stored one with `created: false` and stores nothing.
+   */
+  createAttachment(input: NewAttachment): Promise<{ attachment: AttachmentRecord; created: boolean }>;
+  /** An upload by its idempotency key, or null. */
+  findUpload(uploaderId: string, uploadId: string): Promise<AttachmentRecord | null>;
+  getAttachment(id: string): Promise<AttachmentRecord | null>;
+  /** Bytes `uploaderId` uploaded after `since` (ms), for the daily quota. */
+  uploadedBytesSince(uploaderId: string, since: number): Promise<number>;
 }
+
+/** An upload as the storage keeps it: what readers see, and what the file routes need. */
+export interface AttachmentRecord extends Attachment {
+  uploaderId: string;
+  /** The client's idempotency key of the upload. */
+  uploadId: string;
+  /** The room it was uploaded into; only a message of that room can carry it. */
+  roomId: string;
+  /** The stored file's blob (an image's metadata-free copy). */
+  blobHash: string;
+  /** An image's thumbnail blob; null for other files. */
+  thumbHash: string | null;
+  /** Bytes the uploader sent (what the daily quota counts). */
+  uploadBytes: number;
+  createdAt: number;
+  /** The message that carries it; null until a send claims it. */
+  messageId: string | null;
+  /** The message that carries it was deleted (its files are no longer served). */
+  messageDeleted: boolean;
+}
+
+export type NewAttachment = Omit<AttachmentRecord, "messageId" | "messageDeleted">;
 
 export interface SearchQuery {
   userId: string;
@@ -115,6 +148,8 @@ export interface SearchQuery {
   after: number | null;
   /** created_at < before (ms). */
   before: number | null;
+  /** Only messages carrying files. */
+  hasFile: boolean;
   /** A `nextCursor` from the previous page. */
   cursor: string | null;
   limit: number;
@@ -158,6 +193,13 @@ export interface NewMessage {
   mentions: string[];
   /** The message this one replies to (same room; checked by the domain). */
   replyToId?: string | null;
+  /**
+   * Uploads this message carries, in order: each must be the author's, of this room, and on no
+   * message yet; they are claimed in the message's own transaction, so a file is on one message
+   * only. Otherwise nothing is stored and appendMessage throws {@link AttachmentClaimError}. A
+   * retry of a stored send returns the stored message without claiming anything.
+   */
+  attachmentIds?: readonly string[];
 }
 
 export type PageQuery =
@@ -168,6 +210,14 @@ export type PageQuery =
   /** Messages with version > changedSince, ascending by version. */
   | { changedSince: number; limit: number }
   | { latest: true; limit: number };
+
+/** An attachment of a new message could not be claimed (see NewMessage.attachmentIds). */
+export class AttachmentClaimError extends Error {
+  constructor(readonly attachmentId: string) {
+    super(`attachment ${attachmentId} is not an unclaimed upload of the author into this room`);
+    this.name = "AttachmentClaimError";
+  }
+}
 
 /** A uniqueness rule was broken (nickname, room name). */
 export class StorageConflictError extends Error {

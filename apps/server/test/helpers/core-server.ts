@@ -6,6 +6,7 @@ import { prepareStorage } from "../../src/domain/setup.js";
 import { silentLogger } from "../../src/logger.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
 import { TEST_PASSWORD_PARAMS, TEST_RATE_LIMITS } from "./server.js";
+import { testBlobStore } from "./blobs.js";
 
 /**
  * A real server for tests of the product's client core (test/client): started on a given SQLite
@@ -21,7 +22,7 @@ export interface CoreServer {
 
 export async function startCoreServer(dbPath: string, port = 0): Promise<CoreServer> {
   const storage = await prepareStorage(new SqliteStorage(dbPath));
-  const app = createApp({ storage, logger: silentLogger }, { presenceGraceMs: 50, passwordParams: TEST_PASSWORD_PARAMS, rateLimits: TEST_RATE_LIMITS });
+  const app = createApp({ storage, blobs: await testBlobStore(), logger: silentLogger }, { presenceGraceMs: 50, passwordParams: TEST_PASSWORD_PARAMS, rateLimits: TEST_RATE_LIMITS });
   await new Promise<void>((resolve) => app.httpServer.listen(port, "127.0.0.1", resolve));
   return { app, storage, port: (app.httpServer.address() as AddressInfo).port };
 }

@@ -19,6 +19,7 @@ import { createApp, type App, type AppOptions } from "../../src/app.js";
 import { silentLogger, type Logger } from "../../src/logger.js";
 import { DEFAULT_BUDGETS, scaleBudgets, type RateLimitBudgets } from "../../src/security/rate-limits.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
+import { testBlobStore } from "./blobs.js";
 import { prepareStorage } from "../../src/domain/setup.js";
 
 /** Cheap scrypt parameters for tests that sign users in (the stored format is the same). */
@@ -72,8 +73,10 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   const open = async () => {
     const storage = options.openStorage ? options.openStorage(dbPath) : new SqliteStorage(dbPath);
     await prepareStorage(storage);
+    // Beside the database, so a restart finds the files again and stop() removes them with it.
+    const blobs = await testBlobStore(join(dbPath, "..", "blobs"));
     const app = createApp(
-      options.logger ? { storage, logger: options.logger } : { storage },
+      options.logger ? { storage, blobs, logger: options.logger } : { storage, blobs },
       {
         // scrypt at OWASP's cost takes ~1 s here; the hashing itself is tested in password.test.ts.
         passwordParams: TEST_PASSWORD_PARAMS,

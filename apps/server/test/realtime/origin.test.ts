@@ -7,6 +7,7 @@ import { silentLogger } from "../../src/logger.js";
 import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
 import { TEST_PASSWORD_PARAMS, signInOk } from "../helpers/server.js";
 import { prepareStorage } from "../../src/domain/setup.js";
+import { testBlobStore } from "../helpers/blobs.js";
 
 /**
  * Issue 10, cross-site WebSocket hijacking: every Socket.IO handshake, polling and websocket,
@@ -24,7 +25,7 @@ afterEach(async () => {
 
 async function start(options: AppOptions = {}): Promise<{ url: string; port: number }> {
   const storage = await prepareStorage(new SqliteStorage(":memory:"));
-  const app = createApp({ storage, logger: silentLogger }, { passwordParams: TEST_PASSWORD_PARAMS, ...options });
+  const app = createApp({ storage, blobs: await testBlobStore(), logger: silentLogger }, { passwordParams: TEST_PASSWORD_PARAMS, ...options });
   running.push({ app, storage });
   await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));
   const { port } = app.httpServer.address() as AddressInfo;

@@ -15,6 +15,7 @@ import { channel } from "../../src/realtime/types.js";
 import { TEST_PASSWORD_PARAMS, closeAllSockets, signInOk } from "../helpers/server.js";
 import { waitFor } from "../helpers/wait.js";
 import { prepareStorage } from "../../src/domain/setup.js";
+import { testBlobStore } from "../helpers/blobs.js";
 
 /**
  * What turning connection state recovery off costs a reconnect (ADR 0008): the product's client
@@ -36,7 +37,7 @@ afterEach(async () => {
 
 async function start(name: string, io: Partial<ServerOptions>): Promise<{ app: App; storage: SqliteStorage; url: string }> {
   const storage = await prepareStorage(new SqliteStorage(join(dir, `${name}.sqlite`)));
-  const app = createApp({ storage, logger: silentLogger }, { presenceGraceMs: 50, io, passwordParams: TEST_PASSWORD_PARAMS });
+  const app = createApp({ storage, blobs: await testBlobStore(), logger: silentLogger }, { presenceGraceMs: 50, io, passwordParams: TEST_PASSWORD_PARAMS });
   await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));
   cleanups.push(async () => {
     await app.close();

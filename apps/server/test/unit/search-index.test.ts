@@ -67,7 +67,7 @@ describe("SQLite search index", () => {
       const current = await Promise.all(messages.map(async (m) => (await storage.getMessage(m.id))!));
       for (const terms of fc.sample(fc.array(term, { minLength: 1, maxLength: 2 }), { numRuns: 300, seed: 7 })) {
         const expected = current.filter((m) => matchesAll(m.body, terms)).reverse().map((m) => m.id);
-        const found = await storage.searchMessages({ userId: alice.id, terms, roomId: null, authorId: null, after: null, before: null, cursor: null, limit: 50 });
+        const found = await storage.searchMessages({ userId: alice.id, terms, roomId: null, authorId: null, after: null, before: null, hasFile: false, cursor: null, limit: 50 });
         expect(found.messages.map((m) => m.id), JSON.stringify(terms)).toEqual(expected.slice(0, 50));
       }
     } finally {

@@ -14,6 +14,10 @@ import { POSTGRES_DIALECT, pageStatement, sharedQueries } from "../queries.js";
 import {
   type RoomHeadRow,
   toRoomHead,
+  attachmentInsertValues,
+  toAttachment,
+  toAttachmentRecord,
+  type AttachmentRow,
   CHANGE_TARGET_COLUMNS,
   MESSAGE_COLUMNS,
   MESSAGE_FROM,
@@ -39,8 +43,11 @@ import {
   type UserRow,
 } from "../rows.js";
 import {
+  AttachmentClaimError,
   StorageConflictError,
+  type AttachmentRecord,
   type ChangeResult,
+  type NewAttachment,
   type NewMessage,
   type PageQuery,
   type RoomRecord,
@@ -134,7 +141,7 @@ const Q = sharedQueries(POSTGRES_DIALECT);
  * rolled back with it), and `appendMessage` returns the first one's row instead.
  *
  * Parameters: $1 room, $2 author, $3 client id, $4 message id, $5 kind, $6 body, $7 time,
- * $8 mentions, $9 reply-to id.
+ * $8 mentions, $9 reply-to id, $10 attachments (JSON, claimed by the caller; see appendWithFiles).
  */
 const APPEND_SQL = `
   WITH existing AS (
@@ -150,7 +157,7 @@ const APPEND_SQL = `
   ), inserted AS (
     INSERT INTO messages (${MESSAGE_INSERT_COLUMNS})
     SELECT $4::text, $1::text, room.last_seq, $5::text, $2::text, author.nickname, $3::text, $6::text, $7::bigint, $8::text[],
-      room.last_version, room.last_version, $9::text
+      room.last_version, room.last_version, $9::text, $10::text
     FROM room, author
     RETURNING ${MESSAGE_COLUMNS}
   ), mentioned AS (
@@ -164,6 +171,11 @@ const APPEND_SQL = `
   SELECT ${MESSAGE_SELECT}, true AS created FROM inserted m LEFT JOIN messages q ON q.id = m.reply_to_id
   UNION ALL
   SELECT ${MESSAGE_SELECT}, false AS created FROM ${MESSAGE_FROM} WHERE m.id IN (SELECT id FROM existing)`;
+
+/** APPEND_SQL's parameters. */
+function appendParams(input: NewMessage, id: string, now: number, attachments: string | null): unknown[] {
+  return [input.roomId, input.authorId, input.clientId, id, input.kind, input.body, now, input.mentions, input.replyToId ?? null, attachments];
+}
 
 /**
  * A change's write: the CTEs that make it and their parameters from $3 on ($1 is the room, $2 the
@@ -452,22 +464,15 @@ export class PostgresStorage implements Storage {
   }
 
   private async appendOne(input: NewMessage): Promise<{ message: Message; created: boolean }> {
+    const id = randomUUID();
     let rows: (MessageRow & { created: boolean })[];
     try {
-      rows = await this.query<MessageRow & { created: boolean }>(APPEND_SQL, [
-        input.roomId,
-        input.authorId,
-        input.clientId,
-        randomUUID(),
-        input.kind,
-        input.body,
-        this.now(),
-        input.mentions,
-        input.replyToId ?? null,
-      ]);
+      const ids = input.attachmentIds ?? [];
+      rows = ids.length === 0 ? await this.query(APPEND_SQL, appendParams(input, id, this.now(), null)) : await this.appendWithFiles(input, id, ids);
     } catch (e) {
-      // Another node (or connection) committed the same (author, clientId) while this statement ran.
-      if (input.clientId !== null && isUniqueViolation(e, "messages_by_client_id")) {
+      // Another node (or connection) committed the same (author, clientId) while this statement ran
+      // (with files: it claimed them first, and this one then found them taken).
+      if (input.clientId !== null && (isUniqueViolation(e, "messages_by_client_id") || e instanceof AttachmentClaimError)) {
         const [existing] = await this.query<MessageRow>(Q.messageByClientId, [input.authorId, input.clientId]);
         if (existing) return { message: (await this.withReactions(this.pool, [existing]))[0]!, created: false };
       }
@@ -487,6 +492,49 @@ export class PostgresStorage implements Storage {
     );
     if (!found?.room) throw new Error(`room ${input.roomId} not found`);
     throw new Error(`user ${input.authorId} not found`);
+  }
+
+  /**
+   * An append that claims files: the claims and APPEND_SQL in one transaction, so a file that
+   * cannot be claimed stores nothing. Rarer than plain sends, so it may cost the extra round trips.
+   * A retry is found first: its files are claimed by the stored message already.
+   */
+  private appendWithFiles(input: NewMessage, id: string, ids: readonly string[]): Promise<(MessageRow & { created: boolean })[]> {
+    return this.transaction("BEGIN", async (client) => {
+      if (input.clientId !== null) {
+        const existing = (await client.query<MessageRow>(Q.messageByClientId, [input.authorId, input.clientId])).rows;
+        if (existing.length > 0) return existing.map((r) => ({ ...r, created: false }));
+      }
+      const attachments = [];
+      for (const attachmentId of ids) {
+        const [row] = (await client.query<AttachmentRow>(Q.claimAttachment, [id, attachmentId, input.authorId, input.roomId])).rows;
+        if (!row) throw new AttachmentClaimError(attachmentId);
+        attachments.push(toAttachment(row));
+      }
+      return (await client.query<MessageRow & { created: boolean }>(APPEND_SQL, appendParams(input, id, this.now(), JSON.stringify(attachments)))).rows;
+    });
+  }
+
+  async createAttachment(input: NewAttachment): Promise<{ attachment: AttachmentRecord; created: boolean }> {
+    const result = await this.pool.query(Q.insertAttachment, attachmentInsertValues(input));
+    const stored = await this.findUpload(input.uploaderId, input.uploadId);
+    if (!stored) throw new Error(`attachment ${input.id} was not stored`);
+    return { attachment: stored, created: (result.rowCount ?? 0) > 0 };
+  }
+
+  async findUpload(uploaderId: string, uploadId: string): Promise<AttachmentRecord | null> {
+    const [row] = await this.query<AttachmentRow>(Q.attachmentByUpload, [uploaderId, uploadId]);
+    return row ? toAttachmentRecord(row) : null;
+  }
+
+  async getAttachment(id: string): Promise<AttachmentRecord | null> {
+    const [row] = await this.query<AttachmentRow>(Q.attachmentById, [id]);
+    return row ? toAttachmentRecord(row) : null;
+  }
+
+  async uploadedBytesSince(uploaderId: string, since: number): Promise<number> {
+    const [row] = await this.query<{ bytes: number | string }>(Q.uploadedBytesSince, [uploaderId, since]);
+    return Number(row?.bytes ?? 0);
   }
 
   /** Messages of one room with their reactions, read by one query for all of them. */
@@ -712,6 +760,7 @@ function searchStatement(query: SearchQuery): { sql: string; params: unknown[] }
   if (query.authorId !== null) where.push(`m.author_id = ${param(query.authorId, "text")}`);
   if (query.after !== null) where.push(`m.created_at >= ${param(query.after, "bigint")}`);
   if (query.before !== null) where.push(`m.created_at < ${param(query.before, "bigint")}`);
+  if (query.hasFile) where.push("m.attachments IS NOT NULL");
   const keys = (key: string) => `search_keys(m.body) @> ARRAY[lower(${param(key, "text")})]`;
   for (const term of query.terms) {
     if (termMode(term) === "substring") {

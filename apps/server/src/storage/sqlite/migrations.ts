@@ -168,4 +168,32 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     SELECT old.search_docid WHERE old.search_docid <= (SELECT indexed_docid FROM search_state);
   END;
   `,
+  // 5: attachments (ADR 0014). An upload is a row here from the moment its bytes are stored;
+  // `message_id` is set by the send that carries it, in the message's transaction. What readers of
+  // a message see of its files never changes after upload, so it is also written onto the message
+  // (`messages.attachments`, JSON of Attachment[]): a page of history needs no join.
+  `
+  CREATE TABLE attachments (
+    id TEXT PRIMARY KEY,
+    uploader_id TEXT NOT NULL REFERENCES users(id),
+    upload_id TEXT NOT NULL,
+    room_id TEXT NOT NULL REFERENCES rooms(id),
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('image', 'file')),
+    width INTEGER,
+    height INTEGER,
+    blob_hash TEXT NOT NULL,
+    thumb_hash TEXT,
+    upload_bytes INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    message_id TEXT
+  );
+  -- The idempotency key of uploads: a retried upload finds the first one instead of storing twice.
+  CREATE UNIQUE INDEX attachments_by_upload ON attachments(uploader_id, upload_id);
+  -- The daily quota sums one user's recent uploads.
+  CREATE INDEX attachments_by_uploader_time ON attachments(uploader_id, created_at);
+  ALTER TABLE messages ADD COLUMN attachments TEXT;
+  `,
 ];

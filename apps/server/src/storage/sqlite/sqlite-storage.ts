@@ -15,6 +15,10 @@ import { SQLITE_DIALECT, pageStatement, sharedQueries } from "../queries.js";
 import {
   type RoomHeadRow,
   toRoomHead,
+  attachmentInsertValues,
+  toAttachment,
+  toAttachmentRecord,
+  type AttachmentRow,
   CHANGE_TARGET_COLUMNS,
   MESSAGE_INSERT_COLUMNS,
   MESSAGE_SELECT,
@@ -38,8 +42,11 @@ import {
   type UserRow,
 } from "../rows.js";
 import {
+  AttachmentClaimError,
   StorageConflictError,
+  type AttachmentRecord,
   type ChangeResult,
+  type NewAttachment,
   type NewMessage,
   type PageQuery,
   type RoomRecord,
@@ -421,9 +428,15 @@ export class SqliteStorage implements Storage {
         | undefined;
       if (!author) throw new Error(`user ${input.authorId} not found`);
       const id = randomUUID();
+      // Inside the item's savepoint: a file that cannot be claimed undoes the seq taken above too.
+      const attachments = (input.attachmentIds ?? []).map((attachmentId) => {
+        const row = this.sql(Q.claimAttachment).get(id, attachmentId, input.authorId, input.roomId) as AttachmentRow | undefined;
+        if (!row) throw new AttachmentClaimError(attachmentId);
+        return toAttachment(row);
+      });
       // Only text is searched (see Storage.searchMessages).
       const docid = input.kind === "text" ? this.nextSearchDocid++ : null;
-      this.sql(`INSERT INTO messages (${MESSAGE_INSERT_COLUMNS}, search_docid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+      this.sql(`INSERT INTO messages (${MESSAGE_INSERT_COLUMNS}, search_docid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
         .run(
           id,
           input.roomId,
@@ -438,6 +451,7 @@ export class SqliteStorage implements Storage {
           room.last_version,
           room.last_version,
           input.replyToId ?? null,
+          attachments.length > 0 ? JSON.stringify(attachments) : null,
           docid,
         );
       if (input.mentions.length > 0) {
@@ -599,6 +613,28 @@ export class SqliteStorage implements Storage {
     for (const userId of mentions) mention.run(userId, roomId, seq);
   }
 
+  async createAttachment(input: NewAttachment): Promise<{ attachment: AttachmentRecord; created: boolean }> {
+    const { changes } = this.sql(Q.insertAttachment).run(...attachmentInsertValues(input));
+    const stored = await this.findUpload(input.uploaderId, input.uploadId);
+    if (!stored) throw new Error(`attachment ${input.id} was not stored`);
+    return { attachment: stored, created: changes > 0 };
+  }
+
+  async findUpload(uploaderId: string, uploadId: string): Promise<AttachmentRecord | null> {
+    const row = this.sql(Q.attachmentByUpload).get(uploaderId, uploadId) as AttachmentRow | undefined;
+    return row ? toAttachmentRecord(row) : null;
+  }
+
+  async getAttachment(id: string): Promise<AttachmentRecord | null> {
+    const row = this.sql(Q.attachmentById).get(id) as AttachmentRow | undefined;
+    return row ? toAttachmentRecord(row) : null;
+  }
+
+  async uploadedBytesSince(uploaderId: string, since: number): Promise<number> {
+    const row = this.sql(Q.uploadedBytesSince).get(uploaderId, since) as { bytes: number };
+    return Number(row.bytes);
+  }
+
   async searchMessages(query: SearchQuery): Promise<{ messages: Message[]; nextCursor: string | null }> {
     const { sql, params } = searchStatement(query, this.searchRange(query));
     const rows = this.sql(sql).all(...params) as SearchRow[];
@@ -733,6 +769,7 @@ function searchStatement(query: SearchQuery, range: DocidRange): { sql: string; 
   if (query.authorId !== null) filters.push({ sql: "m.author_id = ?", params: [query.authorId] });
   if (query.after !== null) filters.push({ sql: "m.created_at >= ?", params: [query.after] });
   if (query.before !== null) filters.push({ sql: "m.created_at < ?", params: [query.before] });
+  if (query.hasFile) filters.push({ sql: "m.attachments IS NOT NULL", params: [] });
 
   // SQLite's `?` bind by position: the parameters are collected in the order the clauses are written.
   const where = [driver.where, ...filters, ...checks];
