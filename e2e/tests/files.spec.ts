@@ -63,7 +63,8 @@ test.describe("files (issue 13)", () => {
     const pending = messageRows(alice.page, caption);
     await expect(pending).toHaveAttribute("data-status", "sending");
     await expect(pending.getByTestId("upload-progress")).toBeVisible();
-    await expect(alice.page.getByTestId("upload-tray").filter({ has: alice.page.getByTestId("upload-chip") }).first()).toBeVisible();
+    // The file left the composer's tray with the message.
+    await expect(alice.page.getByTestId("upload-tray")).toHaveCount(0);
 
     releaseFirst();
     await stored;
@@ -78,13 +79,16 @@ test.describe("files (issue 13)", () => {
     await expect(messageRows(alice.page, caption)).toHaveAttribute("data-status", "sent");
     await expect(messageRows(alice.page, caption)).toHaveCount(1);
 
-    // The retry was the same upload (the same X-Upload-Id), answered with the file stored the first time.
-    expect(attempts).toHaveLength(2);
+    // The retry was the same upload (the same X-Upload-Id), answered with the file stored the first
+    // time. Usually that is the second request; sometimes the server's answer to a repeat arrives
+    // as a connection reset (it closes the connection before the browser has sent the whole body:
+    // Chromium then reports net::ERR_CONNECTION_RESET instead of the 200), and the client tries once more, under the same id.
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
     const ids = await Promise.all(attempts.map((r) => r.headerValue("x-upload-id")));
     expect(ids[0]).toMatch(/^[0-9a-f-]{36}$/);
-    expect(ids[1]).toBe(ids[0]);
+    expect(new Set(ids).size).toBe(1);
     expect(firstAnswer).not.toBeNull();
-    const second = await attempts[1]!.response();
+    const second = await attempts.at(-1)!.response();
     expect(second?.status()).toBe(200);
     expect(((await second!.json()) as { attachment: { id: string } }).attachment.id).toBe(firstAnswer!.attachmentId);
 
@@ -166,7 +170,8 @@ test.describe("files (issue 13)", () => {
       expect(response.status()).toBe(200);
       expect(response.headers()["content-disposition"]).toMatch(/^attachment/);
       expect(response.headers()["x-content-type-options"]).toBe("nosniff");
-      expect(response.headers()["content-type"]).not.toMatch(/text\/html|image\/svg/);
+      // Even opened directly, the file is its own opaque origin: no script runs as Parley.
+      expect(response.headers()["content-security-policy"]).toMatch(/sandbox/);
     }
     expect(await bob.page.title()).not.toBe("pwned");
   });
