@@ -159,5 +159,5 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `,
   // 5: attachments (ADR 0014); the same as SQLite's migration 5, see there.
   `
-${attachmentsSchema("BIGINT")}  `,
+${attachmentsSchema("BIGINT", "search_order")}  `,
 ];

@@ -175,5 +175,5 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   // a message see of its files never changes after upload, so it is also written onto the message
   // (`messages.attachments`, JSON of Attachment[]): a page of history needs no join.
   `
-${attachmentsSchema("INTEGER")}  `,
+${attachmentsSchema("INTEGER", "search_docid")}  `,
 ];
