@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import { createChatClient, memoryOutbox, selectRoomMessages, type ChatClient } from "@parley/client";
-import { DEFAULT_ROOM_ID, type Message } from "@parley/shared";
+import sharp from "sharp";
+import { API, DEFAULT_ROOM_ID, UPLOAD_ID_HEADER, type Message, type UploadResponse } from "@parley/shared";
 import { createApp, type App } from "../src/app.js";
 import type { Logger } from "../src/logger.js";
 import { attachRedisAdapter } from "../src/realtime/redis-adapter.js";
@@ -11,7 +12,7 @@ import { TEST_PG_URL, TEST_REDIS_URL, createTestDatabase, describeWithServices, 
 import { TEST_PASSWORD_PARAMS, TEST_RATE_LIMITS, closeAllSockets, collect, connect, nextEvent, requestOk, signInOk, text, type ClientSocket } from "./helpers/server.js";
 import { waitFor } from "./helpers/wait.js";
 import { prepareStorage } from "../src/domain/setup.js";
-import { testBlobStore } from "./helpers/blobs.js";
+import { PostgresBlobStore } from "../src/blobs/pg-blob-store.js";
 
 /** Quiet, but any server error still fails the test (vitest.setup.ts fails on console.error). */
 const logger: Logger = { info: () => {}, error: (message, ...rest) => console.error(`[parley] ${message}`, ...rest) };
@@ -20,6 +21,7 @@ interface Node {
   url: string;
   app: App;
   storage: PostgresStorage;
+  blobs: PostgresBlobStore;
   redis: { close(): Promise<void> };
 }
 
@@ -38,11 +40,14 @@ describeWithServices(
 
     const startNode = async (): Promise<Node> => {
       const storage = await prepareStorage(new PostgresStorage(db.url, { logger }));
-      const app = createApp({ storage, blobs: await testBlobStore(), logger }, { passwordParams: TEST_PASSWORD_PARAMS, rateLimits: TEST_RATE_LIMITS });
+      // Files in the same database, as main.ts does with PostgreSQL: any node serves any file.
+      const blobs = new PostgresBlobStore(db.url, { logger });
+      await blobs.init();
+      const app = createApp({ storage, blobs, logger }, { passwordParams: TEST_PASSWORD_PARAMS, rateLimits: TEST_RATE_LIMITS });
       const redis = await attachRedisAdapter(app.io, TEST_REDIS_URL!, { logger, key: redisKey });
       await new Promise<void>((resolve) => app.httpServer.listen(0, "127.0.0.1", resolve));
       const { port } = app.httpServer.address() as AddressInfo;
-      const node = { url: `http://127.0.0.1:${port}`, app, storage, redis };
+      const node = { url: `http://127.0.0.1:${port}`, app, storage, blobs, redis };
       nodes.push(node);
       return node;
     };
@@ -89,6 +94,7 @@ describeWithServices(
       for (const node of nodes) {
         await node.app.close();
         await node.redis.close();
+        await node.blobs.close();
         await node.storage.close();
       }
       await db.drop();
@@ -111,6 +117,33 @@ describeWithServices(
       const replySent = await requestOk(bob, "message:send", reply);
       expect(await replyReceived).toEqual(replySent);
       expect(replySent.seq).toBe(sent.seq + 1);
+    });
+
+    it("a file uploaded on node A comes with its message to node B, which serves it and its thumbnail", async () => {
+      const [a, b] = [await startNode(), await startNode()];
+      const alice = await clientOn(a, "alice");
+      const { cookie: bobCookie } = await signInOk(b.url, "bob");
+      const bob = await connect(b.url, bobCookie);
+      await requestOk(bob, "session:sync", {});
+
+      const image = await sharp({ create: { width: 300, height: 200, channels: 3, background: "#48c" } }).png().toBuffer();
+      const res = await fetch(`${a.url}${API.upload(DEFAULT_ROOM_ID)}?name=diagram.png`, {
+        method: "POST",
+        headers: { cookie: (await signInOk(a.url, "alice")).cookie, [UPLOAD_ID_HEADER]: randomUUID() },
+        body: image,
+      });
+      expect(res.status).toBe(201);
+      const { attachment } = (await res.json()) as UploadResponse;
+      const send = { ...text(DEFAULT_ROOM_ID, "the diagram"), attachmentIds: [attachment.id] };
+      const received = nextEvent(bob, "message:created", (m) => m.clientId === send.clientId);
+      await requestOk(alice, "message:send", send);
+      expect((await received).attachments).toEqual([attachment]);
+
+      const file = await fetch(`${b.url}${API.file(attachment.id)}`, { headers: { cookie: bobCookie } });
+      expect(file.status).toBe(200);
+      expect(await sharp(Buffer.from(await file.arrayBuffer())).metadata()).toMatchObject({ format: "png", width: 300, height: 200 });
+      const thumb = await fetch(`${b.url}${API.thumbnail(attachment.id)}`, { headers: { cookie: bobCookie } });
+      expect(thumb.headers.get("content-type")).toBe("image/webp");
     });
 
     it("delivers every message of concurrent sends on both nodes to every socket once, with gap-free seqs", async () => {

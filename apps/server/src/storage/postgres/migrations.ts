@@ -1,4 +1,5 @@
 import { cjkCharClass, wordCharClass } from "../search.js";
+import { attachmentsSchema } from "../attachments-schema.js";
 
 /**
  * Numbered schema migrations for PostgreSQL, the same schema as SQLite's (`../sqlite/migrations.ts`).
@@ -158,27 +159,5 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `,
   // 5: attachments (ADR 0014); the same as SQLite's migration 5, see there.
   `
-  CREATE TABLE attachments (
-    id TEXT PRIMARY KEY,
-    uploader_id TEXT NOT NULL REFERENCES users(id),
-    upload_id TEXT NOT NULL,
-    room_id TEXT NOT NULL REFERENCES rooms(id),
-    name TEXT NOT NULL,
-    size BIGINT NOT NULL,
-    content_type TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('image', 'file')),
-    width INTEGER,
-    height INTEGER,
-    blob_hash TEXT NOT NULL,
-    thumb_hash TEXT,
-    upload_bytes BIGINT NOT NULL,
-    created_at BIGINT NOT NULL,
-    message_id TEXT
-  );
-  -- The idempotency key of uploads: a retried upload finds the first one instead of storing twice.
-  CREATE UNIQUE INDEX attachments_by_upload ON attachments(uploader_id, upload_id);
-  -- The daily quota sums one user's recent uploads.
-  CREATE INDEX attachments_by_uploader_time ON attachments(uploader_id, created_at);
-  ALTER TABLE messages ADD COLUMN attachments TEXT;
-  `,
+${attachmentsSchema("BIGINT", "search_order")}  `,
 ];

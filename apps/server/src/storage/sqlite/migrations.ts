@@ -1,3 +1,5 @@
+import { attachmentsSchema } from "../attachments-schema.js";
+
 /**
  * Numbered schema migrations for SQLite. `PRAGMA user_version` records the last one applied; each
  * runs in its own transaction. Never edit a shipped migration: add the next one.
@@ -173,27 +175,5 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   // a message see of its files never changes after upload, so it is also written onto the message
   // (`messages.attachments`, JSON of Attachment[]): a page of history needs no join.
   `
-  CREATE TABLE attachments (
-    id TEXT PRIMARY KEY,
-    uploader_id TEXT NOT NULL REFERENCES users(id),
-    upload_id TEXT NOT NULL,
-    room_id TEXT NOT NULL REFERENCES rooms(id),
-    name TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    content_type TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('image', 'file')),
-    width INTEGER,
-    height INTEGER,
-    blob_hash TEXT NOT NULL,
-    thumb_hash TEXT,
-    upload_bytes INTEGER NOT NULL,
-    created_at INTEGER NOT NULL,
-    message_id TEXT
-  );
-  -- The idempotency key of uploads: a retried upload finds the first one instead of storing twice.
-  CREATE UNIQUE INDEX attachments_by_upload ON attachments(uploader_id, upload_id);
-  -- The daily quota sums one user's recent uploads.
-  CREATE INDEX attachments_by_uploader_time ON attachments(uploader_id, created_at);
-  ALTER TABLE messages ADD COLUMN attachments TEXT;
-  `,
+${attachmentsSchema("INTEGER", "search_docid")}  `,
 ];

@@ -731,7 +731,8 @@ export class SqliteStorage implements Storage {
  * otherwise start from the member's rooms and sort all their messages). Each candidate is then
  * checked against every term by the rule itself (MATCHES_TERM_FN), a microsecond or two for each
  * row found. Without a term the index serves, the scan is of the messages themselves: backwards by
- * docid, or for one room backwards by seq along the primary key (the same order within a room).
+ * docid, for `has:file` along the partial index of messages with files, or for one room backwards
+ * by seq along the primary key (the same order within a room).
  */
 function searchStatement(query: SearchQuery, range: DocidRange): { sql: string; params: unknown[] } {
   const trigrams = [...new Set(query.terms.flatMap(termTrigrams))];
@@ -744,6 +745,16 @@ function searchStatement(query: SearchQuery, range: DocidRange): { sql: string; 
       from: `search_index f CROSS JOIN search_docs d ON d.docid = f.rowid ${messagesOfDocs}`,
       where: { sql: "f.search_index MATCH ? AND f.rowid < ? AND f.rowid > ?", params: [trigrams.map(ftsString).join(" AND "), range.below, range.above] },
       order: "f.rowid DESC",
+    };
+  } else if (query.hasFile && query.roomId === null) {
+    // Messages with files, newest first, from their partial index (migration 5).
+    driver = {
+      from: "messages m",
+      where: {
+        sql: "m.attachments IS NOT NULL AND m.kind = 'text' AND m.deleted_at IS NULL AND m.search_docid < ? AND m.search_docid > ?",
+        params: [range.below, range.above],
+      },
+      order: "m.search_docid DESC",
     };
   } else if (query.roomId !== null) {
     driver = {
