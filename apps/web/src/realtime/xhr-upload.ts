@@ -42,8 +42,9 @@ export function createXhrUploadTransport(stallMs = STALL_MS): UploadTransport {
         const alive = () => {
           clearTimeout(watchdog);
           watchdog = setTimeout(() => {
-            xhr.abort();
+            // Settled first: abort() fires the abort event at once, which would say ABORTED.
             finish({ ok: false, status: 0, code: "TIMEOUT" });
+            xhr.abort();
           }, stallMs);
         };
         const onAbort = () => {
