@@ -231,10 +231,14 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
     ui.getState().setFileNotice(attachFiles(client, roomId, list, locale));
   }
 
-  /** A pasted image (a screenshot) or files copied in a file manager are attached; text pastes as text. */
+  /**
+   * A pasted image (a screenshot) or files copied in a file manager are attached. A clipboard that
+   * also holds text pastes only the text: cells copied from a spreadsheet come with a picture of
+   * themselves, which nobody means to send.
+   */
   function onPaste(e: ClipboardEvent<HTMLTextAreaElement>) {
     const pasted = [...e.clipboardData.files];
-    if (pasted.length === 0) return;
+    if (pasted.length === 0 || e.clipboardData.types.includes("text/plain")) return;
     e.preventDefault();
     attach(pasted);
   }
