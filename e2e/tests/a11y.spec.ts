@@ -1,6 +1,7 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
-import { expect, expectSignedIn, openRoom, sendMessage, test, uniqueName, PASSWORD } from "../fixtures/chat.js";
+import { composer, expect, expectSignedIn, openRoom, sendMessage, test, uniqueName, PASSWORD } from "../fixtures/chat.js";
+import { PDF, pastePng, pickFiles } from "../fixtures/files.js";
 
 /**
  * WCAG 2.1 A/AA audit (axe-core) of every screen a user meets, in both themes and on a phone:
@@ -73,6 +74,35 @@ for (const colorScheme of ["light", "dark"] as const) {
       await alice.page.keyboard.press("Enter");
       await expect(alice.page.getByRole("alert").filter({ hasText: "#nowhere" })).toBeVisible();
       await audit(alice.page, "search refused");
+    });
+
+    test("files (issue 13): the composer's tray and a refusal, a message with an image and a file, the lightbox", async ({ createUser }) => {
+      const alice = await createUser("alice", { colorScheme, viewport: { width: 1280, height: 800 } });
+      const page = alice.page;
+      await pastePng(composer(page), "diagram.png", 800, 500, "Diagram");
+      await pickFiles(page, [PDF]);
+      await expect(page.getByTestId("upload-chip")).toHaveCount(2);
+      for (const chip of await page.getByTestId("upload-chip").all()) await expect(chip).toHaveAttribute("data-status", "done");
+      await pickFiles(page, [{ name: "empty.txt", type: "text/plain", text: "" }]);
+      await expect(page.getByTestId("composer-notice")).toHaveText("“empty.txt” is empty.");
+      await audit(page, "composer with files");
+
+      const body = `files for the audit ${uniqueName("a11y")}`;
+      await sendMessage(page, body);
+      const row = page.getByTestId("message").filter({ hasText: body });
+      await expect(row).toHaveAttribute("data-status", "sent");
+      const thumb = row.getByTestId("attachment-image");
+      await expect.poll(() => thumb.locator("img").evaluate((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
+      await expect(row.getByTestId("file-card")).toBeVisible();
+      await audit(page, "a message with files");
+
+      await thumb.click();
+      await expect(page.getByTestId("lightbox")).toBeVisible();
+      await audit(page, "lightbox");
+      // A click beside the image closes it, like Escape.
+      await page.mouse.click(20, 780);
+      await expect(page.getByTestId("lightbox")).toHaveCount(0);
+      await expect(thumb).toBeFocused();
     });
 
     test("phone layout: chat and the rooms drawer", async ({ createUser }) => {

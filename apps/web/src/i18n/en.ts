@@ -160,7 +160,6 @@ export const en = {
   "files.openImage": "Open image {name}",
   "files.image": "Image {name}",
   "files.download": "Download",
-  "files.downloadName": "Download {name}, {size}",
   "files.summary": { one: "📎 {name}", other: "📎 {name} and {rest} more" },
   "files.attachments": "Files",
   "files.quote": "📎 Files",

@@ -63,13 +63,16 @@ function FileCard({ attachment }: { attachment: Attachment }) {
       className="file-card"
       href={API.file(attachment.id)}
       download={attachment.name}
-      aria-label={t("files.downloadName", { name: attachment.name, size })}
       data-testid="file-card"
       data-attachment-id={attachment.id}
     >
       <FileTile name={attachment.name} contentType={attachment.contentType} large />
       <span className="file-card-text">
-        <span className="file-card-name">{attachment.name}</span>
+        {/* The name is the visible text with a hidden lead-in (WCAG label-in-name). */}
+        <span className="file-card-name">
+          <span className="visually-hidden">{t("files.download")} </span>
+          {attachment.name}
+        </span>
         <span className="file-card-meta">
           {size} · {label}
         </span>
