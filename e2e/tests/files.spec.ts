@@ -113,6 +113,32 @@ test.describe("files (issue 13)", () => {
     await expect(thumb).toBeFocused();
   });
 
+  test("a reload loses a file still uploading: the message says so and goes without it, once", async ({ createUser }) => {
+    const alice = await createUser("alice");
+    const bob = await createUser("bob");
+    const caption = `caption survives ${uniqueName("reload")}`;
+    // The upload never completes in this page.
+    await alice.page.route(UPLOADS, () => new Promise<void>(() => {}));
+    await pastePng(composer(alice.page), "whiteboard.png", 640, 480);
+    await composer(alice.page).fill(caption);
+    await composer(alice.page).press("Enter");
+    await expect(messageRows(alice.page, caption).getByTestId("upload-chip")).toHaveAttribute("data-status", "uploading");
+
+    await alice.page.unrouteAll({ behavior: "ignoreErrors" });
+    await alice.page.reload();
+    await expectConnected(alice.page);
+    const row = messageRows(alice.page, caption);
+    await expect(row).toHaveAttribute("data-status", "failed");
+    await expect(row.getByRole("alert").first()).toContainText("The page was reloaded before a file had finished uploading");
+    await expect(row.getByTestId("upload-chip")).toHaveAttribute("data-status", "failed");
+    await expect(messageRows(bob.page, caption)).toHaveCount(0);
+
+    await row.getByRole("button", { name: "Send without the file" }).click();
+    await expect(messageRows(alice.page, caption)).toHaveAttribute("data-status", "sent");
+    await expect(messageRows(bob.page, caption)).toHaveCount(1);
+    await expect(messageRows(bob.page, caption).getByTestId("attachments")).toHaveCount(0);
+  });
+
   test("a PDF dropped on the conversation: overlay, a message of the file alone, a card that downloads; has:file finds it", async ({ createUser }) => {
     const alice = await createUser("alice");
     const bob = await createUser("bob");
