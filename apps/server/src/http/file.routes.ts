@@ -46,21 +46,51 @@ export function fileRoutes(services: Services, logger: Logger, options: { stallT
     return token ? ((await services.auth.authenticate(token))?.user ?? null) : null;
   };
 
+  /**
+   * Answers an upload whose body was not read (a repeat, a refusal). A browser still sending the
+   * body when the connection closes reports a reset, not the answer (Chromium: ERR_CONNECTION_RESET),
+   * and the client would retry a refusal it should show. So a body of a size this server accepts
+   * is read to its end and discarded first (while it keeps arriving); a larger one, or one that
+   * stopped arriving, gets the answer at once and the connection closes (a client that checks
+   * the limit before sending never sends one).
+   */
+  const answerAfterBody = (req: Request, res: Response, answer: () => void) => {
+    const declared = Number(req.get("content-length") ?? Number.NaN);
+    if (req.complete || req.readableEnded) return answer();
+    // Already being read (a refusal in the middle of storing it): it cannot be drained from here.
+    if (req.listenerCount("readable") > 0) return closeAfterAnswer(req, res, answer);
+    const closeAfter = () => closeAfterAnswer(req, res, answer);
+    if (!(declared <= files.limits.fileMaxBytes)) return closeAfter();
+    let timer = setTimeout(closeAfter, options.stallTimeoutMs);
+    req.on("data", () => {
+      clearTimeout(timer);
+      timer = setTimeout(closeAfter, options.stallTimeoutMs);
+    });
+    req.once("end", () => {
+      clearTimeout(timer);
+      answer();
+    });
+    req.once("close", () => clearTimeout(timer));
+    req.resume();
+  };
+
   const fail = (req: Request, res: Response, e: unknown, what: string) => {
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    // The body may still be arriving: answer, then close the connection instead of reading on.
-    if (!req.complete) {
-      res.setHeader("Connection", "close");
-      res.once("finish", () => req.destroy());
+    if (e instanceof DomainError) {
+      const error = e;
+      // A stalled body will not end, and a body over the limit is not worth reading: answer now.
+      const now = error.code === "UPLOAD_STALLED" || error.code === "FILE_TOO_LARGE";
+      const answer = () => (error.code === "RATE_LIMITED" ? sendRateLimited(res, error) : sendError(res, STATUS[error.code] ?? 400, error.code, error.message));
+      if (now && !req.complete) return closeAfterAnswer(req, res, answer);
+      return answerAfterBody(req, res, answer);
     }
-    if (e instanceof DomainError && e.code === "RATE_LIMITED") return sendRateLimited(res, e);
-    if (e instanceof DomainError) return sendError(res, STATUS[e.code] ?? 400, e.code, e.message);
     // The client went away mid-upload: there is no one to answer.
     if (req.destroyed || (e instanceof Error && "code" in e && e.code === "ECONNRESET")) return;
     requestLogger(res, logger).error(`${what} failed`, e);
+    if (!req.complete) res.setHeader("Connection", "close");
     sendError(res, 500, "INTERNAL", "Something went wrong on the server.");
   };
 
@@ -85,9 +115,7 @@ export function fileRoutes(services: Services, logger: Logger, options: { stallT
       const begun = await files.begin(request);
       if ("existing" in begun) {
         const body: UploadResponse = { attachment: begun.existing };
-        res.setHeader("Connection", "close");
-        res.once("finish", () => req.destroy());
-        return void res.status(200).json(body);
+        return answerAfterBody(req, res, () => void res.status(200).json(body));
       }
       const { attachment, created } = await files.store(request, name, stallGuard(req, options.stallTimeoutMs), begun.maxBytes);
       const body: UploadResponse = { attachment };
@@ -149,6 +177,13 @@ export function fileRoutes(services: Services, logger: Logger, options: { stallT
   router.get("/api/files/:id", download("file"));
   router.get("/api/files/:id/thumbnail", download("thumbnail"));
   return router;
+}
+
+/** Answers, then closes the connection instead of reading the rest of the body. */
+function closeAfterAnswer(req: IncomingMessage, res: Response, answer: () => void): void {
+  res.setHeader("Connection", "close");
+  res.once("finish", () => req.destroy());
+  answer();
 }
 
 /**

@@ -117,6 +117,19 @@ describe("uploads", () => {
     expect(bobs.body.attachment!.id).not.toBe(first.id);
   });
 
+  it("a repeat of an upload still being sent is answered once its body has arrived, not with a reset", async () => {
+    const uploadId = randomUUID();
+    const bytes = new Uint8Array(200_000).map((_, i) => i % 13);
+    const first = await uploadOk(bytes, { uploadId });
+    const chunks = Array.from({ length: 10 }, (_, i) => Buffer.from(bytes.subarray(i * 20_000, (i + 1) * 20_000)));
+    const again = await rawUpload({ contentLength: bytes.length, send: chunks, uploadId });
+    expect(again).toMatchObject({ status: 200, body: { attachment: first } });
+    // Read to its end, so the connection stays open: closing it under a browser still sending makes
+    // the browser report a reset instead of this answer (and its client retry for nothing).
+    expect(again.headers?.["connection"]).not.toBe("close");
+    expect(again.sentAll).toBe(true);
+  });
+
   it("HTML and SVG are files, whatever they claim, and download instead of rendering", async () => {
     const html = await uploadOk(new TextEncoder().encode("<!doctype html><script>alert(document.cookie)</script>"), { name: "cute.png", type: "image/png" });
     const svg = await uploadOk(new TextEncoder().encode('<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>'), { name: "logo.svg", type: "image/svg+xml" });
@@ -302,7 +315,14 @@ async function whoIs(nickname: string) {
  * `send` chunks, then nothing more (the server must answer on its own: limit or stall) or, with
  * `cut`, the connection destroyed. Resolves with the answer, or status 0 when there was none.
  */
-function rawUpload(o: { contentLength: number | null; send: Buffer[]; uploadId?: string; cut?: boolean }): Promise<{ status: number; body: unknown }> {
+function rawUpload(o: { contentLength: number | null; send: Buffer[]; uploadId?: string; cut?: boolean }): Promise<{
+  status: number;
+  body: unknown;
+  headers?: Record<string, string | string[] | undefined>;
+  /** Whether every chunk had been handed to the kernel when the answer arrived. */
+  sentAll?: boolean;
+}> {
+  let sentAll = false;
   const url = new URL(`${server.url}${API.upload(DEFAULT_ROOM_ID)}?name=raw.bin`);
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { cookie: cookies.alice, [UPLOAD_ID_HEADER]: o.uploadId ?? randomUUID() };
@@ -310,7 +330,8 @@ function rawUpload(o: { contentLength: number | null; send: Buffer[]; uploadId?:
     const req = httpRequest(url, { method: "POST", headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString() || "null") }));
+      const sent = sentAll;
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString() || "null"), headers: res.headers, sentAll: sent }));
       res.on("error", reject);
     });
     req.on("error", (e) => (o.cut ? undefined : reject(e)));
@@ -320,6 +341,7 @@ function rawUpload(o: { contentLength: number | null; send: Buffer[]; uploadId?:
       // off never becomes a row, whenever the server notices, so nothing needs waiting for.)
       const last = i === o.send.length - 1;
       req.write(chunk, () => {
+        if (last) sentAll = true;
         if (o.cut && last) req.destroy();
       });
     });
