@@ -102,6 +102,18 @@ export function MessageList({ room }: { room: RoomSummary }) {
     getItemKey: (i) => rows[i]?.key ?? i,
     paddingStart: showTopRow ? 0 : TOP_PADDING_PX,
     overscan: 6,
+    // A row's size comes from its ResizeObserver entry, reported after the browser's own layout.
+    // On mount the virtualiser would read offsetHeight, forcing the layout of every new row in the
+    // middle of React's commit (a fling mounts ten a frame; that forced layout was a quarter of the
+    // main thread in a profile); the size assumed until the entry arrives is the estimate, which
+    // for a light row is exact (light-row.ts), and a full row corrected by its entry is restored by
+    // the anchor before the frame is painted.
+    measureElement: (element, entry, instance) => {
+      const box = entry?.borderBoxSize[0];
+      if (box) return Math.round(box.blockSize);
+      const index = instance.indexFromElement(element);
+      return instance.itemSizeCache.get(instance.options.getItemKey(index)) ?? instance.options.estimateSize(index);
+    },
     observeElementOffset: (instance, cb) => {
       offsetChanged.current = cb;
       const unsubscribe = observeElementOffset(instance, cb);
@@ -156,6 +168,22 @@ export function MessageList({ room }: { room: RoomSummary }) {
   useLayoutEffect(() => {
     const el = scrollRef.current;
     if (!el) return;
+    // Reading the reader's row: if this render moved neither that row nor the list's end (rows
+    // mounted and unmounted at their estimated, exact, heights: every frame of a fling), nothing
+    // needs restoring, and reading scrollTop here would only force the layout of the new rows
+    // inside this effect (a quarter of a fling's main-thread time in a profile). The browser lays
+    // them out once, at its own time, and a scroll in flight arrives with its event as usual.
+    const measurements = virtualizer.measurementsCache;
+    const mode = anchor.mode;
+    if (pendingJump.current === null && mode.kind === "reading" && knownTop.current !== null) {
+      const before = rendered.current[mode.index];
+      const now = measurements[mode.index];
+      const last = (rows: readonly RowBox[]) => rows[rows.length - 1]?.end ?? 0;
+      if (before && now && before.key === mode.key && now.key === mode.key && before.start === now.start && last(rendered.current) === last(measurements)) {
+        rendered.current = measurements;
+        return;
+      }
+    }
     // A scroll whose event has not been dispatched yet: a script set scrollTop in a frame (the
     // wheel, touch and scrollbar scroll with their event), and this render landed before the event.
     // Restoring from the anchor's mode of before would undo the move; so the move is taken first,
