@@ -81,8 +81,9 @@ export function fileRoutes(services: Services, logger: Logger, options: { stallT
     }
     if (e instanceof DomainError) {
       const error = e;
-      // A stalled body will not end, and a body over the limit is not worth reading: answer now.
-      const now = error.code === "UPLOAD_STALLED" || error.code === "FILE_TOO_LARGE";
+      // A stalled body will not end, a body over the limit is not worth reading, and no one
+      // unauthenticated gets the server to read megabytes for nothing: answer now.
+      const now = error.code === "UPLOAD_STALLED" || error.code === "FILE_TOO_LARGE" || error.code === "UNAUTHENTICATED";
       const answer = () => (error.code === "RATE_LIMITED" ? sendRateLimited(res, error) : sendError(res, STATUS[error.code] ?? 400, error.code, error.message));
       if (now && !req.complete) return closeAfterAnswer(req, res, answer);
       return answerAfterBody(req, res, answer);

@@ -219,6 +219,17 @@ describe("limits", () => {
     expect(retried.status).toBe(201);
   });
 
+  it("a signed-in user's refusal is answered after the body; without a session the connection closes at once", async () => {
+    const secret = await requestOk(alice, "room:create", { name: "secret" });
+    const refused = await rawUpload({ contentLength: 60_000, send: [Buffer.alloc(30_000, 1), Buffer.alloc(30_000, 2)], roomId: secret.id, cookie: cookies.bob });
+    expect(refused).toMatchObject({ status: 403, body: { error: { code: "NOT_A_MEMBER" } }, sentAll: true });
+    expect(refused.headers?.["connection"]).not.toBe("close");
+    // Only the headers: the server must neither wait for nor read the body of a stranger.
+    const stranger = await rawUpload({ contentLength: 60_000, send: [], cookie: "parley_session=forged" });
+    expect(stranger).toMatchObject({ status: 401, body: { error: { code: "UNAUTHENTICATED" } } });
+    expect(stranger.headers?.["connection"]).toBe("close");
+  });
+
   it("refuses a non-member's upload into a room, and bad requests, with clear codes", async () => {
     const secret = await requestOk(alice, "room:create", { name: "secret" });
     expect(await upload(new Uint8Array(10), { roomId: secret.id, cookie: cookies.bob })).toMatchObject({ status: 403, body: { error: { code: "NOT_A_MEMBER" } } });
@@ -315,7 +326,7 @@ async function whoIs(nickname: string) {
  * `send` chunks, then nothing more (the server must answer on its own: limit or stall) or, with
  * `cut`, the connection destroyed. Resolves with the answer, or status 0 when there was none.
  */
-function rawUpload(o: { contentLength: number | null; send: Buffer[]; uploadId?: string; cut?: boolean }): Promise<{
+function rawUpload(o: { contentLength: number | null; send: Buffer[]; uploadId?: string; cut?: boolean; cookie?: string; roomId?: string }): Promise<{
   status: number;
   body: unknown;
   headers?: Record<string, string | string[] | undefined>;
@@ -323,9 +334,9 @@ function rawUpload(o: { contentLength: number | null; send: Buffer[]; uploadId?:
   sentAll?: boolean;
 }> {
   let sentAll = false;
-  const url = new URL(`${server.url}${API.upload(DEFAULT_ROOM_ID)}?name=raw.bin`);
+  const url = new URL(`${server.url}${API.upload(o.roomId ?? DEFAULT_ROOM_ID)}?name=raw.bin`);
   return new Promise((resolve, reject) => {
-    const headers: Record<string, string | number> = { cookie: cookies.alice, [UPLOAD_ID_HEADER]: o.uploadId ?? randomUUID() };
+    const headers: Record<string, string | number> = { cookie: o.cookie ?? cookies.alice, [UPLOAD_ID_HEADER]: o.uploadId ?? randomUUID() };
     if (o.contentLength !== null) headers["content-length"] = o.contentLength;
     const req = httpRequest(url, { method: "POST", headers }, (res) => {
       const chunks: Buffer[] = [];
