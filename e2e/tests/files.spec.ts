@@ -38,6 +38,8 @@ test.describe("files (issue 13)", () => {
     const firstHeld = new Promise<void>((resolve) => (releaseFirst = resolve));
     let firstStored!: () => void;
     const stored = new Promise<void>((resolve) => (firstStored = resolve));
+    let wentOffline!: () => void;
+    const offline = new Promise<void>((resolve) => (wentOffline = resolve));
     await alice.page.route(UPLOADS, async (route: Route) => {
       attempts.push(route.request());
       if (attempts.length > 1) return route.continue();
@@ -47,7 +49,7 @@ test.describe("files (issue 13)", () => {
       firstAnswer = { status: response.status(), attachmentId: ((await response.json()) as { attachment: { id: string } }).attachment.id };
       firstStored();
       // The test cuts the connection now; the reply is lost with it.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await offline;
       await route.abort("internetdisconnected");
     });
 
@@ -69,6 +71,7 @@ test.describe("files (issue 13)", () => {
     releaseFirst();
     await stored;
     await alice.context.setOffline(true);
+    wentOffline();
     await expect(alice.page.getByTestId("connection-status")).toHaveAttribute("data-status", /offline|reconnecting/);
     // The upload broke off: it waits for the connection.
     await expect(pending.getByTestId("upload-chip")).toHaveAttribute("data-status", "retrying");
@@ -215,8 +218,10 @@ test.describe("files (issue 13)", () => {
     expect(uploads).toHaveLength(0);
 
     // A slow upload removed from the tray: aborted, and nothing is sent with the next message.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
     await alice.page.route(UPLOADS, async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      await held;
       await route.continue().catch(() => {});
     });
     await pickFiles(alice.page, [{ name: "notes.txt", type: "text/plain", text: "draft notes" }]);
@@ -224,6 +229,7 @@ test.describe("files (issue 13)", () => {
     await expect(chip.getByTestId("upload-progress")).toBeVisible();
     await chip.getByRole("button", { name: "Cancel the upload of notes.txt" }).click();
     await expect(chip).toHaveCount(0);
+    release();
     const body = `no file here ${uniqueName("m")}`;
     await composer(alice.page).fill(body);
     await composer(alice.page).press("Enter");
