@@ -1,6 +1,7 @@
 import { useId, useState, type FormEvent } from "react";
 import { ERROR_CODES, LIMITS } from "@parley/shared";
 import { errorText, t as translate, useT } from "../../i18n/index.js";
+import { LanguageSelect } from "./UserMenu.js";
 import { signIn } from "../../realtime/session.js";
 
 const knownCodes = new Set<string>(ERROR_CODES);
@@ -38,6 +39,7 @@ export function SignInScreen({ reason }: { reason: string | null }) {
 
   return (
     <main className="auth-screen">
+      <LanguageSelect />
       <form className="auth-card" onSubmit={(e) => void onSubmit(e)} aria-describedby={error ? errorId : undefined} noValidate>
         <div className="auth-logo" aria-hidden="true">
           <svg viewBox="0 0 32 32" width="40" height="40">

@@ -89,7 +89,7 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
     [fetched, knownUsers],
   );
   const [active, setActive] = useState(0);
-  const suggestions = mention ? matchMembers(candidates, mention.query, myId) : [];
+  const suggestions = mention ? matchMembers(candidates, mention.query, myId, locale) : [];
   const open = suggestions.length > 0;
   const activeIndex = Math.min(active, Math.max(0, suggestions.length - 1));
   const optionId = (i: number) => `${listId}-option-${i}`;
