@@ -3,6 +3,7 @@ import { ERROR_CODES, LIMITS } from "@parley/shared";
 import { errorText, t as translate, useT } from "../../i18n/index.js";
 import { LanguageSelect } from "./UserMenu.js";
 import { signIn } from "../../realtime/session.js";
+import { useImeSafeEnter } from "../../lib/ime.js";
 
 const knownCodes = new Set<string>(ERROR_CODES);
 
@@ -17,6 +18,8 @@ function reasonText(code: string, serverMessage = ""): string {
 /** One form that signs in, or creates the account when the nickname is new. */
 export function SignInScreen({ reason }: { reason: string | null }) {
   const t = useT();
+  // Enter that picks a Chinese (IME) candidate must not submit the form.
+  const imeSafe = useImeSafeEnter();
   const [nickname, setNickname] = useState("");
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
@@ -40,7 +43,7 @@ export function SignInScreen({ reason }: { reason: string | null }) {
   return (
     <main className="auth-screen">
       <LanguageSelect />
-      <form className="auth-card" onSubmit={(e) => void onSubmit(e)} aria-describedby={error ? errorId : undefined} noValidate>
+      <form className="auth-card" onSubmit={(e) => void onSubmit(e)} aria-describedby={error ? errorId : undefined} noValidate {...imeSafe}>
         <div className="auth-logo" aria-hidden="true">
           <svg viewBox="0 0 32 32" width="40" height="40">
             <rect width="32" height="32" rx="9" fill="var(--accent)" />
