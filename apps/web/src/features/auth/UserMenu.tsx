@@ -30,7 +30,7 @@ export function UserMenu({ user, placement = "header" }: { user: User; placement
       <span className="user-name" title={t("auth.signedInAs", { name: user.nickname })} data-testid={placement === "header" ? "current-user" : undefined}>
         {user.nickname}
       </span>
-      <LanguageSelect />
+      <LanguageSelect testId={placement === "header" ? "language-select" : undefined} />
       <button type="button" className="icon-button" onClick={() => void signOut()} aria-label={t("auth.signOut")} title={t("auth.signOut")}>
         <LogOutIcon />
       </button>
@@ -57,7 +57,7 @@ export function UserMenu({ user, placement = "header" }: { user: User; placement
  * A native select: keyboard, screen readers and phones' pickers come for free. The choice applies
  * at once and is remembered for the next visit (setLocale).
  */
-export function LanguageSelect() {
+export function LanguageSelect({ testId }: { testId?: string | undefined }) {
   const t = useT();
   const locale = useLocale();
   return (
@@ -67,7 +67,7 @@ export function LanguageSelect() {
         value={locale}
         aria-label={t("language.label")}
         onChange={(e) => setLocale(e.currentTarget.value as Locale, { remember: true })}
-        data-testid="language-select"
+        data-testid={testId}
       >
         {LOCALES.map((tag) => (
           // Each option is named in its own language (and tagged so a screen reader reads it so).
