@@ -46,6 +46,15 @@ test.describe("简体中文 (issue 14)", () => {
       await sendMessage(page, "你好，世界");
       await expect(page.getByText("今天", { exact: true })).toBeVisible();
 
+      // The emoji picker speaks Chinese too: its names and search words are emojibase's zh data.
+      const row = page.getByTestId("message").filter({ hasText: "你好，世界" });
+      await row.hover();
+      await row.getByTestId("message-actions").getByRole("button", { name: "添加表情回应", exact: true }).click();
+      await page.getByRole("button", { name: "更多表情" }).click();
+      await page.getByRole("searchbox", { name: "搜索表情" }).fill("笑");
+      await page.locator("[frimousse-emoji]").first().click();
+      await expect(row.getByTestId("reaction")).toHaveCount(1);
+
       // English, at once, without a reload (the composer keeps its draft: nothing remounted).
       await composer(page).fill("草稿");
       await page.getByTestId("language-select").selectOption("en");
