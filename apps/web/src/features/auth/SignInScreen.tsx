@@ -23,7 +23,8 @@ export function SignInScreen({ reason }: { reason: string | null }) {
   const [nickname, setNickname] = useState("");
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(() => (reason ? reasonText(reason) : null));
+  // The code, not the sentence: switching the language beside the form translates a shown error too.
+  const [error, setError] = useState<{ code: string; message?: string } | null>(() => (reason ? { code: reason } : null));
   const errorId = useId();
   const hintId = useId();
 
@@ -36,7 +37,7 @@ export function SignInScreen({ reason }: { reason: string | null }) {
     // On success this screen unmounts; only a failure needs local state.
     if (!result.ok) {
       setBusy(false);
-      setError(reasonText(result.code, result.message));
+      setError({ code: result.code, ...(result.message ? { message: result.message } : {}) });
     }
   }
 
@@ -85,7 +86,7 @@ export function SignInScreen({ reason }: { reason: string | null }) {
         </label>
         {error && (
           <p id={errorId} className="form-error" role="alert">
-            {error}
+            {reasonText(error.code, error.message)}
           </p>
         )}
         <button type="submit" className="button primary wide" disabled={busy}>
