@@ -100,7 +100,7 @@ export default tseslint.config(
     },
   },
   {
-    // No string left in code (ADR 0016): every user-visible string comes from the dictionaries in
+    // No string left in code (ADR 0015): every user-visible string comes from the dictionaries in
     // apps/web/src/i18n, so a translation can't miss one. Text with a letter (any script) in JSX,
     // or in an attribute a person reads or hears, is an error; punctuation such as "·" or "%" is not.
     files: ["apps/web/src/**/*.{ts,tsx}"],
