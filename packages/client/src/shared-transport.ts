@@ -189,6 +189,18 @@ export function createSharedTransport(ctx: CoreContext, options: TransportOption
     return { t: "status", leader: tabId, since, connected: own?.socket.connected === true, error: c.error === "UNAUTHENTICATED" ? c.error : null };
   }
 
+  /**
+   * The server tells the user's *other* sockets of a read (`room:read` answers the reader and sends
+   * `room:upserted` with `socket.to(user)`): with one socket for the browser, the other tabs sit
+   * behind the reader's socket and would never hear of it. The leader passes the answer on as that
+   * event: to its own core when a follower read, and to every other tab.
+   */
+  function echoRead(event: ClientEventName, result: AckResult<unknown>, fromFollower: boolean): void {
+    if (event !== "room:read" || !result.ok) return;
+    if (fromFollower) for (const l of listeners.get("room:upserted") ?? []) l(result.data);
+    channel.postMessage({ t: "event", leader: tabId, event: "room:upserted", args: [result.data] });
+  }
+
   function runCommand(m: Extract<RelayMessage, { t: "cmd" }>): void {
     const socket = own?.socket;
     // Addressed to the tab that led before this one: its sender has failed it and will send it
@@ -211,7 +223,10 @@ export function createSharedTransport(ctx: CoreContext, options: TransportOption
       .timeout(m.timeoutMs)
       .emitWithAck(event, payload)
       .then(
-        (result) => channel.postMessage({ t: "ack", id: m.id, to: m.from, result }),
+        (result) => {
+          channel.postMessage({ t: "ack", id: m.id, to: m.from, result });
+          echoRead(event, result, true);
+        },
         () => channel.postMessage({ t: "ack", id: m.id, to: m.from, result: null }),
       );
   }
@@ -275,7 +290,15 @@ export function createSharedTransport(ctx: CoreContext, options: TransportOption
     timeout(ms) {
       return {
         emitWithAck<E extends ClientEventName>(event: E, payload: ClientPayload<E>): Promise<AckResult<ClientReplies[E]>> {
-          if (own) return own.transport.socket.timeout(ms).emitWithAck(event, payload);
+          if (own) {
+            return own.transport.socket
+              .timeout(ms)
+              .emitWithAck(event, payload)
+              .then((result) => {
+                echoRead(event, result, false);
+                return result;
+              });
+          }
           return relay(event, payload, ms) as Promise<AckResult<ClientReplies[E]>>;
         },
       };

@@ -95,6 +95,7 @@ function createServer() {
   const messages: Message[] = [];
   const sockets = new Set<{ emit(event: keyof ServerToClientEvents, ...args: unknown[]): void; connected: boolean }>();
   const received: { event: ClientEventName; payload: Record<string, unknown> }[] = [];
+  let lastReadSeq = 0;
   /**
    * Sends on the sockets open when `holdSends()` was called reach the server only when released:
    * the leader emitted them, and then its page died before anything came back.
@@ -108,7 +109,7 @@ function createServer() {
     received.push({ event, payload });
     switch (event) {
       case "session:sync":
-        return ok({ me: ME, rooms: [room({ lastSeq: messages.length, lastVersion: messages.length })], onlineUserIds: [], uploadLimits: { fileMaxBytes: 1, dailyMaxBytes: 1 } });
+        return ok({ me: ME, rooms: [room({ lastSeq: messages.length, lastVersion: messages.length, lastReadSeq })], onlineUserIds: [], uploadLimits: { fileMaxBytes: 1, dailyMaxBytes: 1 } });
       case "messages:fetch": {
         const after = typeof payload.afterSeq === "number" ? payload.afterSeq : 0;
         const page = messages.filter((m) => m.seq > after);
@@ -123,6 +124,11 @@ function createServer() {
         for (const s of sockets) if (s.connected) s.emit("message:created", m);
         return ok(m);
       }
+      case "room:read":
+        // Like the server: the reader's answer, and `room:upserted` to the user's *other* sockets
+        // only (there are none here: the browser has one).
+        lastReadSeq = Math.max(lastReadSeq, Number(payload.seq));
+        return ok(room({ lastSeq: messages.length, lastVersion: messages.length, lastReadSeq }));
       default:
         return fail("INTERNAL", `unhandled ${event}`);
     }
@@ -279,6 +285,24 @@ describe("one connection per browser (shared transport)", () => {
     server.post("one");
     server.post("two");
     for (const t of tabs) await vi.waitFor(() => expect(bodies(t)).toEqual(["one", "two"]));
+  });
+
+  it("a read in any tab moves the read position in every tab (the server tells only the other sockets)", async () => {
+    const hub = createHub();
+    const locks = createLocks();
+    const server = createServer();
+    tabs.push(openTab("a", hub, locks, server), openTab("b", hub, locks, server), openTab("c", hub, locks, server));
+    const [a, b, c] = tabs as [Tab, Tab, Tab];
+    await vi.waitFor(() => expect(tabs.every(connected)).toBe(true));
+    server.post("one");
+    server.post("two");
+    server.post("three");
+    for (const t of tabs) await vi.waitFor(() => expect(bodies(t)).toHaveLength(3));
+    const readSeq = (t: Tab) => t.client.store.getState().rooms.r1?.lastReadSeq;
+    b.client.markRead("r1", 2); // a follower
+    for (const t of tabs) await vi.waitFor(() => expect(readSeq(t)).toBe(2));
+    a.client.markRead("r1", 3); // the leader
+    for (const t of [b, c]) await vi.waitFor(() => expect(readSeq(t)).toBe(3));
   });
 
   it("a send in flight at the follower when the leader dies is retried through the new leader and stored once", async () => {
