@@ -77,7 +77,7 @@ function show(client: ChatClient, message: Message): void {
 /**
  * What the browser has decided about notifications, shared by its tabs in localStorage so that a
  * new leader carries on where the last one stopped: per room the highest seq handled, and the ids
- * of the messages handled lately (kept twice as long as a message can still notify).
+ * of the messages notified lately (kept twice as long as a message can still notify).
  */
 interface Ledger {
   marks: Record<string, number>;
@@ -146,14 +146,17 @@ function installBrowserNotifications(client: ChatClient, shared: SharedConnectio
     const ledger = ledgerStore(me.id);
     const l = ledger.read();
     const now = Date.now();
-    const seen = l.ids[message.id] !== undefined;
-    l.marks[message.roomId] = Math.max(l.marks[message.roomId] ?? 0, message.seq);
-    if (!seen) l.ids[message.id] = now;
-    ledger.write(l, now);
-    if (seen || currentPermission() !== "granted") return;
     const room = state.rooms[message.roomId];
     const views = [myView(), ...shared.otherViews()];
-    if (views.some((v) => shouldNotify({ message, room, myId: me.id, activeRoomId: v.activeRoomId, hidden: v.hidden, now }))) show(client, message);
+    const wanted =
+      currentPermission() === "granted" && views.some((v) => shouldNotify({ message, room, myId: me.id, activeRoomId: v.activeRoomId, hidden: v.hidden, now }));
+    // Only the ids of popups are kept (a few a minute, not every message of a busy room): the
+    // ledger is read and written on every message.
+    const showIt = wanted && l.ids[message.id] === undefined;
+    l.marks[message.roomId] = Math.max(l.marks[message.roomId] ?? 0, message.seq);
+    if (showIt) l.ids[message.id] = now;
+    ledger.write(l, now);
+    if (showIt) show(client, message);
   }
 
   stops.push(
