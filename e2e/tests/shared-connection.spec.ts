@@ -89,6 +89,9 @@ test("three tabs share one websocket; the leader closed mid-burst: a new leader 
   browser,
   createUser,
 }) => {
+  // Three tabs, a second user and 25 messages typed through the UI: 40-58 s on the shared 2-core
+  // box, past the default 60 s once at a load average of ~25.
+  test.setTimeout(120_000);
   const context = await browser.newContext(TALL);
   try {
     await prepareBrowser(context);
