@@ -3,7 +3,7 @@ import type { Plural } from "./types.js";
 /**
  * The English dictionary: the source of every UI string and of the `MessageKey` type. Other
  * locales are `Dictionary` objects with the same keys, so adding one is a file and a line in
- * `locales.ts`. Placeholders are `{name}`; a `Plural` picks its form with `Intl.PluralRules`
+ * `dictionaries` (index.ts). Placeholders are `{name}`; a `Plural` picks its form with `Intl.PluralRules`
  * on the `count` parameter.
  */
 export const en = {
@@ -24,6 +24,11 @@ export const en = {
   "auth.signedInAs": "Signed in as {name}",
   "auth.passwordHint": "At least {min} characters.",
   "auth.networkError": "Could not reach the server. Check your connection and try again.",
+
+  "language.label": "Language",
+  // Each language is named in itself, in every dictionary, so a reader finds their own.
+  "language.en": "English",
+  "language.zh-CN": "简体中文",
 
   "connection.connecting": "Connecting…",
   "connection.connected": "Connected",
@@ -242,6 +247,13 @@ export const en = {
   "error.UPLOADS_UNAVAILABLE": "Files can't be sent from here.",
   "error.NETWORK": "The connection was lost.",
   "error.ABORTED": "The upload was cancelled.",
+  "error.TOPIC_INVALID": "The topic contains a character that can't be used.",
+  "error.REASON_INVALID": "The reason contains a character that can't be used.",
+  "error.FORBIDDEN": "You don't have permission to do that here.",
+  "error.BANNED": "You are banned from this room.",
+  "error.INVITE_ONLY": "This room is invite-only. Ask a moderator to invite you.",
+  "error.ACCOUNT_DEACTIVATED": "This account was deactivated by an administrator.",
+  "error.REPORT_NOT_FOUND": "That report does not exist.",
   "error.FORBIDDEN_ORIGIN": "This request came from another site and was refused.",
   "error.INTERNAL": "Something went wrong on the server.",
   "error.TIMEOUT": "The server did not answer in time.",

@@ -47,6 +47,12 @@ export const LIMITS = {
   attachmentsPerMessage: 10,
   /** Longest file name kept (characters); a longer one is cut, keeping its extension. */
   fileNameMax: 200,
+  /** A room's topic (characters): one line under the room's name. */
+  topicMax: 250,
+  /** The reason a moderator gives for a ban, or a user for a report (characters). */
+  reasonMax: 500,
+  /** Entries of the moderation log one request reads. */
+  auditPageMax: 200,
 } as const;
 
 /** The room every account is a member of; it always exists and cannot be left. */
