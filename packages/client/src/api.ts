@@ -1,4 +1,4 @@
-import type { AckResult, Attachment, ClientPayload, Member, Message, RoomListing, RoomSummary, SearchPage } from "@parley/shared";
+import type { AckResult, Attachment, ClientPayload, Member, Message, MessagePage, RoomListing, RoomSummary, SearchPage } from "@parley/shared";
 import type { StoreApi } from "zustand/vanilla";
 import type { ChangeCommand, ChatState } from "./state.js";
 
@@ -100,6 +100,11 @@ export interface ChatClient {
    * a search box into terms and filters). Results are not kept in the store: a search is a view.
    */
   searchMessages(query: ClientPayload<"search:messages">): Promise<AckResult<SearchPage>>;
+  /**
+   * Read up to `limit` messages of a room after `afterSeq` without touching the store: what this
+   * browser missed live while no tab held the connection, for its notifications (ADR 0015).
+   */
+  readMessagesAfter(roomId: string, afterSeq: number, limit: number): Promise<AckResult<MessagePage>>;
   /** Subscribe to a client event; returns the unsubscribe function. */
   on<E extends keyof ChatClientEvents>(event: E, listener: ChatClientEvents[E]): () => void;
 }
