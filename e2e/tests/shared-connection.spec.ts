@@ -2,7 +2,7 @@ import type { BrowserContext, Page, WebSocket } from "@playwright/test";
 import { expect, expectConnected, expectSignedIn, openRoom, roomItem, sendMessage, signIn, test, uniqueName } from "../fixtures/chat.js";
 
 /**
- * One connection per browser (issue 14, ADR 0015), with the flag on: three tabs of one browser
+ * One connection per browser (issue 14, ADR 0017), with the flag on: three tabs of one browser
  * share the leader tab's socket; the leader is closed in the middle of a burst; another tab takes
  * over within a second; every tab ends with the server's history exactly, and the browser shows
  * one notification per message.

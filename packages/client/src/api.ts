@@ -102,7 +102,7 @@ export interface ChatClient {
   searchMessages(query: ClientPayload<"search:messages">): Promise<AckResult<SearchPage>>;
   /**
    * Read up to `limit` messages of a room after `afterSeq` without touching the store: what this
-   * browser missed live while no tab held the connection, for its notifications (ADR 0015).
+   * browser missed live while no tab held the connection, for its notifications (ADR 0017).
    */
   readMessagesAfter(roomId: string, afterSeq: number, limit: number): Promise<AckResult<MessagePage>>;
   /** Subscribe to a client event; returns the unsubscribe function. */

@@ -36,7 +36,7 @@ export interface ChatClientOptions {
   uploads?: UploadTransport;
   /**
    * How the client reaches the server (default: a socket of its own). The web app's shared
-   * connection (ADR 0015) gives a transport that relays through the leader tab's socket.
+   * connection (ADR 0017) gives a transport that relays through the leader tab's socket.
    */
   transport?: TransportFactory;
 }

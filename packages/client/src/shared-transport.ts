@@ -4,7 +4,7 @@ import type { ConnectionStatus } from "./state.js";
 import { asCoreSocket, createSocketTransport, requestsOver, type CoreSocket, type Transport, type TransportOptions } from "./transport.js";
 
 /**
- * One connection per browser (ADR 0015). Every tab of a signed-in account runs its own client
+ * One connection per browser (ADR 0017). Every tab of a signed-in account runs its own client
  * core (store, outbox, sync, event table) over a SharedTransport. The tab holding the account's
  * Web Lock is the leader: its SharedTransport opens the only socket and serves the others over a
  * BroadcastChannel. The others (followers) send their commands to the leader, which emits them on

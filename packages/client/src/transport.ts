@@ -16,7 +16,7 @@ export type ParleyClientSocket = Socket<ServerToClientEvents, ClientToServerEven
 
 /**
  * What the core uses of a connection: the slice of Socket.IO's client socket it calls. A tab that
- * relays through another tab's socket (shared-transport.ts, ADR 0015) gives the same slice, so the
+ * relays through another tab's socket (shared-transport.ts, ADR 0017) gives the same slice, so the
  * outbox, sync and the event table run unchanged over either.
  */
 export interface CoreSocket {

@@ -17,7 +17,7 @@ import type { Transport, TransportOptions } from "../src/transport.js";
 import { ME, msg, room } from "./fixtures.js";
 
 /**
- * The relay between tabs (ADR 0015) over deterministic fakes: a BroadcastChannel hub that delivers
+ * The relay between tabs (ADR 0017) over deterministic fakes: a BroadcastChannel hub that delivers
  * asynchronously to every other tab (never to the sender), a Web Locks stand-in that grants one
  * lock in request order, and an in-memory server that stores sends idempotently by client id and
  * can hold an ack back. Every tab runs the real client core.

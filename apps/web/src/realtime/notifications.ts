@@ -85,7 +85,7 @@ interface Ledger {
 }
 
 /**
- * Why 50: a leader change takes about a second (ADR 0015), so the messages that arrived without a
+ * Why 50: a leader change takes about a second (ADR 0017), so the messages that arrived without a
  * leader are a handful per room; 50 covers a burst, and anything older than MAX_NOTIFY_AGE_MS is
  * not shown anyway.
  */
@@ -116,7 +116,7 @@ function ledgerStore(userId: string) {
 }
 
 /**
- * Shared connection (ADR 0015): only the leader tab notifies, once per message for the whole
+ * Shared connection (ADR 0017): only the leader tab notifies, once per message for the whole
  * browser. It notifies when any tab would have under the one-tab rules (that tab hidden, and the
  * message in the room it shows, a DM, or a mention). The ledger makes it once across leaders: the
  * id is recorded before the popup, so a message is never shown twice, and a new leader reads, for

@@ -22,7 +22,7 @@ export type SessionState =
 export const session = createStore<SessionState>(() => ({ status: "loading" }));
 
 let teardown: (() => void) | null = null;
-/** This tab's part of the one connection per browser, while signed in with the flag on (ADR 0015). */
+/** This tab's part of the one connection per browser, while signed in with the flag on (ADR 0017). */
 let shared: SharedConnection | null = null;
 
 function start(user: User): void {

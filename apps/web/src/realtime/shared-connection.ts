@@ -9,7 +9,7 @@ import {
 } from "@parley/client";
 
 /**
- * One connection per browser (ADR 0015), the browser's side: the flag, the BroadcastChannels, the
+ * One connection per browser (ADR 0017), the browser's side: the flag, the BroadcastChannels, the
  * Web Lock election, and what the tabs tell each other besides the relay (what each shows, for the
  * leader's notifications, and a sign-out).
  */
