@@ -5,6 +5,7 @@ import type { ChatClient, ChatClientEvents, OutboxStorage, UploadTransport } fro
 import { ACK_TIMEOUT_MS, MAX_SEND_ATTEMPTS, createCoreContext } from "./context.js";
 import { createOutboxSender, type NewChange } from "./outbox-sender.js";
 import { DEFAULT_WINDOW_SIZE, leaveRoomLocally, markReadLocally, upsertRoom, uploadsState } from "./reconcile.js";
+import { applyMutes, applyReport, dismissRemoval, replaceOpenReports, setMutedLocally } from "./moderation.js";
 import { bindServerEvents, createServerEvents } from "./server-events.js";
 import { createInitialState, type ChatState } from "./state.js";
 import { createSync } from "./sync.js";
@@ -66,7 +67,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     url: options.url,
     socketOptions: options.socketOptions,
     onConnect: () => {
-      void sync.resync();
+      // After the sync: it says whether I moderate anything (my roles, admin).
+      void sync.resync().then(refreshReports);
       uploader.resume();
     },
   });
@@ -93,6 +95,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     catchUp: sync.catchUp,
     catchUpChanges: sync.catchUpChanges,
     refreshRooms: sync.refreshRooms,
+    refreshReports: () => refreshReports(),
     keepFrom: sync.keepFrom,
     onMessage: (message) => {
       for (const listener of listeners.message) listener(message);
@@ -239,11 +242,63 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     openDm: (userId) => request("dm:open", { userId }).then((r) => (applyRoomReply(r), r)),
     searchUsers: (query) => request("users:search", { query }),
     searchMessages: (query) => request("search:messages", query),
+    updateRoom(roomId, patch) {
+      const payload: { roomId: string; name?: string; topic?: string; inviteOnly?: boolean } = { roomId };
+      if (patch.name !== undefined) payload.name = patch.name;
+      if (patch.topic !== undefined) payload.topic = patch.topic;
+      if (patch.inviteOnly !== undefined) payload.inviteOnly = patch.inviteOnly;
+      return request("room:update", payload).then((r) => (applyRoomReply(r), r));
+    },
+    setRole: (roomId, userId, role) => request("room:setRole", { roomId, userId, role }),
+    kick: (roomId, userId) => request("room:kick", { roomId, userId }),
+    ban: (roomId, userId, reason) => request("room:ban", reason === undefined || reason.trim() === "" ? { roomId, userId } : { roomId, userId, reason }),
+    unban: (roomId, userId) => request("room:unban", { roomId, userId }),
+    listBans: (roomId) => request("room:bans", { roomId }),
+    invite: (roomId, userId) => request("room:invite", { roomId, userId }),
+    listAudit: (roomId, limit) => request("room:audit", limit === undefined ? { roomId } : { roomId, limit }),
+    async mute(userId, on) {
+      const before = store.getState().muted;
+      set((s) => setMutedLocally(s, userId, on));
+      const r = await request("user:mute", { userId, on });
+      // Refused or lost: back to what the server last said (the next sync settles it anyway).
+      set((s) => (r.ok ? applyMutes(s, r.data.mutedUserIds) : { ...s, muted: before }));
+      return r;
+    },
+    reportMessage: (messageId, reason) =>
+      request("message:report", reason === undefined || reason.trim() === "" ? { messageId } : { messageId, reason }),
+    async listReports(query) {
+      const payload: { roomId?: string; resolved?: boolean } = {};
+      if (query.roomId !== undefined) payload.roomId = query.roomId;
+      if (query.resolved !== undefined) payload.resolved = query.resolved;
+      const r = await request("reports:list", payload);
+      if (r.ok) set((s) => r.data.reduce(applyReport, s));
+      return r;
+    },
+    async resolveReport(reportId) {
+      const r = await request("report:resolve", { reportId });
+      if (r.ok) set((s) => applyReport(s, r.data));
+      return r;
+    },
+    setAccountActive: (userId, active) => request("admin:setActive", { userId, active }),
+    dismissRemoval: (id) => set((s) => dismissRemoval(s, id)),
     on(event, listener) {
       listeners[event].add(listener);
       return () => void listeners[event].delete(listener);
     },
   };
+
+  /**
+   * The open reports of the rooms I moderate, after each sync: `report:updated` only tells what
+   * happens while connected, so what was filed or resolved meanwhile comes from the list. Skipped
+   * (no request) for a user who moderates nothing.
+   */
+  async function refreshReports(): Promise<void> {
+    const s = store.getState();
+    const moderates = s.isAdmin || Object.values(s.rooms).some((r) => r.kind === "public" && r.role !== "member");
+    if (!moderates) return;
+    const r = await request("reports:list", { resolved: false });
+    if (r.ok) set((st) => replaceOpenReports(st, r.data));
+  }
 
   function applyRoomReply(r: AckResult<ChatState["rooms"][string]>) {
     if (r.ok) set((s) => upsertRoom(s, r.data));
