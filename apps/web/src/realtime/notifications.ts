@@ -39,7 +39,7 @@ export function installNotifications(client: ChatClient): () => void {
     if (!me || currentPermission() !== "granted") return;
     const room = state.rooms[message.roomId];
     const hidden = document.visibilityState === "hidden";
-    if (!shouldNotify({ message, room, myId: me.id, activeRoomId: state.activeRoomId, hidden, now: Date.now() })) return;
+    if (!shouldNotify({ message, room, myId: me.id, activeRoomId: state.activeRoomId, hidden, now: Date.now(), muted: state.muted })) return;
     const roomName = room?.name ?? "";
     const title = message.mentions.includes(me.id)
       ? room?.kind === "dm"
