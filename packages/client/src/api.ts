@@ -119,6 +119,12 @@ export interface ChatClient {
   invite(roomId: string, userId: string): Promise<AckResult<Member>>;
   /** The room's moderation log, newest first. */
   listAudit(roomId: string, limit?: number): Promise<AckResult<AuditEntry[]>>;
+  /**
+   * Delete a message as a moderator straight away, whether or not it is held (the reports panel
+   * shows messages far from the window). Not through the outbox: a moderator acts while looking at
+   * the answer; a refusal or a lost ack is shown to them, not retried behind their back.
+   */
+  removeMessage(messageId: string): Promise<AckResult<Message>>;
   /** Hide (`on`) or show again another user's messages, for me only: shows at once, every tab follows. */
   mute(userId: string, on: boolean): Promise<AckResult<{ mutedUserIds: string[] }>>;
   /** Report a message to the room's moderators. */

@@ -4,7 +4,7 @@ import { LIMITS, type AckResult, type Message } from "@parley/shared";
 import type { ChatClient, ChatClientEvents, OutboxStorage, UploadTransport } from "./api.js";
 import { ACK_TIMEOUT_MS, MAX_SEND_ATTEMPTS, createCoreContext } from "./context.js";
 import { createOutboxSender, type NewChange } from "./outbox-sender.js";
-import { DEFAULT_WINDOW_SIZE, leaveRoomLocally, markReadLocally, upsertRoom, uploadsState } from "./reconcile.js";
+import { DEFAULT_WINDOW_SIZE, applyHeldCopies, leaveRoomLocally, markReadLocally, upsertRoom, uploadsState } from "./reconcile.js";
 import { applyMutes, applyReport, dismissRemoval, replaceOpenReports, setMutedLocally } from "./moderation.js";
 import { bindServerEvents, createServerEvents } from "./server-events.js";
 import { createInitialState, type ChatState } from "./state.js";
@@ -256,6 +256,12 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     listBans: (roomId) => request("room:bans", { roomId }),
     invite: (roomId, userId) => request("room:invite", { roomId, userId }),
     listAudit: (roomId, limit) => request("room:audit", limit === undefined ? { roomId } : { roomId, limit }),
+    async removeMessage(messageId) {
+      const r = await request("message:delete", { messageId });
+      // Held copies show it at once; the live `message:updated` moves the room's version as usual.
+      if (r.ok) set((s) => applyHeldCopies(s, r.data.roomId, [r.data]));
+      return r;
+    },
     async mute(userId, on) {
       const before = store.getState().muted;
       set((s) => setMutedLocally(s, userId, on));
