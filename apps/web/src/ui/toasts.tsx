@@ -29,15 +29,20 @@ function dismiss(id: number): void {
   toasts.setState((s) => ({ list: s.list.filter((x) => x.id !== id) }));
 }
 
-/** The toasts, bottom centre, in a polite live region so screen readers hear them once. */
+/**
+ * The toasts, bottom centre, in a polite live region so screen readers hear them once. `children`
+ * go above them (notices that stay until closed, with their own live region).
+ */
 export function Toasts({ children }: { children?: ReactNode }) {
   const list = useStore(toasts, (s) => s.list);
   return (
-    <div className="toasts" role="status" aria-live="polite">
+    <div className="toasts">
       {children}
-      {list.map((toast) => (
-        <ToastItem key={toast.id} toast={toast} />
-      ))}
+      <div className="toast-list" role="status" aria-live="polite">
+        {list.map((toast) => (
+          <ToastItem key={toast.id} toast={toast} />
+        ))}
+      </div>
     </div>
   );
 }
