@@ -133,7 +133,6 @@ export const en = {
   "message.reportReason": "Reason (optional)",
   "message.reportSubmit": "Report",
   "message.reported": "Thanks — the moderators were told.",
-  "message.remove": "Delete",
   "message.removeTitle": "Delete {name}'s message?",
   "message.removeBody": "As a moderator you remove it for everyone; it shows as “Removed by a moderator”.",
   "message.muted": "Message from a muted user",
@@ -142,7 +141,6 @@ export const en = {
 
   "roles.owner": "Owner",
   "roles.moderator": "Moderator",
-  "roles.admin": "Admin",
 
   "members.actionsFor": "Actions for {name}",
   "members.makeModerator": "Make moderator",

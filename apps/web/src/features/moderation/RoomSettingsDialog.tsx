@@ -70,9 +70,12 @@ export function RoomSettingsDialog({ room, initialTab = "general", onClose }: { 
           >
             {labels[id]}
             {id === "reports" && openReports > 0 && (
-              <span className="badge mention" aria-label={t("moderation.reportsBadge", { count: openReports })}>
-                {openReports}
-              </span>
+              <>
+                <span className="badge mention" aria-hidden="true">
+                  {openReports}
+                </span>
+                <span className="visually-hidden">{t("moderation.reportsBadge", { count: openReports })}</span>
+              </>
             )}
           </button>
         ))}
