@@ -1,18 +1,21 @@
 import type { RoomSummary, User } from "@parley/shared";
 import { DEFAULT_ROOM_ID } from "@parley/shared";
-import { useState } from "react";
+import { Suspense, lazy, useState } from "react";
 import { errorText, useT } from "../../i18n/index.js";
 import { useChatClient } from "../../store/client-context.js";
 import { UserMenu } from "../auth/UserMenu.js";
 import { DoorIcon, HashIcon, MenuIcon, SettingsIcon, UsersIcon } from "../../ui/icons.js";
 import { selectCanModerate, selectOpenReportCount } from "@parley/client";
-import { RoomSettingsDialog } from "../moderation/RoomSettingsDialog.js";
+
 import { Avatar } from "../../ui/Avatar.js";
 import { useChat } from "../../store/hooks.js";
 import { ConnectionPill } from "./ConnectionPill.js";
 import { NotificationBell } from "./NotificationBell.js";
 import { SearchBox } from "../search/SearchBox.js";
 import type { ActiveSearch } from "../search/SearchPanel.js";
+
+/** Only owners, moderators and admins ever open it: loaded on first use, not in every user's bundle. */
+const RoomSettingsDialog = lazy(() => import("../moderation/RoomSettingsDialog.js").then((m) => ({ default: m.RoomSettingsDialog })));
 
 /** Room name and member count, connection state, and the user's controls. */
 export function ChatHeader({
@@ -124,7 +127,9 @@ export function ChatHeader({
       </div>
       {settingsOpen && room && (
         // Opens on the reports when there are open ones: that is what the badge asked to look at.
-        <RoomSettingsDialog room={room} initialTab={openReports > 0 ? "reports" : "general"} onClose={() => setSettingsOpen(false)} />
+        <Suspense fallback={null}>
+          <RoomSettingsDialog room={room} initialTab={openReports > 0 ? "reports" : "general"} onClose={() => setSettingsOpen(false)} />
+        </Suspense>
       )}
     </header>
   );
