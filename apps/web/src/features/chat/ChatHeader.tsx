@@ -6,7 +6,6 @@ import { useChatClient } from "../../store/client-context.js";
 import { UserMenu } from "../auth/UserMenu.js";
 import { DoorIcon, HashIcon, MenuIcon, SettingsIcon, UsersIcon } from "../../ui/icons.js";
 import { selectCanModerate, selectOpenReportCount } from "@parley/client";
-
 import { Avatar } from "../../ui/Avatar.js";
 import { useChat } from "../../store/hooks.js";
 import { ConnectionPill } from "./ConnectionPill.js";
