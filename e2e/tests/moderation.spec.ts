@@ -397,7 +397,7 @@ test("moderation screenshots", async ({ createUser }) => {
       await expect(owner.page.getByRole("dialog", { name: `Actions for ${carol.nickname}` })).toBeVisible();
       await owner.page.screenshot({ path: out(`members-menu-${tag}`) });
       await owner.page.keyboard.press("Escape");
-      if (device === "phone") await owner.page.getByRole("button", { name: "Hide members" }).first().click();
+      if (device === "phone") await owner.page.getByRole("complementary", { name: "Members" }).getByRole("button", { name: "Hide members" }).click();
       const settings = await openSettings(owner.page);
       await expect(settings.getByTestId("report")).toHaveCount(1);
       await owner.page.screenshot({ path: out(`reports-${tag}`) });

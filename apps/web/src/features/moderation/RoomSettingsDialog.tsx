@@ -1,7 +1,7 @@
-import { LIMITS, type AckResult, type AuditEntry, type Ban, type Member, type Report, type RoomSummary } from "@parley/shared";
+import { LIMITS, systemEventOf, type AckResult, type AuditEntry, type Ban, type Member, type Report, type RoomSummary } from "@parley/shared";
 import { useCallback, useEffect, useId, useMemo, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { errorText, useLocale, useT } from "../../i18n/index.js";
-import { formatFullDate } from "../../lib/time.js";
+import { formatDay, formatFullDate, formatTime } from "../../lib/time.js";
 import { useChatClient } from "../../store/client-context.js";
 import { useChat } from "../../store/hooks.js";
 import { Avatar } from "../../ui/Avatar.js";
@@ -9,6 +9,7 @@ import { Dialog } from "../../ui/Dialog.js";
 import { SearchIcon } from "../../ui/icons.js";
 import { showToast } from "../../ui/toasts.js";
 import { excerptOf } from "../chat/chat-ui.js";
+import { systemText } from "../chat/system-text.js";
 import { useDebouncedSearch } from "../rooms/useSearch.js";
 
 export type SettingsTab = "general" | "invite" | "bans" | "reports" | "log";
@@ -89,6 +90,14 @@ export function RoomSettingsDialog({ room, initialTab = "general", onClose }: { 
       </div>
     </Dialog>
   );
+}
+
+/** "Today 14:05", "Nov 21, 2025 9:30 AM": short enough for a line under a name (the full date is in the tooltip). */
+function useWhen(): (at: number) => string {
+  const t = useT();
+  const locale = useLocale();
+  const now = Date.now();
+  return (at) => `${formatDay(at, now, locale, { today: t("time.today"), yesterday: t("time.yesterday") })} ${formatTime(at, locale)}`;
 }
 
 /** Runs an action, turning a refusal or a lost answer into a translated error (null: it worked). */
@@ -239,7 +248,7 @@ function InvitePanel({ room }: { room: RoomSummary }) {
 
 function BansPanel({ room }: { room: RoomSummary }) {
   const t = useT();
-  const locale = useLocale();
+  const when = useWhen();
   const client = useChatClient();
   const fetchBans = useCallback(() => client.listBans(room.id), [client, room.id]);
   const { items, error, setItems } = useFetched<Ban>(fetchBans);
@@ -270,7 +279,7 @@ function BansPanel({ room }: { room: RoomSummary }) {
               <Avatar userId={ban.user.id} nickname={ban.user.nickname} size={28} />
               <span className="settings-item-text">
                 <span className="settings-item-title">{ban.user.nickname}</span>
-                <span className="muted small">{t("moderation.bannedBy", { name: ban.bannedBy.nickname, time: formatFullDate(ban.createdAt, locale) })}</span>
+                <span className="muted small">{t("moderation.bannedBy", { name: ban.bannedBy.nickname, time: when(ban.createdAt) })}</span>
                 {ban.reason && <span className="small">{t("moderation.reason", { reason: ban.reason })}</span>}
               </span>
               <button type="button" className="button" aria-label={t("moderation.unbanName", { name: ban.user.nickname })} onClick={() => void unban(ban)}>
@@ -366,7 +375,7 @@ function ReportsPanel({ room }: { room: RoomSummary }) {
 
 function ReportItem({ report, onRemove, onResolve }: { report: Report; onRemove: () => void; onResolve: () => void }) {
   const t = useT();
-  const locale = useLocale();
+  const when = useWhen();
   const m = report.message;
   const deleted = m.deletedAt !== null;
   return (
@@ -376,11 +385,11 @@ function ReportItem({ report, onRemove, onResolve }: { report: Report; onRemove:
           <span className="report-author">{m.authorNickname}</span>
           <span className="report-body">{deleted ? t(m.removedByModerator ? "message.removedByModerator" : "message.deleted") : excerptOf(m.body, 280)}</span>
         </blockquote>
-        <span className="muted small">{t("moderation.reportedBy", { name: report.reporter.nickname, time: formatFullDate(report.createdAt, locale) })}</span>
+        <span className="muted small">{t("moderation.reportedBy", { name: report.reporter.nickname, time: when(report.createdAt) })}</span>
         {report.reason && <span className="small">{t("moderation.reason", { reason: report.reason })}</span>}
         {report.resolvedAt !== null && (
           <span className="muted small">
-            {t("moderation.resolvedBy", { name: report.resolvedBy?.nickname ?? t("moderation.someone"), time: formatFullDate(report.resolvedAt, locale) })}
+            {t("moderation.resolvedBy", { name: report.resolvedBy?.nickname ?? t("moderation.someone"), time: when(report.resolvedAt) })}
           </span>
         )}
       </div>
@@ -411,9 +420,29 @@ function reasonOf(detail: string): string | null {
   return null;
 }
 
+/**
+ * A log entry as a sentence. Actions that are also announced in the room (kick, ban, role, rename,
+ * topic...) read like their system line when the detail carries what the line needs (a reason, the
+ * new name, the role); the others, or a detail of another shape, get the log's own sentence.
+ */
+function logSentence(entry: AuditEntry, t: ReturnType<typeof useT>): string {
+  let detail: unknown = null;
+  try {
+    detail = JSON.parse(entry.detail);
+  } catch {
+    // Not JSON: the log's own sentence.
+  }
+  const fields = detail !== null && typeof detail === "object" && !Array.isArray(detail) ? detail : {};
+  const asEvent = { ...fields, type: entry.action, ...(entry.target ? { target: entry.target } : {}) };
+  const line = { kind: "system" as const, body: JSON.stringify(asEvent), authorNickname: entry.actor.nickname };
+  if (systemEventOf(line)) return systemText(line, t);
+  return t(`moderation.log.${entry.action}`, { actor: entry.actor.nickname, target: entry.target?.nickname ?? t("moderation.someone") });
+}
+
 function LogPanel({ room }: { room: RoomSummary }) {
   const t = useT();
   const locale = useLocale();
+  const when = useWhen();
   const client = useChatClient();
   const fetchLog = useCallback(() => client.listAudit(room.id), [client, room.id]);
   const { items, error } = useFetched<AuditEntry>(fetchLog);
@@ -432,13 +461,15 @@ function LogPanel({ room }: { room: RoomSummary }) {
         <ol className="settings-list log">
           {items.map((entry) => {
             const reason = reasonOf(entry.detail);
+            const sentence = logSentence(entry, t);
             return (
               <li key={entry.id} className="settings-item log-entry" data-testid="audit-entry" data-action={entry.action}>
                 <span className="settings-item-text">
-                  <span>{t(`moderation.log.${entry.action}`, { actor: entry.actor.nickname, target: entry.target?.nickname ?? t("moderation.someone") })}</span>
-                  {reason && <span className="small">{t("moderation.reason", { reason })}</span>}
-                  <time className="muted small" dateTime={new Date(entry.createdAt).toISOString()}>
-                    {formatFullDate(entry.createdAt, locale)}
+                  <span>{sentence}</span>
+                  {/* A ban's line already says why. */}
+                  {reason && !sentence.includes(reason) && <span className="small">{t("moderation.reason", { reason })}</span>}
+                  <time className="muted small" dateTime={new Date(entry.createdAt).toISOString()} title={formatFullDate(entry.createdAt, locale)}>
+                    {when(entry.createdAt)}
                   </time>
                 </span>
               </li>
