@@ -24,6 +24,8 @@ export interface RateLimitBudgets {
   dmOpen: Budget;
   /** rooms:list, users:search and search:messages together, per user. */
   search: Budget;
+  /** Moderation commands and reports together, per user (each is a write, most a broadcast). */
+  moderation: Budget;
   /** File uploads per user (each is an HTTP request of up to FILE_MAX_BYTES, and for images a decode). */
   upload: Budget;
   /** typing:start per user; over budget it is dropped silently (the indicator is only cosmetic). */
@@ -57,6 +59,8 @@ export interface RateLimitBudgets {
  *   human makes, and every new DM is a row.
  * - searches 30 per 10 s: the dialogs search as the user types (debounced), a request per pause;
  *   each search is a LIKE scan, the most expensive read a client can ask for.
+ * - moderation 60 per minute: kicks, bans, roles, room settings, mutes, reports and their lists; a
+ *   moderator clearing out a raid acts a few times a minute, and each is a stored, audited write.
  * - uploads 60 per minute: pasting or dropping ten files at a time, a few times; the bytes are
  *   bounded by the daily quota (UPLOAD_DAILY_BYTES), this bounds the requests and image decodes.
  * - typing 10 per 10 s: the client repeats typing:start every 2 s while typing (5 per 10 s),
@@ -78,6 +82,7 @@ export const DEFAULT_BUDGETS: RateLimitBudgets = {
   roomCreate: { points: 20, durationSec: 60 * 60 },
   dmOpen: { points: 30, durationSec: 60 },
   search: { points: 30, durationSec: 10 },
+  moderation: { points: 60, durationSec: 60 },
   upload: { points: 60, durationSec: 60 },
   typing: { points: 10, durationSec: 10 },
   signInConsecutive: { points: 5, durationSec: 60 },
@@ -96,6 +101,7 @@ export function scaleBudgets(budgets: RateLimitBudgets, factor: number): RateLim
     roomCreate: scale(budgets.roomCreate),
     dmOpen: scale(budgets.dmOpen),
     search: scale(budgets.search),
+    moderation: scale(budgets.moderation),
     upload: scale(budgets.upload),
     typing: scale(budgets.typing),
     signInConsecutive: scale(budgets.signInConsecutive),
@@ -129,6 +135,19 @@ const COMMAND_BUDGETS = {
   "rooms:list": "search",
   "users:search": "search",
   "search:messages": "search",
+  "room:update": "moderation",
+  "room:setRole": "moderation",
+  "room:kick": "moderation",
+  "room:ban": "moderation",
+  "room:unban": "moderation",
+  "room:bans": "moderation",
+  "room:invite": "moderation",
+  "room:audit": "moderation",
+  "user:mute": "moderation",
+  "message:report": "moderation",
+  "reports:list": "moderation",
+  "report:resolve": "moderation",
+  "admin:setActive": "moderation",
 } as const satisfies Partial<Record<ClientEventName, keyof RateLimitBudgets>>;
 type LimitedCommand = keyof typeof COMMAND_BUDGETS;
 
@@ -177,7 +196,7 @@ const MAX_READ_PAUSE_MS = 1_000;
  * lifts every limit) when the nodes share a Redis.
  */
 export class RateLimits {
-  private readonly commands: Record<"messageSend" | "roomCreate" | "dmOpen" | "search", Consumer>;
+  private readonly commands: Record<"messageSend" | "roomCreate" | "dmOpen" | "search" | "moderation", Consumer>;
   private readonly typing: RateLimiterAbstract;
   private readonly uploads: RateLimiterAbstract;
   private readonly consecutiveFailures: RateLimiterAbstract;
@@ -215,6 +234,7 @@ export class RateLimits {
       roomCreate: make("room-create", budgets.roomCreate),
       dmOpen: make("dm-open", budgets.dmOpen),
       search: make("search", budgets.search),
+      moderation: make("moderation", budgets.moderation),
     };
     this.typing = make("typing", budgets.typing);
     this.uploads = make("upload", budgets.upload);

@@ -1,5 +1,6 @@
 import { cjkCharClass, wordCharClass } from "../search.js";
 import { attachmentsSchema } from "../attachments-schema.js";
+import { moderationSchema } from "../moderation-schema.js";
 
 /**
  * Numbered schema migrations for PostgreSQL, the same schema as SQLite's (`../sqlite/migrations.ts`).
@@ -160,4 +161,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   // 5: attachments (ADR 0014); the same as SQLite's migration 5, see there.
   `
 ${attachmentsSchema("BIGINT", "search_order")}  `,
+  // 6: moderation (ADR 0016); the same as SQLite's migration 6, see there, plus the wider check on
+  // message kinds (SQLite's table never had one).
+  `
+  ALTER TABLE messages DROP CONSTRAINT messages_kind_check;
+  ALTER TABLE messages ADD CONSTRAINT messages_kind_check CHECK (kind IN ('text', 'join', 'leave', 'system'));
+${moderationSchema({ int: "BIGINT", serial: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" })}  `,
 ];

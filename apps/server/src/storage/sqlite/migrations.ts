@@ -1,4 +1,5 @@
 import { attachmentsSchema } from "../attachments-schema.js";
+import { moderationSchema } from "../moderation-schema.js";
 
 /**
  * Numbered schema migrations for SQLite. `PRAGMA user_version` records the last one applied; each
@@ -176,4 +177,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   // (`messages.attachments`, JSON of Attachment[]): a page of history needs no join.
   `
 ${attachmentsSchema("INTEGER", "search_docid")}  `,
+  // 6: moderation (ADR 0016): roles, topic, invite-only, bans, mutes, reports, the audit log.
+  `
+${moderationSchema({ int: "INTEGER", serial: "INTEGER PRIMARY KEY" })}  `,
 ];
