@@ -172,6 +172,7 @@ export const en = {
   "moderation.settings": "Room settings",
   "moderation.settingsFor": "Settings of #{room}",
   "moderation.reportsBadge": { one: "{count} open report", other: "{count} open reports" },
+  "moderation.openReports": { one: "open report", other: "open reports" },
   "moderation.tabGeneral": "General",
   "moderation.tabInvite": "Invite people",
   "moderation.tabBans": "Banned users",

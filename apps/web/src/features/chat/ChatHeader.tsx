@@ -89,20 +89,26 @@ export function ChatHeader({
       <div className="header-actions">
         <ConnectionPill />
         {room && moderates && (
+          // Named by its content, not aria-label: the badge's number is visible text, and a name
+          // that does not contain it fails WCAG 2.5.3 (label in name).
           <button
             type="button"
             className="icon-button badged"
-            aria-label={openReports > 0 ? `${t("moderation.settings")} (${t("moderation.reportsBadge", { count: openReports })})` : t("moderation.settings")}
             title={t("moderation.settings")}
             aria-haspopup="dialog"
             onClick={() => setSettingsOpen(true)}
             data-testid="room-settings-button"
           >
             <SettingsIcon />
+            <span className="visually-hidden">{t("moderation.settings")}</span>
             {openReports > 0 && (
-              <span className="icon-badge" aria-hidden="true" data-testid="reports-badge">
-                {openReports}
-              </span>
+              <>
+                <span className="visually-hidden">, </span>
+                <span className="icon-badge" data-testid="reports-badge">
+                  {openReports}
+                </span>
+                <span className="visually-hidden"> {t("moderation.openReports", { count: openReports })}</span>
+              </>
             )}
           </button>
         )}
