@@ -376,7 +376,7 @@ for (const colorScheme of ["light", "dark"] as const) {
  */
 test("moderation screenshots", async ({ createUser }) => {
   test.skip(!process.env.PARLEY_MODERATION_SHOTS, "on demand");
-  test.setTimeout(180_000);
+  test.setTimeout(480_000);
   await createUser("first");
   const out = (n: string) => `test-results/moderation/${n}.png`;
   for (const colorScheme of ["light", "dark"] as const) {
