@@ -218,6 +218,9 @@ describe("room and presence selectors", () => {
     unreadCount: 0,
     mentionCount: 0,
     lastActivityAt: 0,
+    role: "member",
+    topic: "",
+    inviteOnly: false,
     ...over,
   });
 
