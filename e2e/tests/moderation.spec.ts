@@ -379,33 +379,32 @@ test("moderation screenshots", async ({ createUser }) => {
   test.setTimeout(480_000);
   await createUser("first");
   const out = (n: string) => `test-results/moderation/${n}.png`;
-  for (const colorScheme of ["light", "dark"] as const) {
-    for (const device of ["laptop", "phone"] as const) {
-      const options =
-        device === "laptop"
-          ? { colorScheme, viewport: { width: 1280, height: 800 } }
-          : { colorScheme, viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
-      const owner = await createUser("owner", options);
-      const bob = await createUser("bob");
-      const carol = await createUser("carol");
-      await moderatedRoom(owner, bob, carol);
+  for (const device of ["laptop", "phone"] as const) {
+    const options =
+      device === "laptop" ? { viewport: { width: 1280, height: 800 } } : { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+    const owner = await createUser("owner", options);
+    const bob = await createUser("bob");
+    const carol = await createUser("carol");
+    await moderatedRoom(owner, bob, carol);
+    const page = owner.page;
+    // One room per device, both themes: the theme follows the emulated colour scheme at once.
+    for (const colorScheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme });
       const tag = `${device}-${colorScheme}`;
-      await owner.page.screenshot({ path: out(`room-${tag}`) });
-      if (device === "phone") {
-        await owner.page.getByRole("button", { name: "Show members" }).click();
-      }
-      await memberRow(owner.page, carol.nickname).getByRole("button", { name: `Actions for ${carol.nickname}` }).click();
-      await expect(owner.page.getByRole("dialog", { name: `Actions for ${carol.nickname}` })).toBeVisible();
-      await owner.page.screenshot({ path: out(`members-menu-${tag}`) });
-      await owner.page.keyboard.press("Escape");
-      if (device === "phone") await owner.page.getByRole("complementary", { name: "Members" }).getByRole("button", { name: "Hide members" }).click();
-      const settings = await openSettings(owner.page);
+      await page.screenshot({ path: out(`room-${tag}`) });
+      if (device === "phone") await page.getByRole("button", { name: "Show members" }).click();
+      await memberRow(page, carol.nickname).getByRole("button", { name: `Actions for ${carol.nickname}` }).click();
+      await expect(page.getByRole("dialog", { name: `Actions for ${carol.nickname}` })).toBeVisible();
+      await page.screenshot({ path: out(`members-menu-${tag}`) });
+      await page.keyboard.press("Escape");
+      if (device === "phone") await page.getByRole("complementary", { name: "Members" }).getByRole("button", { name: "Hide members" }).click();
+      const settings = await openSettings(page);
       await expect(settings.getByTestId("report")).toHaveCount(1);
-      await owner.page.screenshot({ path: out(`reports-${tag}`) });
+      await page.screenshot({ path: out(`reports-${tag}`) });
       await settings.getByRole("tab", { name: "General" }).click();
-      await owner.page.screenshot({ path: out(`settings-${tag}`) });
-      await closeDialog(owner.page, settings);
-      await owner.context.close();
+      await page.screenshot({ path: out(`settings-${tag}`) });
+      await closeDialog(page, settings);
     }
+    await owner.context.close();
   }
 });
