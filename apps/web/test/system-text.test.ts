@@ -3,8 +3,6 @@ import { describe, expect, it } from "vitest";
 import { systemText } from "../src/features/chat/system-text.js";
 import { estimateItem } from "../src/features/chat/row-estimate.js";
 import { t } from "../src/i18n/index.js";
-import { en } from "../src/i18n/en.js";
-import { zhCNModeration } from "../src/i18n/moderation.zh-CN.js";
 
 const line = (body: unknown, kind: Message["kind"] = "system") => ({ kind, body: typeof body === "string" ? body : JSON.stringify(body), authorNickname: "alice" });
 const bob = { id: "u2", nickname: "bob" };
@@ -41,19 +39,3 @@ describe("row estimates of system lines", () => {
   });
 });
 
-describe("the moderation strings in Chinese (waiting for zh-CN.ts)", () => {
-  const placeholders = (v: string | { other: string }) => [...(typeof v === "string" ? v : v.other).matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
-  const moderationKeys = Object.keys(en).filter(
-    (k) => /^(system|moderation|members|roles)\./.test(k) || /^message\.(removedByModerator|report|muted|showMuted|hideMuted|remove)/.test(k),
-  ) as (keyof typeof en)[];
-
-  it("has every moderation key, with the same placeholders", () => {
-    expect(moderationKeys.length).toBeGreaterThan(80);
-    for (const key of moderationKeys) {
-      const zh = (zhCNModeration as Record<string, string | { other: string }>)[key];
-      expect(zh, key).toBeDefined();
-      expect(placeholders(zh!), key).toEqual(placeholders(en[key] as string | { other: string }));
-    }
-    expect(Object.keys(zhCNModeration).length).toBe(moderationKeys.length);
-  });
-});

@@ -72,3 +72,32 @@ export function formatDay(
   if (day === dayKey(now - 86_400_000, timeZone)) return labels.yesterday;
   return formatter("medium", locale, timeZone, MEDIUM_DATE).format(ms);
 }
+
+const relativeFormats = new Map<string, Intl.RelativeTimeFormat>();
+
+function relativeFormat(locale: string): Intl.RelativeTimeFormat {
+  let f = relativeFormats.get(locale);
+  if (!f) {
+    // numeric "auto": "yesterday"/"昨天" and "now"/"现在" rather than "1 day ago"/"0 seconds ago".
+    f = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
+    relativeFormats.set(locale, f);
+  }
+  return f;
+}
+
+/**
+ * How long ago, in the locale's words, for texts like "last seen": "now", "5 minutes ago",
+ * "3 hours ago", "yesterday", "3 days ago" (zh-CN: 现在, 5分钟前, 3小时前, 昨天, 3天前); a week or
+ * more back, the medium date. Units switch at 60 s, 60 min, 24 h and 7 days; the day counts
+ * calendar days (dayKey), so 23:50 seen at 00:10 is "yesterday", not "20 minutes ago" twice over.
+ */
+export function formatRelative(ms: number, now: number, locale: string, timeZone?: string): string {
+  const seconds = Math.round((ms - now) / 1000);
+  const rtf = relativeFormat(locale);
+  if (Math.abs(seconds) < 60) return rtf.format(0, "second");
+  if (Math.abs(seconds) < 3600) return rtf.format(Math.trunc(seconds / 60), "minute");
+  if (Math.abs(seconds) < 86_400 && dayKey(ms, timeZone) === dayKey(now, timeZone)) return rtf.format(Math.trunc(seconds / 3600), "hour");
+  const days = Math.round((Date.parse(dayKey(ms, timeZone)) - Date.parse(dayKey(now, timeZone))) / 86_400_000);
+  if (Math.abs(days) < 7) return rtf.format(days, "day");
+  return formatter("medium", locale, timeZone, MEDIUM_DATE).format(ms);
+}

@@ -1,7 +1,8 @@
 import { memberActions, selectViewer, type MemberActions } from "@parley/client";
 import type { Member, RoomSummary } from "@parley/shared";
 import { useEffect, useMemo, useRef, useState } from "react";
-import { errorText, useT } from "../../i18n/index.js";
+import { errorText, useLocale, useT } from "../../i18n/index.js";
+import { compareNames } from "../../lib/collate.js";
 import { useChatClient } from "../../store/client-context.js";
 import { useChat, useChatShallow } from "../../store/hooks.js";
 import { Avatar } from "../../ui/Avatar.js";
@@ -11,8 +12,6 @@ import { showToast } from "../../ui/toasts.js";
 import { ConfirmDialog } from "../moderation/ConfirmDialog.js";
 import { ReasonDialog } from "../moderation/ReasonDialog.js";
 
-const byName = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
-
 /**
  * The room's members with online dots, role badges and, per member, the actions the viewer's role
  * allows (moderation, mute). The list is fetched when the room, its member count or its roster
@@ -21,6 +20,7 @@ const byName = new Intl.Collator(undefined, { sensitivity: "base", numeric: true
  */
 export function MembersPanel({ roomId, onClose }: { roomId: string; onClose: () => void }) {
   const t = useT();
+  const locale = useLocale();
   const client = useChatClient();
   const room = useChat((s) => s.rooms[roomId]);
   const memberCount = room?.memberCount ?? 0;
@@ -54,10 +54,10 @@ export function MembersPanel({ roomId, onClose }: { roomId: string; onClose: () 
     const on: Member[] = [];
     const off: Member[] = [];
     for (const m of members ?? []) (online[m.id] || m.id === myId ? on : off).push(m);
-    on.sort((a, b) => byName.compare(a.nickname, b.nickname));
-    off.sort((a, b) => byName.compare(a.nickname, b.nickname));
+    on.sort((a, b) => compareNames(a.nickname, b.nickname, locale));
+    off.sort((a, b) => compareNames(a.nickname, b.nickname, locale));
     return { on, off };
-  }, [members, online, myId]);
+  }, [members, online, myId, locale]);
 
   // A member whose role the viewer changed shows it at once (the roster refetch then agrees).
   const replace = (m: Member) => setFetched((f) => (f ? { ...f, members: f.members.map((x) => (x.id === m.id ? m : x)) } : f));
