@@ -47,6 +47,10 @@ describe("shouldNotify", () => {
     ["other room, mentions me", { ...args, activeRoomId: "r2", message: { ...message, mentions: ["me"] } }, true],
     ["DM in the background", { ...args, activeRoomId: "r2", room: { kind: "dm" as const } }, true],
     ["stale catch-up message", { ...args, message: { ...message, createdAt: now - MAX_NOTIFY_AGE_MS - 1 } }, false],
+    ["moderation line", { ...args, message: { ...message, kind: "system" as const } }, false],
+    ["muted author", { ...args, muted: { ana: true as const } }, false],
+    ["muted author's DM mentioning me", { ...args, activeRoomId: "r2", room: { kind: "dm" as const }, message: { ...message, mentions: ["me"] }, muted: { ana: true as const } }, false],
+    ["someone else muted", { ...args, muted: { bob: true as const } }, true],
   ])("%s", (_name, input, expected) => {
     expect(shouldNotify(input)).toBe(expected);
   });

@@ -52,6 +52,8 @@ function shape(items: TimelineItem[]): string[] {
         return `${i.message.id}${i.grouped ? "+" : ""}`;
       case "system":
         return `sys${i.message.seq}`;
+      case "muted":
+        return `muted${i.message.seq}`;
       case "notice":
         return `notice:${i.notice.id}`;
       case "pending":
@@ -76,6 +78,17 @@ describe("buildTimelineItems", () => {
   it("renders join/leave as system rows that break groups", () => {
     const items = buildTimelineItems({ ...base, messages: [msg(1, "ana"), msg(2, "bob", { kind: "join" }), msg(3, "ana")] });
     expect(shape(items)).toEqual(["day", "m1", "sys2", "m3"]);
+  });
+
+  it("renders moderation lines as system rows", () => {
+    const items = buildTimelineItems({ ...base, messages: [msg(1, "ana"), msg(2, "bob", { kind: "system", body: '{"type":"topic","topic":"x"}' }), msg(3, "ana")] });
+    expect(shape(items)).toEqual(["day", "m1", "sys2", "m3"]);
+  });
+
+  it("collapses a muted user's messages (they break groups and never draw the divider); system lines stay", () => {
+    const messages = [msg(1, "ana"), msg(2, "bob"), msg(3, "bob"), msg(4, "bob", { kind: "join" }), msg(5, "ana"), msg(6, "ana")];
+    const items = buildTimelineItems({ ...base, messages, dividerSeq: 1, muted: { bob: true } });
+    expect(shape(items)).toEqual(["day", "m1", "muted2", "muted3", "divider", "sys4", "m5", "m6+"]);
   });
 
   it("puts the new-messages divider before the first unread message by someone else", () => {

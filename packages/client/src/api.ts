@@ -1,4 +1,4 @@
-import type { AckResult, Attachment, ClientPayload, Member, Message, MessagePage, RoomListing, RoomSummary, SearchPage } from "@parley/shared";
+import type { AckResult, Attachment, AuditEntry, Ban, ClientPayload, Member, Message, MessagePage, Report, RoomListing, RoomSummary, SearchPage } from "@parley/shared";
 import type { StoreApi } from "zustand/vanilla";
 import type { ChangeCommand, ChatState } from "./state.js";
 
@@ -105,6 +105,43 @@ export interface ChatClient {
    * browser missed live while no tab held the connection, for its notifications (ADR 0017).
    */
   readMessagesAfter(roomId: string, afterSeq: number, limit: number): Promise<AckResult<MessagePage>>;
+
+  // ---- moderation (issue 14). The server checks every one against my role; a refusal comes back
+  // as FORBIDDEN, BANNED, INVITE_ONLY... in the ack. The results that change what I hold (a room's
+  // summary, my mutes, a report) are applied to the store before the promise resolves.
+
+  /** Rename a room, set its topic, or make it invite-only (owners, moderators, admins). */
+  updateRoom(roomId: string, patch: { name?: string; topic?: string; inviteOnly?: boolean }): Promise<AckResult<RoomSummary>>;
+  /** Make a member a moderator, or a moderator a member again (owners, admins). */
+  setRole(roomId: string, userId: string, role: "moderator" | "member"): Promise<AckResult<Member>>;
+  /** Remove a member from the room (they may join again unless it is invite-only). */
+  kick(roomId: string, userId: string): Promise<AckResult<{ roomId: string; userId: string }>>;
+  /** Ban a user: they leave at once, in every tab, and cannot come back until unbanned. */
+  ban(roomId: string, userId: string, reason?: string): Promise<AckResult<{ roomId: string; userId: string }>>;
+  unban(roomId: string, userId: string): Promise<AckResult<{ roomId: string; userId: string }>>;
+  listBans(roomId: string): Promise<AckResult<Ban[]>>;
+  /** Add a user to the room (the way into an invite-only room). */
+  invite(roomId: string, userId: string): Promise<AckResult<Member>>;
+  /** The room's moderation log, newest first. */
+  listAudit(roomId: string, limit?: number): Promise<AckResult<AuditEntry[]>>;
+  /**
+   * Delete a message as a moderator straight away, whether or not it is held (the reports panel
+   * shows messages far from the window). Not through the outbox: a moderator acts while looking at
+   * the answer; a refusal or a lost ack is shown to them, not retried behind their back.
+   */
+  removeMessage(messageId: string): Promise<AckResult<Message>>;
+  /** Hide (`on`) or show again another user's messages, for me only: shows at once, every tab follows. */
+  mute(userId: string, on: boolean): Promise<AckResult<{ mutedUserIds: string[] }>>;
+  /** Report a message to the room's moderators. */
+  reportMessage(messageId: string, reason?: string): Promise<AckResult<Report>>;
+  /** Reports I moderate (a room's, or all of mine), open or resolved; kept in `reports` too. */
+  listReports(query: { roomId?: string; resolved?: boolean }): Promise<AckResult<Report[]>>;
+  resolveReport(reportId: string): Promise<AckResult<Report>>;
+  /** Admins: deactivate (or reactivate) an account. */
+  setAccountActive(userId: string, active: boolean): Promise<AckResult<{ userId: string; active: boolean }>>;
+  /** The UI showed a removal notice (`removals`) and the user closed it. */
+  dismissRemoval(id: string): void;
+
   /** Subscribe to a client event; returns the unsubscribe function. */
   on<E extends keyof ChatClientEvents>(event: E, listener: ChatClientEvents[E]): () => void;
 }

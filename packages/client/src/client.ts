@@ -4,7 +4,8 @@ import { LIMITS, type AckResult, type Message } from "@parley/shared";
 import type { ChatClient, ChatClientEvents, OutboxStorage, UploadTransport } from "./api.js";
 import { ACK_TIMEOUT_MS, MAX_SEND_ATTEMPTS, createCoreContext } from "./context.js";
 import { createOutboxSender, type NewChange } from "./outbox-sender.js";
-import { DEFAULT_WINDOW_SIZE, leaveRoomLocally, markReadLocally, upsertRoom, uploadsState } from "./reconcile.js";
+import { DEFAULT_WINDOW_SIZE, applyHeldCopies, leaveRoomLocally, markReadLocally, upsertRoom, uploadsState } from "./reconcile.js";
+import { applyMutes, applyReport, dismissRemoval, replaceOpenReports, setMutedLocally } from "./moderation.js";
 import { bindServerEvents, createServerEvents } from "./server-events.js";
 import { createInitialState, type ChatState } from "./state.js";
 import { createSync } from "./sync.js";
@@ -71,7 +72,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     url: options.url,
     socketOptions: options.socketOptions,
     onConnect: () => {
-      void sync.resync();
+      // After the sync: it says whether I moderate anything (my roles, admin).
+      void sync.resync().then(refreshReports);
       uploader.resume();
     },
   });
@@ -98,6 +100,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     catchUp: sync.catchUp,
     catchUpChanges: sync.catchUpChanges,
     refreshRooms: sync.refreshRooms,
+    refreshReports: () => refreshReports(),
     keepFrom: sync.keepFrom,
     onMessage: (message) => {
       for (const listener of listeners.message) listener(message);
@@ -245,11 +248,69 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     searchUsers: (query) => request("users:search", { query }),
     searchMessages: (query) => request("search:messages", query),
     readMessagesAfter: (roomId, afterSeq, limit) => requestUntilAnswered("messages:fetch", { roomId, afterSeq, limit: Math.min(limit, LIMITS.pageMax) }),
+    updateRoom(roomId, patch) {
+      const payload: { roomId: string; name?: string; topic?: string; inviteOnly?: boolean } = { roomId };
+      if (patch.name !== undefined) payload.name = patch.name;
+      if (patch.topic !== undefined) payload.topic = patch.topic;
+      if (patch.inviteOnly !== undefined) payload.inviteOnly = patch.inviteOnly;
+      return request("room:update", payload).then((r) => (applyRoomReply(r), r));
+    },
+    setRole: (roomId, userId, role) => request("room:setRole", { roomId, userId, role }),
+    kick: (roomId, userId) => request("room:kick", { roomId, userId }),
+    ban: (roomId, userId, reason) => request("room:ban", reason === undefined || reason.trim() === "" ? { roomId, userId } : { roomId, userId, reason }),
+    unban: (roomId, userId) => request("room:unban", { roomId, userId }),
+    listBans: (roomId) => request("room:bans", { roomId }),
+    invite: (roomId, userId) => request("room:invite", { roomId, userId }),
+    listAudit: (roomId, limit) => request("room:audit", limit === undefined ? { roomId } : { roomId, limit }),
+    async removeMessage(messageId) {
+      const r = await request("message:delete", { messageId });
+      // Held copies show it at once; the live `message:updated` moves the room's version as usual.
+      if (r.ok) set((s) => applyHeldCopies(s, r.data.roomId, [r.data]));
+      return r;
+    },
+    async mute(userId, on) {
+      const before = store.getState().muted;
+      set((s) => setMutedLocally(s, userId, on));
+      const r = await request("user:mute", { userId, on });
+      // Refused or lost: back to what the server last said (the next sync settles it anyway).
+      set((s) => (r.ok ? applyMutes(s, r.data.mutedUserIds) : { ...s, muted: before }));
+      return r;
+    },
+    reportMessage: (messageId, reason) =>
+      request("message:report", reason === undefined || reason.trim() === "" ? { messageId } : { messageId, reason }),
+    async listReports(query) {
+      const payload: { roomId?: string; resolved?: boolean } = {};
+      if (query.roomId !== undefined) payload.roomId = query.roomId;
+      if (query.resolved !== undefined) payload.resolved = query.resolved;
+      const r = await request("reports:list", payload);
+      if (r.ok) set((s) => r.data.reduce(applyReport, s));
+      return r;
+    },
+    async resolveReport(reportId) {
+      const r = await request("report:resolve", { reportId });
+      if (r.ok) set((s) => applyReport(s, r.data));
+      return r;
+    },
+    setAccountActive: (userId, active) => request("admin:setActive", { userId, active }),
+    dismissRemoval: (id) => set((s) => dismissRemoval(s, id)),
     on(event, listener) {
       listeners[event].add(listener);
       return () => void listeners[event].delete(listener);
     },
   };
+
+  /**
+   * The open reports of the rooms I moderate, after each sync: `report:updated` only tells what
+   * happens while connected, so what was filed or resolved meanwhile comes from the list. Skipped
+   * (no request) for a user who moderates nothing.
+   */
+  async function refreshReports(): Promise<void> {
+    const s = store.getState();
+    const moderates = s.isAdmin || Object.values(s.rooms).some((r) => r.kind === "public" && r.role !== "member");
+    if (!moderates) return;
+    const r = await request("reports:list", { resolved: false });
+    if (r.ok) set((st) => replaceOpenReports(st, r.data));
+  }
 
   function applyRoomReply(r: AckResult<ChatState["rooms"][string]>) {
     if (r.ok) set((s) => upsertRoom(s, r.data));

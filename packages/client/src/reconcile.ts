@@ -627,13 +627,16 @@ export function upsertRoom(state: ChatState, room: RoomSummary): ChatState {
  * member of. Rooms missing from it were left meanwhile and are dropped with what is held for them;
  * the shown room falls back to the default room (or the first one) when it is gone.
  */
-export function applySync(state: ChatState, { me, rooms, onlineUserIds, uploadLimits }: ClientReplies["session:sync"]): ChatState {
+export function applySync(state: ChatState, { me, rooms, onlineUserIds, uploadLimits, isAdmin, mutedUserIds }: ClientReplies["session:sync"]): ChatState {
   let next: ChatState = {
     ...state,
     me,
     online: Object.fromEntries(onlineUserIds.map((id) => [id, true as const])),
     // A server from before issue 13 sends none: the server's own checks then decide.
     uploadLimits: uploadLimits ?? state.uploadLimits,
+    // A server from before issue 14 sends neither: no admin powers shown, nobody muted.
+    isAdmin: isAdmin ?? false,
+    muted: Object.fromEntries((mutedUserIds ?? []).map((id) => [id, true as const])),
   };
   const fresh: ChatState["rooms"] = {};
   for (const room of rooms) fresh[room.id] = reconcileRoom(state.rooms[room.id], room);

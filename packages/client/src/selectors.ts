@@ -172,6 +172,8 @@ function overlay(stored: Message, changes: readonly PendingChange[], me: User | 
     if (view.deletedAt !== null) continue; // nothing shows on a deleted message
     if (c.kind === "delete") {
       view.deletedAt = c.createdAt;
+      // Someone else's message that I delete, I delete as a moderator: it shows as the server will.
+      if (me !== null && stored.authorId !== me.id) view.removedByModerator = true;
       view.body = "";
       view.reactions = [];
     } else if (c.kind === "edit" && c.body !== undefined) {

@@ -1,7 +1,8 @@
 import { LIMITS, type Message, type ServerToClientEvents } from "@parley/shared";
 import type { OutboxStorage } from "./api.js";
 import type { CoreContext } from "./context.js";
-import { applyLiveMessage, applyMessageUpdate, applyPresence, applyTyping, behindHead, expireTyping, leaveRoomLocally, upsertRoom } from "./reconcile.js";
+import { applyMutes, applyReport, applyRoomRemoved, noteRosterChange } from "./moderation.js";
+import { applyLiveMessage, applyMessageUpdate, applyPresence, applyTyping, behindHead, expireTyping, upsertRoom } from "./reconcile.js";
 import type { CoreSocket } from "./transport.js";
 
 export type HandledServerEvent =
@@ -11,7 +12,9 @@ export type HandledServerEvent =
   | "room:removed"
   | "typing:updated"
   | "presence:updated"
-  | "room:head";
+  | "room:head"
+  | "mutes:updated"
+  | "report:updated";
 
 /**
  * One entry per server event the core applies (in the spirit of Zulip's `server_events_dispatch`):
@@ -36,6 +39,8 @@ export function createServerEvents(
     /** Reads every room's summary again (last seq, unread counts), without the catching-up state. */
     refreshRooms(): Promise<void>;
     keepFrom(roomId: string): number | null;
+    /** Fetches the open reports of the rooms I moderate (my role in a room went up). */
+    refreshReports(): Promise<void>;
     /** Tells the client's `message` listeners. */
     onMessage(message: Message): void;
   },
@@ -66,7 +71,8 @@ export function createServerEvents(
         const r = applyLiveMessage(s, message, windowSize, deps.keepFrom(message.roomId));
         behind = r.behind;
         changesBehind = r.changesBehind;
-        return r.state;
+        // A join, leave or moderation line: the members panel reads the list again.
+        return noteRosterChange(r.state, message);
       });
       if (message.clientId !== null && message.authorId === store.getState().me?.id) deps.outbox.remove(message.clientId);
       if (behind) void deps.catchUp(message.roomId);
@@ -83,8 +89,15 @@ export function createServerEvents(
       });
       if (changesBehind) void deps.catchUpChanges(message.roomId);
     },
-    "room:upserted": (room) => set((s) => upsertRoom(s, room)),
-    "room:removed": ({ roomId }) => set((s) => leaveRoomLocally(s, roomId)),
+    "room:upserted": (room) => {
+      const before = store.getState().rooms[room.id]?.role;
+      set((s) => upsertRoom(s, room));
+      // Made a moderator (or owner): the room's open reports are mine to see now.
+      if (before !== undefined && before === "member" && room.role !== "member") void deps.refreshReports();
+    },
+    "room:removed": (payload) => set((s) => applyRoomRemoved(s, payload, () => ({ id: randomId(), at: now() }))),
+    "mutes:updated": ({ mutedUserIds }) => set((s) => applyMutes(s, mutedUserIds)),
+    "report:updated": (report) => set((s) => applyReport(s, report)),
     "typing:updated": (update) => {
       if (update.userId === store.getState().me?.id) return;
       set((s) => applyTyping(s, update, now() + LIMITS.typingLocalTtlMs));

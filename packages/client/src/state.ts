@@ -1,4 +1,4 @@
-import type { Attachment, Message, RoomSummary, UploadLimits, User } from "@parley/shared";
+import type { Attachment, Message, Report, RoomSummary, UploadLimits, User } from "@parley/shared";
 
 /**
  * The client's whole chat state: normalised (messages by id, ordered ids per room, pending sends by
@@ -203,12 +203,43 @@ export interface PresenceSlice {
   notices: Record<string, Notice[]>;
 }
 
+/** A room taken from me by a moderator: the UI says so once ("You were banned from #x"). */
+export interface RoomRemoval {
+  /** Local id, for dismissing it. */
+  id: string;
+  roomId: string;
+  /** The room's name as I last held it (the room itself is gone from the store). */
+  roomName: string;
+  reason: "kicked" | "banned";
+  at: number;
+}
+
+/** What moderation adds to my state: my powers, whom I muted, the reports I moderate. */
+export interface ModerationSlice {
+  /** I am a server admin (from `session:sync`). */
+  isAdmin: boolean;
+  /** Users whose messages I hide (mine only; every tab follows through `mutes:updated`). */
+  muted: Record<string, true>;
+  /**
+   * Reports of rooms I moderate, by id, as last heard: open ones from `reports:list` after each
+   * sync, then `report:updated` live. Counting the open ones gives the moderators' badge.
+   */
+  reports: Record<string, Report>;
+  /** Rooms a moderator removed me from (kick or ban), oldest first, until the UI dismisses them. */
+  removals: RoomRemoval[];
+  /**
+   * Per room, bumped by every live line that may change its member list or roles (join, leave,
+   * a moderation line): the members panel fetches the list again when it moves.
+   */
+  rosterVersion: Record<string, number>;
+}
+
 /**
  * The one store's state: the slices side by side (zustand's slices pattern). Reducers in
  * reconcile.ts take and return the whole state, since one event can touch several slices (a live
  * message confirms a pending send, counts in its room and appends to its timeline) in one update.
  */
-export type ChatState = SessionSlice & RoomsSlice & TimelinesSlice & OutboxSlice & PresenceSlice;
+export type ChatState = SessionSlice & RoomsSlice & TimelinesSlice & OutboxSlice & PresenceSlice & ModerationSlice;
 
 export const initialConnection: ConnectionState = {
   status: "connecting",
@@ -223,6 +254,7 @@ export const createRoomsSlice = (): RoomsSlice => ({ rooms: {}, activeRoomId: nu
 export const createTimelinesSlice = (): TimelinesSlice => ({ messages: {}, timelines: {} });
 export const createOutboxSlice = (): OutboxSlice => ({ pending: {}, pendingOrder: [], changes: {}, changeOrder: [], uploads: {}, uploadOrder: [] });
 export const createPresenceSlice = (): PresenceSlice => ({ typing: {}, online: {}, users: {}, notices: {} });
+export const createModerationSlice = (): ModerationSlice => ({ isAdmin: false, muted: {}, reports: {}, removals: [], rosterVersion: {} });
 
 export function createInitialState(): ChatState {
   return {
@@ -231,5 +263,6 @@ export function createInitialState(): ChatState {
     ...createTimelinesSlice(),
     ...createOutboxSlice(),
     ...createPresenceSlice(),
+    ...createModerationSlice(),
   };
 }

@@ -28,7 +28,13 @@ describe("selectMessageView overlays", () => {
   const cases: { name: string; changes: PendingChange[]; stored?: Message; expected: Partial<Message> & { pending: boolean } }[] = [
     { name: "no changes: the stored copy", changes: [], expected: { body: "stored", editedAt: null, pending: false } },
     { name: "a pending edit shows its body, edited when it was made", changes: [change("edit", { body: "new", baseVersion: 10 })], expected: { body: "new", editedAt: 777, pending: true } },
-    { name: "a pending delete shows the message deleted", changes: [change("delete")], expected: { body: "", deletedAt: 777, reactions: [], pending: true } },
+    { name: "a pending delete shows my message deleted", stored: { ...base, authorId: ME.id }, changes: [change("delete")], expected: { body: "", deletedAt: 777, reactions: [], removedByModerator: false, pending: true } },
+    {
+      name: "a moderator's pending delete of someone else's message shows it removed by a moderator",
+      stored: { ...base, authorId: "a", authorNickname: "A" },
+      changes: [change("delete")],
+      expected: { body: "", deletedAt: 777, removedByModerator: true, pending: true },
+    },
     {
       name: "a reaction with a new emoji is appended with me",
       changes: [change("react", { emoji: "🎉", on: true })],

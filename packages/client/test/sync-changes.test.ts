@@ -135,6 +135,7 @@ function eventsOver(ctx: ReturnType<typeof contextWith>) {
     catchUp: vi.fn(() => Promise.resolve()),
     catchUpChanges: vi.fn(() => Promise.resolve()),
     refreshRooms: vi.fn(() => Promise.resolve()),
+    refreshReports: vi.fn(() => Promise.resolve()),
     keepFrom: () => null,
     onMessage: vi.fn(),
   };

@@ -42,7 +42,7 @@ export function installNotifications(client: ChatClient, shared: SharedConnectio
     if (!me || currentPermission() !== "granted") return;
     const room = state.rooms[message.roomId];
     const hidden = document.visibilityState === "hidden";
-    if (!shouldNotify({ message, room, myId: me.id, activeRoomId: state.activeRoomId, hidden, now: Date.now() })) return;
+    if (!shouldNotify({ message, room, myId: me.id, activeRoomId: state.activeRoomId, hidden, now: Date.now(), muted: state.muted })) return;
     show(client, message);
   });
 }
@@ -149,7 +149,7 @@ function installBrowserNotifications(client: ChatClient, shared: SharedConnectio
     const room = state.rooms[message.roomId];
     const views = [myView(), ...shared.otherViews()];
     const wanted =
-      currentPermission() === "granted" && views.some((v) => shouldNotify({ message, room, myId: me.id, activeRoomId: v.activeRoomId, hidden: v.hidden, now }));
+      currentPermission() === "granted" && views.some((v) => shouldNotify({ message, room, myId: me.id, activeRoomId: v.activeRoomId, hidden: v.hidden, now, muted: state.muted }));
     // Only the ids of popups are kept (a few a minute, not every message of a busy room): the
     // ledger is read and written on every message.
     const showIt = wanted && l.ids[message.id] === undefined;

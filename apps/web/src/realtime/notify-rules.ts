@@ -2,8 +2,8 @@ import type { Message, RoomSummary } from "@parley/shared";
 
 /**
  * When a new message deserves a desktop notification. Pure, so the rules are table-tested:
- * someone else's text message, while the page is hidden, that is in the room the user has open,
- * in a DM, or mentions the user.
+ * someone else's text message (never a system line), from someone the user has not muted, while
+ * the page is hidden, that is in the room the user has open, in a DM, or mentions the user.
  */
 export function shouldNotify(args: {
   message: Pick<Message, "kind" | "authorId" | "roomId" | "mentions" | "createdAt">;
@@ -12,9 +12,12 @@ export function shouldNotify(args: {
   activeRoomId: string | null;
   hidden: boolean;
   now: number;
+  /** Users I muted: never a notification for them (not even a mention or a DM). */
+  muted?: Readonly<Record<string, true>>;
 }): boolean {
-  const { message, room, myId, activeRoomId, hidden, now } = args;
+  const { message, room, myId, activeRoomId, hidden, now, muted } = args;
   if (!hidden || message.kind !== "text" || message.authorId === myId) return false;
+  if (muted?.[message.authorId]) return false;
   // Catch-up after a long disconnect replays old messages; a burst of stale popups helps no one.
   if (now - message.createdAt > MAX_NOTIFY_AGE_MS) return false;
   return message.roomId === activeRoomId || room?.kind === "dm" || message.mentions.includes(myId);

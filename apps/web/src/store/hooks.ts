@@ -92,9 +92,11 @@ export function useTimelineItems(roomId: string, dividerSeq: number | null): Roo
   // By reference: `selectNotices` returns a new `[]` for a room without notices.
   const notices = useChat((s) => s.notices[roomId]) ?? NO_NOTICES;
   const myId = useChat((s) => s.me?.id ?? null);
+  // A new object only when a mute changes (applyMutes keeps it otherwise).
+  const muted = useChat((s) => s.muted);
   const items = useMemo(
-    () => buildTimelineItems({ messages, pending: pendingHere, notices, dividerSeq, myId }),
-    [messages, pendingHere, notices, dividerSeq, myId],
+    () => buildTimelineItems({ messages, pending: pendingHere, notices, dividerSeq, myId, muted }),
+    [messages, pendingHere, notices, dividerSeq, myId, muted],
   );
   return { timeline, items, messages, lastSeq: messages.at(-1)?.seq ?? 0, pending: pendingHere };
 }

@@ -48,6 +48,8 @@ export type TimelineItem =
       mentionsMe: boolean;
     }
   | { type: "system"; key: string; message: Message }
+  /** A message from a user I muted: collapsed to one quiet line (the row can show it on request). */
+  | { type: "muted"; key: string; message: Message }
   | { type: "notice"; key: string; notice: Notice }
   | { type: "pending"; key: string; pending: PendingMessage; grouped: boolean };
 
@@ -60,6 +62,8 @@ export interface TimelineInput {
   /** Draw "New messages" before the first message by someone else after this seq; null: none. */
   dividerSeq: number | null;
   myId: string | null;
+  /** Users I muted: their messages collapse to a "muted" row. */
+  muted?: Readonly<Record<string, true>>;
   /** Only for tests: the zone day separators are computed in. */
   timeZone?: string;
 }
@@ -73,7 +77,7 @@ export const GROUP_WINDOW_MS = 5 * 60_000;
  * (they have no seq yet, and the server will append them after everything already committed).
  */
 export function buildTimelineItems(input: TimelineInput): TimelineItem[] {
-  const { messages, pending, notices, dividerSeq, myId, timeZone } = input;
+  const { messages, pending, notices, dividerSeq, myId, muted, timeZone } = input;
   const items: TimelineItem[] = [];
   // Notices are ordered by the seq they follow; walk them alongside the messages.
   const sortedNotices = [...notices].sort((a, b) => a.afterSeq - b.afterSeq || a.at - b.at);
@@ -104,6 +108,12 @@ export function buildTimelineItems(input: TimelineInput): TimelineItem[] {
   for (const message of messages) {
     pushNoticesUpTo(message.seq);
     pushDay(message.createdAt);
+    // A muted user's message collapses (and never draws the "New messages" divider: it is not news).
+    if (message.kind === "text" && muted?.[message.authorId]) {
+      items.push({ type: "muted", key: message.id, message });
+      groupAuthor = null;
+      continue;
+    }
     if (!dividerPlaced && dividerSeq !== null && message.seq > dividerSeq && message.authorId !== myId) {
       items.push({ type: "divider", key: "divider" });
       dividerPlaced = true;

@@ -7,7 +7,7 @@ import { CloseIcon } from "./icons.js";
  * browser. Mounted only while open; closing (Escape, backdrop, the X) calls `onClose`. The control
  * marked `data-autofocus` gets the focus when it opens.
  */
-export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: ReactNode }) {
+export function Dialog({ title, onClose, className, children }: { title: string; onClose: () => void; className?: string; children: ReactNode }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const t = useT();
@@ -26,7 +26,7 @@ export function Dialog({ title, onClose, children }: { title: string; onClose: (
   return (
     <dialog
       ref={ref}
-      className="dialog"
+      className={className ? `dialog ${className}` : "dialog"}
       aria-labelledby={titleId}
       onClose={onClose}
       onClick={(e) => {

@@ -11,6 +11,8 @@ import { ChatHeader } from "./ChatHeader.js";
 import { ChatView } from "./ChatView.js";
 import { OrphanedSends } from "./OrphanedSends.js";
 import { SearchPanel, type ActiveSearch } from "../search/SearchPanel.js";
+import { RemovalNotices } from "../moderation/RemovalNotices.js";
+import { Toasts } from "../../ui/toasts.js";
 
 /** The signed-in app: sidebar, chat, members panel. Provides the session's ChatClient. */
 export function ChatShell({ client, user }: { client: ChatClient; user: User }) {
@@ -81,6 +83,9 @@ function Layout({ client, user }: { client: ChatClient; user: User }) {
       ) : (
         membersOpen && room && <MembersPanel key={room.id} roomId={room.id} onClose={() => setMembersOpen(false)} />
       )}
+      <Toasts>
+        <RemovalNotices />
+      </Toasts>
     </div>
   );
 }

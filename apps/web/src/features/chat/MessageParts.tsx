@@ -5,7 +5,7 @@ import { errorText, useLocale, useT } from "../../i18n/index.js";
 import { formatFullDate } from "../../lib/time.js";
 import { useChatClient } from "../../store/client-context.js";
 import { Dialog } from "../../ui/Dialog.js";
-import { AlertIcon, CornerUpRightIcon, PencilIcon, ReplyIcon, RetryIcon, SmilePlusIcon, TrashIcon } from "../../ui/icons.js";
+import { AlertIcon, CornerUpRightIcon, FlagIcon, PencilIcon, ReplyIcon, RetryIcon, SmilePlusIcon, TrashIcon } from "../../ui/icons.js";
 import { plainExcerpt, useChatUiStore } from "./chat-ui.js";
 import { ReactionPicker } from "./reactions/ReactionPicker.js";
 
@@ -112,11 +112,13 @@ export function ChangeStatus({ changes }: { changes: readonly PendingChange[] })
 }
 
 /**
- * The row's action bar (shown on hover and when focus is inside the row): react, reply, and for my
- * own messages edit and delete.
+ * The row's action bar (shown on hover and when focus is inside the row): react, reply, for my own
+ * messages edit, delete for mine (or anyone's, for a moderator), and report for others'.
  */
 export function MessageActions({
   mine,
+  canDelete,
+  onReport,
   myReactions,
   onReact,
   onReply,
@@ -125,6 +127,9 @@ export function MessageActions({
   onOpenChange,
 }: {
   mine: boolean;
+  canDelete: boolean;
+  /** Others' messages: "Report…"; null hides it. */
+  onReport: (() => void) | null;
   myReactions: ReadonlySet<string>;
   onReact: (emoji: string) => void;
   onReply: () => void;
@@ -168,27 +173,45 @@ export function MessageActions({
         <ReplyIcon size={16} />
       </button>
       {mine && (
-        <>
-          <button type="button" className="icon-button small" aria-label={t("message.edit")} title={t("message.edit")} onClick={onEdit}>
-            <PencilIcon size={16} />
-          </button>
-          <button type="button" className="icon-button small danger" aria-label={t("message.delete")} title={t("message.delete")} onClick={onDelete}>
-            <TrashIcon size={16} />
-          </button>
-        </>
+        <button type="button" className="icon-button small" aria-label={t("message.edit")} title={t("message.edit")} onClick={onEdit}>
+          <PencilIcon size={16} />
+        </button>
+      )}
+      {onReport && (
+        <button type="button" className="icon-button small" aria-label={t("message.report")} title={t("message.report")} onClick={onReport}>
+          <FlagIcon size={16} />
+        </button>
+      )}
+      {canDelete && (
+        <button type="button" className="icon-button small danger" aria-label={t("message.delete")} title={t("message.delete")} onClick={onDelete}>
+          <TrashIcon size={16} />
+        </button>
       )}
       {pickerAnchor && <ReactionPicker anchor={pickerAnchor} mine={myReactions} onPick={onReact} onClose={() => setAnchor(null)} />}
     </div>
   );
 }
 
-/** "Delete message?" with the message quoted; Delete is the danger button, Cancel has the focus. */
-export function DeleteDialog({ excerpt, onConfirm, onClose }: { excerpt: string; onConfirm: () => void; onClose: () => void }) {
+/**
+ * "Delete message?" with the message quoted; Delete is the danger button, Cancel has the focus.
+ * A moderator deleting someone else's message (`author`) is told whose it is.
+ */
+export function DeleteDialog({
+  excerpt,
+  author = null,
+  onConfirm,
+  onClose,
+}: {
+  excerpt: string;
+  author?: string | null;
+  onConfirm: () => void;
+  onClose: () => void;
+}) {
   const t = useT();
   return (
-    <Dialog title={t("message.deleteTitle")} onClose={onClose}>
+    <Dialog title={author === null ? t("message.deleteTitle") : t("message.removeTitle", { name: author })} onClose={onClose}>
       <div className="dialog-form">
-        <p className="muted">{t("message.deleteBody")}</p>
+        <p className="muted">{author === null ? t("message.deleteBody") : t("message.removeBody")}</p>
         {excerpt && <blockquote className="delete-preview">{excerpt}</blockquote>}
         <div className="dialog-actions">
           <button type="button" className="button" onClick={onClose} data-autofocus>

@@ -48,11 +48,21 @@ export function estimateItem(item: TimelineItem): number {
     case "day":
     case "divider":
       return 36;
+    case "system": {
+      // A moderation line with a long topic or ban reason wraps (its JSON body is about as long
+      // as the sentence); joins and leaves are one line.
+      const m = item.message;
+      return m.kind === "system" ? SYSTEM_LINE_PX + (Math.max(1, Math.ceil(m.body.length / SYSTEM_CHARS_PER_LINE)) - 1) * SYSTEM_TEXT_PX : SYSTEM_LINE_PX;
+    }
     default:
       return 30;
   }
 }
 
+/** A centred system line (app.css `.system-line`), its text's line height, and characters per line. */
+const SYSTEM_LINE_PX = 30;
+const SYSTEM_TEXT_PX = 18;
+const SYSTEM_CHARS_PER_LINE = 110;
 /** Body line height and the extra height of a code block, a reaction row and a reply quote (px, app.css). */
 const LINE_PX = 22;
 const CODE_BLOCK_PX = 24;
