@@ -173,8 +173,6 @@ export interface SharedQueries {
   insertAudit: string;
   /** (room_id, limit) -> AuditRow[], newest first */
   listAudit: string;
-  /** () -> { id }: the first account */
-  firstUser: string;
   /** (deactivated_at, id) */
   setDeactivated: string;
 }
@@ -308,7 +306,6 @@ export function sharedQueries(d: Dialect): SharedQueries {
          tu.nickname AS target_nickname, a.message_id, a.detail, a.created_at
        FROM audit_log a JOIN users au ON au.id = a.actor_id LEFT JOIN users tu ON tu.id = a.target_id
        WHERE a.room_id = ${p(1)} ORDER BY a.n DESC LIMIT ${p(2)}`,
-    firstUser: `SELECT id FROM users ORDER BY created_at, id LIMIT 1`,
     setDeactivated: `UPDATE users SET deactivated_at = ${p(1)} WHERE id = ${p(2)}`,
   };
 }

@@ -162,9 +162,12 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
 ${attachmentsSchema("BIGINT", "search_order")}  `,
   // 6: moderation (ADR 0016); the same as SQLite's migration 6, see there, plus the wider check on
-  // message kinds (SQLite's table never had one).
+  // message kinds (SQLite's table never had one) and the accounts' creation order.
   `
   ALTER TABLE messages DROP CONSTRAINT messages_kind_check;
   ALTER TABLE messages ADD CONSTRAINT messages_kind_check CHECK (kind IN ('text', 'join', 'leave', 'system'));
+  -- The order accounts were created in, for "the first account is an admin": two sign-ups in the
+  -- same millisecond have the same created_at. (SQLite has its rowid for this.)
+  ALTER TABLE users ADD COLUMN created_order BIGINT GENERATED ALWAYS AS IDENTITY;
 ${moderationSchema({ int: "BIGINT", serial: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" })}  `,
 ];

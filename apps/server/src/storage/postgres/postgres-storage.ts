@@ -630,7 +630,8 @@ export class PostgresStorage implements Storage {
   }
 
   async firstUserId(): Promise<string | null> {
-    const [row] = await this.query<{ id: string }>(Q.firstUser);
+    // created_order (migration 6): the order of the inserts; created_at can tie.
+    const [row] = await this.query<{ id: string }>("SELECT id FROM users ORDER BY created_order LIMIT 1");
     return row?.id ?? null;
   }
 

@@ -745,7 +745,8 @@ export class SqliteStorage implements Storage {
   }
 
   async firstUserId(): Promise<string | null> {
-    return (this.sql(Q.firstUser).get() as { id: string } | undefined)?.id ?? null;
+    // rowid: the order of the inserts (two sign-ups can share a created_at millisecond).
+    return (this.sql("SELECT id FROM users ORDER BY rowid LIMIT 1").get() as { id: string } | undefined)?.id ?? null;
   }
 
   async setDeactivated(userId: string, at: number | null): Promise<boolean> {
