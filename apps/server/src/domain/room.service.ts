@@ -22,8 +22,8 @@ export class RoomService {
     private readonly uploadLimits: UploadLimits,
   ) {}
 
-  /** Everything a client needs after (re)connecting. Empty DMs show only once they have a message. */
-  async sync(user: User, onlineUserIds: string[]): Promise<SyncData> {
+  /** Everything a client needs after (re)connecting (profiles: ProfileService.forSync). Empty DMs show only once they have a message. */
+  async sync(user: User, onlineUserIds: string[]): Promise<Omit<SyncData, "profiles">> {
     const rooms = (await this.storage.listRoomSummaries(user.id)).filter((r) => r.kind !== "dm" || r.lastSeq > 0);
     return { me: user, rooms, onlineUserIds, uploadLimits: this.uploadLimits };
   }

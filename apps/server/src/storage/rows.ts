@@ -84,6 +84,7 @@ export interface SummaryRow {
   last_version: number;
   last_activity_at: number;
   last_read_seq: number;
+  notify_level: RoomSummary["notifyLevel"];
   member_count: number;
   peer_id: string | null;
   peer_nickname: string | null;
@@ -186,6 +187,7 @@ export function toSummary(r: SummaryRow): RoomSummary {
     unreadCount: r.unread_count,
     mentionCount: r.mention_count,
     lastActivityAt: r.last_activity_at,
+    notifyLevel: r.notify_level,
   };
 }
 

@@ -132,6 +132,16 @@ export function nearValidPayload(event: ClientEventName, ids: readonly string[])
       },
       { requiredKeys: ["terms"] },
     ),
+    "profile:update": fc.record(
+      {
+        displayName: fc.oneof(fc.string({ unit: "grapheme", maxLength: 60 }), nastyString, hostileValue),
+        statusText: fc.oneof(fc.string({ unit: "grapheme", maxLength: 160 }), nastyString, hostileValue),
+        availability: fc.oneof(fc.constantFrom("online", "away", "dnd", "busy"), hostileValue),
+      },
+      { requiredKeys: [] },
+    ),
+    "profiles:get": fc.record({ userIds: fc.oneof(fc.array(id, { maxLength: 120 }), hostileValue) }),
+    "room:notify": fc.record({ roomId: id, level: fc.oneof(fc.constantFrom("all", "mentions", "none", "loud"), hostileValue) }),
   };
   return fc.tuple(shapes[event], fc.option(fc.tuple(fc.constantFrom(...KEYS), hostileValue), { freq: 5 })).map(([shape, extra]) => {
     if (!extra) return shape;

@@ -221,6 +221,14 @@ export type Message = z.infer<typeof MessageSchema>;
 export const RoomKindSchema = z.enum(["public", "dm"]);
 export type RoomKind = z.infer<typeof RoomKindSchema>;
 
+/**
+ * Which new messages of a room notify a member (issue 14): every message by others (`all`, the
+ * default), only those mentioning them (`mentions`), or none (`none`). Kept per member on the
+ * server, so every tab and device follows it; a user's "do not disturb" overrides it.
+ */
+export const NotifyLevelSchema = z.enum(["all", "mentions", "none"]);
+export type NotifyLevel = z.infer<typeof NotifyLevelSchema>;
+
 /** A room as one user sees it: the shared facts plus that user's read position and counts. */
 export const RoomSummarySchema = z.object({
   id: IdSchema,
@@ -242,6 +250,8 @@ export const RoomSummarySchema = z.object({
   mentionCount: z.number().int().nonnegative(),
   /** Time of the last message (or creation), for ordering the room list. */
   lastActivityAt: z.number().int(),
+  /** This user's notification level in the room (`room:notify`). */
+  notifyLevel: NotifyLevelSchema,
 });
 export type RoomSummary = z.infer<typeof RoomSummarySchema>;
 

@@ -19,6 +19,7 @@ import {
   type User,
 } from "../domain/schemas.js";
 import { SEARCH_PAGE_MAX, SEARCH_TERM_MAX, SEARCH_TERMS_MAX } from "../domain/search.js";
+import { ProfilesGetSchema, ProfileUpdateSchema, RoomNotifySchema, type Profile } from "../domain/profile.js";
 import type { Ack } from "./ack.js";
 import type { UploadLimits } from "./http.js";
 
@@ -159,6 +160,20 @@ export const ClientPayloadSchemas = {
       message: `Give at most ${SEARCH_TERMS_MAX} terms`,
       path: ["terms"],
     }),
+  // ---- Profiles and notification settings (issue 14) --------------------------------------
+  /**
+   * Change my profile (display name, status text, availability); absent fields are kept, "" clears
+   * a text. Replies with the new profile, which also goes to everyone sharing a room with me and to
+   * my other tabs as `user:updated`.
+   */
+  "profile:update": ProfileUpdateSchema,
+  /** The current profiles of some users (a profile card, message authors); unknown ids are left out. */
+  "profiles:get": ProfilesGetSchema,
+  /**
+   * Set my notification level in a room I am a member of. Replies with the room's summary, which
+   * also goes to my other tabs as `room:upserted`.
+   */
+  "room:notify": RoomNotifySchema,
 } as const;
 
 export type ClientEventName = keyof typeof ClientPayloadSchemas;
@@ -176,6 +191,12 @@ export interface SyncData {
   onlineUserIds: string[];
   /** The server's upload limits, so a client refuses a file before sending its bytes. */
   uploadLimits: UploadLimits;
+  /**
+   * My profile, and the profiles of users sharing a room with me who have set anything (a display
+   * name, status, avatar, or an availability other than online): enough to draw every name and
+   * avatar at once. Others are plain nicknames until asked for (`profiles:get`).
+   */
+  profiles: Profile[];
 }
 
 /**
@@ -221,6 +242,9 @@ export interface ClientReplies {
   "users:search": Member[];
   "room:read": RoomSummary;
   "search:messages": SearchPage;
+  "profile:update": Profile;
+  "profiles:get": Profile[];
+  "room:notify": RoomSummary;
 }
 
 /** Client-to-server events: one payload and an ack callback each. */
@@ -274,6 +298,11 @@ export interface ServerToClientEvents {
   "presence:updated": (update: PresenceUpdate) => void;
   /** The room's head (see RoomHead): a client that holds less catches up. */
   "room:head": (head: RoomHead) => void;
+  /**
+   * A user's profile changed (display name, status, availability, avatar): to everyone sharing a
+   * room with them and to their own tabs. Replaces the copy held.
+   */
+  "user:updated": (profile: Profile) => void;
   /** A command sent without an ack callback failed; the error it would have been acked with. */
   "request:failed": (payload: { event: string; code: string; message: string }) => void;
 }

@@ -1,5 +1,6 @@
 import { cjkCharClass, wordCharClass } from "../search.js";
 import { attachmentsSchema } from "../attachments-schema.js";
+import { profilesSchema } from "../profiles-schema.js";
 
 /**
  * Numbered schema migrations for PostgreSQL, the same schema as SQLite's (`../sqlite/migrations.ts`).
@@ -160,4 +161,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   // 5: attachments (ADR 0014); the same as SQLite's migration 5, see there.
   `
 ${attachmentsSchema("BIGINT", "search_order")}  `,
+  // 7: profiles, last seen, notification levels (issue 14; profiles-schema.ts). Moderation is 6.
+  `
+${profilesSchema("BIGINT")}  `,
 ];

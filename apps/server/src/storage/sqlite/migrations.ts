@@ -1,4 +1,5 @@
 import { attachmentsSchema } from "../attachments-schema.js";
+import { profilesSchema } from "../profiles-schema.js";
 
 /**
  * Numbered schema migrations for SQLite. `PRAGMA user_version` records the last one applied; each
@@ -176,4 +177,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   // (`messages.attachments`, JSON of Attachment[]): a page of history needs no join.
   `
 ${attachmentsSchema("INTEGER", "search_docid")}  `,
+  // 7: profiles, last seen, notification levels (issue 14; profiles-schema.ts). Moderation is 6.
+  `
+${profilesSchema("INTEGER")}  `,
 ];
