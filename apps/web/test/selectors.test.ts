@@ -204,6 +204,7 @@ describe("room and presence selectors", () => {
     unreadCount: 0,
     mentionCount: 0,
     lastActivityAt: 0,
+    notifyLevel: "all",
     ...over,
   });
 

@@ -1,3 +1,4 @@
+import { applyProfiles } from "./profiles.js";
 import type { ManagerOptions, SocketOptions } from "socket.io-client";
 import { createStore } from "zustand/vanilla";
 import { LIMITS, type AckResult, type Message } from "@parley/shared";
@@ -239,6 +240,18 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     openDm: (userId) => request("dm:open", { userId }).then((r) => (applyRoomReply(r), r)),
     searchUsers: (query) => request("users:search", { query }),
     searchMessages: (query) => request("search:messages", query),
+    async updateProfile(patch) {
+      const r = await request("profile:update", patch);
+      if (r.ok) set((s) => applyProfiles(s, [r.data]));
+      return r;
+    },
+    async fetchProfiles(userIds) {
+      const r = await request("profiles:get", { userIds: [...userIds] });
+      if (r.ok) set((s) => applyProfiles(s, r.data));
+      return r;
+    },
+    applyProfile: (profile) => set((s) => applyProfiles(s, [profile])),
+    setNotifyLevel: (roomId, level) => request("room:notify", { roomId, level }).then((r) => (applyRoomReply(r), r)),
     on(event, listener) {
       listeners[event].add(listener);
       return () => void listeners[event].delete(listener);

@@ -3,6 +3,7 @@ import type { OutboxStorage } from "./api.js";
 import type { CoreContext } from "./context.js";
 import { applyLiveMessage, applyMessageUpdate, applyPresence, applyTyping, behindHead, expireTyping, leaveRoomLocally, upsertRoom } from "./reconcile.js";
 import type { ParleyClientSocket } from "./transport.js";
+import { applyProfiles, markLastSeen } from "./profiles.js";
 
 export type HandledServerEvent =
   | "message:created"
@@ -11,7 +12,8 @@ export type HandledServerEvent =
   | "room:removed"
   | "typing:updated"
   | "presence:updated"
-  | "room:head";
+  | "room:head"
+  | "user:updated";
 
 /**
  * One entry per server event the core applies (in the spirit of Zulip's `server_events_dispatch`):
@@ -90,7 +92,12 @@ export function createServerEvents(
       set((s) => applyTyping(s, update, now() + LIMITS.typingLocalTtlMs));
       scheduleTypingSweep();
     },
-    "presence:updated": (update) => set((s) => applyPresence(s, update, () => ({ id: randomId(), at: now() }))),
+    "presence:updated": (update) =>
+      set((s) => {
+        const next = applyPresence(s, update, () => ({ id: randomId(), at: now() }));
+        return update.online ? next : markLastSeen(next, update.userId, now());
+      }),
+    "user:updated": (profile) => set((s) => applyProfiles(s, [profile])),
     "room:head": (head) => {
       const state = store.getState();
       const behind = behindHead(state, head);

@@ -39,6 +39,7 @@ export function room(overrides: Partial<RoomSummary> = {}): RoomSummary {
     unreadCount: 0,
     mentionCount: 0,
     lastActivityAt: 0,
+    notifyLevel: "all",
     ...overrides,
   };
 }

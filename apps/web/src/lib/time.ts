@@ -72,3 +72,31 @@ export function formatDay(
   if (day === dayKey(now - 86_400_000, timeZone)) return labels.yesterday;
   return formatter("medium", locale, timeZone, MEDIUM_DATE).format(ms);
 }
+
+const relativeFormatters = new Map<string, Intl.RelativeTimeFormat>();
+
+/**
+ * How long ago `ms` was, in the largest unit that fits: "5 minutes ago", "yesterday", "3 weeks
+ * ago" (Intl.RelativeTimeFormat, numeric "auto", in `locale`). `justNow` under a minute.
+ */
+export function formatRelative(ms: number, now: number, locale: string, justNow: string): string {
+  const seconds = Math.round((ms - now) / 1000);
+  if (Math.abs(seconds) < 60) return justNow;
+  let f = relativeFormatters.get(locale);
+  if (!f) {
+    f = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
+    relativeFormatters.set(locale, f);
+  }
+  const units: [Intl.RelativeTimeFormatUnit, number][] = [
+    ["year", 365 * 86_400],
+    ["month", 30 * 86_400],
+    ["week", 7 * 86_400],
+    ["day", 86_400],
+    ["hour", 3_600],
+    ["minute", 60],
+  ];
+  for (const [unit, size] of units) {
+    if (Math.abs(seconds) >= size) return f.format(Math.round(seconds / size), unit);
+  }
+  return justNow;
+}

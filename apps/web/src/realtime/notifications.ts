@@ -39,15 +39,17 @@ export function installNotifications(client: ChatClient): () => void {
     if (!me || currentPermission() !== "granted") return;
     const room = state.rooms[message.roomId];
     const hidden = document.visibilityState === "hidden";
-    if (!shouldNotify({ message, room, myId: me.id, activeRoomId: state.activeRoomId, hidden, now: Date.now() })) return;
+    const availability = state.profiles[me.id]?.availability ?? "online";
+    if (!shouldNotify({ message, room, myId: me.id, activeRoomId: state.activeRoomId, hidden, now: Date.now(), availability })) return;
     const roomName = room?.name ?? "";
+    const author = state.profiles[message.authorId]?.displayName ?? message.authorNickname;
     const title = message.mentions.includes(me.id)
       ? room?.kind === "dm"
-        ? t("notifications.dm", { author: message.authorNickname })
-        : t("notifications.mention", { author: message.authorNickname, room: roomName })
+        ? t("notifications.dm", { author })
+        : t("notifications.mention", { author, room: roomName })
       : room?.kind === "dm"
-        ? t("notifications.dm", { author: message.authorNickname })
-        : t("notifications.room", { author: message.authorNickname, room: roomName });
+        ? t("notifications.dm", { author })
+        : t("notifications.room", { author, room: roomName });
     try {
       // A message of files only says which (its body is blank).
       const body = message.body.trim() === "" ? filesSummary(message.attachments) : message.body.slice(0, 200);

@@ -5,7 +5,8 @@ import { errorText, useT } from "../../i18n/index.js";
 import { useChatClient } from "../../store/client-context.js";
 import { UserMenu } from "../auth/UserMenu.js";
 import { DoorIcon, HashIcon, MenuIcon, UsersIcon } from "../../ui/icons.js";
-import { Avatar } from "../../ui/Avatar.js";
+import { UserAvatar } from "../profiles/UserAvatar.js";
+import { NotifyLevelSelect } from "../profiles/NotifyLevelSelect.js";
 import { useChat } from "../../store/hooks.js";
 import { ConnectionPill } from "./ConnectionPill.js";
 import { NotificationBell } from "./NotificationBell.js";
@@ -56,7 +57,7 @@ export function ChatHeader({
           <>
             <h1 className="room-title">
               {room.kind === "dm" && room.peerId ? (
-                <Avatar userId={room.peerId} nickname={room.name} size={24} online={peerOnline} />
+                <UserAvatar userId={room.peerId} nickname={room.name} size={24} online={peerOnline} />
               ) : (
                 <HashIcon size={18} />
               )}
@@ -74,6 +75,7 @@ export function ChatHeader({
       <SearchBox onSearch={onSearch} />
       <div className="header-actions">
         <ConnectionPill />
+        {room && <NotifyLevelSelect room={room} />}
         {canLeave && (
           <button type="button" className="icon-button" aria-label={t("rooms.leave")} title={t("rooms.leave")} onClick={() => void leave()}>
             <DoorIcon />

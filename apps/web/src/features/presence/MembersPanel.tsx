@@ -3,7 +3,8 @@ import { useEffect, useMemo, useState } from "react";
 import { errorText, useT } from "../../i18n/index.js";
 import { useChatClient } from "../../store/client-context.js";
 import { useChat } from "../../store/hooks.js";
-import { Avatar } from "../../ui/Avatar.js";
+import { ProfileTrigger } from "../profiles/ProfileCard.js";
+import { UserAvatar, useDisplayName } from "../profiles/UserAvatar.js";
 import { CloseIcon } from "../../ui/icons.js";
 
 const byName = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
@@ -78,12 +79,25 @@ function MemberGroup({ title, members, online }: { title: string; members: Membe
       <ul className="member-list">
         {members.map((m) => (
           <li key={m.id} className={online ? "member" : "member offline"} data-testid="member" data-online={online} data-user-id={m.id}>
-            <Avatar userId={m.id} nickname={m.nickname} size={28} online={online} />
-            <span className="member-name">{m.nickname}</span>
-            <span className="visually-hidden">{online ? t("presence.online") : t("presence.offline")}</span>
+            <ProfileTrigger userId={m.id} nickname={m.nickname} className="member-trigger">
+              <UserAvatar userId={m.id} nickname={m.nickname} size={28} online={online} />
+              <MemberName id={m.id} nickname={m.nickname} />
+              <span className="visually-hidden">{online ? t("presence.online") : t("presence.offline")}</span>
+            </ProfileTrigger>
           </li>
         ))}
       </ul>
     </section>
+  );
+}
+
+/** The display name (issue 14), else the nickname; the nickname beside a display name. */
+function MemberName({ id, nickname }: { id: string; nickname: string }) {
+  const name = useDisplayName(id, nickname);
+  return (
+    <span className="member-name">
+      {name}
+      {name !== nickname && <span className="member-handle"> @{nickname}</span>}
+    </span>
   );
 }
