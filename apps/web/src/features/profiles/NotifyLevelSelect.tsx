@@ -62,7 +62,11 @@ function BellLevelIcon({ level }: { level: NotifyLevel }) {
       <path d="M6 8a6 6 0 0 1 12 0c0 7 3 9 3 9H3s3-2 3-9" />
       <path d="M10.3 21a1.94 1.94 0 0 0 3.4 0" />
       {level === "none" && <path d="M3 3l18 18" />}
-      {level === "mentions" && <circle cx="12" cy="10" r="2" />}
+      {level === "mentions" && (
+        <text x="12" y="13.5" fontSize="9" fontWeight="700" textAnchor="middle" fill="currentColor" stroke="none">
+          @
+        </text>
+      )}
     </svg>
   );
 }
