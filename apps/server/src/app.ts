@@ -9,6 +9,8 @@ import { AuthService } from "./domain/auth.service.js";
 import { FileService } from "./domain/file.service.js";
 import { SearchService } from "./domain/search.service.js";
 import { MessageService } from "./domain/message.service.js";
+import { ModerationService } from "./domain/moderation.service.js";
+import { Permissions } from "./domain/permissions.js";
 import { PresenceService, type PresenceDirectory } from "./domain/presence.service.js";
 import { RoomService } from "./domain/room.service.js";
 import { TypingService, type TypingBus } from "./domain/typing.service.js";
@@ -84,6 +86,8 @@ export interface AppOptions {
   accessLog?: boolean;
   /** Upload limits (FILE_MAX_BYTES, UPLOAD_DAILY_BYTES, UPLOAD_STALL_MS); defaults: DEFAULT_UPLOADS. */
   uploads?: Partial<UploadOptions>;
+  /** ADMIN_NICKNAMES: admins besides the first account (ADR 0016). */
+  adminNicknames?: readonly string[];
 }
 
 export interface UploadOptions extends UploadLimits {
@@ -155,7 +159,9 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
   );
   const uploads: UploadOptions = { ...DEFAULT_UPLOADS, ...options.uploads };
   const uploadLimits = { fileMaxBytes: uploads.fileMaxBytes, dailyMaxBytes: uploads.dailyMaxBytes };
-  const rooms = new RoomService(storage, (userId) => presence.isOnline(userId), uploadLimits);
+  const permissions = new Permissions(storage, options.adminNicknames ?? []);
+  const moderation = new ModerationService(storage, permissions);
+  const rooms = new RoomService(storage, (userId) => presence.isOnline(userId), uploadLimits, permissions);
   const files = new FileService(storage, deps.blobs, uploadLimits);
   const profiles = new ProfileService(storage, deps.blobs, files, (profile, roomIds) => {
     if (io) broadcastProfile(io, profile, roomIds);
@@ -169,8 +175,9 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
         io?.to(channel.room(notice.roomId)).emit("message:created", notice);
       },
     }),
-    messages: new MessageService(storage),
+    messages: new MessageService(storage, moderation),
     rooms,
+    moderation,
     search: new SearchService(storage),
     files,
     profiles,

@@ -54,6 +54,8 @@ const EnvSchema = z.object({
   ALLOWED_ORIGINS: z.string().min(1).optional(),
   /** Express `trust proxy`: "true", a hop count, or addresses/subnets ("loopback, 10.0.0.0/8"). */
   TRUST_PROXY: z.string().min(1).optional(),
+  /** Server admins besides the first account, comma-separated nicknames (ADR 0016). */
+  ADMIN_NICKNAMES: z.string().optional(),
   /** pino level: fatal, error, warn, info, debug, trace or silent. */
   LOG_LEVEL: z.enum(LOG_LEVELS).default("info"),
   /**
@@ -98,6 +100,8 @@ export interface Config {
   publicUrl: string | undefined;
   /** Normalised origins (scheme://host[:port]). */
   allowedOrigins: string[];
+  /** ADMIN_NICKNAMES, trimmed, empty ones dropped. */
+  adminNicknames: string[];
   trustProxy: boolean | number | string;
   logLevel: LogLevel;
   /** Observability (observability/metrics-http.ts): who may read /metrics, and where. */
@@ -145,6 +149,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database,
     blobs: blobStoreConfig(database, e.BLOB_DIR),
     uploads: { fileMaxBytes: e.FILE_MAX_BYTES, dailyMaxBytes: e.UPLOAD_DAILY_BYTES, stallTimeoutMs: e.UPLOAD_STALL_MS },
+    adminNicknames: (e.ADMIN_NICKNAMES ?? "")
+      .split(",")
+      .map((n) => n.trim())
+      .filter((n) => n.length > 0),
     redisUrl: e.REDIS_URL,
     redisKey: e.REDIS_KEY,
     presenceHeartbeatMs: e.PRESENCE_HEARTBEAT_MS,

@@ -47,6 +47,7 @@ const app = createApp(
     metricsToken: config.metrics.token,
     accessLog: true,
     uploads: config.uploads,
+    adminNicknames: config.adminNicknames,
   },
 );
 await cluster?.attach(app.io);

@@ -1,6 +1,7 @@
 import type { AuthService } from "./domain/auth.service.js";
 import type { FileService } from "./domain/file.service.js";
 import type { MessageService } from "./domain/message.service.js";
+import type { ModerationService } from "./domain/moderation.service.js";
 import type { PresenceService } from "./domain/presence.service.js";
 import type { ProfileService } from "./domain/profile.service.js";
 import type { RoomService } from "./domain/room.service.js";
@@ -13,6 +14,8 @@ export interface Services {
   auth: AuthService;
   messages: MessageService;
   rooms: RoomService;
+  /** Roles, bans, reports, mutes, admins (ADR 0016). */
+  moderation: ModerationService;
   search: SearchService;
   /** Uploads and downloads of files on messages. */
   files: FileService;

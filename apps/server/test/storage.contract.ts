@@ -106,7 +106,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
     describe("users", () => {
       it("creates, gets and finds a user; the password hash stays out of User", async () => {
         const alice = await user("Alice");
-        expect(alice).toEqual({ id: expect.any(String), nickname: "Alice", passwordHash: "hash-of-Alice", createdAt: expect.any(Number) });
+        expect(alice).toEqual({ id: expect.any(String), nickname: "Alice", passwordHash: "hash-of-Alice", createdAt: expect.any(Number), deactivatedAt: null });
         expect(await s.getUser(alice.id)).toStrictEqual({ id: alice.id, nickname: "Alice", createdAt: alice.createdAt });
         expect(await s.findUserByNickname("aLiCe")).toStrictEqual(alice);
         expect(await s.findUserByNickname("bob")).toBeNull();
@@ -197,7 +197,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
       it("creates and gets a public room", async () => {
         const alice = await user("alice");
         const r = await s.createRoom({ name: "Random", createdBy: alice.id });
-        expect(r).toEqual({ id: expect.any(String), kind: "public", name: "Random", createdAt: expect.any(Number), lastSeq: 0, lastVersion: 0 });
+        expect(r).toEqual({ id: expect.any(String), kind: "public", name: "Random", createdAt: expect.any(Number), lastSeq: 0, lastVersion: 0, topic: "", inviteOnly: false });
         expect(await s.getRoom(r.id)).toEqual(r);
         expect(await s.getRoom("no-such-room")).toBeNull();
       });
@@ -261,6 +261,8 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
           createdAt: expect.any(Number),
           lastSeq: 0,
           lastVersion: 0,
+          topic: "",
+          inviteOnly: false,
         });
         expect(ba).toEqual(ab);
         expect((await s.listMembers(ab.id)).map((u) => u.nickname)).toEqual(["alice", "bob"]);
@@ -294,6 +296,9 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
           unreadCount: 1,
           mentionCount: 0,
           lastActivityAt: expect.any(Number),
+          role: "member",
+          topic: "",
+          inviteOnly: false,
           notifyLevel: "all",
         });
         expect(await s.getRoomSummary(dm.id, bob.id)).toMatchObject({ name: "alice", peerId: alice.id, lastReadSeq: 1, unreadCount: 0 });
@@ -319,9 +324,9 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         const r = await room("Random", carol, bob, alice);
         const other = await room("Other", bob);
         expect(await s.listMembers(r.id)).toEqual([
-          { id: alice.id, nickname: "alice", createdAt: alice.createdAt },
-          { id: bob.id, nickname: "Bob", createdAt: bob.createdAt },
-          { id: carol.id, nickname: "carol", createdAt: carol.createdAt },
+          { id: alice.id, nickname: "alice", createdAt: alice.createdAt, role: "member" },
+          { id: bob.id, nickname: "Bob", createdAt: bob.createdAt, role: "member" },
+          { id: carol.id, nickname: "carol", createdAt: carol.createdAt, role: "member" },
         ]);
         expect((await s.listRoomIdsForUser(bob.id)).sort()).toEqual([r.id, other.id].sort());
         expect(await s.listRoomIdsForUser(alice.id)).toEqual([r.id]);
@@ -361,6 +366,9 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
           unreadCount: 3,
           mentionCount: 0,
           lastActivityAt: expect.any(Number),
+          role: "member",
+          topic: "",
+          inviteOnly: false,
           notifyLevel: "all",
         });
       });
@@ -415,7 +423,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
           written.push(await say(r.id, carol, "@alice look", { mentions: [alice.id] }));
           written.push(await notice(r.id, carol, round % 2 === 0 ? "join" : "leave"));
           const doomed = await say(r.id, bob, "@alice soon gone", { mentions: [alice.id] });
-          await s.deleteMessage(doomed.id);
+          await s.deleteMessage(doomed.id, doomed.authorId);
           const edited = await say(r.id, carol, "no mention yet");
           await s.editMessage({ messageId: edited.id, body: "now @alice", mentions: [alice.id], baseVersion: edited.version });
           written.push(doomed, edited);
@@ -489,6 +497,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
           version: 1,
           editedAt: null,
           deletedAt: null,
+          removedByModerator: false,
           reactions: [],
           replyTo: null,
           attachments: [],
@@ -676,7 +685,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         const edited = await edit(first, "first, edited");
         const reacted = await react(first, bob, "👍");
         const unreacted = await react(first, bob, "👍", false);
-        const deleted = await s.deleteMessage(joined.id);
+        const deleted = await s.deleteMessage(joined.id, joined.authorId);
         const left = await notice(r.id, carol, "leave");
         expect([first.version, joined.version]).toEqual([1, 2]);
         expect([edited, reacted, unreacted, deleted].map((c) => [c?.outcome, c?.message.version])).toEqual([
@@ -711,11 +720,11 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         expect(await react(m, bob, "🎉")).toMatchObject({ outcome: "unchanged", message: { version: 3 } });
         expect(await react(m, alice, "🎉", false)).toMatchObject({ outcome: "unchanged" });
         expect(await lastVersion(r.id)).toBe(before);
-        const gone = await s.deleteMessage(m.id);
-        expect(await s.deleteMessage(m.id)).toEqual({ outcome: "unchanged", message: gone!.message });
+        const gone = await s.deleteMessage(m.id, m.authorId);
+        expect(await s.deleteMessage(m.id, m.authorId)).toEqual({ outcome: "unchanged", message: gone!.message });
         expect(await lastVersion(r.id)).toBe(before + 1);
         // A message that does not exist is no change either.
-        expect(await s.deleteMessage("no-such-message")).toBeNull();
+        expect(await s.deleteMessage("no-such-message", "nobody")).toBeNull();
         expect(await s.editMessage({ messageId: "no-such-message", body: "x", mentions: [], baseVersion: 0 })).toBeNull();
         expect(await s.setReaction({ messageId: "no-such-message", userId: bob.id, emoji: "👍", on: true, maxDistinct: 20 })).toBeNull();
         expect(await s.getMessage("no-such-message")).toBeNull();
@@ -764,7 +773,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         const alice = await user("alice");
         const r = await room("Random", alice);
         const m = await say(r.id, alice, "soon gone");
-        const gone = await s.deleteMessage(m.id);
+        const gone = await s.deleteMessage(m.id, m.authorId);
         expect(await edit(m, "too late", { baseVersion: gone!.message.version })).toEqual({ outcome: "deleted", message: gone!.message });
         expect(await lastVersion(r.id)).toBe(2);
       });
@@ -779,7 +788,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         await react(m, carol, "👍");
         expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ unreadCount: 3, mentionCount: 1 });
         const before = Date.now();
-        const result = await s.deleteMessage(m.id);
+        const result = await s.deleteMessage(m.id, m.authorId);
         expect(result).toEqual({
           outcome: "changed",
           message: { ...m, body: "", mentions: [], reactions: [], version: 6, deletedAt: expect.any(Number) },
@@ -847,7 +856,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         await edit(sent[3]!, "m4, edited"); // v7
         await react(sent[1]!, bob, "👍"); // v8
         await edit(sent[3]!, "m4, edited twice", { baseVersion: 7 }); // v9
-        await s.deleteMessage(sent[0]!.id); // v10
+        await s.deleteMessage(sent[0]!.id, sent[0]!.authorId); // v10
         await say(r.id, bob, "m7"); // v11
         const since6 = await s.getMessages(r.id, { changedSince: 6, limit: 10 });
         expect(since6.hasMore).toBe(false);
@@ -916,7 +925,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         // A cut never splits a surrogate pair: the half emoji is dropped.
         await edit(short!.message, `${"a".repeat(LIMITS.replyExcerptMax - 1)}😀 and on`);
         expect((await s.getMessage(reply.id))!.replyTo).toEqual({ ...preview, excerpt: "a".repeat(LIMITS.replyExcerptMax - 1) });
-        await s.deleteMessage(original.id);
+        await s.deleteMessage(original.id, original.authorId);
         const deleted = { ...preview, excerpt: "", deleted: true };
         expect((await s.getMessage(reply.id))!.replyTo).toEqual(deleted);
         // In every page shape, and in a reply sent after the delete (the retry of an earlier send).
@@ -953,7 +962,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
               }
               default: {
                 await say(other.id, w, "elsewhere");
-                const c = i === 11 && wi === 0 ? await s.deleteMessage(seeded[7]!.id) : await react(target, w, emoji[(i + 1) % 3]!);
+                const c = i === 11 && wi === 0 ? await s.deleteMessage(seeded[7]!.id, seeded[7]!.authorId) : await react(target, w, emoji[(i + 1) % 3]!);
                 return c?.outcome === "changed" ? c.message.version : null;
               }
             }
@@ -1087,7 +1096,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         await s.setReaction({ messageId: reply.id, userId: users.alice.id, emoji: "👍", on: true, maxDistinct: 20 });
         const original = byBody("original plan for friday");
         await s.editMessage({ messageId: original.id, body: "edited plan: going later", mentions: [], baseVersion: original.version });
-        await s.deleteMessage(byBody("this will be deleted: going search").id);
+        await s.deleteMessage(byBody("this will be deleted: going search").id, byBody("this will be deleted: going search").authorId);
         const messages = await Promise.all(written.map(async (m) => (await s.getMessage(m.id))!));
         const roomsOf = (userId: string) =>
           new Set((Object.keys(MEMBERS) as RoomKey[]).filter((k) => MEMBERS[k].some((n) => users[n].id === userId)).map((k) => rooms[k]));
@@ -1380,7 +1389,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         const file = upload(alice, r.id);
         await s.createAttachment(file);
         const message = await say(r.id, alice, "see this", { attachmentIds: [file.id] });
-        const deleted = (await s.deleteMessage(message.id))!.message;
+        const deleted = (await s.deleteMessage(message.id, message.authorId))!.message;
         expect(deleted.attachments).toEqual([]);
         expect(await s.getAttachment(file.id)).toMatchObject({ messageId: message.id, messageDeleted: true });
       });
@@ -1408,8 +1417,158 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         expect((await s.searchMessages(query)).messages.map((m) => m.id)).toEqual([withFile.id]);
         expect((await s.searchMessages({ ...query, terms: ["report"] })).messages.map((m) => m.id)).toEqual([withFile.id]);
         expect((await s.searchMessages({ ...query, roomId: r.id })).messages.map((m) => m.id)).toEqual([withFile.id]);
-        await s.deleteMessage(withFile.id);
+        await s.deleteMessage(withFile.id, withFile.authorId);
         expect((await s.searchMessages(query)).messages).toEqual([]);
+      });
+    });
+
+    describe("moderation", () => {
+      it("keeps roles per member; owners and moderators are the room's staff", async () => {
+        const [alice, bob, carol] = [await user("alice"), await user("bob"), await user("carol")];
+        const r = await s.createRoom({ name: "Mods", createdBy: alice.id });
+        expect(await s.addMember(r.id, alice.id, "owner")).toBe(true);
+        await s.addMember(r.id, bob.id);
+        expect(await s.getRole(r.id, alice.id)).toBe("owner");
+        expect(await s.getRole(r.id, bob.id)).toBe("member");
+        expect(await s.getRole(r.id, carol.id)).toBeNull();
+        expect(await s.setRole(r.id, bob.id, "moderator")).toBe(true);
+        expect(await s.setRole(r.id, carol.id, "moderator")).toBe(false);
+        expect((await s.listStaffIds(r.id)).sort()).toEqual([alice.id, bob.id].sort());
+        expect(await s.listModeratedRoomIds(bob.id)).toEqual([r.id]);
+        expect(await s.listModeratedRoomIds(carol.id)).toEqual([]);
+        expect((await s.listMembers(r.id)).map((m) => [m.nickname, m.role])).toEqual([["alice", "owner"], ["bob", "moderator"]]);
+        expect(await s.getRoomSummary(r.id, bob.id)).toMatchObject({ role: "moderator", topic: "", inviteOnly: false });
+      });
+
+      it("renames, sets a topic and makes a room invite-only; a taken name is a conflict", async () => {
+        const alice = await user("alice");
+        const r = await room("Random", alice);
+        await room("Taken");
+        expect(await s.updateRoom(r.id, { topic: "Off-topic things" })).toMatchObject({ name: "Random", topic: "Off-topic things", inviteOnly: false });
+        expect(await s.updateRoom(r.id, { name: "Chaos", inviteOnly: true })).toMatchObject({ name: "Chaos", topic: "Off-topic things", inviteOnly: true });
+        await expectConflict(s.updateRoom(r.id, { name: "tAKEN" }), "room_name");
+        expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ name: "Chaos", topic: "Off-topic things", inviteOnly: true });
+        expect(await s.updateRoom("no-such-room", { topic: "x" })).toBeNull();
+        // The old name is free again, the new one is taken (any case).
+        await room("Random");
+        await expectConflict(s.createRoom({ name: "CHAOS", createdBy: alice.id }), "room_name");
+      });
+
+      it("lists an invite-only room only to its members", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const r = await room("Secret", alice);
+        await s.updateRoom(r.id, { inviteOnly: true });
+        expect((await s.listPublicRooms("secret", alice.id, 10)).map((l) => l.name)).toEqual(["Secret"]);
+        expect(await s.listPublicRooms("secret", bob.id, 10)).toEqual([]);
+      });
+
+      it("bans once, ending the membership in the same step; unbans once", async () => {
+        const [alice, bob, carol] = [await user("alice"), await user("bob"), await user("carol")];
+        const r = await room("Random", alice, bob);
+        expect(await s.banUser({ roomId: r.id, userId: bob.id, bannedBy: alice.id, reason: "spam" })).toEqual({ created: true, wasMember: true });
+        expect(await s.isMember(r.id, bob.id)).toBe(false);
+        expect(await s.isBanned(r.id, bob.id)).toBe(true);
+        expect(await s.banUser({ roomId: r.id, userId: bob.id, bannedBy: alice.id, reason: "again" })).toEqual({ created: false, wasMember: false });
+        // A user who never joined can be banned too.
+        expect(await s.banUser({ roomId: r.id, userId: carol.id, bannedBy: alice.id, reason: "" })).toEqual({ created: true, wasMember: false });
+        const bans = await s.listBans(r.id);
+        expect(bans.map((b) => [b.user.nickname, b.bannedBy.nickname, b.reason]).sort()).toEqual([
+          ["bob", "alice", "spam"],
+          ["carol", "alice", ""],
+        ]);
+        expect(await s.unbanUser(r.id, bob.id)).toBe(true);
+        expect(await s.unbanUser(r.id, bob.id)).toBe(false);
+        expect(await s.isBanned(r.id, bob.id)).toBe(false);
+        expect(await s.isMember(r.id, bob.id)).toBe(false);
+      });
+
+      it("records who deleted a message: a moderator's delete reads removedByModerator", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const r = await room("Random", alice, bob);
+        const own = await say(r.id, bob, "mine");
+        const other = await say(r.id, bob, "bad");
+        expect((await s.deleteMessage(own.id, bob.id))!.message).toMatchObject({ deletedAt: expect.any(Number), removedByModerator: false });
+        expect((await s.deleteMessage(other.id, alice.id))!.message).toMatchObject({ body: "", removedByModerator: true });
+        expect(await s.getMessage(other.id)).toMatchObject({ removedByModerator: true });
+        const page = await s.getMessages(r.id, { latest: true, limit: 10 });
+        expect(page.messages.map((m) => m.removedByModerator)).toEqual([false, true]);
+      });
+
+      it("stores system lines in the timeline without making them unread", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const r = await room("Random", alice, bob);
+        const body = JSON.stringify({ type: "topic", topic: "hello" });
+        const { message } = await s.appendMessage({ roomId: r.id, authorId: alice.id, clientId: null, kind: "system", body, mentions: [] });
+        expect(message).toMatchObject({ kind: "system", body, seq: 1, authorNickname: "alice" });
+        expect(await s.getRoomSummary(r.id, bob.id)).toMatchObject({ lastSeq: 1, unreadCount: 0 });
+        expect((await s.searchMessages({ userId: bob.id, terms: ["hello"], roomId: null, authorId: null, after: null, before: null, hasFile: false, cursor: null, limit: 10 })).messages).toEqual([]);
+      });
+
+      it("mutes and unmutes per user, idempotently", async () => {
+        const [alice, bob, carol] = [await user("alice"), await user("bob"), await user("carol")];
+        await s.setMute(alice.id, bob.id, true);
+        await s.setMute(alice.id, bob.id, true);
+        await s.setMute(alice.id, carol.id, true);
+        expect(await s.listMutedIds(alice.id)).toHaveLength(2);
+        expect(await s.listMutedIds(bob.id)).toEqual([]);
+        await s.setMute(alice.id, bob.id, false);
+        await s.setMute(alice.id, bob.id, false);
+        expect(await s.listMutedIds(alice.id)).toEqual([carol.id]);
+      });
+
+      it("files one report per reporter and message, lists by room and state, resolves once", async () => {
+        const [alice, bob, carol] = [await user("alice"), await user("bob"), await user("carol")];
+        const r = await room("Random", alice, bob, carol);
+        const other = await room("Other", alice, bob);
+        const bad = await say(r.id, bob, "bad");
+        const worse = await say(other.id, bob, "worse");
+        const first = await s.createReport({ roomId: r.id, messageId: bad.id, reporterId: carol.id, reason: "rude" });
+        expect(first.created).toBe(true);
+        expect(first.report).toMatchObject({ roomId: r.id, roomName: "Random", messageId: bad.id, reporter: { id: carol.id, nickname: "carol" }, reason: "rude", resolvedAt: null, resolvedBy: null });
+        const again = await s.createReport({ roomId: r.id, messageId: bad.id, reporterId: carol.id, reason: "very rude" });
+        expect(again).toEqual({ report: first.report, created: false });
+        await s.createReport({ roomId: r.id, messageId: bad.id, reporterId: alice.id, reason: "" });
+        await s.createReport({ roomId: other.id, messageId: worse.id, reporterId: alice.id, reason: "" });
+        expect(await s.listReports({ roomIds: [r.id], limit: 10 })).toHaveLength(2);
+        expect(await s.listReports({ roomIds: null, limit: 10 })).toHaveLength(3);
+        expect(await s.listReports({ roomIds: [], limit: 10 })).toEqual([]);
+        const resolved = await s.resolveReport(first.report.id, alice.id);
+        expect(resolved).toMatchObject({ id: first.report.id, resolvedAt: expect.any(Number), resolvedBy: { id: alice.id, nickname: "alice" } });
+        // Resolving again keeps the first resolution.
+        expect(await s.resolveReport(first.report.id, bob.id)).toEqual(resolved);
+        expect((await s.listReports({ roomIds: [r.id], resolved: true, limit: 10 })).map((x) => x.id)).toEqual([first.report.id]);
+        expect(await s.listReports({ roomIds: [r.id], resolved: false, limit: 10 })).toHaveLength(1);
+        expect(await s.resolveReport("no-such-report", alice.id)).toBeNull();
+        expect(await s.getReport("no-such-report")).toBeNull();
+      });
+
+      it("keeps an audit log per room, newest first, with names", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const r = await room("Random", alice, bob);
+        await s.appendAudit({ roomId: r.id, actorId: alice.id, action: "kick", targetId: bob.id, messageId: null, detail: "{}" });
+        await s.appendAudit({ roomId: r.id, actorId: alice.id, action: "topic", targetId: null, messageId: null, detail: '{"topic":"x"}' });
+        await s.appendAudit({ roomId: null, actorId: alice.id, action: "deactivate", targetId: bob.id, messageId: null, detail: "{}" });
+        const log = await s.listAudit(r.id, 10);
+        expect(log.map((e) => [e.action, e.actor.nickname, e.target?.nickname ?? null, e.detail])).toEqual([
+          ["topic", "alice", null, '{"topic":"x"}'],
+          ["kick", "alice", "bob", "{}"],
+        ]);
+        expect(await s.listAudit(r.id, 1)).toHaveLength(1);
+      });
+
+      it("knows the first account; a deactivated account's sessions stop authenticating", async () => {
+        expect(await s.firstUserId()).toBeNull();
+        const alice = await user("alice");
+        const bob = await user("bob");
+        expect(await s.firstUserId()).toBe(alice.id);
+        await s.createSession({ id: "s1", userId: bob.id, tokenHash: "t1", expiresAt: Date.now() + 60_000 });
+        expect(await s.findSession("t1", Date.now())).not.toBeNull();
+        expect(await s.setDeactivated(bob.id, 123)).toBe(true);
+        expect(await s.findUserByNickname("bob")).toMatchObject({ deactivatedAt: 123 });
+        expect(await s.findSession("t1", Date.now())).toBeNull();
+        expect(await s.setDeactivated(bob.id, null)).toBe(true);
+        expect(await s.findSession("t1", Date.now())).not.toBeNull();
+        expect(await s.setDeactivated("no-such-user", 1)).toBe(false);
       });
     });
 

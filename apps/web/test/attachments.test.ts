@@ -32,6 +32,7 @@ function message(over: Partial<Message>): Message {
     version: 1,
     editedAt: null,
     deletedAt: null,
+    removedByModerator: false,
     reactions: [],
     replyTo: null,
     attachments: [],

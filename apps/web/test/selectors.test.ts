@@ -28,6 +28,7 @@ function msg(seq: number, authorId: string, over: Partial<Message> = {}): Messag
     version: seq,
     editedAt: null,
     deletedAt: null,
+    removedByModerator: false,
     reactions: [],
     replyTo: null,
     attachments: [],
@@ -204,6 +205,9 @@ describe("room and presence selectors", () => {
     unreadCount: 0,
     mentionCount: 0,
     lastActivityAt: 0,
+    role: "member",
+    topic: "",
+    inviteOnly: false,
     notifyLevel: "all",
     ...over,
   });

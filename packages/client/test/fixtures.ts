@@ -19,6 +19,7 @@ export function msg(seq: number, overrides: Partial<Message> = {}): Message {
     version: seq,
     editedAt: null,
     deletedAt: null,
+    removedByModerator: false,
     reactions: [],
     replyTo: null,
     attachments: [],
@@ -39,6 +40,9 @@ export function room(overrides: Partial<RoomSummary> = {}): RoomSummary {
     unreadCount: 0,
     mentionCount: 0,
     lastActivityAt: 0,
+    role: "member",
+    topic: "",
+    inviteOnly: false,
     notifyLevel: "all",
     ...overrides,
   };

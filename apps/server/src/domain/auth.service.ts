@@ -72,6 +72,8 @@ export class AuthService {
     if (!created && !(await verifyPassword(password, record.passwordHash))) {
       throw new DomainError("WRONG_PASSWORD", "That nickname is taken and the password does not match.");
     }
+    // Only after the password: a stranger must not learn which nicknames were deactivated.
+    if (record.deactivatedAt !== null) throw new DomainError("ACCOUNT_DEACTIVATED", "This account was deactivated by an administrator.");
     // The only moment the plain password is at hand: upgrade a hash made with older parameters.
     if (!created && needsRehash(record.passwordHash, this.passwordParams)) {
       await this.storage.updatePasswordHash(record.id, await hashPassword(password, this.passwordParams));

@@ -1,4 +1,4 @@
-import { LIMITS, findMentions, mentionIndex, type Message, type MessagePage, type RoomSummary } from "@parley/shared";
+import { LIMITS, findMentions, mentionIndex, type Message, type MessagePage, type RoomSummary, type UserRef } from "@parley/shared";
 import { AttachmentClaimError, type ChangeResult, type PageQuery, type Storage } from "../storage/storage.js";
 import { DomainError } from "./errors.js";
 
@@ -8,7 +8,7 @@ export function notAMember(): DomainError {
 }
 
 /** The one refusal for a message id the user cannot see, existing or not (like notAMember). */
-function messageNotFound(): DomainError {
+export function messageNotFound(): DomainError {
   return new DomainError("MESSAGE_NOT_FOUND", "There is no such message in your rooms.");
 }
 
@@ -23,8 +23,20 @@ export interface ChangeOutcome {
  * Sending, changing (edit, delete, reactions), reading history and read positions. Membership is
  * checked on every call.
  */
+/** What deleting someone else's message asks of moderation (ModerationService, ADR 0016). */
+export interface RemovalPolicy {
+  /** May `actor` remove `message`, written by someone else? */
+  mayRemove(actor: UserRef, message: Message): Promise<boolean>;
+  /** Records a removal in the audit table. */
+  recordRemoval(actor: UserRef, message: Message): Promise<void>;
+}
+
 export class MessageService {
-  constructor(private readonly storage: Storage) {}
+  constructor(
+    private readonly storage: Storage,
+    /** Without one, only authors delete (as before moderation). */
+    private readonly removals: RemovalPolicy | null = null,
+  ) {}
 
   /**
    * Throws NOT_A_MEMBER unless `userId` is a member of `roomId`, whether or not the room exists:
@@ -103,10 +115,20 @@ export class MessageService {
     return { message: result.message, changed: result.outcome === "changed", conflict: result.outcome === "conflict" };
   }
 
-  /** Deletes the user's own message (it stays in the timeline as deleted). Idempotent. */
-  async delete(userId: string, messageId: string): Promise<ChangeOutcome> {
-    await this.requireOwnMessage(userId, messageId);
-    return outcome(await this.storage.deleteMessage(messageId));
+  /**
+   * Deletes a message (it stays in the timeline as deleted): the user's own, or, for a moderator who
+   * outranks its author (an admin too, member or not), anyone's: then it reads "removed by a
+   * moderator" and the removal is audited. Idempotent.
+   */
+  async delete(user: UserRef, messageId: string): Promise<ChangeOutcome> {
+    const message = await this.storage.getMessage(messageId);
+    if (message && message.authorId !== user.id && message.kind === "text" && this.removals && (await this.removals.mayRemove(user, message))) {
+      const result = outcome(await this.storage.deleteMessage(messageId, user.id));
+      if (result.changed) await this.removals.recordRemoval(user, message);
+      return result;
+    }
+    await this.requireOwnMessage(user.id, messageId);
+    return outcome(await this.storage.deleteMessage(messageId, user.id));
   }
 
   /**

@@ -12,6 +12,7 @@ import {
 import { StorageConflictError, type Storage } from "../storage/storage.js";
 import { DomainError } from "./errors.js";
 import { notAMember } from "./message.service.js";
+import type { Permissions } from "./permissions.js";
 
 /** Rooms, membership and DMs. Join and leave are recorded in the room's timeline as notices. */
 export class RoomService {
@@ -20,12 +21,14 @@ export class RoomService {
     private readonly isOnline: (userId: string) => boolean,
     /** The server's upload limits, told to every client at sync. */
     private readonly uploadLimits: UploadLimits,
+    private readonly permissions: Permissions,
   ) {}
 
   /** Everything a client needs after (re)connecting (profiles: ProfileService.forSync). Empty DMs show only once they have a message. */
   async sync(user: User, onlineUserIds: string[]): Promise<Omit<SyncData, "profiles">> {
     const rooms = (await this.storage.listRoomSummaries(user.id)).filter((r) => r.kind !== "dm" || r.lastSeq > 0);
-    return { me: user, rooms, onlineUserIds, uploadLimits: this.uploadLimits };
+    const [isAdmin, mutedUserIds] = await Promise.all([this.permissions.isAdmin(user), this.storage.listMutedIds(user.id)]);
+    return { me: user, rooms, onlineUserIds, uploadLimits: this.uploadLimits, isAdmin, mutedUserIds };
   }
 
   /** Posts the "joined" notice of a new account in the default room. */
@@ -41,12 +44,16 @@ export class RoomService {
       if (e instanceof StorageConflictError) throw new DomainError("ROOM_NAME_TAKEN", `A room named “${name}”, or one that looks the same, already exists.`);
       throw e;
     }
-    await this.storage.addMember(roomId, user.id);
+    // The creator owns the room (ADR 0016).
+    await this.storage.addMember(roomId, user.id, "owner");
     const notice = await this.notice(roomId, user.id, "join");
     return { room: await this.summary(roomId, user.id), notice };
   }
 
-  /** Joins a public room; joining twice is not an error and posts no second notice. */
+  /**
+   * Joins a public room; joining twice is not an error and posts no second notice. Not a room that
+   * banned the user, nor an invite-only room they were not invited into (a member already is in).
+   */
   async join(user: User, roomId: string): Promise<{ room: RoomSummary; notice: Message | null }> {
     const room = await this.storage.getRoom(roomId);
     if (!room) throw notAMember();
@@ -55,6 +62,13 @@ export class RoomService {
       // non-members); only its own members learn that DMs cannot be joined.
       if (!(await this.storage.isMember(roomId, user.id))) throw notAMember();
       throw new DomainError("NOT_ALLOWED", "Direct conversations cannot be joined.");
+    }
+    if (!(await this.storage.isMember(roomId, user.id))) {
+      if (await this.storage.isBanned(roomId, user.id)) throw new DomainError("BANNED", "You are banned from this room.");
+      // Admins may enter any public room to moderate it.
+      if (room.inviteOnly && !(await this.permissions.isAdmin(user))) {
+        throw new DomainError("INVITE_ONLY", "This room is invite-only: a moderator must invite you.");
+      }
     }
     const added = await this.storage.addMember(roomId, user.id);
     const notice = added ? await this.notice(roomId, user.id, "join") : null;
@@ -81,7 +95,7 @@ export class RoomService {
   async members(user: User, roomId: string): Promise<Member[]> {
     if (!(await this.storage.isMember(roomId, user.id))) throw notAMember();
     const users = await this.storage.listMembers(roomId);
-    return users.map((u) => ({ id: u.id, nickname: u.nickname, online: this.isOnline(u.id) }));
+    return users.map((u) => ({ id: u.id, nickname: u.nickname, online: this.isOnline(u.id), role: u.role }));
   }
 
   /** Opens the DM with another user: the opener's view and the peer's view of the room. */
@@ -95,7 +109,42 @@ export class RoomService {
 
   async searchUsers(query: string): Promise<Member[]> {
     const users = await this.storage.searchUsers(query.trim(), LIMITS.searchMax);
-    return users.map((u) => ({ id: u.id, nickname: u.nickname, online: this.isOnline(u.id) }));
+    return users.map((u) => ({ id: u.id, nickname: u.nickname, online: this.isOnline(u.id), role: "member" as const }));
+  }
+
+  /** Ids of a room's members (to tell each of them about a change of the room). */
+  async memberIds(roomId: string): Promise<string[]> {
+    return (await this.storage.listMembers(roomId)).map((m) => m.id);
+  }
+
+  /**
+   * The room as `user` sees it: their summary when they are a member; for an admin moderating a
+   * public room they are not in, the room's shared facts with nothing read and no role.
+   */
+  async summaryFor(roomId: string, user: User | { id: string; nickname: string }): Promise<RoomSummary> {
+    const own = await this.storage.getRoomSummary(roomId, user.id);
+    if (own) return own;
+    const room = await this.storage.getRoom(roomId);
+    if (!room || room.kind !== "public") throw notAMember();
+    const memberCount = (await this.storage.listMembers(roomId)).length;
+    return {
+      id: room.id,
+      kind: room.kind,
+      name: room.name,
+      peerId: null,
+      memberCount,
+      lastSeq: room.lastSeq,
+      lastVersion: room.lastVersion,
+      lastReadSeq: 0,
+      unreadCount: 0,
+      mentionCount: 0,
+      lastActivityAt: room.createdAt,
+      role: "member",
+      topic: room.topic,
+      inviteOnly: room.inviteOnly,
+      // Not a member: nothing of the room notifies them.
+      notifyLevel: "none",
+    };
   }
 
   async summary(roomId: string, userId: string): Promise<RoomSummary> {

@@ -21,7 +21,7 @@ export function sendRateLimited(res: Response, error: DomainError): void {
   res.status(429).json(body);
 }
 
-const STATUS: Partial<Record<ErrorCode, number>> = { WRONG_PASSWORD: 401, UNAUTHENTICATED: 401, NICKNAME_TAKEN: 409 };
+const STATUS: Partial<Record<ErrorCode, number>> = { WRONG_PASSWORD: 401, UNAUTHENTICATED: 401, NICKNAME_TAKEN: 409, ACCOUNT_DEACTIVATED: 403 };
 
 /** Sign-in, session and sign-out. The session token lives only in an httpOnly cookie. */
 export function authRoutes(services: Services, getIo: () => ParleyServer, logger: Logger, secureCookie: boolean): Router {

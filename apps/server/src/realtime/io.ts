@@ -11,6 +11,7 @@ import type { Storage } from "../storage/storage.js";
 import { corkWritesPerTurn } from "./cork.js";
 import { crashProofConnection, crashProofMiddleware } from "./crash-proof.js";
 import { registerMessageHandlers } from "./message.handlers.js";
+import { registerModerationHandlers } from "./moderation.handlers.js";
 import { registerRoomHandlers } from "./room.handlers.js";
 import { registerProfileHandlers } from "./profile.handlers.js";
 import { channel, type ParleyServer } from "./types.js";
@@ -148,6 +149,7 @@ export function createIo(
     });
     registerMessageHandlers(io, socket, services, ready, log);
     registerRoomHandlers(io, socket, services, ready, log);
+    registerModerationHandlers(io, socket, services, ready, log);
     registerProfileHandlers(io, socket, services, ready, log);
     services.presence.connected(userId, nickname);
     socket.on("disconnect", () => {

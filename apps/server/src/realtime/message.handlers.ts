@@ -41,7 +41,7 @@ export function registerMessageHandlers(io: ParleyServer, socket: ParleySocket, 
     return { message: result.message, conflict: result.conflict };
   }, guard);
 
-  handle(socket, "message:delete", ready, logger, async ({ messageId }) => broadcastChange(await services.messages.delete(userId, messageId)), guard);
+  handle(socket, "message:delete", ready, logger, async ({ messageId }) => broadcastChange(await services.messages.delete({ id: userId, nickname }, messageId)), guard);
 
   handle(socket, "reaction:set", ready, logger, async (payload) => broadcastChange(await services.messages.react(userId, payload)), guard);
 

@@ -39,7 +39,7 @@ export function registerRoomHandlers(io: ParleyServer, socket: ParleySocket, ser
     io.to(channel.room(roomId)).emit("message:created", notice);
     io.in(userChannel).socketsLeave(channel.room(roomId));
     services.typing.stop(roomId, userId);
-    io.to(userChannel).emit("room:removed", { roomId });
+    io.to(userChannel).emit("room:removed", { roomId, reason: "left" });
     return { roomId };
   });
 

@@ -24,6 +24,8 @@ export interface RateLimitBudgets {
   dmOpen: Budget;
   /** rooms:list, users:search, search:messages and profiles:get together, per user. */
   search: Budget;
+  /** Moderation commands and reports together, per user (each is a write, most a broadcast). */
+  moderation: Budget;
   /** profile:update, room:notify and avatar uploads together, per user (issue 14). */
   profile: Budget;
   /** File uploads per user (each is an HTTP request of up to FILE_MAX_BYTES, and for images a decode). */
@@ -59,6 +61,8 @@ export interface RateLimitBudgets {
  *   human makes, and every new DM is a row.
  * - searches 30 per 10 s: the dialogs search as the user types (debounced), a request per pause;
  *   each search is a LIKE scan, the most expensive read a client can ask for.
+ * - moderation 60 per minute: kicks, bans, roles, room settings, mutes, reports and their lists; a
+ *   moderator clearing out a raid acts a few times a minute, and each is a stored, audited write.
  * - uploads 60 per minute: pasting or dropping ten files at a time, a few times; the bytes are
  *   bounded by the daily quota (UPLOAD_DAILY_BYTES), this bounds the requests and image decodes.
  * - profile changes 30 per minute: a profile is edited now and then, and a notification level set
@@ -84,6 +88,7 @@ export const DEFAULT_BUDGETS: RateLimitBudgets = {
   roomCreate: { points: 20, durationSec: 60 * 60 },
   dmOpen: { points: 30, durationSec: 60 },
   search: { points: 30, durationSec: 10 },
+  moderation: { points: 60, durationSec: 60 },
   profile: { points: 30, durationSec: 60 },
   upload: { points: 60, durationSec: 60 },
   typing: { points: 10, durationSec: 10 },
@@ -103,6 +108,7 @@ export function scaleBudgets(budgets: RateLimitBudgets, factor: number): RateLim
     roomCreate: scale(budgets.roomCreate),
     dmOpen: scale(budgets.dmOpen),
     search: scale(budgets.search),
+    moderation: scale(budgets.moderation),
     profile: scale(budgets.profile),
     upload: scale(budgets.upload),
     typing: scale(budgets.typing),
@@ -137,6 +143,19 @@ const COMMAND_BUDGETS = {
   "rooms:list": "search",
   "users:search": "search",
   "search:messages": "search",
+  "room:update": "moderation",
+  "room:setRole": "moderation",
+  "room:kick": "moderation",
+  "room:ban": "moderation",
+  "room:unban": "moderation",
+  "room:bans": "moderation",
+  "room:invite": "moderation",
+  "room:audit": "moderation",
+  "user:mute": "moderation",
+  "message:report": "moderation",
+  "reports:list": "moderation",
+  "report:resolve": "moderation",
+  "admin:setActive": "moderation",
   "profiles:get": "search",
   "profile:update": "profile",
   "room:notify": "profile",
@@ -188,7 +207,7 @@ const MAX_READ_PAUSE_MS = 1_000;
  * lifts every limit) when the nodes share a Redis.
  */
 export class RateLimits {
-  private readonly commands: Record<"messageSend" | "roomCreate" | "dmOpen" | "search" | "profile", Consumer>;
+  private readonly commands: Record<"messageSend" | "roomCreate" | "dmOpen" | "search" | "moderation" | "profile", Consumer>;
   private readonly typing: RateLimiterAbstract;
   private readonly uploads: RateLimiterAbstract;
   private readonly consecutiveFailures: RateLimiterAbstract;
@@ -226,6 +245,7 @@ export class RateLimits {
       roomCreate: make("room-create", budgets.roomCreate),
       dmOpen: make("dm-open", budgets.dmOpen),
       search: make("search", budgets.search),
+      moderation: make("moderation", budgets.moderation),
       profile: make("profile", budgets.profile),
     };
     this.typing = make("typing", budgets.typing);

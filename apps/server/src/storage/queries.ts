@@ -24,6 +24,9 @@ export interface Dialect {
    */
   inSeqList(expr: string, n: number): string;
   seqList(seqs: readonly number[]): unknown;
+  /** Like inSeqList, for a list of ids (text). */
+  inTextList(expr: string, n: number): string;
+  textList(values: readonly string[]): unknown;
 }
 
 export const SQLITE_DIALECT: Dialect = {
@@ -31,12 +34,16 @@ export const SQLITE_DIALECT: Dialect = {
   byteOrder: (expr) => expr,
   inSeqList: (expr) => `${expr} IN (SELECT value FROM json_each(?))`,
   seqList: (seqs) => JSON.stringify(seqs),
+  inTextList: (expr) => `${expr} IN (SELECT value FROM json_each(?))`,
+  textList: (values) => JSON.stringify(values),
 };
 export const POSTGRES_DIALECT: Dialect = {
   param: (n) => `$${n}`,
   byteOrder: (expr) => `${expr} COLLATE "C"`,
   inSeqList: (expr, n) => `${expr} = ANY($${n}::bigint[])`,
   seqList: (seqs) => seqs,
+  inTextList: (expr, n) => `${expr} = ANY($${n}::text[])`,
+  textList: (values) => values,
 };
 
 /** The statements both backends run as they are, with the dialect's placeholders and sort keys. */
@@ -128,6 +135,65 @@ export interface SharedQueries {
   claimAttachment: string;
   /** (uploader_id, since, uploader_id, since) -> { bytes }: what a user uploaded (files and avatars) since a time, for the daily quota */
   uploadedBytesSince: string;
+  // Moderation (ADR 0016).
+  /** (room_id, user_id) -> { role } */
+  roleOf: string;
+  /** (role, room_id, user_id) */
+  setRole: string;
+  /** (room_id) -> { user_id }[]: owners and moderators */
+  staffOf: string;
+  /** (user_id) -> { room_id }[]: rooms the user owns or moderates */
+  moderatedRoomIds: string;
+  /**
+   * (name or null, name_key or null, topic or null, invite_only or null, id) -> RoomRow: what is
+   * not null changes; public rooms only
+   */
+  updateRoom: string;
+  /** (room_id, user_id) -> 1 if banned */
+  isBanned: string;
+  /** (room_id, user_id) */
+  unban: string;
+  /** (room_id) -> BanRow[], newest first */
+  listBans: string;
+  /** (user_id, muted_id, created_at): nothing if muted already */
+  insertMute: string;
+  /** (user_id, muted_id) */
+  deleteMute: string;
+  /** (user_id) -> { muted_id }[] */
+  mutedIds: string;
+  /** (id, room_id, message_id, reporter_id, reason, created_at): nothing if this reporter reported it already */
+  insertReport: string;
+  /** (message_id, reporter_id) -> ReportRow */
+  reportByReporter: string;
+  /** (id) -> ReportRow */
+  reportById: string;
+  /** (resolved_at, resolved_by, id): only an open report */
+  resolveReport: string;
+  /** (room_id, actor_id, action, target_id, message_id, detail, created_at) */
+  insertAudit: string;
+  /** (room_id, limit) -> AuditRow[], newest first */
+  listAudit: string;
+  /** () -> { id }: the first account */
+  firstUser: string;
+  /** (deactivated_at, id) */
+  setDeactivated: string;
+}
+
+/** A report with its room's and users' names (ReportRow). */
+const REPORT_SELECT = `SELECT r.id, r.room_id, rm.name AS room_name, rm.kind AS room_kind, r.message_id, r.reporter_id,
+    ru.nickname AS reporter_nickname, r.reason, r.created_at, r.resolved_at, r.resolved_by, vu.nickname AS resolver_nickname
+  FROM reports r JOIN rooms rm ON rm.id = r.room_id JOIN users ru ON ru.id = r.reporter_id LEFT JOIN users vu ON vu.id = r.resolved_by`;
+
+/**
+ * `listReports`: newest first, of some rooms (`byRooms`: the first parameter is the list) or all,
+ * open, resolved or both; the limit is the last parameter.
+ */
+export function reportsQuery(d: Dialect, filter: { byRooms: boolean; resolved: boolean | undefined }): string {
+  const where: string[] = [];
+  let n = 1;
+  if (filter.byRooms) where.push(d.inTextList("r.room_id", n++));
+  if (filter.resolved !== undefined) where.push(filter.resolved ? "r.resolved_at IS NOT NULL" : "r.resolved_at IS NULL");
+  return `${REPORT_SELECT} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY r.created_at DESC, r.id LIMIT ${d.param(n)}`;
 }
 
 /**
@@ -138,7 +204,7 @@ export interface SharedQueries {
  */
 function summarySelect(d: Dialect): string {
   return `
-  SELECT r.id, r.kind, r.name, r.last_seq, r.last_version, r.last_activity_at, m.last_read_seq, m.notify_level,
+  SELECT r.id, r.kind, r.name, r.last_seq, r.last_version, r.last_activity_at, m.last_read_seq, m.role, r.topic, r.invite_only, m.notify_level,
     (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id) AS member_count,
     p.id AS peer_id, p.nickname AS peer_nickname,
     (SELECT COUNT(*) FROM messages x WHERE x.room_id = r.id AND x.seq > m.last_read_seq
@@ -169,21 +235,28 @@ export function sharedQueries(d: Dialect): SharedQueries {
     searchUsers: `SELECT ${USER_COLUMNS} FROM users WHERE nickname_key LIKE ${p(1)} ESCAPE '\\'
        ORDER BY ${d.byteOrder("lower(nickname)")}, ${d.byteOrder("nickname")} LIMIT ${p(2)}`,
     insertSession: `INSERT INTO sessions (id, user_id, token_hash, expires_at) VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})`,
-    liveSession: `SELECT ${SESSION_COLUMNS} FROM sessions WHERE token_hash = ${p(1)} AND expires_at > ${p(2)}`,
+    // A deactivated account's sessions stop working at once, even one created in a race with the
+    // deactivation (ADR 0016).
+    liveSession: `SELECT ${SESSION_COLUMNS.split(", ")
+      .map((c) => `s.${c}`)
+      .join(", ")} FROM sessions s JOIN users u ON u.id = s.user_id
+       WHERE s.token_hash = ${p(1)} AND s.expires_at > ${p(2)} AND u.deactivated_at IS NULL`,
     deleteSession: `DELETE FROM sessions WHERE token_hash = ${p(1)} RETURNING ${SESSION_COLUMNS}`,
     deleteUserSessions: `DELETE FROM sessions WHERE user_id = ${p(1)}`,
     deleteExpiredSessions: `DELETE FROM sessions WHERE expires_at <= ${p(1)}`,
     insertPublicRoom: `INSERT INTO rooms (id, kind, name, name_key, created_by, created_at, last_activity_at)
        VALUES (${p(1)}, 'public', ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)})`,
     roomById: `SELECT ${ROOM_COLUMNS} FROM rooms WHERE id = ${p(1)}`,
-    listPublicRooms: `SELECT r.id, r.name,
+    // Invite-only rooms are listed only to their members.
+    listPublicRooms: `SELECT * FROM (SELECT r.id, r.name, r.invite_only,
          (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id) AS member_count,
          EXISTS (SELECT 1 FROM members m WHERE m.room_id = r.id AND m.user_id = ${p(1)}) AS is_member
-       FROM rooms r WHERE r.kind = 'public' AND r.name_key LIKE ${p(2)} ESCAPE '\\'
+       FROM rooms r WHERE r.kind = 'public' AND r.name_key LIKE ${p(2)} ESCAPE '\\') AS r
+       WHERE r.invite_only = 0 OR r.is_member
        ORDER BY member_count DESC, ${d.byteOrder("lower(r.name)")}, ${d.byteOrder("r.name")} LIMIT ${p(3)}`,
     removeMember: `DELETE FROM members WHERE room_id = ${p(1)} AND user_id = ${p(2)}`,
     isMember: `SELECT 1 FROM members WHERE room_id = ${p(1)} AND user_id = ${p(2)}`,
-    listMembers: `SELECT u.id, u.nickname, u.created_at FROM members m JOIN users u ON u.id = m.user_id
+    listMembers: `SELECT u.id, u.nickname, u.created_at, m.role FROM members m JOIN users u ON u.id = m.user_id
        WHERE m.room_id = ${p(1)} ORDER BY ${d.byteOrder("lower(u.nickname)")}, ${d.byteOrder("u.nickname")}`,
     roomIdsForUser: `SELECT room_id FROM members WHERE user_id = ${p(1)}`,
     summaries: `${summary} ORDER BY r.last_activity_at DESC`,
@@ -211,6 +284,34 @@ export function sharedQueries(d: Dialect): SharedQueries {
     // Avatars (issue 14) count against the same daily quota as files.
     uploadedBytesSince: `SELECT (SELECT COALESCE(SUM(upload_bytes), 0) FROM attachments WHERE uploader_id = ${p(1)} AND created_at > ${p(2)})
        + (SELECT COALESCE(SUM(upload_bytes), 0) FROM avatar_uploads WHERE user_id = ${p(3)} AND created_at > ${p(4)}) AS bytes`,
+    roleOf: `SELECT role FROM members WHERE room_id = ${p(1)} AND user_id = ${p(2)}`,
+    setRole: `UPDATE members SET role = ${p(1)} WHERE room_id = ${p(2)} AND user_id = ${p(3)}`,
+    staffOf: `SELECT user_id FROM members WHERE room_id = ${p(1)} AND role <> 'member'`,
+    moderatedRoomIds: `SELECT room_id FROM members WHERE user_id = ${p(1)} AND role <> 'member'`,
+    updateRoom: `UPDATE rooms SET name = COALESCE(${p(1)}, name), name_key = COALESCE(${p(2)}, name_key),
+         topic = COALESCE(${p(3)}, topic), invite_only = COALESCE(${p(4)}, invite_only)
+       WHERE id = ${p(5)} AND kind = 'public' RETURNING ${ROOM_COLUMNS}`,
+    isBanned: `SELECT 1 FROM bans WHERE room_id = ${p(1)} AND user_id = ${p(2)}`,
+    unban: `DELETE FROM bans WHERE room_id = ${p(1)} AND user_id = ${p(2)}`,
+    listBans: `SELECT b.user_id, u.nickname, b.banned_by, a.nickname AS by_nickname, b.reason, b.created_at
+       FROM bans b JOIN users u ON u.id = b.user_id JOIN users a ON a.id = b.banned_by
+       WHERE b.room_id = ${p(1)} ORDER BY b.created_at DESC, ${d.byteOrder("u.nickname")}`,
+    insertMute: `INSERT INTO mutes (user_id, muted_id, created_at) VALUES (${p(1)}, ${p(2)}, ${p(3)}) ON CONFLICT DO NOTHING`,
+    deleteMute: `DELETE FROM mutes WHERE user_id = ${p(1)} AND muted_id = ${p(2)}`,
+    mutedIds: `SELECT muted_id FROM mutes WHERE user_id = ${p(1)} ORDER BY created_at, muted_id`,
+    insertReport: `INSERT INTO reports (id, room_id, message_id, reporter_id, reason, created_at)
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}) ON CONFLICT DO NOTHING`,
+    reportByReporter: `${REPORT_SELECT} WHERE r.message_id = ${p(1)} AND r.reporter_id = ${p(2)}`,
+    reportById: `${REPORT_SELECT} WHERE r.id = ${p(1)}`,
+    resolveReport: `UPDATE reports SET resolved_at = ${p(1)}, resolved_by = ${p(2)} WHERE id = ${p(3)} AND resolved_at IS NULL`,
+    insertAudit: `INSERT INTO audit_log (room_id, actor_id, action, target_id, message_id, detail, created_at)
+       VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)})`,
+    listAudit: `SELECT a.n, a.room_id, a.actor_id, au.nickname AS actor_nickname, a.action, a.target_id,
+         tu.nickname AS target_nickname, a.message_id, a.detail, a.created_at
+       FROM audit_log a JOIN users au ON au.id = a.actor_id LEFT JOIN users tu ON tu.id = a.target_id
+       WHERE a.room_id = ${p(1)} ORDER BY a.n DESC LIMIT ${p(2)}`,
+    firstUser: `SELECT id FROM users ORDER BY created_at, id LIMIT 1`,
+    setDeactivated: `UPDATE users SET deactivated_at = ${p(1)} WHERE id = ${p(2)}`,
   };
 }
 

@@ -1,7 +1,20 @@
 import { randomUUID } from "node:crypto";
-import { LIMITS, type Attachment, type Message, type Reaction, type ReplyPreview, type RoomHead, type RoomListing, type RoomSummary, type User } from "@parley/shared";
+import {
+  LIMITS,
+  type Attachment,
+  type AuditEntry,
+  type Ban,
+  type Message,
+  type Reaction,
+  type ReplyPreview,
+  type RoomHead,
+  type RoomListing,
+  type RoomRole,
+  type RoomSummary,
+  type User,
+} from "@parley/shared";
 import { nameKey } from "./keys.js";
-import type { AttachmentRecord, NewAttachment, RoomRecord, SessionRecord, UserRecord } from "./storage.js";
+import type { AttachmentRecord, MemberRecord, NewAttachment, ReportRecord, RoomRecord, SessionRecord, UserRecord } from "./storage.js";
 
 /**
  * Row shapes and their mapping to domain objects, shared by the SQLite and PostgreSQL storages:
@@ -21,6 +34,8 @@ export interface RoomRow {
   created_at: number;
   last_seq: number;
   last_version: number;
+  topic: string;
+  invite_only: number;
 }
 
 /**
@@ -42,6 +57,8 @@ export interface MessageRow {
   version: number;
   edited_at: number | null;
   deleted_at: number | null;
+  /** Who deleted it (its author or a moderator); null if not deleted, or deleted before migration 6. */
+  deleted_by: string | null;
   reply_to_id: string | null;
   /** JSON of the message's Attachment[] as claimed when it was stored; null without files. */
   attachments: string | null;
@@ -90,6 +107,9 @@ export interface SummaryRow {
   peer_nickname: string | null;
   unread_count: number;
   mention_count: number;
+  role: RoomRole;
+  topic: string;
+  invite_only: number;
 }
 
 export const toUser = (r: UserRow): User => ({ id: r.id, nickname: r.nickname, createdAt: r.created_at });
@@ -101,6 +121,8 @@ export const toRoom = (r: RoomRow): RoomRecord => ({
   createdAt: r.created_at,
   lastSeq: r.last_seq,
   lastVersion: r.last_version,
+  topic: r.topic,
+  inviteOnly: r.invite_only === 1,
 });
 
 /**
@@ -144,6 +166,7 @@ export const toMessage = (r: MessageRow, reactions: Reaction[] = []): Message =>
   version: r.version,
   editedAt: r.edited_at,
   deletedAt: r.deleted_at,
+  removedByModerator: r.deleted_at !== null && r.deleted_by !== null && r.deleted_by !== r.author_id,
   reactions,
   replyTo: toReplyPreview(r),
   // A deleted message's files are no longer served (file.service.ts), so they are not shown either.
@@ -187,15 +210,18 @@ export function toSummary(r: SummaryRow): RoomSummary {
     unreadCount: r.unread_count,
     mentionCount: r.mention_count,
     lastActivityAt: r.last_activity_at,
+    role: r.role,
+    topic: r.kind === "dm" ? "" : r.topic,
+    inviteOnly: r.invite_only === 1,
     notifyLevel: r.notify_level,
   };
 }
 
 /** Columns selected for each row shape; both backends name them identically (see the migrations). */
 export const USER_COLUMNS = "id, nickname, created_at";
-export const USER_RECORD_COLUMNS = "id, nickname, password_hash, created_at";
+export const USER_RECORD_COLUMNS = "id, nickname, password_hash, created_at, deactivated_at";
 export const SESSION_COLUMNS = "id, user_id, expires_at";
-export const ROOM_COLUMNS = "id, kind, name, created_at, last_seq, last_version";
+export const ROOM_COLUMNS = "id, kind, name, created_at, last_seq, last_version, topic, invite_only";
 /**
  * The column order of both backends' message INSERT. `body_version` (the version of the last body
  * change, for edit conflicts) is written but never read into a Message.
@@ -204,7 +230,7 @@ export const MESSAGE_INSERT_COLUMNS =
   "id, room_id, seq, kind, author_id, author_nickname, client_id, body, created_at, mentions, version, body_version, reply_to_id, attachments";
 /** A message's own columns of {@link MessageRow}, unqualified (for RETURNING). */
 export const MESSAGE_COLUMNS =
-  "id, room_id, seq, kind, author_id, author_nickname, client_id, body, created_at, mentions, version, edited_at, deleted_at, reply_to_id, attachments";
+  "id, room_id, seq, kind, author_id, author_nickname, client_id, body, created_at, mentions, version, edited_at, deleted_at, deleted_by, reply_to_id, attachments";
 /**
  * How much of the original's body a reply reads: its excerpt is at most LIMITS.replyExcerptMax
  * UTF-16 units of the first line, which lie within as many characters (code points, the unit of
@@ -223,6 +249,7 @@ export const MESSAGE_FROM = "messages m LEFT JOIN messages q ON q.id = m.reply_t
 
 export interface UserRecordRow extends UserRow {
   password_hash: string;
+  deactivated_at: number | null;
 }
 
 export interface SessionRow {
@@ -244,6 +271,7 @@ export const toUserRecord = (r: UserRecordRow): UserRecord => ({
   nickname: r.nickname,
   passwordHash: r.password_hash,
   createdAt: r.created_at,
+  deactivatedAt: r.deactivated_at,
 });
 
 export const toSession = (r: SessionRow): SessionRecord => ({ id: r.id, userId: r.user_id, expiresAt: r.expires_at });
@@ -261,6 +289,7 @@ export const newUserRecord = (input: { nickname: string; passwordHash: string },
   nickname: input.nickname,
   passwordHash: input.passwordHash,
   createdAt,
+  deactivatedAt: null,
 });
 
 /** The parameters of the shared `insertUser` statement, in its column order. */
@@ -345,3 +374,77 @@ export const attachmentInsertValues = (a: NewAttachment): (string | number | nul
   a.uploadBytes,
   a.createdAt,
 ];
+
+/** A member of a room with their role (`listMembers`). */
+export interface MemberRow extends UserRow {
+  role: RoomRole;
+}
+export const toMemberRecord = (r: MemberRow): MemberRecord => ({ ...toUser(r), role: r.role });
+
+/** A ban with both users' nicknames (`listBans`). */
+export interface BanRow {
+  user_id: string;
+  nickname: string;
+  banned_by: string;
+  by_nickname: string;
+  reason: string;
+  created_at: number;
+}
+export const toBan = (r: BanRow): Ban => ({
+  user: { id: r.user_id, nickname: r.nickname },
+  bannedBy: { id: r.banned_by, nickname: r.by_nickname },
+  reason: r.reason,
+  createdAt: r.created_at,
+});
+
+/** A report with the names it shows (REPORT_SELECT in queries.ts). */
+export interface ReportRow {
+  id: string;
+  room_id: string;
+  room_name: string;
+  room_kind: "public" | "dm";
+  message_id: string;
+  reporter_id: string;
+  reporter_nickname: string;
+  reason: string;
+  created_at: number;
+  resolved_at: number | null;
+  resolved_by: string | null;
+  resolver_nickname: string | null;
+}
+export const toReportRecord = (r: ReportRow): ReportRecord => ({
+  id: r.id,
+  roomId: r.room_id,
+  roomName: r.room_kind === "dm" ? "" : r.room_name,
+  messageId: r.message_id,
+  reporter: { id: r.reporter_id, nickname: r.reporter_nickname },
+  reason: r.reason,
+  createdAt: r.created_at,
+  resolvedAt: r.resolved_at,
+  resolvedBy: r.resolved_by === null ? null : { id: r.resolved_by, nickname: r.resolver_nickname ?? "" },
+});
+
+/** An audit row with the actor's and target's nicknames (`listAudit`). */
+export interface AuditRow {
+  n: number;
+  room_id: string | null;
+  actor_id: string;
+  actor_nickname: string;
+  action: string;
+  target_id: string | null;
+  target_nickname: string | null;
+  message_id: string | null;
+  detail: string;
+  created_at: number;
+}
+export const toAuditEntry = (r: AuditRow): AuditEntry => ({
+  id: String(r.n),
+  roomId: r.room_id,
+  actor: { id: r.actor_id, nickname: r.actor_nickname },
+  // Written only by appendAudit, whose type is one of AUDIT_ACTIONS.
+  action: r.action as AuditEntry["action"],
+  target: r.target_id === null ? null : { id: r.target_id, nickname: r.target_nickname ?? "" },
+  messageId: r.message_id,
+  detail: r.detail,
+  createdAt: r.created_at,
+});

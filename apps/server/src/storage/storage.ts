@@ -1,4 +1,20 @@
-import type { Attachment, Message, MessageKind, NotifyLevel, Profile, RoomHead, RoomKind, RoomListing, RoomSummary, User } from "@parley/shared";
+import type {
+  Attachment,
+  AuditAction,
+  AuditEntry,
+  Ban,
+  Message,
+  MessageKind,
+  NotifyLevel,
+  Profile,
+  RoomHead,
+  RoomKind,
+  RoomListing,
+  RoomRole,
+  RoomSummary,
+  User,
+  UserRef,
+} from "@parley/shared";
 import type { AvatarRecord, ProfilePatch } from "./profile-queries.js";
 
 export type { AvatarRecord, ProfilePatch } from "./profile-queries.js";
@@ -49,12 +65,13 @@ export interface Storage {
   /** Public rooms whose name contains `query` (case-insensitive), with member counts. */
   listPublicRooms(query: string, userId: string, limit: number): Promise<RoomListing[]>;
 
-  /** Add a member; returns false if they already were one. */
-  addMember(roomId: string, userId: string): Promise<boolean>;
+  /** Add a member (with `role`, `member` by default); returns false if they already were one. */
+  addMember(roomId: string, userId: string, role?: RoomRole): Promise<boolean>;
   /** Remove a member; returns false if they were not one. */
   removeMember(roomId: string, userId: string): Promise<boolean>;
   isMember(roomId: string, userId: string): Promise<boolean>;
-  listMembers(roomId: string): Promise<User[]>;
+  /** A room's members with their roles, by nickname. */
+  listMembers(roomId: string): Promise<MemberRecord[]>;
   listRoomIdsForUser(userId: string): Promise<string[]>;
   /** The user's view of every room they are a member of (read position, unread and mention counts). */
   listRoomSummaries(userId: string): Promise<RoomSummary[]>;
@@ -83,9 +100,10 @@ export interface Storage {
   editMessage(input: { messageId: string; body: string; mentions: string[]; baseVersion: number }): Promise<ChangeResult | null>;
   /**
    * Delete a message as one change: body "" and mentions and reactions removed, `deleted_at` set,
-   * the seq kept. `unchanged` if it was deleted already. Null if no such message.
+   * `deletedBy` recorded (a moderator other than the author makes it `removedByModerator`), the seq
+   * kept. `unchanged` if it was deleted already. Null if no such message.
    */
-  deleteMessage(messageId: string): Promise<ChangeResult | null>;
+  deleteMessage(messageId: string, deletedBy: string): Promise<ChangeResult | null>;
   /**
    * Set or clear `userId`'s reaction `emoji` as one change. `unchanged` when it already was so
    * (clearing one on a deleted message included), `deleted` when setting one on a deleted message,
@@ -116,6 +134,57 @@ export interface Storage {
   /** Bytes `uploaderId` uploaded after `since` (ms), files and avatars, for the daily quota. */
   uploadedBytesSince(uploaderId: string, since: number): Promise<number>;
 
+  // Moderation (ADR 0016). The rules (who may do what) are the domain's; these only store.
+  /** A member's role in a room, or null when not a member. */
+  getRole(roomId: string, userId: string): Promise<RoomRole | null>;
+  /** Set a member's role; false when not a member. */
+  setRole(roomId: string, userId: string, role: RoomRole): Promise<boolean>;
+  /** Owners and moderators of a room (user ids). */
+  listStaffIds(roomId: string): Promise<string[]>;
+  /** Rooms where the user is an owner or moderator. */
+  listModeratedRoomIds(userId: string): Promise<string[]>;
+  /**
+   * Change a public room's name, topic or invite-only flag (what is given). Throws
+   * {@link StorageConflictError} when the new name is taken. Null if no such public room.
+   */
+  updateRoom(roomId: string, patch: { name?: string; topic?: string; inviteOnly?: boolean }): Promise<RoomRecord | null>;
+  /**
+   * Ban a user from a room and end their membership, in one transaction. Idempotent: `created` is
+   * false when they were banned already (the first ban and its reason stay). `wasMember`: a
+   * membership ended.
+   */
+  banUser(input: { roomId: string; userId: string; bannedBy: string; reason: string }): Promise<{ created: boolean; wasMember: boolean }>;
+  /** Lift a ban; false when there was none. */
+  unbanUser(roomId: string, userId: string): Promise<boolean>;
+  isBanned(roomId: string, userId: string): Promise<boolean>;
+  /** A room's bans, newest first. */
+  listBans(roomId: string): Promise<Ban[]>;
+  /** `userId` hides (`on`) or shows again `mutedId`'s messages, for themselves. Idempotent. */
+  setMute(userId: string, mutedId: string, on: boolean): Promise<void>;
+  /** Whom `userId` muted, in the order they did. */
+  listMutedIds(userId: string): Promise<string[]>;
+  /**
+   * File a report. Idempotent on (messageId, reporterId): a repeat returns the first report with
+   * `created: false`.
+   */
+  createReport(input: { roomId: string; messageId: string; reporterId: string; reason: string }): Promise<{ report: ReportRecord; created: boolean }>;
+  getReport(id: string): Promise<ReportRecord | null>;
+  /** Reports newest first: of these rooms (null: every room), open or resolved (undefined: both). */
+  listReports(filter: { roomIds: readonly string[] | null; resolved?: boolean; limit: number }): Promise<ReportRecord[]>;
+  /** Mark a report resolved (the first resolution stays). Null if no such report. */
+  resolveReport(id: string, resolvedBy: string): Promise<ReportRecord | null>;
+  /** Record a moderation action. */
+  appendAudit(entry: NewAuditEntry): Promise<void>;
+  /** A room's audit entries, newest first. */
+  listAudit(roomId: string, limit: number): Promise<AuditEntry[]>;
+  /** The first account ever created (an admin, ADR 0016), or null when there is none. */
+  firstUserId(): Promise<string | null>;
+  /**
+   * Deactivate (`at`) or reactivate (null) an account. A deactivated account's sessions stop
+   * authenticating at once (findSession skips them). False if no such user.
+   */
+  setDeactivated(userId: string, at: number | null): Promise<boolean>;
+
   // ---- Profiles, last seen, notification levels (issue 14) ---------------------------------
   /** The profiles of these users that exist (any order). */
   getProfiles(userIds: readonly string[]): Promise<Profile[]>;
@@ -137,6 +206,35 @@ export interface Storage {
   setLastSeen(userId: string, at: number): Promise<void>;
   /** Set a member's notification level in a room; false if they are not a member. */
   setNotifyLevel(roomId: string, userId: string, level: NotifyLevel): Promise<boolean>;
+}
+
+/** A member of a room and their role. */
+export interface MemberRecord extends User {
+  role: RoomRole;
+}
+
+/** A report as stored: the domain adds the message (in its current state). */
+export interface ReportRecord {
+  id: string;
+  roomId: string;
+  /** "" for a DM. */
+  roomName: string;
+  messageId: string;
+  reporter: UserRef;
+  reason: string;
+  createdAt: number;
+  resolvedAt: number | null;
+  resolvedBy: UserRef | null;
+}
+
+export interface NewAuditEntry {
+  roomId: string | null;
+  actorId: string;
+  action: AuditAction;
+  targetId: string | null;
+  messageId: string | null;
+  /** Details as JSON text ("{}" when none). */
+  detail: string;
 }
 
 /** An upload as the storage keeps it: what readers see, and what the file routes need. */
@@ -182,6 +280,8 @@ export interface SearchQuery {
 
 export interface UserRecord extends User {
   passwordHash: string;
+  /** When an admin deactivated the account; null while active. */
+  deactivatedAt: number | null;
 }
 
 export interface SessionRecord {
@@ -197,6 +297,9 @@ export interface RoomRecord {
   createdAt: number;
   lastSeq: number;
   lastVersion: number;
+  /** "" when none (always for DMs). */
+  topic: string;
+  inviteOnly: boolean;
 }
 
 /**

@@ -132,6 +132,22 @@ export function nearValidPayload(event: ClientEventName, ids: readonly string[])
       },
       { requiredKeys: ["terms"] },
     ),
+    "room:update": fc.record(
+      { roomId: id, name: fc.oneof(nastyString, hostileValue), topic: fc.oneof(nastyString, hostileValue), inviteOnly: fc.oneof(fc.boolean(), hostileValue) },
+      { requiredKeys: ["roomId"] },
+    ),
+    "room:setRole": fc.record({ roomId: id, userId: id, role: fc.oneof(fc.constantFrom("moderator", "member", "owner"), hostileValue) }),
+    "room:kick": fc.record({ roomId: id, userId: id }),
+    "room:ban": fc.record({ roomId: id, userId: id, reason: fc.oneof(nastyString, hostileValue) }, { requiredKeys: ["roomId", "userId"] }),
+    "room:unban": fc.record({ roomId: id, userId: id }),
+    "room:bans": fc.record({ roomId: id }),
+    "room:invite": fc.record({ roomId: id, userId: id }),
+    "room:audit": fc.record({ roomId: id, limit: fc.oneof(fc.integer({ min: -5, max: 300 }), hostileValue) }, { requiredKeys: ["roomId"] }),
+    "user:mute": fc.record({ userId: id, on: fc.oneof(fc.boolean(), hostileValue) }),
+    "message:report": fc.record({ messageId: id, reason: fc.oneof(nastyString, hostileValue) }, { requiredKeys: ["messageId"] }),
+    "reports:list": fc.record({ roomId: id, resolved: fc.oneof(fc.boolean(), hostileValue) }, { requiredKeys: [] }),
+    "report:resolve": fc.record({ reportId: id }),
+    "admin:setActive": fc.record({ userId: id, active: fc.oneof(fc.boolean(), hostileValue) }),
     "profile:update": fc.record(
       {
         displayName: fc.oneof(fc.string({ unit: "grapheme", maxLength: 60 }), nastyString, hostileValue),

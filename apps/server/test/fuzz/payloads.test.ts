@@ -79,6 +79,9 @@ async function sendAndCheck(event: ClientEventName, payload: unknown, args: unkn
 
 beforeAll(async () => {
   server = await startServer();
+  // The server's first account is an admin (ADR 0016); the attacker is an ordinary account, so a
+  // fuzzed admin:setActive or room:ban is refused like any other forbidden command, not obeyed.
+  await signInOk(server.url, "root");
   const a = await signInOk(server.url, "mallory");
   const b = await signInOk(server.url, "bystander");
   attackerId = a.user.id;

@@ -125,7 +125,7 @@ describe("DM messages", () => {
 describe("users:search", () => {
   it("finds users by a case-insensitive substring, with who is online, wildcards taken literally", async () => {
     const found = await requestOk(alice, "users:search", { query: "OB" });
-    expect(found).toEqual([{ id: bobId, nickname: "Bob", online: true }]);
+    expect(found).toEqual([{ id: bobId, nickname: "Bob", online: true, role: "member" }]);
     expect(await requestOk(alice, "users:search", { query: "%" })).toEqual([]);
     expect((await requestOk(alice, "users:search", { query: "" })).map((u) => u.nickname)).toEqual(["Alice", "Bob", "Carol"]);
   });

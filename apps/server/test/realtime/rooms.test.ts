@@ -134,8 +134,8 @@ describe("room:join and room:leave", () => {
     const removed1 = nextEvent(bob, "room:removed");
     const removed2 = nextEvent(bob2, "room:removed");
     await requestOk(bob2, "room:leave", { roomId: room.id });
-    expect(await removed1).toEqual({ roomId: room.id });
-    expect(await removed2).toEqual({ roomId: room.id });
+    expect(await removed1).toEqual({ roomId: room.id, reason: "left" });
+    expect(await removed2).toEqual({ roomId: room.id, reason: "left" });
 
     // ...and neither receives them after leaving.
     const seen1 = collect(bob, "message:created");
@@ -231,9 +231,9 @@ describe("rooms:list and room:members", () => {
     const carol = await signInOk(server.url, "Carol");
     const members = await requestOk(alice, "room:members", { roomId: DEFAULT_ROOM_ID });
     expect(members).toEqual([
-      { id: aliceId, nickname: "Alice", online: true },
-      { id: bobId, nickname: "Bob", online: true },
-      { id: carol.user.id, nickname: "Carol", online: false },
+      { id: aliceId, nickname: "Alice", online: true, role: "member" },
+      { id: bobId, nickname: "Bob", online: true, role: "member" },
+      { id: carol.user.id, nickname: "Carol", online: false, role: "member" },
     ]);
   });
 });

@@ -54,6 +54,7 @@ describe("loadConfig", () => {
       pingTimeoutMs: 10_000,
       publicUrl: undefined,
       allowedOrigins: [],
+      adminNicknames: [],
       trustProxy: false,
       logLevel: "info",
       metrics: { token: undefined, port: undefined, host: "127.0.0.1" },
@@ -91,6 +92,7 @@ describe("loadConfig", () => {
       METRICS_TOKEN: "t".repeat(32),
       METRICS_PORT: "9464",
       METRICS_HOST: "0.0.0.0",
+      ADMIN_NICKNAMES: " root , ops,, ",
     });
     expect(config).toEqual({
       port: 8080,
@@ -113,6 +115,7 @@ describe("loadConfig", () => {
       pingTimeoutMs: 4000,
       publicUrl: "https://chat.example.com/",
       allowedOrigins: ["https://admin.example.com", "http://localhost:5173"],
+      adminNicknames: ["root", "ops"],
       trustProxy: "loopback",
       logLevel: "debug",
       metrics: { token: "t".repeat(32), port: 9464, host: "0.0.0.0" },

@@ -47,6 +47,12 @@ export const LIMITS = {
   attachmentsPerMessage: 10,
   /** Longest file name kept (characters); a longer one is cut, keeping its extension. */
   fileNameMax: 200,
+  /** A room's topic (characters): one line under the room's name. */
+  topicMax: 250,
+  /** The reason a moderator gives for a ban, or a user for a report (characters). */
+  reasonMax: 500,
+  /** Entries of the moderation log one request reads. */
+  auditPageMax: 200,
   /** A profile's display name (characters): a full name in most scripts; it shows beside the nickname. */
   displayNameMax: 48,
   /** A profile's status line: a sentence, shown on one line under the name. */

@@ -181,8 +181,12 @@ export const AttachmentSchema = z.object({
 });
 export type Attachment = z.infer<typeof AttachmentSchema>;
 
-/** `text` is what a person wrote; `join`/`leave` are room-membership notices stored in the timeline. */
-export const MessageKindSchema = z.enum(["text", "join", "leave"]);
+/**
+ * `text` is what a person wrote; `join`/`leave` are room-membership notices stored in the
+ * timeline; `system` is a moderation line (its body is a {@link SystemEvent} as JSON, its author the
+ * moderator who acted).
+ */
+export const MessageKindSchema = z.enum(["text", "join", "leave", "system"]);
 export type MessageKind = z.infer<typeof MessageKindSchema>;
 
 export const MessageSchema = z.object({
@@ -209,6 +213,8 @@ export const MessageSchema = z.object({
   editedAt: z.number().int().nullable(),
   /** Server time of the delete; null if not deleted. A deleted message keeps its seq, its body is "". */
   deletedAt: z.number().int().nullable(),
+  /** Deleted by a moderator of the room (or an admin), not by its author: "removed by a moderator". */
+  removedByModerator: z.boolean(),
   /** Reactions in the order each emoji was first used. Empty on deleted messages. */
   reactions: z.array(ReactionSchema),
   /** The message this one replies to, as it is now (null if not a reply). */
@@ -220,6 +226,32 @@ export type Message = z.infer<typeof MessageSchema>;
 
 export const RoomKindSchema = z.enum(["public", "dm"]);
 export type RoomKind = z.infer<typeof RoomKindSchema>;
+
+/**
+ * A member's role in a public room. The creator is the `owner`; owners appoint `moderator`s. Owners
+ * and moderators moderate (delete any message, kick, ban, rename, topic, invite-only, invite); only
+ * owners (and admins) appoint. DMs have only members.
+ */
+export const RoomRoleSchema = z.enum(["owner", "moderator", "member"]);
+export type RoomRole = z.infer<typeof RoomRoleSchema>;
+
+/** A room's topic: trimmed, at most LIMITS.topicMax, one line of name-safe text; "" clears it. */
+export const TopicSchema = checkedString(
+  z
+    .string()
+    .trim()
+    .max(LIMITS.topicMax, { message: `Topic must be at most ${LIMITS.topicMax} characters`, abort: true })
+    .superRefine(forbidCharacters(NAME_TEXT, "Topic", "TOPIC_INVALID")),
+);
+
+/** Why a moderator banned someone, or why a user reports a message: optional free text. */
+export const ReasonSchema = checkedString(
+  z
+    .string()
+    .trim()
+    .max(LIMITS.reasonMax, { message: `Reason must be at most ${LIMITS.reasonMax} characters`, abort: true })
+    .superRefine(forbidCharacters(BODY_TEXT, "Reason", "REASON_INVALID")),
+);
 
 /**
  * Which new messages of a room notify a member (issue 14): every message by others (`all`, the
@@ -250,6 +282,12 @@ export const RoomSummarySchema = z.object({
   mentionCount: z.number().int().nonnegative(),
   /** Time of the last message (or creation), for ordering the room list. */
   lastActivityAt: z.number().int(),
+  /** This user's role in the room (always `member` in DMs). */
+  role: RoomRoleSchema,
+  /** Public rooms: one line under the name; "" when none. */
+  topic: z.string(),
+  /** Only people a moderator invites can join (and the room is listed only to its members). */
+  inviteOnly: z.boolean(),
   /** This user's notification level in the room (`room:notify`). */
   notifyLevel: NotifyLevelSchema,
 });
@@ -268,5 +306,95 @@ export const MemberSchema = z.object({
   id: IdSchema,
   nickname: z.string(),
   online: z.boolean(),
+  /** The member's role in the room asked about; `member` in user searches. */
+  role: RoomRoleSchema,
 });
 export type Member = z.infer<typeof MemberSchema>;
+
+/** A user as a moderation record names them (a snapshot: nicknames never change). */
+export const UserRefSchema = z.object({ id: IdSchema, nickname: z.string() });
+export type UserRef = z.infer<typeof UserRefSchema>;
+
+/**
+ * What a `system` message says happened, stored as its body (JSON) and rendered by each client in
+ * its own language. The actor is the message's author.
+ */
+export const SystemEventSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("kick"), target: UserRefSchema }),
+  z.object({ type: z.literal("ban"), target: UserRefSchema, reason: z.string() }),
+  z.object({ type: z.literal("unban"), target: UserRefSchema }),
+  z.object({ type: z.literal("invite"), target: UserRefSchema }),
+  z.object({ type: z.literal("role"), target: UserRefSchema, role: RoomRoleSchema }),
+  z.object({ type: z.literal("rename"), from: z.string(), to: z.string() }),
+  z.object({ type: z.literal("topic"), topic: z.string() }),
+  z.object({ type: z.literal("inviteOnly"), inviteOnly: z.boolean() }),
+]);
+export type SystemEvent = z.infer<typeof SystemEventSchema>;
+
+/** The event a `system` message records, or null when its body is not one this version knows. */
+export function systemEventOf(message: Pick<Message, "kind" | "body">): SystemEvent | null {
+  if (message.kind !== "system") return null;
+  try {
+    const parsed = SystemEventSchema.safeParse(JSON.parse(message.body));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A ban: who, by whom, when and why. */
+export const BanSchema = z.object({
+  user: UserRefSchema,
+  bannedBy: UserRefSchema,
+  reason: z.string(),
+  createdAt: z.number().int(),
+});
+export type Ban = z.infer<typeof BanSchema>;
+
+/** A user's report of a message, as the room's moderators see it. */
+export const ReportSchema = z.object({
+  id: IdSchema,
+  roomId: IdSchema,
+  roomName: z.string(),
+  reporter: UserRefSchema,
+  /** The reported message in its state now (deleted if a moderator removed it). */
+  message: MessageSchema,
+  reason: z.string(),
+  createdAt: z.number().int(),
+  /** When and by whom it was resolved; null while open. */
+  resolvedAt: z.number().int().nullable(),
+  resolvedBy: UserRefSchema.nullable(),
+});
+export type Report = z.infer<typeof ReportSchema>;
+
+/** What the audit table records of a moderation action. */
+export const AUDIT_ACTIONS = [
+  "kick",
+  "ban",
+  "unban",
+  "invite",
+  "role",
+  "rename",
+  "topic",
+  "inviteOnly",
+  "removeMessage",
+  "resolveReport",
+  "deactivate",
+  "reactivate",
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+/** One row of the audit table: who did what to whom, where and when. */
+export const AuditEntrySchema = z.object({
+  id: IdSchema,
+  /** Null for server-wide actions (deactivating an account). */
+  roomId: IdSchema.nullable(),
+  actor: UserRefSchema,
+  action: z.enum(AUDIT_ACTIONS),
+  target: UserRefSchema.nullable(),
+  messageId: IdSchema.nullable(),
+  /** The action's details (a reason, a new name, a role) as JSON text. */
+  detail: z.string(),
+  createdAt: z.number().int(),
+});
+export type AuditEntry = z.infer<typeof AuditEntrySchema>;

@@ -64,6 +64,23 @@ export const ERROR_CODES = [
   "ATTACHMENT_NOT_FOUND",
   /** No such file, or not one the user may see (the same answer, so ids cannot be probed). */
   "FILE_NOT_FOUND",
+  /** A topic with a control or invisible character (text.ts). */
+  "TOPIC_INVALID",
+  /** A ban or report reason with a control or invisible character (text.ts). */
+  "REASON_INVALID",
+  /**
+   * The user's role does not allow this: moderating needs a moderator, owner or admin; appointing
+   * needs an owner or admin; nobody acts on themselves or on someone of their rank or above.
+   */
+  "FORBIDDEN",
+  /** The user is banned from the room: they cannot join or be invited until unbanned. */
+  "BANNED",
+  /** The room is invite-only: a moderator must invite the user. */
+  "INVITE_ONLY",
+  /** The account was deactivated by an admin: it cannot sign in. */
+  "ACCOUNT_DEACTIVATED",
+  /** No report with that id that this user moderates (the same answer whether it exists or not). */
+  "REPORT_NOT_FOUND",
   /** A state-changing HTTP request came from a page of another origin (cross-site request forgery). */
   "FORBIDDEN_ORIGIN",
   /** A display name or status text over its length limit or with a control or invisible character. */

@@ -7,13 +7,18 @@ import {
   IdSchema,
   MessageBodySchema,
   MessageTextSchema,
+  ReasonSchema,
   RoomNameSchema,
   SearchQuerySchema,
+  TopicSchema,
   SeqSchema,
   VersionSchema,
+  type AuditEntry,
+  type Ban,
   type IssueParams,
   type Member,
   type Message,
+  type Report,
   type RoomListing,
   type RoomSummary,
   type User,
@@ -160,6 +165,56 @@ export const ClientPayloadSchemas = {
       message: `Give at most ${SEARCH_TERMS_MAX} terms`,
       path: ["terms"],
     }),
+
+  // Moderation (ADR 0016). Every one is checked against the actor's role on every packet; each
+  // action is written to the audit table and announced in the room as a `system` message.
+  /**
+   * Rename a room, set its topic, or make it invite-only (any of them; at least one). Owners,
+   * moderators and admins; public rooms only.
+   */
+  "room:update": z
+    .object({ roomId: IdSchema, name: RoomNameSchema.optional(), topic: TopicSchema.optional(), inviteOnly: z.boolean().optional() })
+    .strict()
+    .refine((p) => p.name !== undefined || p.topic !== undefined || p.inviteOnly !== undefined, { message: "Give a name, a topic or inviteOnly" }),
+  /** Make a member a moderator, or a moderator a member again. Owners and admins. */
+  "room:setRole": z.object({ roomId: IdSchema, userId: IdSchema, role: z.enum(["moderator", "member"]) }).strict(),
+  /** Remove a member from the room; they may join again (unless the room is invite-only). */
+  "room:kick": z.object({ roomId: IdSchema, userId: IdSchema }).strict(),
+  /**
+   * Ban a user (member or not) from the room: they leave it at once, in every tab on every node,
+   * and cannot join or be invited until unbanned. Idempotent.
+   */
+  "room:ban": z.object({ roomId: IdSchema, userId: IdSchema, reason: ReasonSchema.optional() }).strict(),
+  /** Lift a ban. Idempotent. */
+  "room:unban": z.object({ roomId: IdSchema, userId: IdSchema }).strict(),
+  /** The room's bans, newest first. Owners, moderators and admins. */
+  "room:bans": z.object({ roomId: IdSchema }).strict(),
+  /** Add a user to the room (the way into an invite-only room). Not a banned user. */
+  "room:invite": z.object({ roomId: IdSchema, userId: IdSchema }).strict(),
+  /** The room's moderation log (the audit table), newest first. Owners, moderators and admins. */
+  "room:audit": z.object({ roomId: IdSchema, limit: z.number().int().min(1).max(LIMITS.auditPageMax).optional() }).strict(),
+  /**
+   * Hide (`on: true`) or show again every message of another user, for me only, in every tab. The
+   * muted user is not told.
+   */
+  "user:mute": z.object({ userId: IdSchema, on: z.boolean() }).strict(),
+  /**
+   * Report a message of a room I am a member of to its moderators (DMs: to the admins). One report
+   * per user and message: reporting again answers with the first report.
+   */
+  "message:report": z.object({ messageId: IdSchema, reason: ReasonSchema.optional() }).strict(),
+  /**
+   * Reports I moderate, newest first: a room's (owners, moderators, admins), or with no room every
+   * room I moderate plus, for admins, every room and DM. `resolved` filters open or resolved ones.
+   */
+  "reports:list": z.object({ roomId: IdSchema.optional(), resolved: z.boolean().optional() }).strict(),
+  /** Mark a report resolved. Idempotent. */
+  "report:resolve": z.object({ reportId: IdSchema }).strict(),
+  /**
+   * Admins: deactivate an account (its sessions end and its sockets disconnect on every node; it can
+   * no longer sign in), or reactivate it. Not an admin's own account.
+   */
+  "admin:setActive": z.object({ userId: IdSchema, active: z.boolean() }).strict(),
   // ---- Profiles and notification settings (issue 14) --------------------------------------
   /**
    * Change my profile (display name, status text, availability); absent fields are kept, "" clears
@@ -191,6 +246,10 @@ export interface SyncData {
   onlineUserIds: string[];
   /** The server's upload limits, so a client refuses a file before sending its bytes. */
   uploadLimits: UploadLimits;
+  /** The user is a server admin (the first account, or listed in `ADMIN_NICKNAMES`). */
+  isAdmin: boolean;
+  /** Users I muted: their messages are hidden in my clients. */
+  mutedUserIds: string[];
   /**
    * My profile, and the profiles of users sharing a room with me who have set anything (a display
    * name, status, avatar, or an availability other than online): enough to draw every name and
@@ -242,6 +301,19 @@ export interface ClientReplies {
   "users:search": Member[];
   "room:read": RoomSummary;
   "search:messages": SearchPage;
+  "room:update": RoomSummary;
+  "room:setRole": Member;
+  "room:kick": { roomId: string; userId: string };
+  "room:ban": { roomId: string; userId: string };
+  "room:unban": { roomId: string; userId: string };
+  "room:bans": Ban[];
+  "room:invite": Member;
+  "room:audit": AuditEntry[];
+  "user:mute": { mutedUserIds: string[] };
+  "message:report": Report;
+  "reports:list": Report[];
+  "report:resolve": Report;
+  "admin:setActive": { userId: string; active: boolean };
   "profile:update": Profile;
   "profiles:get": Profile[];
   "room:notify": RoomSummary;
@@ -278,6 +350,13 @@ export interface RoomHead {
   version: number;
 }
 
+/** Why a room went away for a user. */
+export interface RoomRemoved {
+  roomId: string;
+  /** Absent from older servers: read as "left". */
+  reason?: "left" | "kicked" | "banned";
+}
+
 /** Server-to-client events. */
 export interface ServerToClientEvents {
   /** A message was committed in a room the user is a member of (sent to members only). */
@@ -292,8 +371,15 @@ export interface ServerToClientEvents {
    * tab. Sent to every socket of the user, so all tabs hold the same rooms and read positions.
    */
   "room:upserted": (room: RoomSummary) => void;
-  /** The user left a room (in any tab). */
-  "room:removed": (payload: { roomId: string }) => void;
+  /**
+   * The user is no longer in a room: they left it (in any tab), or a moderator kicked or banned
+   * them (their sockets on every node have already left the room's channel).
+   */
+  "room:removed": (payload: RoomRemoved) => void;
+  /** My muted users changed (in another tab). */
+  "mutes:updated": (payload: { mutedUserIds: string[] }) => void;
+  /** A report was filed or resolved in a room I moderate. */
+  "report:updated": (report: Report) => void;
   "typing:updated": (update: TypingUpdate) => void;
   "presence:updated": (update: PresenceUpdate) => void;
   /** The room's head (see RoomHead): a client that holds less catches up. */

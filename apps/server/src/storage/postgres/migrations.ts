@@ -1,5 +1,6 @@
 import { cjkCharClass, wordCharClass } from "../search.js";
 import { attachmentsSchema } from "../attachments-schema.js";
+import { moderationSchema } from "../moderation-schema.js";
 import { profilesSchema } from "../profiles-schema.js";
 
 /**
@@ -161,6 +162,12 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   // 5: attachments (ADR 0014); the same as SQLite's migration 5, see there.
   `
 ${attachmentsSchema("BIGINT", "search_order")}  `,
+  // 6: moderation (ADR 0016); the same as SQLite's migration 6, see there, plus the wider check on
+  // message kinds (SQLite's table never had one).
+  `
+  ALTER TABLE messages DROP CONSTRAINT messages_kind_check;
+  ALTER TABLE messages ADD CONSTRAINT messages_kind_check CHECK (kind IN ('text', 'join', 'leave', 'system'));
+${moderationSchema({ int: "BIGINT", serial: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" })}  `,
   // 7: profiles, last seen, notification levels (issue 14; profiles-schema.ts). Moderation is 6.
   `
 ${profilesSchema("BIGINT")}  `,

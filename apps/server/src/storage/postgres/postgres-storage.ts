@@ -7,12 +7,15 @@ import {
   type Profile,
   type RoomHead,
   type RoomListing,
+  type AuditEntry,
+  type Ban,
+  type RoomRole,
   type RoomSummary,
   type User,
 } from "@parley/shared";
 import { consoleLogger, type Logger } from "../../logger.js";
 import { NAME_KEY_PREFIX, likePattern, nameKey } from "../keys.js";
-import { POSTGRES_DIALECT, pageStatement, sharedQueries } from "../queries.js";
+import { POSTGRES_DIALECT, pageStatement, reportsQuery, sharedQueries } from "../queries.js";
 import { profileQueries, toProfile, updateProfileParams, type AvatarRecord, type ProfilePatch, type ProfileRow } from "../profile-queries.js";
 import {
   type RoomHeadRow,
@@ -35,6 +38,14 @@ import {
   toUser,
   toUserRecord,
   userInsertValues,
+  toAuditEntry,
+  toBan,
+  toMemberRecord,
+  toReportRecord,
+  type AuditRow,
+  type BanRow,
+  type MemberRow,
+  type ReportRow,
   type ChangeTargetRow,
   type ListingRow,
   type MessageRow,
@@ -50,6 +61,9 @@ import {
   StorageConflictError,
   type AttachmentRecord,
   type ChangeResult,
+  type MemberRecord,
+  type NewAuditEntry,
+  type ReportRecord,
   type NewAttachment,
   type NewMessage,
   type PageQuery,
@@ -366,7 +380,7 @@ export class PostgresStorage implements Storage {
       if (isUniqueViolation(e, "rooms_public_name")) throw new StorageConflictError("room_name");
       throw e;
     }
-    return { id, kind: "public", name: input.name, createdAt: t, lastSeq: 0, lastVersion: 0 };
+    return { id, kind: "public", name: input.name, createdAt: t, lastSeq: 0, lastVersion: 0, topic: "", inviteOnly: false };
   }
 
   async getRoomHeads(roomIds: readonly string[]): Promise<RoomHead[]> {
@@ -412,14 +426,14 @@ export class PostgresStorage implements Storage {
     return rows.map(toListing);
   }
 
-  async addMember(roomId: string, userId: string): Promise<boolean> {
+  async addMember(roomId: string, userId: string, role: RoomRole = "member"): Promise<boolean> {
     // A new member has read nothing before joining: their read position starts at the room's end,
     // so joining a busy room does not greet them with thousands of "unread" messages.
     const result = await this.pool.query(
-      `INSERT INTO members (room_id, user_id, joined_at, last_read_seq)
-       SELECT $1::text, $2::text, $3::bigint, last_seq FROM rooms WHERE id = $1::text
+      `INSERT INTO members (room_id, user_id, joined_at, last_read_seq, role)
+       SELECT $1::text, $2::text, $3::bigint, last_seq, $4::text FROM rooms WHERE id = $1::text
        ON CONFLICT DO NOTHING`,
-      [roomId, userId, this.now()],
+      [roomId, userId, this.now(), role],
     );
     return (result.rowCount ?? 0) > 0;
   }
@@ -434,9 +448,9 @@ export class PostgresStorage implements Storage {
     return rows.length > 0;
   }
 
-  async listMembers(roomId: string): Promise<User[]> {
-    const rows = await this.query<UserRow>(Q.listMembers, [roomId]);
-    return rows.map(toUser);
+  async listMembers(roomId: string): Promise<MemberRecord[]> {
+    const rows = await this.query<MemberRow>(Q.listMembers, [roomId]);
+    return rows.map(toMemberRecord);
   }
 
   async listRoomIdsForUser(userId: string): Promise<string[]> {
@@ -517,6 +531,115 @@ export class PostgresStorage implements Storage {
       }
       return (await client.query<MessageRow & { created: boolean }>(APPEND_SQL, appendParams(input, id, this.now(), JSON.stringify(attachments)))).rows;
     });
+  }
+
+  async getRole(roomId: string, userId: string): Promise<RoomRole | null> {
+    const [row] = await this.query<{ role: RoomRole }>(Q.roleOf, [roomId, userId]);
+    return row?.role ?? null;
+  }
+
+  async setRole(roomId: string, userId: string, role: RoomRole): Promise<boolean> {
+    return ((await this.pool.query(Q.setRole, [role, roomId, userId])).rowCount ?? 0) > 0;
+  }
+
+  async listStaffIds(roomId: string): Promise<string[]> {
+    return (await this.query<{ user_id: string }>(Q.staffOf, [roomId])).map((r) => r.user_id);
+  }
+
+  async listModeratedRoomIds(userId: string): Promise<string[]> {
+    return (await this.query<{ room_id: string }>(Q.moderatedRoomIds, [userId])).map((r) => r.room_id);
+  }
+
+  async updateRoom(roomId: string, patch: { name?: string; topic?: string; inviteOnly?: boolean }): Promise<RoomRecord | null> {
+    try {
+      const [row] = await this.query<RoomRow>(Q.updateRoom, [
+        patch.name ?? null,
+        patch.name === undefined ? null : nameKey(patch.name),
+        patch.topic ?? null,
+        patch.inviteOnly === undefined ? null : Number(patch.inviteOnly),
+        roomId,
+      ]);
+      return row ? toRoom(row) : null;
+    } catch (e) {
+      if (isUniqueViolation(e, "rooms_public_name")) throw new StorageConflictError("room_name");
+      throw e;
+    }
+  }
+
+  async banUser(input: { roomId: string; userId: string; bannedBy: string; reason: string }): Promise<{ created: boolean; wasMember: boolean }> {
+    // One statement: the ban and the end of the membership commit together.
+    const [row] = await this.query<{ created: number; was_member: number }>(
+      `WITH banned AS (
+         INSERT INTO bans (room_id, user_id, banned_by, reason, created_at) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT DO NOTHING RETURNING 1
+       ), removed AS (
+         DELETE FROM members WHERE room_id = $1 AND user_id = $2 RETURNING 1
+       )
+       SELECT (SELECT COUNT(*) FROM banned) AS created, (SELECT COUNT(*) FROM removed) AS was_member`,
+      [input.roomId, input.userId, input.bannedBy, input.reason, this.now()],
+    );
+    return { created: Number(row?.created) > 0, wasMember: Number(row?.was_member) > 0 };
+  }
+
+  async unbanUser(roomId: string, userId: string): Promise<boolean> {
+    return ((await this.pool.query(Q.unban, [roomId, userId])).rowCount ?? 0) > 0;
+  }
+
+  async isBanned(roomId: string, userId: string): Promise<boolean> {
+    return (await this.query(Q.isBanned, [roomId, userId])).length > 0;
+  }
+
+  async listBans(roomId: string): Promise<Ban[]> {
+    return (await this.query<BanRow>(Q.listBans, [roomId])).map(toBan);
+  }
+
+  async setMute(userId: string, mutedId: string, on: boolean): Promise<void> {
+    if (on) await this.pool.query(Q.insertMute, [userId, mutedId, this.now()]);
+    else await this.pool.query(Q.deleteMute, [userId, mutedId]);
+  }
+
+  async listMutedIds(userId: string): Promise<string[]> {
+    return (await this.query<{ muted_id: string }>(Q.mutedIds, [userId])).map((r) => r.muted_id);
+  }
+
+  async createReport(input: { roomId: string; messageId: string; reporterId: string; reason: string }): Promise<{ report: ReportRecord; created: boolean }> {
+    const result = await this.pool.query(Q.insertReport, [randomUUID(), input.roomId, input.messageId, input.reporterId, input.reason, this.now()]);
+    const [row] = await this.query<ReportRow>(Q.reportByReporter, [input.messageId, input.reporterId]);
+    if (!row) throw new Error(`report of ${input.messageId} by ${input.reporterId} was not stored`);
+    return { report: toReportRecord(row), created: (result.rowCount ?? 0) > 0 };
+  }
+
+  async getReport(id: string): Promise<ReportRecord | null> {
+    const [row] = await this.query<ReportRow>(Q.reportById, [id]);
+    return row ? toReportRecord(row) : null;
+  }
+
+  async listReports(filter: { roomIds: readonly string[] | null; resolved?: boolean; limit: number }): Promise<ReportRecord[]> {
+    const sql = reportsQuery(POSTGRES_DIALECT, { byRooms: filter.roomIds !== null, resolved: filter.resolved });
+    const params: unknown[] = filter.roomIds === null ? [] : [POSTGRES_DIALECT.textList(filter.roomIds)];
+    return (await this.query<ReportRow>(sql, [...params, filter.limit])).map(toReportRecord);
+  }
+
+  async resolveReport(id: string, resolvedBy: string): Promise<ReportRecord | null> {
+    await this.pool.query(Q.resolveReport, [this.now(), resolvedBy, id]);
+    return this.getReport(id);
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<void> {
+    await this.pool.query(Q.insertAudit, [entry.roomId, entry.actorId, entry.action, entry.targetId, entry.messageId, entry.detail, this.now()]);
+  }
+
+  async listAudit(roomId: string, limit: number): Promise<AuditEntry[]> {
+    return (await this.query<AuditRow>(Q.listAudit, [roomId, limit])).map(toAuditEntry);
+  }
+
+  async firstUserId(): Promise<string | null> {
+    const [row] = await this.query<{ id: string }>(Q.firstUser);
+    return row?.id ?? null;
+  }
+
+  async setDeactivated(userId: string, at: number | null): Promise<boolean> {
+    return ((await this.pool.query(Q.setDeactivated, [at, userId])).rowCount ?? 0) > 0;
   }
 
   async createAttachment(input: NewAttachment): Promise<{ attachment: AttachmentRecord; created: boolean }> {
@@ -664,19 +787,19 @@ export class PostgresStorage implements Storage {
     });
   }
 
-  async deleteMessage(messageId: string): Promise<ChangeResult | null> {
+  async deleteMessage(messageId: string, deletedBy: string): Promise<ChangeResult | null> {
     return this.change(messageId, async (_, m) => {
       if (m.deleted_at !== null) return "unchanged";
       return (now) => ({
         writes: `deleted AS (
-            UPDATE messages SET body = '', mentions = '{}', deleted_at = $3::bigint, body_version = v.last_version, version = v.last_version
+            UPDATE messages SET body = '', mentions = '{}', deleted_at = $3::bigint, deleted_by = $4::text, body_version = v.last_version, version = v.last_version
             FROM v WHERE room_id = $1::text AND seq = $2::bigint
           ), unmentioned AS (
             DELETE FROM mentions WHERE room_id = $1::text AND seq = $2::bigint
           ), unreacted AS (
             DELETE FROM reactions WHERE room_id = $1::text AND seq = $2::bigint
           )`,
-        params: [now],
+        params: [now, deletedBy],
       });
     });
   }

@@ -1,4 +1,5 @@
 import { attachmentsSchema } from "../attachments-schema.js";
+import { moderationSchema } from "../moderation-schema.js";
 import { profilesSchema } from "../profiles-schema.js";
 
 /**
@@ -177,6 +178,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   // (`messages.attachments`, JSON of Attachment[]): a page of history needs no join.
   `
 ${attachmentsSchema("INTEGER", "search_docid")}  `,
+  // 6: moderation (ADR 0016): roles, topic, invite-only, bans, mutes, reports, the audit log.
+  `
+${moderationSchema({ int: "INTEGER", serial: "INTEGER PRIMARY KEY" })}  `,
   // 7: profiles, last seen, notification levels (issue 14; profiles-schema.ts). Moderation is 6.
   `
 ${profilesSchema("INTEGER")}  `,

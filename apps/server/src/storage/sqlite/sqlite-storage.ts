@@ -9,11 +9,14 @@ import {
   type Profile,
   type RoomHead,
   type RoomListing,
+  type AuditEntry,
+  type Ban,
+  type RoomRole,
   type RoomSummary,
   type User,
 } from "@parley/shared";
 import { NAME_KEY_PREFIX, likePattern, nameKey } from "../keys.js";
-import { SQLITE_DIALECT, pageStatement, sharedQueries } from "../queries.js";
+import { SQLITE_DIALECT, pageStatement, reportsQuery, sharedQueries } from "../queries.js";
 import {
   type RoomHeadRow,
   toRoomHead,
@@ -33,6 +36,14 @@ import {
   toUser,
   toUserRecord,
   userInsertValues,
+  toAuditEntry,
+  toBan,
+  toMemberRecord,
+  toReportRecord,
+  type AuditRow,
+  type BanRow,
+  type MemberRow,
+  type ReportRow,
   type ChangeTargetRow,
   type ListingRow,
   type MessageRow,
@@ -48,6 +59,9 @@ import {
   StorageConflictError,
   type AttachmentRecord,
   type ChangeResult,
+  type MemberRecord,
+  type NewAuditEntry,
+  type ReportRecord,
   type NewAttachment,
   type NewMessage,
   type PageQuery,
@@ -283,7 +297,7 @@ export class SqliteStorage implements Storage {
       if (isUniqueViolation(e)) throw new StorageConflictError("room_name");
       throw e;
     }
-    return { id, kind: "public", name: input.name, createdAt: t, lastSeq: 0, lastVersion: 0 };
+    return { id, kind: "public", name: input.name, createdAt: t, lastSeq: 0, lastVersion: 0, topic: "", inviteOnly: false };
   }
 
   async getRoomHeads(roomIds: readonly string[]): Promise<RoomHead[]> {
@@ -319,14 +333,14 @@ export class SqliteStorage implements Storage {
     return rows.map(toListing);
   }
 
-  async addMember(roomId: string, userId: string): Promise<boolean> {
+  async addMember(roomId: string, userId: string, role: RoomRole = "member"): Promise<boolean> {
     // A new member has read nothing before joining: their read position starts at the room's end,
     // so joining a busy room does not greet them with thousands of "unread" messages.
     const r = this.sql(
-        `INSERT OR IGNORE INTO members (room_id, user_id, joined_at, last_read_seq)
-         SELECT ?, ?, ?, last_seq FROM rooms WHERE id = ?`,
+        `INSERT OR IGNORE INTO members (room_id, user_id, joined_at, last_read_seq, role)
+         SELECT ?, ?, ?, last_seq, ? FROM rooms WHERE id = ?`,
       )
-      .run(roomId, userId, this.now(), roomId);
+      .run(roomId, userId, this.now(), role, roomId);
     return r.changes > 0;
   }
 
@@ -338,9 +352,9 @@ export class SqliteStorage implements Storage {
     return this.sql(Q.isMember).get(roomId, userId) !== undefined;
   }
 
-  async listMembers(roomId: string): Promise<User[]> {
-    const rows = this.sql(Q.listMembers).all(roomId) as UserRow[];
-    return rows.map(toUser);
+  async listMembers(roomId: string): Promise<MemberRecord[]> {
+    const rows = this.sql(Q.listMembers).all(roomId) as MemberRow[];
+    return rows.map(toMemberRecord);
   }
 
   async listRoomIdsForUser(userId: string): Promise<string[]> {
@@ -579,12 +593,12 @@ export class SqliteStorage implements Storage {
     });
   }
 
-  async deleteMessage(messageId: string): Promise<ChangeResult | null> {
+  async deleteMessage(messageId: string, deletedBy: string): Promise<ChangeResult | null> {
     return this.change(messageId, (m) => {
       if (m.deleted_at !== null) return "unchanged";
       return (version, now) => {
-        this.sql("UPDATE messages SET body = '', mentions = '[]', deleted_at = ?, body_version = ?, version = ? WHERE id = ?")
-          .run(now, version, version, m.id);
+        this.sql("UPDATE messages SET body = '', mentions = '[]', deleted_at = ?, deleted_by = ?, body_version = ?, version = ? WHERE id = ?")
+          .run(now, deletedBy, version, version, m.id);
         this.replaceMentions(m.room_id, m.seq, []);
         this.sql(Q.deleteReactionsOf).run(m.room_id, m.seq);
       };
@@ -637,6 +651,109 @@ export class SqliteStorage implements Storage {
   async uploadedBytesSince(uploaderId: string, since: number): Promise<number> {
     const row = this.sql(Q.uploadedBytesSince).get(uploaderId, since, uploaderId, since) as { bytes: number };
     return Number(row.bytes);
+  }
+
+  async getRole(roomId: string, userId: string): Promise<RoomRole | null> {
+    const row = this.sql(Q.roleOf).get(roomId, userId) as { role: RoomRole } | undefined;
+    return row?.role ?? null;
+  }
+
+  async setRole(roomId: string, userId: string, role: RoomRole): Promise<boolean> {
+    return this.sql(Q.setRole).run(role, roomId, userId).changes > 0;
+  }
+
+  async listStaffIds(roomId: string): Promise<string[]> {
+    return (this.sql(Q.staffOf).all(roomId) as { user_id: string }[]).map((r) => r.user_id);
+  }
+
+  async listModeratedRoomIds(userId: string): Promise<string[]> {
+    return (this.sql(Q.moderatedRoomIds).all(userId) as { room_id: string }[]).map((r) => r.room_id);
+  }
+
+  async updateRoom(roomId: string, patch: { name?: string; topic?: string; inviteOnly?: boolean }): Promise<RoomRecord | null> {
+    try {
+      const row = this.sql(Q.updateRoom).get(
+        patch.name ?? null,
+        patch.name === undefined ? null : nameKey(patch.name),
+        patch.topic ?? null,
+        patch.inviteOnly === undefined ? null : Number(patch.inviteOnly),
+        roomId,
+      ) as RoomRow | undefined;
+      return row ? toRoom(row) : null;
+    } catch (e) {
+      if (isUniqueViolation(e)) throw new StorageConflictError("room_name");
+      throw e;
+    }
+  }
+
+  async banUser(input: { roomId: string; userId: string; bannedBy: string; reason: string }): Promise<{ created: boolean; wasMember: boolean }> {
+    return this.db.transaction(() => {
+      const created =
+        this.sql("INSERT OR IGNORE INTO bans (room_id, user_id, banned_by, reason, created_at) VALUES (?, ?, ?, ?, ?)")
+          .run(input.roomId, input.userId, input.bannedBy, input.reason, this.now()).changes > 0;
+      const wasMember = this.sql(Q.removeMember).run(input.roomId, input.userId).changes > 0;
+      return { created, wasMember };
+    })();
+  }
+
+  async unbanUser(roomId: string, userId: string): Promise<boolean> {
+    return this.sql(Q.unban).run(roomId, userId).changes > 0;
+  }
+
+  async isBanned(roomId: string, userId: string): Promise<boolean> {
+    return this.sql(Q.isBanned).get(roomId, userId) !== undefined;
+  }
+
+  async listBans(roomId: string): Promise<Ban[]> {
+    return (this.sql(Q.listBans).all(roomId) as BanRow[]).map(toBan);
+  }
+
+  async setMute(userId: string, mutedId: string, on: boolean): Promise<void> {
+    if (on) this.sql(Q.insertMute).run(userId, mutedId, this.now());
+    else this.sql(Q.deleteMute).run(userId, mutedId);
+  }
+
+  async listMutedIds(userId: string): Promise<string[]> {
+    return (this.sql(Q.mutedIds).all(userId) as { muted_id: string }[]).map((r) => r.muted_id);
+  }
+
+  async createReport(input: { roomId: string; messageId: string; reporterId: string; reason: string }): Promise<{ report: ReportRecord; created: boolean }> {
+    const created =
+      this.sql(Q.insertReport).run(randomUUID(), input.roomId, input.messageId, input.reporterId, input.reason, this.now()).changes > 0;
+    const row = this.sql(Q.reportByReporter).get(input.messageId, input.reporterId) as ReportRow;
+    return { report: toReportRecord(row), created };
+  }
+
+  async getReport(id: string): Promise<ReportRecord | null> {
+    const row = this.sql(Q.reportById).get(id) as ReportRow | undefined;
+    return row ? toReportRecord(row) : null;
+  }
+
+  async listReports(filter: { roomIds: readonly string[] | null; resolved?: boolean; limit: number }): Promise<ReportRecord[]> {
+    const sql = reportsQuery(SQLITE_DIALECT, { byRooms: filter.roomIds !== null, resolved: filter.resolved });
+    const params: unknown[] = filter.roomIds === null ? [] : [SQLITE_DIALECT.textList(filter.roomIds)];
+    return (this.sql(sql).all(...params, filter.limit) as ReportRow[]).map(toReportRecord);
+  }
+
+  async resolveReport(id: string, resolvedBy: string): Promise<ReportRecord | null> {
+    this.sql(Q.resolveReport).run(this.now(), resolvedBy, id);
+    return this.getReport(id);
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<void> {
+    this.sql(Q.insertAudit).run(entry.roomId, entry.actorId, entry.action, entry.targetId, entry.messageId, entry.detail, this.now());
+  }
+
+  async listAudit(roomId: string, limit: number): Promise<AuditEntry[]> {
+    return (this.sql(Q.listAudit).all(roomId, limit) as AuditRow[]).map(toAuditEntry);
+  }
+
+  async firstUserId(): Promise<string | null> {
+    return (this.sql(Q.firstUser).get() as { id: string } | undefined)?.id ?? null;
+  }
+
+  async setDeactivated(userId: string, at: number | null): Promise<boolean> {
+    return this.sql(Q.setDeactivated).run(at, userId).changes > 0;
   }
 
   async getProfiles(userIds: readonly string[]): Promise<Profile[]> {
