@@ -45,6 +45,33 @@ const layers = {
   ],
 };
 
+/** Attributes that people read or hear: their values must come from `t(...)`. */
+const humanAttributes = "/^(aria-label|aria-description|aria-roledescription|aria-placeholder|aria-valuetext|title|placeholder|alt|label)$/";
+/** A letter or CJK ideograph: esquery regexes have no \p{L}, so the common scripts are listed (without × and ÷). */
+const letter = "/[A-Za-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u024F\\u0370-\\u03FF\\u0400-\\u04FF\\u3040-\\u30FF\\u4E00-\\u9FFF\\uAC00-\\uD7AF]/";
+const literalMessage = "User-visible text comes from the dictionaries: use t(\"key\") (apps/web/src/i18n/en.ts and zh-CN.ts).";
+/** An expression whose value is rendered as text: a JSX child, or a human attribute's value. */
+const shown = `:matches(JSXElement, JSXFragment, JSXAttribute[name.name=${humanAttributes}]) > JSXExpressionContainer`;
+/** The branches of `a ? "x" : "y"` and `a || "x"` are shown too. */
+const branch = ":matches(ConditionalExpression, LogicalExpression)";
+/**
+ * Only the direct shapes are matched (not any descendant), so `t("key")`'s argument and the
+ * `className` of a nested element are not mistaken for text.
+ */
+const noLiteralsInJsx = [
+  // <p>Hello</p>
+  `JSXText[value=${letter}]`,
+  // <p>{"Hello"}</p>, <p>{ok ? "Yes" : "No"}</p>, <p>{`Hi ${name}`}</p>, title={"Close"}
+  `${shown} > Literal[value=${letter}]`,
+  `${shown} > ${branch} > Literal[value=${letter}]`,
+  `${shown} > TemplateLiteral > TemplateElement[value.raw=${letter}]`,
+  `${shown} > ${branch} > TemplateLiteral > TemplateElement[value.raw=${letter}]`,
+  // aria-label="Close", placeholder="Message"
+  `JSXAttribute[name.name=${humanAttributes}] > Literal[value=${letter}]`,
+  // window.confirm("Leave?"), alert(`…`), new Notification("…")
+  `:matches(CallExpression[callee.property.name=/^(confirm|alert|prompt)$/], CallExpression[callee.name=/^(confirm|alert|prompt)$/], NewExpression[callee.name="Notification"]) > :matches(Literal[value=${letter}], TemplateLiteral)`,
+].map((selector) => ({ selector, message: literalMessage }));
+
 /** A config block that forbids the given layers' imports in `files`. */
 const restrict = (files, ...patterns) => ({
   files,
@@ -70,6 +97,16 @@ export default tseslint.config(
     rules: {
       "react-hooks/rules-of-hooks": "error",
       "react-hooks/exhaustive-deps": "error",
+    },
+  },
+  {
+    // No string left in code (ADR 0015): every user-visible string comes from the dictionaries in
+    // apps/web/src/i18n, so a translation can't miss one. Text with a letter (any script) in JSX,
+    // or in an attribute a person reads or hears, is an error; punctuation such as "·" or "%" is not.
+    files: ["apps/web/src/**/*.{ts,tsx}"],
+    ignores: ["apps/web/src/i18n/**"],
+    rules: {
+      "no-restricted-syntax": ["error", ...noLiteralsInJsx],
     },
   },
   {

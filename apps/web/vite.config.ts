@@ -9,8 +9,8 @@ const serverTarget = `http://127.0.0.1:${process.env.PARLEY_SERVER_PORT ?? 3000}
 
 /** Where the emoji picker fetches its data from (see `features/chat/reactions/EmojiPicker.tsx`). */
 const EMOJI_BASE = "emojibase";
-/** Only the English data: the UI has one locale today; a new locale adds its directory here. */
-const EMOJI_FILES = ["en/data.json", "en/messages.json"];
+/** The data of the UI's locales (emojibase's names: "zh" is Simplified Chinese); a new locale adds its directory here. */
+const EMOJI_FILES = ["en/data.json", "en/messages.json", "zh/data.json", "zh/messages.json"];
 
 /**
  * Serves `emojibase-data`'s JSON from our own origin. The picker (frimousse) fetches it from

@@ -39,7 +39,7 @@ import { fileURLToPath } from "node:url";
 import { io as ioClient, type Socket } from "socket.io-client";
 import { DEFAULT_ROOM_ID, SOCKET_PATH, type AckResult } from "@parley/shared";
 import { parseLoadArgs, type LoadOptions } from "./lib/load-args.js";
-import { addSparse, HISTOGRAM_BUCKETS, quantileMs } from "./lib/load-histogram.js";
+import { addSparse, bucketOf, HISTOGRAM_BUCKETS, quantileMs } from "./lib/load-histogram.js";
 import type { ParentMessage, ReceiverMessage } from "./lib/load-ipc.js";
 import { encodeBody, nowMicros } from "./lib/load-wire.js";
 import { login } from "./lib/login.js";
@@ -151,6 +151,25 @@ interface RunPlan {
   redisPid?: () => number | null;
   /** Deliveries/s of a fixed-rate step, before the step-up, whose latency is split by node. */
   latencyRate?: number;
+  /** Fixed-rate steps before the step-up (after an unreported warm-up at the first one's rate). */
+  fixed?: readonly FixedStep[];
+}
+
+/** A fixed-rate step of --compare: what the server does at one rate, not how far it goes. */
+interface FixedStep {
+  name: string;
+  /** Deliveries per second (messages/s times the receivers). */
+  target: number;
+}
+
+interface FixedResult {
+  name: string;
+  achieved: number;
+  p99: number;
+  /** p99 of the senders' acks, from each message's intended send time. */
+  ackP99: number;
+  /** Cores the server process(es) used during the step. */
+  serverCpu: number;
 }
 
 interface RunResult {
@@ -159,6 +178,7 @@ interface RunResult {
   duplicated: number;
   failedAcks: number;
   crossNode: CrossNodeLatency | null;
+  fixed: FixedResult[];
 }
 
 /** Receiver processes of the run in progress: the exit handler kills them by pid. */
@@ -261,6 +281,8 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
 
     let failedAcks = 0;
     let rr = 0;
+    /** step -> histogram of ack latencies (from the intended send time to the ack). */
+    const ackHistograms = new Map<number, Uint32Array>();
     /** Sends message n of `step` on the next sender with room under its in-flight cap; false if none has. */
     const sendOne = (step: number, n: number, sentMicros: number): boolean => {
       for (let tries = 0; tries < senders.length; tries++) {
@@ -271,7 +293,11 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
         const payload = { roomId: DEFAULT_ROOM_ID, clientId: randomUUID(), body: encodeBody(step, sentMicros, n, opts.bodyLength) };
         sender.socket.timeout(ACK_TIMEOUT_MS).emit("message:send", payload, (err: Error | null, result?: AckResult<unknown>) => {
           sender.inFlight--;
-          if (err || !result?.ok) failedAcks++;
+          if (err || !result?.ok) return void failedAcks++;
+          let h = ackHistograms.get(step);
+          if (!h) ackHistograms.set(step, (h = new Uint32Array(HISTOGRAM_BUCKETS)));
+          const i = bucketOf((nowMicros() - sentMicros) / 1000);
+          h[i] = h[i]! + 1;
         });
         return true;
       }
@@ -331,6 +357,7 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
         duplicated: final.duplicated,
         p50: quantileMs(histogram, 0.5, missing),
         p99: quantileMs(histogram, 0.99, missing),
+        ackP99: quantileMs(ackHistograms.get(step) ?? new Uint32Array(HISTOGRAM_BUCKETS), 0.99),
         byNode: byNode ? mergeByNode(final.byNode) : null,
       };
     };
@@ -370,6 +397,21 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
           `deliveries same_node=${crossNode.sameNodeDeliveries} other_nodes=${crossNode.otherNodesDeliveries} missing=${r.missing} ${cpuText(r.cpu)}`,
       );
     }
+    // ---- fixed-rate steps (--compare): the ack latency and the CPU at a given rate -------------
+    const fixed: FixedResult[] = [];
+    if (plan.fixed && plan.fixed.length > 0) {
+      // Step numbers after every other's, so the loss check covers these messages too.
+      const first = opts.steps.length + 3;
+      await runStep(first, plan.fixed[0]!.target, LATENCY_WARMUP_SECONDS, false);
+      for (const [k, f] of plan.fixed.entries()) {
+        const r = await runStep(first + 1 + k, f.target, opts.stepSeconds, false);
+        fixed.push({ name: f.name, achieved: r.achieved, p99: r.p99, ackP99: r.ackP99, serverCpu: r.cpu.server });
+        console.log(
+          `${prefix}fixed ${f.name}: target=${f.target}/s msgs=${r.msgRate.toFixed(0)}/s sent=${r.issued} deliveries_per_s=${Math.round(r.achieved)} ` +
+            `p99_ms=${fmt(r.p99)} ack_p99_ms=${fmt(r.ackP99)} missing=${r.missing} ${cpuText(r.cpu)}`,
+        );
+      }
+    }
     log(`${prefix}stepping up`);
 
     const results: StepResult[] = [];
@@ -403,7 +445,7 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
     // A message number nobody issued is a delivery that should not exist: counted with the duplicates.
     const duplicated = checked.reduce((n, c) => n + c.duplicated + c.unexpected, 0);
     const best = results.filter((r) => r.passed).reduce<StepResult | null>((a, r) => (a && a.achieved >= r.achieved ? a : r), null);
-    return { best, lost, duplicated, failedAcks, crossNode };
+    return { best, lost, duplicated, failedAcks, crossNode, fixed };
   } finally {
     for (const s of senders) s.socket.close();
     await Promise.all(
@@ -499,6 +541,52 @@ async function multiNode(opts: LoadOptions, dir: string, stopLater: (s: ServerPr
   }
 }
 
+/**
+ * Issue 15's comparison, in one run and with one generator: Parley (the build, on a fresh SQLite
+ * file), the Socket.IO tutorial server (`io.emit`, bench/src/baselines/socketio-server.ts) and a raw
+ * `ws` server that frames once and corks (baselines/raw-server.ts), one after the other so each has
+ * the machine to itself. The baselines have no accounts: their clients send an empty cookie.
+ */
+async function compare(opts: LoadOptions, dir: string, stopLater: (s: ServerProcess) => void): Promise<number> {
+  const fixed: FixedStep[] = [
+    { name: "cpu", target: opts.cpuRate },
+    { name: "ack", target: opts.ackRate * opts.clients },
+  ];
+  const servers = [
+    { name: "parley", command: serverCommand(ROOT), accounts: true },
+    { name: "tutorial", command: { args: ["--import", "tsx", "bench/src/baselines/socketio-server.ts", "--broadcast"], description: "tutorial" }, accounts: false },
+    { name: "raw", command: { args: ["--import", "tsx", "bench/src/baselines/raw-server.ts"], description: "raw ws" }, accounts: false },
+  ];
+  const results = new Map<string, RunResult>();
+  let ok = true;
+  for (const s of servers) {
+    const server = await createServerProcess({ root: ROOT, databaseUrl: `file:${join(dir, `${s.name}.sqlite`)}`, command: s.command, logPath: join(dir, `${s.name}.log`) });
+    stopLater(server);
+    await server.start();
+    log(`${s.name}: ${s.command.description} on ${server.url} (pid ${server.pid()})`);
+    try {
+      const accounts = s.accounts ? await signIn(server.url, opts) : Array.from({ length: opts.users + opts.senders }, () => ({ cookie: "" }));
+      const r = await runStepUp(opts, { nodes: [server], accounts, label: s.name, fixed });
+      ok = report(opts, r, s.name) && ok;
+      results.set(s.name, r);
+    } finally {
+      await server.stop();
+    }
+  }
+  const max = (name: string) => maxOf(results.get(name)!);
+  const fixedOf = (name: string, step: string) => results.get(name)!.fixed.find((f) => f.name === step);
+  const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : "NaN");
+  const cpu = (name: string) => fixedOf(name, "cpu")?.serverCpu.toFixed(2) ?? "NaN";
+  console.log(
+    `compare: parley_max=${max("parley")} tutorial_max=${max("tutorial")} raw_max=${max("raw")} ` +
+      `parley_vs_tutorial=${ratio(max("parley"), max("tutorial"))} parley_vs_raw=${ratio(max("parley"), max("raw"))} ` +
+      `ack_p99_ms_at_${opts.ackRate >= 1000 ? `${opts.ackRate / 1000}k` : opts.ackRate}=${fmt(fixedOf("parley", "ack")?.ackP99 ?? NaN)} ` +
+      `parley_cpu_at_${opts.cpuRate / 1000}k=${cpu("parley")} raw_cpu_at_${opts.cpuRate / 1000}k=${cpu("raw")} tutorial_cpu_at_${opts.cpuRate / 1000}k=${cpu("tutorial")} ` +
+      `clients=${opts.clients} senders=${opts.senders}`,
+  );
+  return ok ? 0 : 1;
+}
+
 /** What the server logs when something escaped every handler: not part of the verdict, but a bug to report. */
 const CRASH_LINE = /unhandled (promise )?rejection|uncaught ?exception/i;
 
@@ -535,7 +623,11 @@ async function main(opts: LoadOptions): Promise<number> {
     livePids.push(s.pid);
   };
   try {
-    code = opts.nodes === 1 ? await singleNode(opts, dir, stopLater) : await multiNode(opts, dir, stopLater, (db) => (database = db));
+    code = opts.compare
+      ? await compare(opts, dir, stopLater)
+      : opts.nodes === 1
+        ? await singleNode(opts, dir, stopLater)
+        : await multiNode(opts, dir, stopLater, (db) => (database = db));
     return code;
   } finally {
     await teardown();

@@ -58,6 +58,9 @@ async function openProfileDialog(page: Page) {
 }
 
 test("profiles reach others live; DND silences notifications; a room on mentions only notifies mentions", async ({ browser }) => {
+  // Two users, three profile saves, a picture decoded on the server and five notification checks:
+  // ~30 s on a quiet machine, over the default 60 s when the 2 shared cores are busy.
+  test.setTimeout(120_000);
   const contexts = [await browser.newContext(), await browser.newContext()];
   await Promise.all(contexts.map(installNotificationProbe));
   const [anaPage, boPage] = [await contexts[0]!.newPage(), await contexts[1]!.newPage()];

@@ -58,6 +58,8 @@ export function measure(dist: string): BundleReport {
 }
 
 const kb = (bytes: number) => (bytes / 1000).toFixed(1);
+// stdout, not console.log: the web package's lint keeps console.log out of shipped code.
+const print = (line: string) => process.stdout.write(`${line}\n`);
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const dist = fileURLToPath(new URL("../dist", import.meta.url));
@@ -66,9 +68,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.error("bundle: index.html loads no assets; run `pnpm --filter @parley/web build` first");
     process.exit(1);
   }
-  for (const f of report.initial) console.log(`  initial ${kb(f.gzip).padStart(7)} kB  ${f.file}`);
-  for (const f of [...report.lazy].sort((a, b) => b.gzip - a.gzip)) console.log(`  lazy    ${kb(f.gzip).padStart(7)} kB  ${f.file}`);
-  console.log(
+  for (const f of report.initial) print(`  initial ${kb(f.gzip).padStart(7)} kB  ${f.file}`);
+  for (const f of [...report.lazy].sort((a, b) => b.gzip - a.gzip)) print(`  lazy    ${kb(f.gzip).padStart(7)} kB  ${f.file}`);
+  print(
     `bundle: initial_gzip_kb=${kb(report.initialGzip)} budget_kb=${kb(BUDGET_BYTES)} lazy_gzip_kb=${kb(report.lazyGzip)} files=${report.initial.length + report.lazy.length}`,
   );
   if (report.initialGzip > BUDGET_BYTES) {

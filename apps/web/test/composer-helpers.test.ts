@@ -24,9 +24,23 @@ describe("mention completion", () => {
     { id: "me", nickname: "anne" },
   ];
   it("puts prefix matches first, then inner matches, never me", () => {
-    expect(matchMembers(members, "an", "me").map((m) => m.nickname)).toEqual(["ana", "Anders", "diana"]);
-    expect(matchMembers(members, "", "me").map((m) => m.nickname)).toEqual(["ana", "Anders", "Bob Lee", "diana"]);
-    expect(matchMembers(members, "zz", "me")).toEqual([]);
+    expect(matchMembers(members, "an", "me", "en").map((m) => m.nickname)).toEqual(["ana", "Anders", "diana"]);
+    expect(matchMembers(members, "", "me", "en").map((m) => m.nickname)).toEqual(["ana", "Anders", "Bob Lee", "diana"]);
+    expect(matchMembers(members, "zz", "me", "en")).toEqual([]);
+  });
+
+  it("matches Chinese nicknames by substring and lists them in pinyin order in zh-CN", () => {
+    const people = [
+      { id: "1", nickname: "张伟" }, // zhāng wěi
+      { id: "2", nickname: "王伟" }, // wáng wěi
+      { id: "3", nickname: "李伟明" }, // lǐ wěi míng
+      { id: "4", nickname: "伟哥" }, // wěi gē
+      { id: "5", nickname: "Alice" },
+    ];
+    // Prefix matches first, then inner ones, each in pinyin order.
+    expect(matchMembers(people, "伟", null, "zh-CN").map((m) => m.nickname)).toEqual(["伟哥", "李伟明", "王伟", "张伟"]);
+    expect(matchMembers(people, "", null, "zh-CN").map((m) => m.nickname)).toEqual(["李伟明", "王伟", "伟哥", "张伟", "Alice"]);
+    expect(matchMembers(people, "", null, "en").map((m) => m.nickname)[0]).toBe("Alice");
   });
 
   it("replaces the typed mention and puts the caret after it", () => {

@@ -1,9 +1,10 @@
 import { ERROR_CODES } from "@parley/shared";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { en } from "../src/i18n/en.js";
-import { errorText, pickLocale, t } from "../src/i18n/index.js";
+import { dictionaries, errorText, pickLocale, t } from "../src/i18n/index.js";
 import { interpolate, translate } from "../src/i18n/translate.js";
-import type { Dictionary } from "../src/i18n/types.js";
+import type { Dictionary, Plural } from "../src/i18n/types.js";
+import { zhCN } from "../src/i18n/zh-CN.js";
 
 describe("interpolate", () => {
   it.each([
@@ -62,5 +63,102 @@ describe("pickLocale", () => {
     [[], "en"],
   ])("%j -> %s", (preferred, expected) => {
     expect(pickLocale(preferred, supported)).toBe(expected);
+  });
+});
+
+/** The `{placeholders}` of an entry, over all its plural forms (a `one` form may leave out {count}). */
+function placeholdersOf(entry: string | Plural | undefined): string[] {
+  if (entry === undefined) return [];
+  const forms = typeof entry === "string" ? [entry] : Object.values(entry).filter((f): f is string => typeof f === "string");
+  const names = new Set<string>();
+  for (const form of forms) for (const m of form.matchAll(/\{(\w+)\}/g)) names.add(m[1] ?? "");
+  return [...names].sort();
+}
+
+/** Every way `dict` differs from the reference: missing or extra keys, placeholders not the same. */
+function dictionaryProblems(reference: Record<string, string | Plural>, dict: Record<string, string | Plural>): string[] {
+  const problems: string[] = [];
+  for (const key of Object.keys(reference)) {
+    if (!(key in dict)) problems.push(`missing ${key}`);
+    else if (placeholdersOf(reference[key]).join() !== placeholdersOf(dict[key]).join()) {
+      problems.push(`${key}: {${placeholdersOf(reference[key]).join("}, {")}} vs {${placeholdersOf(dict[key]).join("}, {")}}`);
+    }
+  }
+  for (const key of Object.keys(dict)) if (!(key in reference)) problems.push(`extra ${key}`);
+  return problems;
+}
+
+describe("dictionaries", () => {
+  it.each(Object.entries(dictionaries).filter(([tag]) => tag !== "en"))("%s has every key of en and the same placeholders", (_tag, dict) => {
+    expect(dictionaryProblems(en, dict)).toEqual([]);
+    expect(dictionaryProblems(dict, en)).toEqual([]);
+  });
+
+  it("the check fails on a missing key, an extra key and a changed placeholder", () => {
+    const { "chat.retry": _dropped, ...rest } = zhCN;
+    const broken = { ...rest, "rooms.memberCount": { other: "{n} 位成员" }, "chat.typo": "x" };
+    expect(dictionaryProblems(en, broken)).toEqual(["rooms.memberCount: {count} vs {n}", "missing chat.retry", "extra chat.typo"]);
+  });
+
+  it("has only the plural forms Chinese uses (`other`)", () => {
+    const rules = new Intl.PluralRules("zh-CN").resolvedOptions().pluralCategories;
+    for (const entry of Object.values(zhCN)) {
+      if (typeof entry !== "string") expect(Object.keys(entry).every((form) => rules.includes(form as Intl.LDMLPluralRule))).toBe(true);
+    }
+  });
+
+  it("leaves no English sentence untranslated in zh-CN", () => {
+    // Keys whose text is the same in every language: the product name, a language's own name,
+    // placeholders only, and the emoji file marker.
+    const same = new Set(["app.name", "language.en", "language.zh-CN", "files.percent", "notifications.dm"]);
+    const untranslated = Object.keys(en).filter((key) => !same.has(key) && JSON.stringify(en[key as keyof typeof en]) === JSON.stringify(zhCN[key as keyof typeof zhCN]));
+    expect(untranslated).toEqual([]);
+  });
+
+  it("translates into Chinese, plurals included", () => {
+    expect(translate(zhCN, en, "zh-CN", "rooms.memberCount", { count: 1 })).toBe("1 位成员");
+    expect(translate(zhCN, en, "zh-CN", "presence.typing2", { a: "张三", b: "李四" })).toBe("张三 和 李四 正在输入…");
+    expect(translate(zhCN, en, "zh-CN", "composer.send")).toBe("发送");
+  });
+});
+
+describe("setLocale", () => {
+  afterEach(() => {
+    vi.unstubAllGlobals();
+    vi.resetModules();
+  });
+
+  function fakeStorage(initial: Record<string, string> = {}) {
+    const data = new Map(Object.entries(initial));
+    return {
+      getItem: (k: string) => data.get(k) ?? null,
+      setItem: (k: string, v: string) => void data.set(k, v),
+      data,
+    };
+  }
+
+  it("switches at once and remembers the choice over the browser's languages", async () => {
+    const storage = fakeStorage();
+    vi.stubGlobal("localStorage", storage);
+    vi.stubGlobal("navigator", { languages: ["en-US"] });
+    vi.resetModules();
+    const first = await import("../src/i18n/index.js");
+    expect(first.getLocale()).toBe("en");
+    first.setLocale("zh-CN", { remember: true });
+    expect(first.t("composer.send")).toBe("发送");
+    expect(storage.data.get("parley.locale")).toBe("zh-CN");
+
+    // The next visit: the remembered choice wins over navigator.languages.
+    vi.resetModules();
+    const next = await import("../src/i18n/index.js");
+    expect(next.getLocale()).toBe("zh-CN");
+  });
+
+  it("follows the browser's languages when nothing (or nonsense) is remembered", async () => {
+    vi.stubGlobal("localStorage", fakeStorage({ "parley.locale": "xx-YY" }));
+    vi.stubGlobal("navigator", { languages: ["zh-Hans-CN", "en"] });
+    vi.resetModules();
+    const mod = await import("../src/i18n/index.js");
+    expect(mod.getLocale()).toBe("zh-CN");
   });
 });

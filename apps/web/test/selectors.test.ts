@@ -219,9 +219,28 @@ describe("room and presence selectors", () => {
       alpha: room("alpha"),
       d1: room("d1", { kind: "dm", name: "Zoe", lastActivityAt: 5 }),
       d2: room("d2", { kind: "dm", name: "Al", lastActivityAt: 9 }),
-    });
+    }, "en");
     expect(sections.rooms.map((r) => r.id)).toEqual(["general", "alpha", "zeta"]);
     expect(sections.dms.map((r) => r.id)).toEqual(["d2", "d1"]);
+  });
+
+  it("sorts Chinese room names by pinyin in zh-CN, and DMs with the same activity by name", () => {
+    const rooms = {
+      general: room("general"),
+      r1: room("r1", { name: "设计" }), // shè
+      r2: room("r2", { name: "产品" }), // chǎn
+      r3: room("r3", { name: "闲聊" }), // xián
+      r4: room("r4", { name: "design" }),
+      d1: room("d1", { kind: "dm", name: "张三", lastActivityAt: 1 }),
+      d2: room("d2", { kind: "dm", name: "李四", lastActivityAt: 1 }),
+      d3: room("d3", { kind: "dm", name: "alice", lastActivityAt: 1 }),
+    };
+    const zh = selectRoomSections(rooms, "zh-CN");
+    expect(zh.rooms.map((r) => r.name)).toEqual(["general", "产品", "设计", "闲聊", "design"]);
+    expect(zh.dms.map((r) => r.name)).toEqual(["李四", "张三", "alice"]);
+    const en = selectRoomSections(rooms, "en");
+    expect(en.rooms.map((r) => r.name).slice(0, 2)).toEqual(["general", "design"]);
+    expect(en.dms.map((r) => r.name)[0]).toBe("alice");
   });
 
   it("marks read only forward and only at the live end", () => {

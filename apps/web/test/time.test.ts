@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dayKey, formatDay, formatFullDate, formatTime } from "../src/lib/time.js";
+import { dayKey, formatDay, formatFullDate, formatRelative, formatTime } from "../src/lib/time.js";
 
 const labels = { today: "Today", yesterday: "Yesterday" };
 // 2025-11-23 14:05:09 UTC
@@ -46,5 +46,39 @@ describe("time formatting", () => {
   it("follows the zone's calendar across midnight", () => {
     const now = Date.UTC(2025, 10, 24, 0, 30); // 00:30 UTC on the 24th
     expect(formatDay(Date.UTC(2025, 10, 23, 23, 50), now, "en-GB", labels, "UTC")).toBe("Yesterday");
+  });
+});
+
+describe("relative times (last seen)", () => {
+  const now = Date.UTC(2025, 10, 23, 14, 0);
+  const ago = (ms: number) => now - ms;
+  it.each([
+    ["en", ago(20_000), "now"],
+    ["en", ago(5 * 60_000), "5 minutes ago"],
+    ["en", ago(3 * 3_600_000), "3 hours ago"],
+    ["en", Date.UTC(2025, 10, 22, 23, 0), "yesterday"],
+    ["en", Date.UTC(2025, 10, 20, 9, 0), "3 days ago"],
+    ["en", Date.UTC(2025, 10, 1, 9, 0), "Nov 1, 2025"],
+    ["zh-CN", ago(20_000), "现在"],
+    ["zh-CN", ago(5 * 60_000), "5分钟前"],
+    ["zh-CN", ago(3 * 3_600_000), "3小时前"],
+    ["zh-CN", Date.UTC(2025, 10, 22, 23, 0), "昨天"],
+    ["zh-CN", Date.UTC(2025, 10, 20, 9, 0), "3天前"],
+    ["zh-CN", Date.UTC(2025, 10, 1, 9, 0), "2025年11月1日"],
+  ])("%s %i -> %s", (locale, at, expected) => {
+    expect(formatRelative(at, now, locale, "UTC")).toBe(expected);
+  });
+
+  it("counts calendar days: late last night is yesterday even when under 24 hours ago", () => {
+    expect(formatRelative(Date.UTC(2025, 10, 22, 23, 50), Date.UTC(2025, 10, 23, 1, 10), "en", "UTC")).toBe("yesterday");
+  });
+});
+
+describe("absolute times in zh-CN", () => {
+  it("formats clock time, full dates and day headings the Chinese way", () => {
+    expect(formatTime(at, "zh-CN", "UTC")).toBe("14:05");
+    expect(formatFullDate(at, "zh-CN", "UTC")).toBe("2025年11月23日星期日 14:05:09");
+    const now = Date.UTC(2025, 10, 23, 18, 0);
+    expect(formatDay(Date.UTC(2025, 10, 1, 9, 0), now, "zh-CN", { today: "今天", yesterday: "昨天" }, "UTC")).toBe("2025年11月1日");
   });
 });

@@ -38,6 +38,16 @@ export interface LoadOptions {
   latencyRate: number;
   /** With nodes > 1: how long that step lasts. */
   latencySeconds: number;
+  /**
+   * `--compare` (issue 15): the same step-up against Parley, the Socket.IO tutorial server and a
+   * raw `ws` fan-out server (bench/src/baselines), each with two fixed steps first: `ackRate`
+   * messages/s (the acked-send p99) and `cpuRate` deliveries/s (the server's CPU).
+   */
+  compare: boolean;
+  /** With --compare: messages per second into the room for the ack latency step. */
+  ackRate: number;
+  /** With --compare: deliveries per second for the CPU step. */
+  cpuRate: number;
 }
 
 /**
@@ -67,6 +77,9 @@ export function parseLoadArgs(argv: string[], env: Record<string, string | undef
       "pg-url": { type: "string" },
       "latency-rate": { type: "string" },
       "latency-seconds": { type: "string" },
+      compare: { type: "boolean" },
+      "ack-rate": { type: "string" },
+      "cpu-rate": { type: "string" },
     },
     strict: true,
   });
@@ -81,10 +94,14 @@ export function parseLoadArgs(argv: string[], env: Record<string, string | undef
   const nodes = num("nodes", values.nodes, 1, 1);
   if (!Number.isInteger(nodes)) throw new Error(`--nodes must be an integer, got ${values.nodes}`);
   const steps = values.steps ? values.steps.split(",").map((s) => num("steps", s.trim(), 0, 1)) : DEFAULT_STEPS;
+  const compare = values.compare ?? false;
+  if (compare && nodes !== 1) throw new Error("--compare runs one node of each server; drop --nodes");
+  // The comparison's room: 200 members, 20 of them sending (the setting of issue 15's table).
+  const clients = num("clients", values.clients, compare ? 200 : 500, 1);
   return {
-    clients: num("clients", values.clients, 500, 1),
-    users: Math.min(num("users", values.users, 100, 1), num("clients", values.clients, 500, 1)),
-    senders: num("senders", values.senders, 4, 1),
+    clients,
+    users: Math.min(num("users", values.users, 100, 1), clients),
+    senders: num("senders", values.senders, compare ? 20 : 4, 1),
     procs: num("procs", values.procs, 1, 1),
     client,
     steps: [...steps].sort((a, b) => a - b),
@@ -98,5 +115,8 @@ export function parseLoadArgs(argv: string[], env: Record<string, string | undef
     pgUrl: values["pg-url"] ?? env.PARLEY_TEST_PG_URL ?? "postgres://parley:parley@127.0.0.1:5432/postgres",
     latencyRate: num("latency-rate", values["latency-rate"], 0, 0),
     latencySeconds: num("latency-seconds", values["latency-seconds"], 5, 1),
+    compare,
+    ackRate: num("ack-rate", values["ack-rate"], 1_000, 1),
+    cpuRate: num("cpu-rate", values["cpu-rate"], 60_000, 1),
   };
 }

@@ -3,7 +3,7 @@ import type { Plural } from "./types.js";
 /**
  * The English dictionary: the source of every UI string and of the `MessageKey` type. Other
  * locales are `Dictionary` objects with the same keys, so adding one is a file and a line in
- * `locales.ts`. Placeholders are `{name}`; a `Plural` picks its form with `Intl.PluralRules`
+ * `dictionaries` (index.ts). Placeholders are `{name}`; a `Plural` picks its form with `Intl.PluralRules`
  * on the `count` parameter.
  */
 export const en = {
@@ -24,6 +24,11 @@ export const en = {
   "auth.signedInAs": "Signed in as {name}",
   "auth.passwordHint": "At least {min} characters.",
   "auth.networkError": "Could not reach the server. Check your connection and try again.",
+
+  "language.label": "Language",
+  // Each language is named in itself, in every dictionary, so a reader finds their own.
+  "language.en": "English",
+  "language.zh-CN": "简体中文",
 
   "connection.connecting": "Connecting…",
   "connection.connected": "Connected",
@@ -231,7 +236,6 @@ export const en = {
   "profile.message": "Message",
   "profile.lastSeen": "Last seen {time}",
   "profile.lastSeenNever": "Not seen recently",
-  "profile.justNow": "just now",
   "profile.you": "This is you",
   "notify.label": "Notifications for this room",
   "notify.all": "All messages",

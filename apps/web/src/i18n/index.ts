@@ -2,20 +2,42 @@ import { useSyncExternalStore } from "react";
 import { ERROR_CODES, type ErrorCode } from "@parley/shared";
 import { en } from "./en.js";
 import { translate } from "./translate.js";
+import { zhCN } from "./zh-CN.js";
 import type { Dictionary, MessageKey, Params } from "./types.js";
 
 export type { Dictionary, MessageKey, Params } from "./types.js";
 
 /**
- * The one translation layer. Every UI string goes through `t`. To add a locale (zh-CN next), write
- * `zh-CN.ts` exporting a `Dictionary` and add it to `dictionaries`; `pickLocale` then chooses it
- * from the browser languages.
+ * The one translation layer. Every UI string goes through `t` (a lint rule refuses literals in
+ * JSX). To add a locale, write `<tag>.ts` exporting a `Dictionary`, add it here and name it in
+ * every dictionary's `language.<tag>`; `pickLocale` then chooses it from the browser languages.
  */
-const dictionaries = {
+export const dictionaries = {
   en,
+  "zh-CN": zhCN,
 } satisfies Record<string, Dictionary>;
 
 export type Locale = keyof typeof dictionaries;
+
+/** The locales in the order the language switch lists them. */
+export const LOCALES = Object.keys(dictionaries) as Locale[];
+
+function isLocale(value: unknown): value is Locale {
+  return typeof value === "string" && Object.hasOwn(dictionaries, value);
+}
+
+/** Where the reader's explicit choice is remembered; without one the browser's languages decide. */
+const STORAGE_KEY = "parley.locale";
+
+function storedLocale(): Locale | null {
+  try {
+    const value = globalThis.localStorage?.getItem(STORAGE_KEY);
+    return isLocale(value) ? value : null;
+  } catch {
+    // Storage can throw (disabled cookies, sandboxed frames): then nothing is remembered.
+    return null;
+  }
+}
 
 /** The best supported locale for the browser's preferred languages (exact tag, then language). */
 export function pickLocale(preferred: readonly string[], supported: readonly string[]): string {
@@ -29,22 +51,43 @@ export function pickLocale(preferred: readonly string[], supported: readonly str
   return "en";
 }
 
-let locale: Locale = pickLocale(
-  typeof navigator === "undefined" ? [] : navigator.languages,
-  Object.keys(dictionaries),
-) as Locale;
+let locale: Locale =
+  storedLocale() ?? (pickLocale(typeof navigator === "undefined" ? [] : navigator.languages, LOCALES) as Locale);
 const listeners = new Set<() => void>();
 
 export function getLocale(): Locale {
   return locale;
 }
 
-/** Switches the UI language; components using `useT` re-render. */
-export function setLocale(next: Locale): void {
+/**
+ * Switches the UI language at once, without a reload: components using `useT`/`useLocale`
+ * re-render, `<html lang>` follows (screen readers' voice, CJK glyph choice). With `remember` the
+ * choice is kept in localStorage and wins over the browser's languages on the next visit.
+ */
+export function setLocale(next: Locale, { remember = false }: { remember?: boolean } = {}): void {
+  if (remember) {
+    try {
+      globalThis.localStorage?.setItem(STORAGE_KEY, next);
+    } catch {
+      // Not remembered (see storedLocale); the switch still applies to this page.
+    }
+  }
   if (next === locale) return;
   locale = next;
   if (typeof document !== "undefined") document.documentElement.lang = next;
   for (const listener of listeners) listener();
+}
+
+/**
+ * Applies a choice made in another tab of this browser (the `storage` event fires only in the
+ * others), so all tabs speak one language. Called once by main.tsx; returns the unsubscribe.
+ */
+export function followLocaleAcrossTabs(): () => void {
+  const onStorage = (event: StorageEvent) => {
+    if (event.key === STORAGE_KEY && isLocale(event.newValue)) setLocale(event.newValue);
+  };
+  window.addEventListener("storage", onStorage);
+  return () => window.removeEventListener("storage", onStorage);
 }
 
 function subscribe(listener: () => void): () => void {

@@ -73,30 +73,31 @@ export function formatDay(
   return formatter("medium", locale, timeZone, MEDIUM_DATE).format(ms);
 }
 
-const relativeFormatters = new Map<string, Intl.RelativeTimeFormat>();
+const relativeFormats = new Map<string, Intl.RelativeTimeFormat>();
+
+function relativeFormat(locale: string): Intl.RelativeTimeFormat {
+  let f = relativeFormats.get(locale);
+  if (!f) {
+    // numeric "auto": "yesterday"/"昨天" and "now"/"现在" rather than "1 day ago"/"0 seconds ago".
+    f = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
+    relativeFormats.set(locale, f);
+  }
+  return f;
+}
 
 /**
- * How long ago `ms` was, in the largest unit that fits: "5 minutes ago", "yesterday", "3 weeks
- * ago" (Intl.RelativeTimeFormat, numeric "auto", in `locale`). `justNow` under a minute.
+ * How long ago, in the locale's words, for texts like "last seen": "now", "5 minutes ago",
+ * "3 hours ago", "yesterday", "3 days ago" (zh-CN: 现在, 5分钟前, 3小时前, 昨天, 3天前); a week or
+ * more back, the medium date. Units switch at 60 s, 60 min, 24 h and 7 days; the day counts
+ * calendar days (dayKey), so 23:50 seen at 00:10 is "yesterday", not "20 minutes ago" twice over.
  */
-export function formatRelative(ms: number, now: number, locale: string, justNow: string): string {
+export function formatRelative(ms: number, now: number, locale: string, timeZone?: string): string {
   const seconds = Math.round((ms - now) / 1000);
-  if (Math.abs(seconds) < 60) return justNow;
-  let f = relativeFormatters.get(locale);
-  if (!f) {
-    f = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
-    relativeFormatters.set(locale, f);
-  }
-  const units: [Intl.RelativeTimeFormatUnit, number][] = [
-    ["year", 365 * 86_400],
-    ["month", 30 * 86_400],
-    ["week", 7 * 86_400],
-    ["day", 86_400],
-    ["hour", 3_600],
-    ["minute", 60],
-  ];
-  for (const [unit, size] of units) {
-    if (Math.abs(seconds) >= size) return f.format(Math.round(seconds / size), unit);
-  }
-  return justNow;
+  const rtf = relativeFormat(locale);
+  if (Math.abs(seconds) < 60) return rtf.format(0, "second");
+  if (Math.abs(seconds) < 3600) return rtf.format(Math.trunc(seconds / 60), "minute");
+  if (Math.abs(seconds) < 86_400 && dayKey(ms, timeZone) === dayKey(now, timeZone)) return rtf.format(Math.trunc(seconds / 3600), "hour");
+  const days = Math.round((Date.parse(dayKey(ms, timeZone)) - Date.parse(dayKey(now, timeZone))) / 86_400_000);
+  if (Math.abs(days) < 7) return rtf.format(days, "day");
+  return formatter("medium", locale, timeZone, MEDIUM_DATE).format(ms);
 }

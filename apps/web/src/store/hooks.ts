@@ -3,6 +3,7 @@ import type { ChatState, Message, Notice, PendingMessage, RoomTimeline } from ".
 import { useMemo, useSyncExternalStore } from "react";
 import { useStore } from "zustand";
 import { useShallow } from "zustand/react/shallow";
+import { useLocale } from "../i18n/index.js";
 import { useChatClient } from "./client-context.js";
 import { buildTimelineItems, selectRoomSections, type RoomSections, type TimelineItem } from "./selectors.js";
 
@@ -19,7 +20,8 @@ export function useChatShallow<T>(selector: (state: ChatState) => T): T {
 /** Public rooms and DMs, sorted for the sidebar. */
 export function useRoomSections(): RoomSections {
   const rooms = useChat((s) => s.rooms);
-  return useMemo(() => selectRoomSections(rooms), [rooms]);
+  const locale = useLocale();
+  return useMemo(() => selectRoomSections(rooms, locale), [rooms, locale]);
 }
 
 /** Nicknames typing in a room (not me). */

@@ -1,5 +1,6 @@
 import { DEFAULT_ROOM_ID, findMentions, type Message, type RoomSummary } from "@parley/shared";
 import type { Notice, PendingMessage } from "@parley/client";
+import { compareNames } from "../lib/collate.js";
 import { dayKey } from "../lib/time.js";
 
 /**
@@ -20,18 +21,17 @@ export interface RoomSections {
   dms: RoomSummary[];
 }
 
-const byName = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
-
-export function selectRoomSections(rooms: Record<string, RoomSummary>): RoomSections {
+/** `locale` is the UI's: names sort as its readers expect (pinyin order in zh-CN). */
+export function selectRoomSections(rooms: Record<string, RoomSummary>, locale: string): RoomSections {
   const publicRooms: RoomSummary[] = [];
   const dms: RoomSummary[] = [];
   for (const room of Object.values(rooms)) (room.kind === "dm" ? dms : publicRooms).push(room);
   publicRooms.sort((a, b) => {
     if (a.id === DEFAULT_ROOM_ID) return -1;
     if (b.id === DEFAULT_ROOM_ID) return 1;
-    return byName.compare(a.name, b.name);
+    return compareNames(a.name, b.name, locale);
   });
-  dms.sort((a, b) => b.lastActivityAt - a.lastActivityAt || byName.compare(a.name, b.name));
+  dms.sort((a, b) => b.lastActivityAt - a.lastActivityAt || compareNames(a.name, b.name, locale));
   return { rooms: publicRooms, dms };
 }
 

@@ -1,7 +1,9 @@
 import { useId, useState, type FormEvent } from "react";
 import { ERROR_CODES, LIMITS } from "@parley/shared";
 import { errorText, t as translate, useT } from "../../i18n/index.js";
+import { LanguageSelect } from "./UserMenu.js";
 import { signIn } from "../../realtime/session.js";
+import { useImeSafeEnter } from "../../lib/ime.js";
 
 const knownCodes = new Set<string>(ERROR_CODES);
 
@@ -16,10 +18,13 @@ function reasonText(code: string, serverMessage = ""): string {
 /** One form that signs in, or creates the account when the nickname is new. */
 export function SignInScreen({ reason }: { reason: string | null }) {
   const t = useT();
+  // Enter that picks a Chinese (IME) candidate must not submit the form.
+  const imeSafe = useImeSafeEnter();
   const [nickname, setNickname] = useState("");
   const [password, setPassword] = useState("");
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(() => (reason ? reasonText(reason) : null));
+  // The code, not the sentence: switching the language beside the form translates a shown error too.
+  const [error, setError] = useState<{ code: string; message?: string } | null>(() => (reason ? { code: reason } : null));
   const errorId = useId();
   const hintId = useId();
 
@@ -32,13 +37,14 @@ export function SignInScreen({ reason }: { reason: string | null }) {
     // On success this screen unmounts; only a failure needs local state.
     if (!result.ok) {
       setBusy(false);
-      setError(reasonText(result.code, result.message));
+      setError({ code: result.code, ...(result.message ? { message: result.message } : {}) });
     }
   }
 
   return (
     <main className="auth-screen">
-      <form className="auth-card" onSubmit={(e) => void onSubmit(e)} aria-describedby={error ? errorId : undefined} noValidate>
+      <LanguageSelect />
+      <form className="auth-card" onSubmit={(e) => void onSubmit(e)} aria-describedby={error ? errorId : undefined} noValidate {...imeSafe}>
         <div className="auth-logo" aria-hidden="true">
           <svg viewBox="0 0 32 32" width="40" height="40">
             <rect width="32" height="32" rx="9" fill="var(--accent)" />
@@ -80,7 +86,7 @@ export function SignInScreen({ reason }: { reason: string | null }) {
         </label>
         {error && (
           <p id={errorId} className="form-error" role="alert">
-            {error}
+            {reasonText(error.code, error.message)}
           </p>
         )}
         <button type="submit" className="button primary wide" disabled={busy}>

@@ -1,13 +1,13 @@
 import { useState } from "react";
 import type { User } from "@parley/shared";
-import { errorText, useT } from "../../i18n/index.js";
+import { errorText, LOCALES, setLocale, useLocale, useT, type Locale } from "../../i18n/index.js";
 import { signOut, signOutEverywhere } from "../../realtime/session.js";
 import { ProfileDialog } from "../profiles/ProfileDialog.js";
 import { UserAvatar } from "../profiles/UserAvatar.js";
-import { LogOutIcon } from "../../ui/icons.js";
+import { GlobeIcon, LogOutIcon } from "../../ui/icons.js";
 
 /**
- * The signed-in user's name with the sign-out button and "end all sessions" (sign out everywhere). It lives in the chat header; phones, whose
+ * The signed-in user's name, the language switch, the sign-out button and "end all sessions" (sign out everywhere). It lives in the chat header; phones, whose
  * header has no room for it next to the room name, show the `sidebar` copy at the foot of the
  * drawer instead (CSS picks one; the test id stays on the header copy only).
  */
@@ -42,6 +42,7 @@ export function UserMenu({ user, placement = "header" }: { user: User; placement
         </span>
       </button>
       {editing && <ProfileDialog onClose={() => setEditing(false)} />}
+      <LanguageSelect testId={placement === "header" ? "language-select" : undefined} />
       <button type="button" className="icon-button" onClick={() => void signOut()} aria-label={t("auth.signOut")} title={t("auth.signOut")}>
         <LogOutIcon />
       </button>
@@ -61,6 +62,33 @@ export function UserMenu({ user, placement = "header" }: { user: User; placement
         </span>
       )}
     </div>
+  );
+}
+
+/**
+ * A native select: keyboard, screen readers and phones' pickers come for free. The choice applies
+ * at once and is remembered for the next visit (setLocale).
+ */
+export function LanguageSelect({ testId }: { testId?: string | undefined }) {
+  const t = useT();
+  const locale = useLocale();
+  return (
+    <label className="language-select" title={t("language.label")}>
+      <GlobeIcon />
+      <select
+        value={locale}
+        aria-label={t("language.label")}
+        onChange={(e) => setLocale(e.currentTarget.value as Locale, { remember: true })}
+        data-testid={testId}
+      >
+        {LOCALES.map((tag) => (
+          // Each option is named in its own language (and tagged so a screen reader reads it so).
+          <option key={tag} value={tag} lang={tag}>
+            {t(`language.${tag}`)}
+          </option>
+        ))}
+      </select>
+    </label>
   );
 }
 

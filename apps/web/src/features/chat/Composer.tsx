@@ -11,6 +11,7 @@ import { attachFiles } from "./attachments/attach.js";
 import { UploadChip } from "./attachments/UploadChip.js";
 import { plainExcerpt, useChatUi, useChatUiStore } from "./chat-ui.js";
 import { insertMention, matchMembers, mentionAt } from "./mention-complete.js";
+import { useImeGuard } from "../../lib/ime.js";
 
 /** Show the character counter from this many characters (90% of the limit) so it is not noise. */
 const COUNTER_FROM = Math.floor(LIMITS.messageMax * 0.9);
@@ -34,6 +35,7 @@ type Mention = { start: number; query: string };
 export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: string }) {
   const t = useT();
   const locale = useLocale();
+  const ime = useImeGuard();
   const client = useChatClient();
   const ui = useChatUiStore();
   const files = useChatShallow((s) => selectComposerUploads(s, roomId));
@@ -89,7 +91,7 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
     [fetched, knownUsers],
   );
   const [active, setActive] = useState(0);
-  const suggestions = mention ? matchMembers(candidates, mention.query, myId) : [];
+  const suggestions = mention ? matchMembers(candidates, mention.query, myId, locale) : [];
   const open = suggestions.length > 0;
   const activeIndex = Math.min(active, Math.max(0, suggestions.length - 1));
   const optionId = (i: number) => `${listId}-option-${i}`;
@@ -244,8 +246,9 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
   }
 
   function onKeyDown(e: KeyboardEvent<HTMLTextAreaElement>) {
-    // isComposing: Enter confirms an IME candidate (Chinese, Japanese input) and must not send.
-    if (e.nativeEvent.isComposing) return;
+    // Enter (or ↑, Esc, Tab) while an IME composition is open acts on the candidate window (Chinese,
+    // Japanese input): it must not send, pick a mention or start an edit. See lib/ime.ts.
+    if (ime.isComposing(e.nativeEvent)) return;
     if (open) {
       if (e.key === "ArrowDown" || e.key === "ArrowUp") {
         e.preventDefault();
@@ -388,6 +391,8 @@ export function Composer({ roomId, roomLabel }: { roomId: string; roomLabel: str
           onChange={(e) => update(e.target.value, e.target.selectionStart)}
           onSelect={(e) => trackMention(e.currentTarget.value, e.currentTarget.selectionStart)}
           onKeyDown={onKeyDown}
+          onCompositionStart={ime.onCompositionStart}
+          onCompositionEnd={ime.onCompositionEnd}
           onPaste={onPaste}
           onBlur={() => {
             client.setTyping(roomId, false);

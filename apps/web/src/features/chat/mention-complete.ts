@@ -1,3 +1,5 @@
+import { compareNames } from "../../lib/collate.js";
+
 /**
  * The @mention being typed at the caret, and the members that match it. Pure (table-tested in
  * apps/web/test/mention-complete.test.ts); Composer.tsx binds it to the textarea.
@@ -20,9 +22,14 @@ export const MAX_SUGGESTIONS = 8;
 
 /**
  * Members whose nickname starts with the query (case-insensitive), then those containing it,
- * each group by name; never me. At most MAX_SUGGESTIONS.
+ * each group by name in `locale` (pinyin order in zh-CN); never me. At most MAX_SUGGESTIONS.
  */
-export function matchMembers<T extends { id: string; nickname: string }>(members: readonly T[], query: string, myId: string | null): T[] {
+export function matchMembers<T extends { id: string; nickname: string }>(
+  members: readonly T[],
+  query: string,
+  myId: string | null,
+  locale: string,
+): T[] {
   const q = query.toLowerCase();
   const prefix: T[] = [];
   const inside: T[] = [];
@@ -32,7 +39,7 @@ export function matchMembers<T extends { id: string; nickname: string }>(members
     if (name.startsWith(q)) prefix.push(m);
     else if (q.length > 0 && name.includes(q)) inside.push(m);
   }
-  const byName = (a: T, b: T) => a.nickname.localeCompare(b.nickname, undefined, { sensitivity: "base" });
+  const byName = (a: T, b: T) => compareNames(a.nickname, b.nickname, locale);
   return [...prefix.sort(byName), ...inside.sort(byName)].slice(0, MAX_SUGGESTIONS);
 }
 

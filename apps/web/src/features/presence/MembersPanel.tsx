@@ -1,13 +1,12 @@
 import type { Member } from "@parley/shared";
 import { useEffect, useMemo, useState } from "react";
-import { errorText, useT } from "../../i18n/index.js";
+import { errorText, useLocale, useT } from "../../i18n/index.js";
+import { compareNames } from "../../lib/collate.js";
 import { useChatClient } from "../../store/client-context.js";
 import { useChat } from "../../store/hooks.js";
 import { ProfileTrigger } from "../profiles/ProfileCard.js";
 import { UserAvatar, useDisplayName } from "../profiles/UserAvatar.js";
 import { CloseIcon } from "../../ui/icons.js";
-
-const byName = new Intl.Collator(undefined, { sensitivity: "base", numeric: true });
 
 /**
  * The room's members with online dots. The list is fetched when the room (or its member count)
@@ -15,6 +14,7 @@ const byName = new Intl.Collator(undefined, { sensitivity: "base", numeric: true
  */
 export function MembersPanel({ roomId, onClose }: { roomId: string; onClose: () => void }) {
   const t = useT();
+  const locale = useLocale();
   const client = useChatClient();
   const memberCount = useChat((s) => s.rooms[roomId]?.memberCount ?? 0);
   const connected = useChat((s) => s.connection.status === "connected");
@@ -44,10 +44,10 @@ export function MembersPanel({ roomId, onClose }: { roomId: string; onClose: () 
     const on: Member[] = [];
     const off: Member[] = [];
     for (const m of members ?? []) (online[m.id] || m.id === myId ? on : off).push(m);
-    on.sort((a, b) => byName.compare(a.nickname, b.nickname));
-    off.sort((a, b) => byName.compare(a.nickname, b.nickname));
+    on.sort((a, b) => compareNames(a.nickname, b.nickname, locale));
+    off.sort((a, b) => compareNames(a.nickname, b.nickname, locale));
     return { on, off };
-  }, [members, online, myId]);
+  }, [members, online, myId, locale]);
 
   return (
     <aside className="members-panel" aria-label={t("presence.members")}>

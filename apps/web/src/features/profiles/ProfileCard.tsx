@@ -31,7 +31,7 @@ export function ProfileCard({ userId, nickname, anchor, onClose }: { userId: str
   const availability = profile?.availability ?? "online";
   let presence: ReactNode;
   if (online) presence = t(`availability.${availability}`);
-  else if (profile?.lastSeenAt) presence = t("profile.lastSeen", { time: formatRelative(profile.lastSeenAt, now, locale, t("profile.justNow")) });
+  else if (profile?.lastSeenAt) presence = t("profile.lastSeen", { time: formatRelative(profile.lastSeenAt, now, locale) });
   else presence = t("availability.offline");
 
   async function message() {

@@ -1,6 +1,7 @@
 import { LIMITS, type RoomListing } from "@parley/shared";
 import { useCallback, useState } from "react";
-import { errorText, useT } from "../../i18n/index.js";
+import { errorText, useLocale, useT } from "../../i18n/index.js";
+import { sortByName } from "../../lib/collate.js";
 import { useChatClient } from "../../store/client-context.js";
 import { Dialog } from "../../ui/Dialog.js";
 import { HashIcon, SearchIcon } from "../../ui/icons.js";
@@ -14,7 +15,10 @@ export function BrowseRoomsDialog({ onClose, onDone }: { onClose: () => void; on
   const [joining, setJoining] = useState<string | null>(null);
   const [joinError, setJoinError] = useState<string | null>(null);
   const listRooms = useCallback((q: string) => client.listRooms(q.trim() || undefined), [client]);
-  const { items, loading, error } = useDebouncedSearch(listRooms, query);
+  const { items: found, loading, error } = useDebouncedSearch(listRooms, query);
+  // The server's page comes in code-point order; shown in the reader's (pinyin in zh-CN).
+  const locale = useLocale();
+  const items = sortByName(found, (room) => room.name, locale);
 
   async function join(room: RoomListing) {
     if (room.isMember) {

@@ -3,10 +3,13 @@ import { useState, type FormEvent } from "react";
 import { errorText, useT } from "../../i18n/index.js";
 import { useChatClient } from "../../store/client-context.js";
 import { Dialog } from "../../ui/Dialog.js";
+import { useImeSafeEnter } from "../../lib/ime.js";
 
 /** Create a public room (names are unique regardless of case) and open it. */
 export function CreateRoomDialog({ onClose, onDone }: { onClose: () => void; onDone: (roomId: string) => void }) {
   const t = useT();
+  // Enter that picks a Chinese (IME) candidate must not submit the form.
+  const imeSafe = useImeSafeEnter();
   const client = useChatClient();
   const [name, setName] = useState("");
   const [busy, setBusy] = useState(false);
@@ -37,7 +40,7 @@ export function CreateRoomDialog({ onClose, onDone }: { onClose: () => void; onD
 
   return (
     <Dialog title={t("rooms.create")} onClose={onClose}>
-      <form className="dialog-form" onSubmit={(e) => void onSubmit(e)}>
+      <form className="dialog-form" onSubmit={(e) => void onSubmit(e)} {...imeSafe}>
         <label className="field">
           <span>{t("rooms.nameLabel")}</span>
           <input

@@ -1,6 +1,7 @@
 import { LIMITS, type Member } from "@parley/shared";
 import { useCallback, useState } from "react";
-import { errorText, useT } from "../../i18n/index.js";
+import { errorText, useLocale, useT } from "../../i18n/index.js";
+import { sortByName } from "../../lib/collate.js";
 import { useChatClient } from "../../store/client-context.js";
 import { useChat } from "../../store/hooks.js";
 import { Avatar } from "../../ui/Avatar.js";
@@ -17,7 +18,13 @@ export function NewDmDialog({ onClose, onDone }: { onClose: () => void; onDone: 
   const [openError, setOpenError] = useState<string | null>(null);
   const searchUsers = useCallback((q: string) => client.searchUsers(q.trim()), [client]);
   const { items, loading, error } = useDebouncedSearch(searchUsers, query);
-  const people = items.filter((m) => m.id !== myId);
+  // The server's page comes in code-point order; shown in the reader's (pinyin in zh-CN).
+  const locale = useLocale();
+  const people = sortByName(
+    items.filter((m) => m.id !== myId),
+    (m) => m.nickname,
+    locale,
+  );
 
   async function open(member: Member) {
     setOpenError(null);

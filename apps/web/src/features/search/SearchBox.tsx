@@ -4,6 +4,7 @@ import { useChat } from "../../store/hooks.js";
 import { SearchIcon } from "../../ui/icons.js";
 import { searchRequest, type SearchBoxError } from "./search-request.js";
 import type { ActiveSearch } from "./SearchPanel.js";
+import { useImeSafeEnter } from "../../lib/ime.js";
 
 /**
  * The header's search box. Enter searches (the panel shows the results); a box the parser refuses
@@ -11,6 +12,8 @@ import type { ActiveSearch } from "./SearchPanel.js";
  */
 export function SearchBox({ onSearch }: { onSearch: (search: Omit<ActiveSearch, "nonce">) => void }) {
   const t = useT();
+  // Enter that picks a Chinese (IME) candidate must not submit the form.
+  const imeSafe = useImeSafeEnter();
   const rooms = useChat((s) => s.rooms);
   const [text, setText] = useState("");
   const [error, setError] = useState<SearchBoxError | null>(null);
@@ -44,6 +47,7 @@ export function SearchBox({ onSearch }: { onSearch: (search: Omit<ActiveSearch, 
     <form
       className="search-box"
       role="search"
+      {...imeSafe}
       onSubmit={(e) => {
         e.preventDefault();
         submit();
@@ -74,6 +78,8 @@ export function SearchBox({ onSearch }: { onSearch: (search: Omit<ActiveSearch, 
         enterKeyHint="search"
       />
       <kbd className="search-shortcut" aria-hidden="true">
+        {/* Key caps read the same in every locale (Chinese keyboards say Ctrl too). */}
+        {/* eslint-disable-next-line no-restricted-syntax */}
         {/Mac|iPhone|iPad/.test(navigator.platform) ? "⌘K" : "Ctrl K"}
       </kbd>
       {error && (
