@@ -1,4 +1,4 @@
-import type { AckResult, Attachment, ClientPayload, Member, Message, NotifyLevel, Profile, RoomListing, RoomSummary, SearchPage } from "@parley/shared";
+import type { AckResult, Attachment, ClientPayload, Member, Message, MessagePage, NotifyLevel, Profile, RoomListing, RoomSummary, SearchPage } from "@parley/shared";
 import type { StoreApi } from "zustand/vanilla";
 import type { ChangeCommand, ChatState } from "./state.js";
 
@@ -111,6 +111,11 @@ export interface ChatClient {
   applyProfile(profile: Profile): void;
   /** Set my notification level in a room; every tab and device follows (the room summary carries it). */
   setNotifyLevel(roomId: string, level: NotifyLevel): Promise<AckResult<RoomSummary>>;
+  /**
+   * Read up to `limit` messages of a room after `afterSeq` without touching the store: what this
+   * browser missed live while no tab held the connection, for its notifications (ADR 0017).
+   */
+  readMessagesAfter(roomId: string, afterSeq: number, limit: number): Promise<AckResult<MessagePage>>;
   /** Subscribe to a client event; returns the unsubscribe function. */
   on<E extends keyof ChatClientEvents>(event: E, listener: ChatClientEvents[E]): () => void;
 }

@@ -10,10 +10,10 @@ import { bindServerEvents, createServerEvents } from "./server-events.js";
 import { createInitialState, type ChatState } from "./state.js";
 import { createSync } from "./sync.js";
 import { selectComposerUploads } from "./selectors.js";
-import { createTransport } from "./transport.js";
+import { createTransport, type TransportFactory } from "./transport.js";
 import { createUploader } from "./uploads.js";
 
-export type { ParleyClientSocket } from "./transport.js";
+export type { CoreSocket, ParleyClientSocket, Transport, TransportFactory, TransportOptions } from "./transport.js";
 
 export interface ChatClientOptions {
   /** Server origin; omit in the browser to use the page's origin. */
@@ -35,6 +35,11 @@ export interface ChatClientOptions {
    * (bots and tests that do not send files).
    */
   uploads?: UploadTransport;
+  /**
+   * How the client reaches the server (default: a socket of its own). The web app's shared
+   * connection (ADR 0017) gives a transport that relays through the leader tab's socket.
+   */
+  transport?: TransportFactory;
 }
 
 /**
@@ -63,7 +68,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   const listeners: { [E in keyof ChatClientEvents]: Set<ChatClientEvents[E]> } = { message: new Set() };
 
   // The parts call each other only once the socket is connected, after all of them exist.
-  const transport = createTransport(ctx, {
+  const transport = (options.transport ?? createTransport)(ctx, {
     url: options.url,
     socketOptions: options.socketOptions,
     onConnect: () => {
@@ -71,7 +76,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       uploader.resume();
     },
   });
-  const { socket, request } = transport;
+  const { socket, request, requestUntilAnswered } = transport;
   const sender = createOutboxSender(ctx, transport, outbox, {
     catchUp: (roomId) => sync.catchUp(roomId),
     catchUpChanges: (roomId) => sync.catchUpChanges(roomId),
@@ -240,6 +245,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     openDm: (userId) => request("dm:open", { userId }).then((r) => (applyRoomReply(r), r)),
     searchUsers: (query) => request("users:search", { query }),
     searchMessages: (query) => request("search:messages", query),
+    readMessagesAfter: (roomId, afterSeq, limit) => requestUntilAnswered("messages:fetch", { roomId, afterSeq, limit: Math.min(limit, LIMITS.pageMax) }),
     async updateProfile(patch) {
       const r = await request("profile:update", patch);
       if (r.ok) set((s) => applyProfiles(s, [r.data]));

@@ -2,7 +2,7 @@ import { LIMITS, type Message, type ServerToClientEvents } from "@parley/shared"
 import type { OutboxStorage } from "./api.js";
 import type { CoreContext } from "./context.js";
 import { applyLiveMessage, applyMessageUpdate, applyPresence, applyTyping, behindHead, expireTyping, leaveRoomLocally, upsertRoom } from "./reconcile.js";
-import type { ParleyClientSocket } from "./transport.js";
+import type { CoreSocket } from "./transport.js";
 import { applyProfiles, markLastSeen } from "./profiles.js";
 
 export type HandledServerEvent =
@@ -119,7 +119,7 @@ export function createServerEvents(
 }
 
 /** Subscribes every entry of the table on the socket. */
-export function bindServerEvents(socket: ParleyClientSocket, table: ServerEventTable): void {
+export function bindServerEvents(socket: CoreSocket, table: ServerEventTable): void {
   // socket.on cannot take a generic event name (its listener type is resolved per name); the
   // table's type pairs each name with its listener instead.
   for (const event of Object.keys(table) as HandledServerEvent[]) socket.on(event, table[event] as never);

@@ -14,9 +14,25 @@ import type { ConnectionStatus } from "./state.js";
 
 export type ParleyClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/**
+ * What the core uses of a connection: the slice of Socket.IO's client socket it calls. A tab that
+ * relays through another tab's socket (shared-transport.ts, ADR 0017) gives the same slice, so the
+ * outbox, sync and the event table run unchanged over either.
+ */
+export interface CoreSocket {
+  readonly connected: boolean;
+  /** Like Socket.IO's: the promise rejects when no ack came within `ms`. */
+  timeout(ms: number): {
+    emitWithAck<E extends ClientEventName>(event: E, payload: ClientPayload<E>): Promise<AckResult<ClientReplies[E]>>;
+  };
+  /** A command whose ack is not awaited (typing). */
+  emit<E extends ClientEventName>(event: E, payload: ClientPayload<E>, ack: (result: AckResult<ClientReplies[E]>) => void): void;
+  on<E extends keyof ServerToClientEvents>(event: E, listener: ServerToClientEvents[E]): unknown;
+}
+
 /** The socket and the connection state in the store: connects, reconnects, follows online/offline. */
 export interface Transport {
-  readonly socket: ParleyClientSocket;
+  readonly socket: CoreSocket;
   /** One command with an ack; a lost ack or no connection becomes an `INTERNAL` failure. */
   request<E extends ClientEventName>(event: E, payload: ClientPayload<E>, timeoutMs?: number): Promise<AckResult<ClientReplies[E]>>;
   /**
@@ -33,6 +49,9 @@ export interface Transport {
   close(): void;
 }
 
+/** How the client makes its transport (ChatClientOptions.transport); `createTransport` by default. */
+export type TransportFactory = (ctx: CoreContext, options: TransportOptions) => Transport;
+
 export interface TransportOptions {
   url: string | undefined;
   socketOptions: Partial<ManagerOptions & SocketOptions> | undefined;
@@ -42,7 +61,37 @@ export interface TransportOptions {
 
 const offlineNow = () => (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine === false;
 
-export function createTransport(ctx: CoreContext, options: TransportOptions): Transport {
+/**
+ * `request` and `requestUntilAnswered` over any CoreSocket (the socket's own, or a relayed one).
+ */
+export function requestsOver(ctx: CoreContext, socket: CoreSocket): Pick<Transport, "request" | "requestUntilAnswered"> {
+  function request<E extends ClientEventName>(event: E, payload: ClientPayload<E>, timeoutMs = ctx.ackTimeoutMs): Promise<AckResult<ClientReplies[E]>> {
+    if (!socket.connected) return Promise.resolve(fail("INTERNAL", "Not connected") as AckResult<ClientReplies[E]>);
+    return socket.timeout(timeoutMs).emitWithAck(event, payload).catch(() => fail("INTERNAL", "The server did not answer in time") as AckResult<ClientReplies[E]>);
+  }
+
+  async function requestUntilAnswered<E extends ClientEventName>(event: E, payload: ClientPayload<E>): Promise<AckResult<ClientReplies[E]>> {
+    for (let attempt = 1; ; attempt++) {
+      const result = await request(event, payload);
+      if (result.ok || result.error.code !== "INTERNAL" || attempt >= ctx.maxAttempts || !socket.connected || ctx.closed) return result;
+      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt)));
+      if (!socket.connected || ctx.closed) return result;
+    }
+  }
+
+  return { request, requestUntilAnswered };
+}
+
+/**
+ * Socket.IO's typed socket as a CoreSocket. Its `emitWithAck` and `on` cannot take a generic event
+ * name (their types are resolved per name); CoreSocket's signatures pair names and payloads instead.
+ */
+export function asCoreSocket(socket: ParleyClientSocket): CoreSocket {
+  return socket as unknown as CoreSocket;
+}
+
+/** The transport over a socket of this tab's own, and that socket (a relaying leader listens to all of it). */
+export function createSocketTransport(ctx: CoreContext, options: TransportOptions): { transport: Transport; socket: ParleyClientSocket } {
   const { setConnection } = ctx;
   const socketOptions: Partial<ManagerOptions & SocketOptions> = {
     path: SOCKET_PATH,
@@ -54,24 +103,7 @@ export function createTransport(ctx: CoreContext, options: TransportOptions): Tr
   };
   const socket: ParleyClientSocket = options.url ? io(options.url, socketOptions) : io(socketOptions);
 
-  function request<E extends ClientEventName>(event: E, payload: ClientPayload<E>, timeoutMs = ctx.ackTimeoutMs): Promise<AckResult<ClientReplies[E]>> {
-    if (!socket.connected) return Promise.resolve(fail("INTERNAL", "Not connected") as AckResult<ClientReplies[E]>);
-    // The typed emitWithAck cannot take a generic event name; payload and reply types are checked
-    // by this function's signature instead.
-    const timed = socket.timeout(timeoutMs) as unknown as {
-      emitWithAck(e: E, p: ClientPayload<E>): Promise<AckResult<ClientReplies[E]>>;
-    };
-    return timed.emitWithAck(event, payload).catch(() => fail("INTERNAL", "The server did not answer in time") as AckResult<ClientReplies[E]>);
-  }
-
-  async function requestUntilAnswered<E extends ClientEventName>(event: E, payload: ClientPayload<E>): Promise<AckResult<ClientReplies[E]>> {
-    for (let attempt = 1; ; attempt++) {
-      const result = await request(event, payload);
-      if (result.ok || result.error.code !== "INTERNAL" || attempt >= ctx.maxAttempts || !socket.connected || ctx.closed) return result;
-      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt)));
-      if (!socket.connected || ctx.closed) return result;
-    }
-  }
+  const { request, requestUntilAnswered } = requestsOver(ctx, asCoreSocket(socket));
 
   let connectionLost: Promise<"disconnected"> = new Promise(() => {});
   let signalConnectionLost: () => void = () => {};
@@ -127,8 +159,8 @@ export function createTransport(ctx: CoreContext, options: TransportOptions): Tr
   g.addEventListener?.("online", onlineListener);
   g.addEventListener?.("offline", offlineListener);
 
-  return {
-    socket,
+  const transport: Transport = {
+    socket: asCoreSocket(socket),
     request,
     requestUntilAnswered,
     connectionLost: () => connectionLost,
@@ -145,4 +177,8 @@ export function createTransport(ctx: CoreContext, options: TransportOptions): Tr
       g.removeEventListener?.("offline", offlineListener);
     },
   };
+  return { transport, socket };
 }
+
+/** The default TransportFactory: one socket of this tab's own. */
+export const createTransport: TransportFactory = (ctx, options) => createSocketTransport(ctx, options).transport;

@@ -4,6 +4,7 @@ import { createStore } from "zustand/vanilla";
 import { fetchMe, login, logout, logoutEverywhere } from "./auth-api.js";
 import { installNotifications } from "./notifications.js";
 import { createLocalStorageOutbox } from "./outbox-storage.js";
+import { openSharedConnection, sharedConnectionSupported, sharedConnectionWanted, type SharedConnection } from "./shared-connection.js";
 import { installPreviewSweeper } from "./upload-previews.js";
 import { createXhrUploadTransport } from "./xhr-upload.js";
 
@@ -21,10 +22,23 @@ export type SessionState =
 export const session = createStore<SessionState>(() => ({ status: "loading" }));
 
 let teardown: (() => void) | null = null;
+/** This tab's part of the one connection per browser, while signed in with the flag on (ADR 0017). */
+let shared: SharedConnection | null = null;
 
 function start(user: User): void {
-  const client = createChatClient({ outbox: createLocalStorageOutbox(user.id), uploads: createXhrUploadTransport() });
-  const stopNotifications = installNotifications(client);
+  // Without Web Locks or BroadcastChannel a tab cannot find or reach a leader: its own socket, as before.
+  const connection = sharedConnectionWanted() && sharedConnectionSupported() ? openSharedConnection(user.id) : null;
+  shared = connection;
+  const client = createChatClient({
+    outbox: createLocalStorageOutbox(user.id),
+    uploads: createXhrUploadTransport(),
+    // The leader tries a websocket first (polling if that fails): a takeover is then one round
+    // trip shorter than Socket.IO's default polling handshake and upgrade.
+    ...(connection ? { transport: connection.transport, socketOptions: { transports: ["websocket", "polling"], tryAllTransports: true } } : {}),
+  });
+  const stopNotifications = installNotifications(client, connection);
+  // Signed out in another tab: this one follows at once, without waiting for the server to say so.
+  const stopSignOutWatch = connection?.onSignedOutElsewhere(() => end(null));
   const stopPreviews = installPreviewSweeper(client);
   const stopAuthWatch = client.store.subscribe((state) => {
     // The cookie expired or was revoked (signed out in another tab): back to the sign-in screen.
@@ -32,12 +46,17 @@ function start(user: User): void {
   });
   teardown = () => {
     stopAuthWatch();
+    stopSignOutWatch?.();
     stopNotifications();
     client.disconnect();
+    // After the socket closed: the lock goes to the next tab, which opens its own.
+    connection?.stop();
+    if (shared === connection) shared = null;
     stopPreviews();
   };
   session.setState({ status: "signed-in", user, client }, true);
   client.connect();
+  connection?.start();
   client.setActiveRoom(DEFAULT_ROOM_ID);
 }
 
@@ -72,6 +91,7 @@ export async function signIn(nickname: string, password: string): Promise<{ ok: 
 
 /** Signs out: ends the server session, closes the socket, shows the sign-in screen. */
 export async function signOut(): Promise<void> {
+  shared?.announceSignOut();
   end(null);
   await logout();
 }
@@ -83,6 +103,9 @@ export async function signOut(): Promise<void> {
  */
 export async function signOutEverywhere(): Promise<{ ok: true } | { ok: false; code: string }> {
   const result = await logoutEverywhere();
-  if (result.ok) end(null);
+  if (result.ok) {
+    shared?.announceSignOut();
+    end(null);
+  }
   return result;
 }
