@@ -17,6 +17,9 @@ import { TypingService, type TypingBus } from "./domain/typing.service.js";
 import type { ScryptParams } from "./domain/password.js";
 import { authRoutes, sendError } from "./http/auth.routes.js";
 import { fileRoutes } from "./http/file.routes.js";
+import { avatarRoutes } from "./http/avatar.routes.js";
+import { ProfileService } from "./domain/profile.service.js";
+import { broadcastProfile } from "./realtime/profile.handlers.js";
 import { createOriginPolicy } from "./http/origin.js";
 import { refuseCrossSiteWrites, securityHeaders } from "./http/security.js";
 import { consoleLogger, type Logger } from "./logger.js";
@@ -143,6 +146,9 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
       io?.local.emit("presence:updated", update);
     },
     deps.cluster?.presence,
+    (userId, at) => {
+      profiles.seen(userId, at).catch((e: unknown) => logger.error("recording last seen failed", e));
+    },
   );
   const typing = new TypingService(
     options.typingTtlMs ?? LIMITS.typingTtlMs,
@@ -156,6 +162,10 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
   const permissions = new Permissions(storage, options.adminNicknames ?? []);
   const moderation = new ModerationService(storage, permissions);
   const rooms = new RoomService(storage, (userId) => presence.isOnline(userId), uploadLimits, permissions);
+  const files = new FileService(storage, deps.blobs, uploadLimits);
+  const profiles = new ProfileService(storage, deps.blobs, files, (profile, roomIds) => {
+    if (io) broadcastProfile(io, profile, roomIds);
+  });
   const services: Services = {
     auth: new AuthService(storage, {
       sessionTtlMs: options.sessionTtlMs ?? 30 * 24 * 60 * 60 * 1000,
@@ -169,7 +179,8 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     rooms,
     moderation,
     search: new SearchService(storage),
-    files: new FileService(storage, deps.blobs, uploadLimits),
+    files,
+    profiles,
     typing,
     presence,
     limits: new RateLimits(options.rateLimits ?? DEFAULT_BUDGETS, logger, options.rateLimitStore),
@@ -220,6 +231,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
   );
   // Before the JSON parser: an upload's body is the file, whatever type it claims.
   app.use(fileRoutes(services, logger, { stallTimeoutMs: uploads.stallTimeoutMs }));
+  app.use(avatarRoutes(services, logger, { stallTimeoutMs: uploads.stallTimeoutMs }));
   app.use(express.json({ limit: "16kb" }));
   app.use(authRoutes(services, () => ioServer, logger, options.secureCookie ?? false));
   app.use("/api", (_req, res) => sendError(res, 404, "INVALID_PAYLOAD", "No such API endpoint."));

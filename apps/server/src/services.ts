@@ -3,6 +3,7 @@ import type { FileService } from "./domain/file.service.js";
 import type { MessageService } from "./domain/message.service.js";
 import type { ModerationService } from "./domain/moderation.service.js";
 import type { PresenceService } from "./domain/presence.service.js";
+import type { ProfileService } from "./domain/profile.service.js";
 import type { RoomService } from "./domain/room.service.js";
 import type { SearchService } from "./domain/search.service.js";
 import type { TypingService } from "./domain/typing.service.js";
@@ -20,6 +21,8 @@ export interface Services {
   files: FileService;
   typing: TypingService;
   presence: PresenceService;
+  /** Profiles, avatars, last seen and notification levels (issue 14). */
+  profiles: ProfileService;
   /** Rate limits and socket caps (sign-in, socket commands, handshakes). */
   limits: RateLimits;
 }

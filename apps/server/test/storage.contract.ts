@@ -299,6 +299,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
           role: "member",
           topic: "",
           inviteOnly: false,
+          notifyLevel: "all",
         });
         expect(await s.getRoomSummary(dm.id, bob.id)).toMatchObject({ name: "alice", peerId: alice.id, lastReadSeq: 1, unreadCount: 0 });
       });
@@ -368,6 +369,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
           role: "member",
           topic: "",
           inviteOnly: false,
+          notifyLevel: "all",
         });
       });
 
@@ -1570,6 +1572,84 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
       });
     });
 
+    describe("profiles, last seen and notification levels (issue 14)", () => {
+      it("a new user has a blank profile, online, never seen; a patch changes only what it names", async () => {
+        const alice = await user("alice");
+        const blank = { id: alice.id, nickname: "alice", displayName: null, statusText: null, availability: "online", avatarId: null, lastSeenAt: null };
+        expect(await s.getProfiles([alice.id])).toEqual([blank]);
+        expect(await s.updateProfile(alice.id, { displayName: "Alice Liddell" })).toEqual({ ...blank, displayName: "Alice Liddell" });
+        expect(await s.updateProfile(alice.id, { statusText: "down the rabbit hole", availability: "dnd" })).toEqual({
+          ...blank,
+          displayName: "Alice Liddell",
+          statusText: "down the rabbit hole",
+          availability: "dnd",
+        });
+        // null clears a text; the other fields stay.
+        expect(await s.updateProfile(alice.id, { displayName: null })).toMatchObject({ displayName: null, statusText: "down the rabbit hole", availability: "dnd" });
+        expect(await s.updateProfile(randomUUID(), { displayName: "nobody" })).toBeNull();
+      });
+
+      it("getProfiles returns the users that exist, each once", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        const got = await s.getProfiles([bob.id, randomUUID(), alice.id]);
+        expect(got.map((p) => p.nickname).sort()).toEqual(["alice", "bob"]);
+        expect(await s.getProfiles([])).toEqual([]);
+      });
+
+      it("an avatar: set, read, replaced (counted for the quota each time), removed", async () => {
+        const alice = await user("alice");
+        const t = Date.now();
+        const first = await s.setAvatar(alice.id, { avatarId: "av-1", blobHash: "hash-1", uploadBytes: 1000, at: t });
+        expect(first).toMatchObject({ id: alice.id, avatarId: "av-1" });
+        expect(await s.getAvatar(alice.id)).toEqual({ avatarId: "av-1", blobHash: "hash-1" });
+        await s.setAvatar(alice.id, { avatarId: "av-2", blobHash: "hash-2", uploadBytes: 500, at: t });
+        expect(await s.getAvatar(alice.id)).toEqual({ avatarId: "av-2", blobHash: "hash-2" });
+        // Avatars count against the daily upload quota with files.
+        expect(await s.uploadedBytesSince(alice.id, t - 1)).toBe(1500);
+        expect(await s.uploadedBytesSince(alice.id, t)).toBe(0);
+        expect(await s.setAvatar(alice.id, null)).toMatchObject({ avatarId: null });
+        expect(await s.getAvatar(alice.id)).toBeNull();
+        expect(await s.getAvatar(randomUUID())).toBeNull();
+        expect(await s.setAvatar(randomUUID(), { avatarId: "x", blobHash: "h", uploadBytes: 1, at: t })).toBeNull();
+      });
+
+      it("last seen is stored per user", async () => {
+        const [alice, bob] = [await user("alice"), await user("bob")];
+        await s.setLastSeen(alice.id, 1_700_000_000_123);
+        const byId = new Map((await s.getProfiles([alice.id, bob.id])).map((p) => [p.id, p]));
+        expect(byId.get(alice.id)?.lastSeenAt).toBe(1_700_000_000_123);
+        expect(byId.get(bob.id)?.lastSeenAt).toBeNull();
+      });
+
+      it("sync profiles: my own, and those who set something among the people I share a room with", async () => {
+        const [alice, bob, carol, dave, erin] = [await user("alice"), await user("bob"), await user("carol"), await user("dave"), await user("erin")];
+        const r = await room("Tea", alice, bob, carol, dave);
+        await s.updateProfile(bob.id, { displayName: "Bob" });
+        await s.updateProfile(dave.id, { availability: "away" });
+        // Erin set a profile but shares no room with Alice (the default room is not joined here).
+        await s.updateProfile(erin.id, { statusText: "elsewhere" });
+        await s.setLastSeen(carol.id, 5);
+        const ids = (await s.listProfilesForSync(alice.id, 100)).map((p) => p.nickname).sort();
+        expect(ids).toEqual(["alice", "bob", "dave"]);
+        expect(r.id).toBeTruthy();
+        expect((await s.listProfilesForSync(alice.id, 1)).length).toBe(1);
+      });
+
+      it("a member's notification level: all by default, in the summary, per member, only for members", async () => {
+        const [alice, bob, carol] = [await user("alice"), await user("bob"), await user("carol")];
+        const r = await room("Loud", alice, bob);
+        expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ notifyLevel: "all" });
+        expect(await s.setNotifyLevel(r.id, alice.id, "mentions")).toBe(true);
+        expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ notifyLevel: "mentions" });
+        expect(await s.getRoomSummary(r.id, bob.id)).toMatchObject({ notifyLevel: "all" });
+        expect((await s.listRoomSummaries(alice.id)).find((x) => x.id === r.id)?.notifyLevel).toBe("mentions");
+        expect(await s.setNotifyLevel(r.id, alice.id, "none")).toBe(true);
+        expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ notifyLevel: "none" });
+        expect(await s.setNotifyLevel(r.id, carol.id, "none")).toBe(false);
+        expect(await s.setNotifyLevel(randomUUID(), alice.id, "none")).toBe(false);
+      });
+    });
+
     describe("persistence", () => {
       it("keeps everything across close and reopen", async (context) => {
         if (!under.reopen) return context.skip("this backend does not persist");
@@ -1584,6 +1664,9 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         const edited = (await s.editMessage({ messageId: second.id, body: "edited", mentions: [], baseVersion: second.version }))!.message;
         const reacted = (await s.setReaction({ messageId: reply.id, userId: alice.id, emoji: "👍", on: true, maxDistinct: 20 }))!.message;
         const dm = await s.getOrCreateDmRoom(dmRoomId(alice.id, bob.id), [alice.id, bob.id]);
+        const profile = await s.updateProfile(alice.id, { displayName: "Alice", statusText: "here", availability: "away" });
+        await s.setLastSeen(bob.id, 42);
+        await s.setNotifyLevel(r.id, bob.id, "mentions");
         await s.close();
 
         s = await under.reopen();
@@ -1600,6 +1683,10 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
         expect(await s.appendMessage(send)).toEqual({ message: first, created: false });
         expect(await say(r.id, alice)).toMatchObject({ seq: 4, version: 6 });
         await expectConflict(user("Alice"), "nickname");
+        // Profiles, last seen and notification levels too.
+        expect(await s.getProfiles([alice.id])).toEqual([profile]);
+        expect((await s.getProfiles([bob.id]))[0]?.lastSeenAt).toBe(42);
+        expect(await s.getRoomSummary(r.id, bob.id)).toMatchObject({ notifyLevel: "mentions" });
       });
     });
   });

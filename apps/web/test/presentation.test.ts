@@ -54,4 +54,25 @@ describe("shouldNotify", () => {
   ])("%s", (_name, input, expected) => {
     expect(shouldNotify(input)).toBe(expected);
   });
+
+  // Issue 14: the room's level and my availability.
+  const mention = { ...message, mentions: ["me"] };
+  const level = (notifyLevel: "all" | "mentions" | "none", kind: "public" | "dm" = "public") => ({ kind, notifyLevel });
+  it.each([
+    ["level all: the open room notifies", { ...args, room: level("all") }, true],
+    ["level all: another room's plain message does not", { ...args, room: level("all"), activeRoomId: "r2" }, false],
+    ["level mentions: a plain message in the open room does not", { ...args, room: level("mentions") }, false],
+    ["level mentions: a mention does", { ...args, room: level("mentions"), message: mention }, true],
+    ["level mentions: a mention in another room does", { ...args, room: level("mentions"), activeRoomId: "r2", message: mention }, true],
+    ["level mentions: a plain DM does not", { ...args, room: level("mentions", "dm"), activeRoomId: "r2" }, false],
+    ["level none: nothing, not even a mention", { ...args, room: level("none"), message: mention }, false],
+    ["level none: nor a DM", { ...args, room: level("none", "dm") }, false],
+    ["away: still notified", { ...args, availability: "away" as const }, true],
+    ["online: notified", { ...args, availability: "online" as const }, true],
+    ["DND: not even the open room", { ...args, availability: "dnd" as const }, false],
+    ["DND: not even a mention in a room set to all", { ...args, room: level("all"), message: mention, availability: "dnd" as const }, false],
+    ["DND: not even a DM", { ...args, room: level("all", "dm"), activeRoomId: "r2", availability: "dnd" as const }, false],
+  ])("%s", (_name, input, expected) => {
+    expect(shouldNotify(input)).toBe(expected);
+  });
 });

@@ -221,6 +221,7 @@ describe("room and presence selectors", () => {
     role: "member",
     topic: "",
     inviteOnly: false,
+    notifyLevel: "all",
     ...over,
   });
 

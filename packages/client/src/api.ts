@@ -1,4 +1,4 @@
-import type { AckResult, Attachment, AuditEntry, Ban, ClientPayload, Member, Message, MessagePage, Report, RoomListing, RoomSummary, SearchPage } from "@parley/shared";
+import type { AckResult, Attachment, AuditEntry, Ban, ClientPayload, Member, Message, MessagePage, NotifyLevel, Profile, Report, RoomListing, RoomSummary, SearchPage } from "@parley/shared";
 import type { StoreApi } from "zustand/vanilla";
 import type { ChangeCommand, ChatState } from "./state.js";
 
@@ -100,6 +100,17 @@ export interface ChatClient {
    * a search box into terms and filters). Results are not kept in the store: a search is a view.
    */
   searchMessages(query: ClientPayload<"search:messages">): Promise<AckResult<SearchPage>>;
+  /**
+   * Change my profile (issue 14): display name, status text, availability ("" clears a text). The
+   * reply and the `user:updated` that follows put it in the store.
+   */
+  updateProfile(patch: ClientPayload<"profile:update">): Promise<AckResult<Profile>>;
+  /** Fetch the current profiles of some users (a profile card) into the store. */
+  fetchProfiles(userIds: readonly string[]): Promise<AckResult<Profile[]>>;
+  /** Put a profile the app got elsewhere (the avatar upload's HTTP reply) into the store. */
+  applyProfile(profile: Profile): void;
+  /** Set my notification level in a room; every tab and device follows (the room summary carries it). */
+  setNotifyLevel(roomId: string, level: NotifyLevel): Promise<AckResult<RoomSummary>>;
   /**
    * Read up to `limit` messages of a room after `afterSeq` without touching the store: what this
    * browser missed live while no tab held the connection, for its notifications (ADR 0017).

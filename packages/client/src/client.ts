@@ -1,3 +1,4 @@
+import { applyProfiles } from "./profiles.js";
 import type { ManagerOptions, SocketOptions } from "socket.io-client";
 import { createStore } from "zustand/vanilla";
 import { LIMITS, type AckResult, type Message } from "@parley/shared";
@@ -293,6 +294,18 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     },
     setAccountActive: (userId, active) => request("admin:setActive", { userId, active }),
     dismissRemoval: (id) => set((s) => dismissRemoval(s, id)),
+    async updateProfile(patch) {
+      const r = await request("profile:update", patch);
+      if (r.ok) set((s) => applyProfiles(s, [r.data]));
+      return r;
+    },
+    async fetchProfiles(userIds) {
+      const r = await request("profiles:get", { userIds: [...userIds] });
+      if (r.ok) set((s) => applyProfiles(s, r.data));
+      return r;
+    },
+    applyProfile: (profile) => set((s) => applyProfiles(s, [profile])),
+    setNotifyLevel: (roomId, level) => request("room:notify", { roomId, level }).then((r) => (applyRoomReply(r), r)),
     on(event, listener) {
       listeners[event].add(listener);
       return () => void listeners[event].delete(listener);

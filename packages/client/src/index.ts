@@ -18,3 +18,4 @@ export {
   type SharedTransportOptions,
 } from "./shared-transport.js";
 export type { CoreContext } from "./context.js";
+export * from "./profiles.js";

@@ -1,4 +1,5 @@
 import { DEFAULT_ROOM_ID, countsAsUnread, countsAsUnreadMention, type Attachment, type ClientReplies, type Message, type MessagePage, type PresenceUpdate, type RoomHead, type RoomSummary, type TypingUpdate } from "@parley/shared";
+import { replaceProfiles } from "./profiles.js";
 import type { ChatState, Notice, PendingChange, PendingMessage, RoomTimeline, UploadJob } from "./state.js";
 
 /**
@@ -627,7 +628,7 @@ export function upsertRoom(state: ChatState, room: RoomSummary): ChatState {
  * member of. Rooms missing from it were left meanwhile and are dropped with what is held for them;
  * the shown room falls back to the default room (or the first one) when it is gone.
  */
-export function applySync(state: ChatState, { me, rooms, onlineUserIds, uploadLimits, isAdmin, mutedUserIds }: ClientReplies["session:sync"]): ChatState {
+export function applySync(state: ChatState, { me, rooms, onlineUserIds, uploadLimits, isAdmin, mutedUserIds, profiles }: ClientReplies["session:sync"]): ChatState {
   let next: ChatState = {
     ...state,
     me,
@@ -643,7 +644,8 @@ export function applySync(state: ChatState, { me, rooms, onlineUserIds, uploadLi
   for (const id of Object.keys(state.rooms)) if (!fresh[id]) next = removeRoom(next, id);
   next = { ...next, rooms: fresh, users: { ...next.users, [me.id]: me.nickname } };
   if (!next.activeRoomId || !fresh[next.activeRoomId]) next = { ...next, activeRoomId: fresh[DEFAULT_ROOM_ID] ? DEFAULT_ROOM_ID : (rooms[0]?.id ?? null) };
-  return next;
+  // A server from before issue 14 sends none: the profiles held stay.
+  return profiles ? replaceProfiles(next, profiles) : next;
 }
 
 /** Someone started (or refreshed) typing until `expiresAt`, or stopped. */

@@ -4,6 +4,7 @@ import type { CoreContext } from "./context.js";
 import { applyMutes, applyReport, applyRoomRemoved, noteRosterChange } from "./moderation.js";
 import { applyLiveMessage, applyMessageUpdate, applyPresence, applyTyping, behindHead, expireTyping, upsertRoom } from "./reconcile.js";
 import type { CoreSocket } from "./transport.js";
+import { applyProfiles, markLastSeen } from "./profiles.js";
 
 export type HandledServerEvent =
   | "message:created"
@@ -14,7 +15,8 @@ export type HandledServerEvent =
   | "presence:updated"
   | "room:head"
   | "mutes:updated"
-  | "report:updated";
+  | "report:updated"
+  | "user:updated";
 
 /**
  * One entry per server event the core applies (in the spirit of Zulip's `server_events_dispatch`):
@@ -103,7 +105,12 @@ export function createServerEvents(
       set((s) => applyTyping(s, update, now() + LIMITS.typingLocalTtlMs));
       scheduleTypingSweep();
     },
-    "presence:updated": (update) => set((s) => applyPresence(s, update, () => ({ id: randomId(), at: now() }))),
+    "presence:updated": (update) =>
+      set((s) => {
+        const next = applyPresence(s, update, () => ({ id: randomId(), at: now() }));
+        return update.online ? next : markLastSeen(next, update.userId, now());
+      }),
+    "user:updated": (profile) => set((s) => applyProfiles(s, [profile])),
     "room:head": (head) => {
       const state = store.getState();
       const behind = behindHead(state, head);

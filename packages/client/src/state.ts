@@ -1,4 +1,4 @@
-import type { Attachment, Message, Report, RoomSummary, UploadLimits, User } from "@parley/shared";
+import type { Attachment, Message, Profile, Report, RoomSummary, UploadLimits, User } from "@parley/shared";
 
 /**
  * The client's whole chat state: normalised (messages by id, ordered ids per room, pending sends by
@@ -201,6 +201,11 @@ export interface PresenceSlice {
   /** Nicknames of users the client has seen, by id. */
   users: Record<string, string>;
   notices: Record<string, Notice[]>;
+  /**
+   * Profiles by user id (issue 14): the set ones of everyone sharing a room (from the sync), and
+   * any asked for since. A user without one here shows as their nickname.
+   */
+  profiles: Record<string, Profile>;
 }
 
 /** A room taken from me by a moderator: the UI says so once ("You were banned from #x"). */
@@ -253,7 +258,7 @@ export const createSessionSlice = (): SessionSlice => ({ me: null, connection: i
 export const createRoomsSlice = (): RoomsSlice => ({ rooms: {}, activeRoomId: null });
 export const createTimelinesSlice = (): TimelinesSlice => ({ messages: {}, timelines: {} });
 export const createOutboxSlice = (): OutboxSlice => ({ pending: {}, pendingOrder: [], changes: {}, changeOrder: [], uploads: {}, uploadOrder: [] });
-export const createPresenceSlice = (): PresenceSlice => ({ typing: {}, online: {}, users: {}, notices: {} });
+export const createPresenceSlice = (): PresenceSlice => ({ typing: {}, online: {}, users: {}, notices: {}, profiles: {} });
 export const createModerationSlice = (): ModerationSlice => ({ isAdmin: false, muted: {}, reports: {}, removals: [], rosterVersion: {} });
 
 export function createInitialState(): ChatState {

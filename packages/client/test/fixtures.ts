@@ -43,6 +43,7 @@ export function room(overrides: Partial<RoomSummary> = {}): RoomSummary {
     role: "member",
     topic: "",
     inviteOnly: false,
+    notifyLevel: "all",
     ...overrides,
   };
 }

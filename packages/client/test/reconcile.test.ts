@@ -246,7 +246,7 @@ describe("server event reducers", () => {
   });
 
   it("sync: drops rooms I am no longer in and picks a shown room", () => {
-    const s = applySync({ ...stateWithRoom(), activeRoomId: "r1" }, { me: ME, rooms: [room({ id: "general" })], onlineUserIds: ["u1"], uploadLimits: { fileMaxBytes: 1, dailyMaxBytes: 1 }, isAdmin: false, mutedUserIds: [] });
+    const s = applySync({ ...stateWithRoom(), activeRoomId: "r1" }, { me: ME, rooms: [room({ id: "general" })], onlineUserIds: ["u1"], uploadLimits: { fileMaxBytes: 1, dailyMaxBytes: 1 }, isAdmin: false, mutedUserIds: [], profiles: [] });
     expect(Object.keys(s.rooms)).toEqual(["general"]);
     expect(s.activeRoomId).toBe("general");
     expect(s.online).toEqual({ u1: true });

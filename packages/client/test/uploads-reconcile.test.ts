@@ -190,7 +190,7 @@ describe("failing and removing uploads", () => {
 describe("sync", () => {
   it("keeps the server's upload limits; a server without them leaves the last ones", () => {
     const limits = { fileMaxBytes: 5, dailyMaxBytes: 50 };
-    let s = applySync(base(), { me: ME, rooms: [room()], onlineUserIds: [], uploadLimits: limits, isAdmin: false, mutedUserIds: [] });
+    let s = applySync(base(), { me: ME, rooms: [room()], onlineUserIds: [], uploadLimits: limits, isAdmin: false, mutedUserIds: [], profiles: [] });
     expect(s.uploadLimits).toEqual(limits);
     const old = { me: ME, rooms: [room()], onlineUserIds: [] } as unknown as Parameters<typeof applySync>[1];
     s = applySync(s, old);

@@ -1,5 +1,6 @@
 export * from "./domain/limits.js";
 export * from "./domain/schemas.js";
+export * from "./domain/profile.js";
 export * from "./domain/text.js";
 export * from "./domain/mentions.js";
 export * from "./domain/unread.js";

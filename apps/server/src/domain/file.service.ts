@@ -126,7 +126,8 @@ export class FileService {
     return this.storage.isMember(a.roomId, userId);
   }
 
-  private async checkQuota(userId: string, bytes: number): Promise<void> {
+  /** Throws UPLOAD_QUOTA_EXCEEDED when `bytes` more would take `userId` over the daily quota (avatars use it too). */
+  async checkQuota(userId: string, bytes: number): Promise<void> {
     const used = await this.storage.uploadedBytesSince(userId, this.now() - QUOTA_WINDOW_MS);
     if (used + bytes > this.limits.dailyMaxBytes) {
       throw new DomainError("UPLOAD_QUOTA_EXCEEDED", `You can upload ${formatBytes(this.limits.dailyMaxBytes)} a day; try again later.`);
@@ -142,7 +143,8 @@ export class FileService {
     }
   }
 
-  private async withImageSlot<T>(work: () => Promise<T>): Promise<T> {
+  /** Runs an image decode in one of the IMAGE_JOBS slots (avatars share them). */
+  async withImageSlot<T>(work: () => Promise<T>): Promise<T> {
     if (this.imageJobs >= IMAGE_JOBS) await new Promise<void>((resolve) => this.imageQueue.push(resolve));
     this.imageJobs++;
     try {
@@ -167,7 +169,7 @@ export const publicAttachment = (a: AttachmentRecord): Attachment => ({
 
 const fileNotFound = () => new DomainError("FILE_NOT_FOUND", "No such file, or you cannot see it.");
 
-function tooLarge(max: number): DomainError {
+export function tooLarge(max: number): DomainError {
   return new DomainError("FILE_TOO_LARGE", `Files can be at most ${formatBytes(max)}.`);
 }
 
@@ -225,7 +227,7 @@ async function* once(data: Uint8Array): AsyncGenerator<Uint8Array> {
   yield data;
 }
 
-async function collect(source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer> {
+export async function collect(source: AsyncIterable<Uint8Array>, maxBytes: number): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
   let length = 0;
   for await (const chunk of source) {

@@ -66,6 +66,12 @@ export class PresenceService {
     private readonly graceMs: number,
     onChange: (update: PresenceUpdate) => void,
     directory?: PresenceDirectory,
+    /**
+     * This node's last socket of a user went away (the grace delay passed); `at` is when it
+     * disconnected. Last seen is written from here (issue 14): with several nodes the user may still
+     * be online on another, and then last seen is simply not shown.
+     */
+    private readonly onLastSocketGone: (userId: string, at: number) => void = () => {},
   ) {
     this.directory = directory ?? new LocalPresenceDirectory();
     this.ownsDirectory = directory === undefined;
@@ -92,9 +98,11 @@ export class PresenceService {
     if (!entry || entry.count === 0) return;
     entry.count -= 1;
     if (entry.count > 0) return;
+    const at = Date.now();
     entry.offlineTimer = setTimeout(() => {
       this.sockets.delete(userId);
       this.directory.remove(userId);
+      this.onLastSocketGone(userId, at);
     }, this.graceMs);
     entry.offlineTimer.unref();
   }

@@ -24,8 +24,8 @@ export class RoomService {
     private readonly permissions: Permissions,
   ) {}
 
-  /** Everything a client needs after (re)connecting. Empty DMs show only once they have a message. */
-  async sync(user: User, onlineUserIds: string[]): Promise<SyncData> {
+  /** Everything a client needs after (re)connecting (profiles: ProfileService.forSync). Empty DMs show only once they have a message. */
+  async sync(user: User, onlineUserIds: string[]): Promise<Omit<SyncData, "profiles">> {
     const rooms = (await this.storage.listRoomSummaries(user.id)).filter((r) => r.kind !== "dm" || r.lastSeq > 0);
     const [isAdmin, mutedUserIds] = await Promise.all([this.permissions.isAdmin(user), this.storage.listMutedIds(user.id)]);
     return { me: user, rooms, onlineUserIds, uploadLimits: this.uploadLimits, isAdmin, mutedUserIds };
@@ -142,6 +142,8 @@ export class RoomService {
       role: "member",
       topic: room.topic,
       inviteOnly: room.inviteOnly,
+      // Not a member: nothing of the room notifies them.
+      notifyLevel: "none",
     };
   }
 

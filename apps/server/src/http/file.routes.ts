@@ -31,7 +31,7 @@ const RAW_NAME_MAX = 1024;
  * show when a user opens one in its own tab (`img-src 'self'`, the inline styles of Chrome's image
  * viewer).
  */
-const FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox";
+export const FILE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox";
 
 /**
  * Uploads and downloads of files (ADR 0014). Mounted before the JSON body parser: an upload's body
@@ -181,7 +181,7 @@ export function fileRoutes(services: Services, logger: Logger, options: { stallT
 }
 
 /** Answers, then closes the connection instead of reading the rest of the body. */
-function closeAfterAnswer(req: IncomingMessage, res: Response, answer: () => void): void {
+export function closeAfterAnswer(req: IncomingMessage, res: Response, answer: () => void): void {
   res.setHeader("Connection", "close");
   res.once("finish", () => req.destroy());
   answer();
@@ -192,7 +192,7 @@ function closeAfterAnswer(req: IncomingMessage, res: Response, answer: () => voi
  * client that stopped sending (a dead network that did not close the connection) must not hold a
  * request, a blob store write and a slot of the daily quota open forever.
  */
-async function* stallGuard(req: IncomingMessage, stallMs: number): AsyncGenerator<Uint8Array> {
+export async function* stallGuard(req: IncomingMessage, stallMs: number): AsyncGenerator<Uint8Array> {
   const it = req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   for (;;) {
     let timer: NodeJS.Timeout | undefined;

@@ -13,6 +13,7 @@ import { crashProofConnection, crashProofMiddleware } from "./crash-proof.js";
 import { registerMessageHandlers } from "./message.handlers.js";
 import { registerModerationHandlers } from "./moderation.handlers.js";
 import { registerRoomHandlers } from "./room.handlers.js";
+import { registerProfileHandlers } from "./profile.handlers.js";
 import { channel, type ParleyServer } from "./types.js";
 
 /** The error a refused handshake carries: `connect_error` with message "UNAUTHENTICATED". */
@@ -149,6 +150,7 @@ export function createIo(
     registerMessageHandlers(io, socket, services, ready, log);
     registerRoomHandlers(io, socket, services, ready, log);
     registerModerationHandlers(io, socket, services, ready, log);
+    registerProfileHandlers(io, socket, services, ready, log);
     services.presence.connected(userId, nickname);
     socket.on("disconnect", () => {
       // A throw here would be an uncaught exception (the process exits): log it instead.

@@ -13,7 +13,8 @@ export function registerRoomHandlers(io: ParleyServer, socket: ParleySocket, ser
 
   handle(socket, "session:sync", ready, logger, async () => {
     const user = (await services.auth.currentUser(userId)) ?? me;
-    return services.rooms.sync(user, services.presence.onlineUserIds());
+    const [data, profiles] = await Promise.all([services.rooms.sync(user, services.presence.onlineUserIds()), services.profiles.forSync(userId)]);
+    return { ...data, profiles };
   });
 
   handle(socket, "room:create", ready, logger, async ({ name }) => {

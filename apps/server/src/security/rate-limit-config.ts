@@ -25,6 +25,7 @@ const RateLimitEnvSchema = z.object({
   RATE_LIMIT_DM_OPEN: BudgetSchema.optional(),
   RATE_LIMIT_SEARCH: BudgetSchema.optional(),
   RATE_LIMIT_MODERATION: BudgetSchema.optional(),
+  RATE_LIMIT_PROFILE: BudgetSchema.optional(),
   RATE_LIMIT_UPLOAD: BudgetSchema.optional(),
   RATE_LIMIT_TYPING: BudgetSchema.optional(),
   /** "<failures>/<first block seconds>": free wrong passwords per nickname+IP, then the doubling block. */
@@ -52,6 +53,7 @@ export function loadRateLimitBudgets(env: Record<string, string | undefined>): R
     dmOpen: e.RATE_LIMIT_DM_OPEN ?? d.dmOpen,
     search: e.RATE_LIMIT_SEARCH ?? d.search,
     moderation: e.RATE_LIMIT_MODERATION ?? d.moderation,
+    profile: e.RATE_LIMIT_PROFILE ?? d.profile,
     upload: e.RATE_LIMIT_UPLOAD ?? d.upload,
     typing: e.RATE_LIMIT_TYPING ?? d.typing,
     signInConsecutive: e.RATE_LIMIT_SIGNIN_CONSECUTIVE ?? d.signInConsecutive,

@@ -22,10 +22,12 @@ export interface RateLimitBudgets {
   messageBurst: Budget;
   roomCreate: Budget;
   dmOpen: Budget;
-  /** rooms:list, users:search and search:messages together, per user. */
+  /** rooms:list, users:search, search:messages and profiles:get together, per user. */
   search: Budget;
   /** Moderation commands and reports together, per user (each is a write, most a broadcast). */
   moderation: Budget;
+  /** profile:update, room:notify and avatar uploads together, per user (issue 14). */
+  profile: Budget;
   /** File uploads per user (each is an HTTP request of up to FILE_MAX_BYTES, and for images a decode). */
   upload: Budget;
   /** typing:start per user; over budget it is dropped silently (the indicator is only cosmetic). */
@@ -63,6 +65,10 @@ export interface RateLimitBudgets {
  *   moderator clearing out a raid acts a few times a minute, and each is a stored, audited write.
  * - uploads 60 per minute: pasting or dropping ten files at a time, a few times; the bytes are
  *   bounded by the daily quota (UPLOAD_DAILY_BYTES), this bounds the requests and image decodes.
+ * - profile changes 30 per minute: a profile is edited now and then, and a notification level set
+ *   per room; each change is a write and (for a profile) a broadcast to every room the user is in,
+ *   which for the default room is everyone, so a script toggling its status must not be able to
+ *   make every client redraw many times a second.
  * - typing 10 per 10 s: the client repeats typing:start every 2 s while typing (5 per 10 s),
  *   switching rooms adds a few; every start is a broadcast to the room.
  * - sign-in: 5 wrong passwords in a row for one nickname from one IP, then a block of 60 s that
@@ -83,6 +89,7 @@ export const DEFAULT_BUDGETS: RateLimitBudgets = {
   dmOpen: { points: 30, durationSec: 60 },
   search: { points: 30, durationSec: 10 },
   moderation: { points: 60, durationSec: 60 },
+  profile: { points: 30, durationSec: 60 },
   upload: { points: 60, durationSec: 60 },
   typing: { points: 10, durationSec: 10 },
   signInConsecutive: { points: 5, durationSec: 60 },
@@ -102,6 +109,7 @@ export function scaleBudgets(budgets: RateLimitBudgets, factor: number): RateLim
     dmOpen: scale(budgets.dmOpen),
     search: scale(budgets.search),
     moderation: scale(budgets.moderation),
+    profile: scale(budgets.profile),
     upload: scale(budgets.upload),
     typing: scale(budgets.typing),
     signInConsecutive: scale(budgets.signInConsecutive),
@@ -148,6 +156,9 @@ const COMMAND_BUDGETS = {
   "reports:list": "moderation",
   "report:resolve": "moderation",
   "admin:setActive": "moderation",
+  "profiles:get": "search",
+  "profile:update": "profile",
+  "room:notify": "profile",
 } as const satisfies Partial<Record<ClientEventName, keyof RateLimitBudgets>>;
 type LimitedCommand = keyof typeof COMMAND_BUDGETS;
 
@@ -196,7 +207,7 @@ const MAX_READ_PAUSE_MS = 1_000;
  * lifts every limit) when the nodes share a Redis.
  */
 export class RateLimits {
-  private readonly commands: Record<"messageSend" | "roomCreate" | "dmOpen" | "search" | "moderation", Consumer>;
+  private readonly commands: Record<"messageSend" | "roomCreate" | "dmOpen" | "search" | "moderation" | "profile", Consumer>;
   private readonly typing: RateLimiterAbstract;
   private readonly uploads: RateLimiterAbstract;
   private readonly consecutiveFailures: RateLimiterAbstract;
@@ -235,6 +246,7 @@ export class RateLimits {
       dmOpen: make("dm-open", budgets.dmOpen),
       search: make("search", budgets.search),
       moderation: make("moderation", budgets.moderation),
+      profile: make("profile", budgets.profile),
     };
     this.typing = make("typing", budgets.typing);
     this.uploads = make("upload", budgets.upload);
@@ -335,6 +347,11 @@ export class RateLimits {
   /** Before creating an account (and hashing its password): throws RATE_LIMITED over the IP's budget. */
   async accountCreation(ip: string): Promise<void> {
     await this.consume(this.accountsPerIp, ip, "new accounts from this network");
+  }
+
+  /** One avatar upload or removal by `userId` (the profile budget); throws RATE_LIMITED over it. */
+  async profileChange(userId: string): Promise<void> {
+    await this.consume(this.commands.profile, userId, "profile changes");
   }
 
   /** One file upload by `userId`; throws RATE_LIMITED over the budget. */

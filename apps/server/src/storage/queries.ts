@@ -133,7 +133,7 @@ export interface SharedQueries {
    * that uploader's, not of that room, or already on a message: a send claims its files with it.
    */
   claimAttachment: string;
-  /** (uploader_id, since) -> { bytes }: what a user uploaded since a time, for the daily quota */
+  /** (uploader_id, since, uploader_id, since) -> { bytes }: what a user uploaded (files and avatars) since a time, for the daily quota */
   uploadedBytesSince: string;
   // Moderation (ADR 0016).
   /** (room_id, user_id) -> { role } */
@@ -202,7 +202,7 @@ export function reportsQuery(d: Dialect, filter: { byRooms: boolean; resolved: b
  */
 function summarySelect(d: Dialect): string {
   return `
-  SELECT r.id, r.kind, r.name, r.last_seq, r.last_version, r.last_activity_at, m.last_read_seq, m.role, r.topic, r.invite_only,
+  SELECT r.id, r.kind, r.name, r.last_seq, r.last_version, r.last_activity_at, m.last_read_seq, m.role, r.topic, r.invite_only, m.notify_level,
     (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id) AS member_count,
     p.id AS peer_id, p.nickname AS peer_nickname,
     (SELECT COUNT(*) FROM messages x WHERE x.room_id = r.id AND x.seq > m.last_read_seq
@@ -279,7 +279,9 @@ export function sharedQueries(d: Dialect): SharedQueries {
     attachmentById: `${attachmentSelect} WHERE a.id = ${p(1)}`,
     claimAttachment: `UPDATE attachments SET message_id = ${p(1)}
        WHERE id = ${p(2)} AND uploader_id = ${p(3)} AND room_id = ${p(4)} AND message_id IS NULL RETURNING ${ATTACHMENT_COLUMNS}`,
-    uploadedBytesSince: `SELECT COALESCE(SUM(upload_bytes), 0) AS bytes FROM attachments WHERE uploader_id = ${p(1)} AND created_at > ${p(2)}`,
+    // Avatars (issue 14) count against the same daily quota as files.
+    uploadedBytesSince: `SELECT (SELECT COALESCE(SUM(upload_bytes), 0) FROM attachments WHERE uploader_id = ${p(1)} AND created_at > ${p(2)})
+       + (SELECT COALESCE(SUM(upload_bytes), 0) FROM avatar_uploads WHERE user_id = ${p(3)} AND created_at > ${p(4)}) AS bytes`,
     roleOf: `SELECT role FROM members WHERE room_id = ${p(1)} AND user_id = ${p(2)}`,
     setRole: `UPDATE members SET role = ${p(1)} WHERE room_id = ${p(2)} AND user_id = ${p(3)}`,
     staffOf: `SELECT user_id FROM members WHERE room_id = ${p(1)} AND role <> 'member'`,

@@ -101,6 +101,7 @@ export interface SummaryRow {
   last_version: number;
   last_activity_at: number;
   last_read_seq: number;
+  notify_level: RoomSummary["notifyLevel"];
   member_count: number;
   peer_id: string | null;
   peer_nickname: string | null;
@@ -212,6 +213,7 @@ export function toSummary(r: SummaryRow): RoomSummary {
     role: r.role,
     topic: r.kind === "dm" ? "" : r.topic,
     inviteOnly: r.invite_only === 1,
+    notifyLevel: r.notify_level,
   };
 }
 

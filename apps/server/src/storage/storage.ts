@@ -5,6 +5,8 @@ import type {
   Ban,
   Message,
   MessageKind,
+  NotifyLevel,
+  Profile,
   RoomHead,
   RoomKind,
   RoomListing,
@@ -13,6 +15,9 @@ import type {
   User,
   UserRef,
 } from "@parley/shared";
+import type { AvatarRecord, ProfilePatch } from "./profile-queries.js";
+
+export type { AvatarRecord, ProfilePatch } from "./profile-queries.js";
 
 /**
  * The one storage interface of the server. Services talk only to this; SQLite (embedded default)
@@ -126,7 +131,7 @@ export interface Storage {
   /** An upload by its idempotency key, or null. */
   findUpload(uploaderId: string, uploadId: string): Promise<AttachmentRecord | null>;
   getAttachment(id: string): Promise<AttachmentRecord | null>;
-  /** Bytes `uploaderId` uploaded after `since` (ms), for the daily quota. */
+  /** Bytes `uploaderId` uploaded after `since` (ms), files and avatars, for the daily quota. */
   uploadedBytesSince(uploaderId: string, since: number): Promise<number>;
 
   // Moderation (ADR 0016). The rules (who may do what) are the domain's; these only store.
@@ -179,6 +184,28 @@ export interface Storage {
    * authenticating at once (findSession skips them). False if no such user.
    */
   setDeactivated(userId: string, at: number | null): Promise<boolean>;
+
+  // ---- Profiles, last seen, notification levels (issue 14) ---------------------------------
+  /** The profiles of these users that exist (any order). */
+  getProfiles(userIds: readonly string[]): Promise<Profile[]>;
+  /**
+   * `userId`'s own profile and, at most `limit` in all, the profiles of users sharing a room with
+   * them who set anything: a display name, a status, an avatar or an availability other than online.
+   */
+  listProfilesForSync(userId: string, limit: number): Promise<Profile[]>;
+  /** Apply a patch (undefined keeps a field, null clears a text); the new profile, null if no such user. */
+  updateProfile(userId: string, patch: ProfilePatch): Promise<Profile | null>;
+  /**
+   * Replace (or with null remove) a user's avatar. A new one's upload is counted for the daily
+   * quota (`uploadBytes` at `at`). The new profile, null if no such user.
+   */
+  setAvatar(userId: string, avatar: (AvatarRecord & { uploadBytes: number; at: number }) | null): Promise<Profile | null>;
+  /** A user's current avatar, null without one (or no such user). */
+  getAvatar(userId: string): Promise<AvatarRecord | null>;
+  /** Record when the user was last seen (their last socket went away). */
+  setLastSeen(userId: string, at: number): Promise<void>;
+  /** Set a member's notification level in a room; false if they are not a member. */
+  setNotifyLevel(roomId: string, userId: string, level: NotifyLevel): Promise<boolean>;
 }
 
 /** A member of a room and their role. */

@@ -148,6 +148,16 @@ export function nearValidPayload(event: ClientEventName, ids: readonly string[])
     "reports:list": fc.record({ roomId: id, resolved: fc.oneof(fc.boolean(), hostileValue) }, { requiredKeys: [] }),
     "report:resolve": fc.record({ reportId: id }),
     "admin:setActive": fc.record({ userId: id, active: fc.oneof(fc.boolean(), hostileValue) }),
+    "profile:update": fc.record(
+      {
+        displayName: fc.oneof(fc.string({ unit: "grapheme", maxLength: 60 }), nastyString, hostileValue),
+        statusText: fc.oneof(fc.string({ unit: "grapheme", maxLength: 160 }), nastyString, hostileValue),
+        availability: fc.oneof(fc.constantFrom("online", "away", "dnd", "busy"), hostileValue),
+      },
+      { requiredKeys: [] },
+    ),
+    "profiles:get": fc.record({ userIds: fc.oneof(fc.array(id, { maxLength: 120 }), hostileValue) }),
+    "room:notify": fc.record({ roomId: id, level: fc.oneof(fc.constantFrom("all", "mentions", "none", "loud"), hostileValue) }),
   };
   return fc.tuple(shapes[event], fc.option(fc.tuple(fc.constantFrom(...KEYS), hostileValue), { freq: 5 })).map(([shape, extra]) => {
     if (!extra) return shape;

@@ -42,7 +42,8 @@ export function installNotifications(client: ChatClient, shared: SharedConnectio
     if (!me || currentPermission() !== "granted") return;
     const room = state.rooms[message.roomId];
     const hidden = document.visibilityState === "hidden";
-    if (!shouldNotify({ message, room, myId: me.id, activeRoomId: state.activeRoomId, hidden, now: Date.now(), muted: state.muted })) return;
+    const availability = state.profiles[me.id]?.availability ?? "online";
+    if (!shouldNotify({ message, room, myId: me.id, activeRoomId: state.activeRoomId, hidden, now: Date.now(), muted: state.muted, availability })) return;
     show(client, message);
   });
 }
@@ -53,13 +54,15 @@ function show(client: ChatClient, message: Message): void {
   if (!me) return;
   const room = state.rooms[message.roomId];
   const roomName = room?.name ?? "";
+  // The display name (issue 14) when the author set one.
+  const author = state.profiles[message.authorId]?.displayName ?? message.authorNickname;
   const title = message.mentions.includes(me.id)
     ? room?.kind === "dm"
-      ? t("notifications.dm", { author: message.authorNickname })
-      : t("notifications.mention", { author: message.authorNickname, room: roomName })
+      ? t("notifications.dm", { author })
+      : t("notifications.mention", { author, room: roomName })
     : room?.kind === "dm"
-      ? t("notifications.dm", { author: message.authorNickname })
-      : t("notifications.room", { author: message.authorNickname, room: roomName });
+      ? t("notifications.dm", { author })
+      : t("notifications.room", { author, room: roomName });
   try {
     // A message of files only says which (its body is blank).
     const body = message.body.trim() === "" ? filesSummary(message.attachments) : message.body.slice(0, 200);
@@ -148,8 +151,11 @@ function installBrowserNotifications(client: ChatClient, shared: SharedConnectio
     const now = Date.now();
     const room = state.rooms[message.roomId];
     const views = [myView(), ...shared.otherViews()];
+    // Do not disturb (issue 14) silences the shared connection's popups too.
+    const availability = state.profiles[me.id]?.availability ?? "online";
     const wanted =
-      currentPermission() === "granted" && views.some((v) => shouldNotify({ message, room, myId: me.id, activeRoomId: v.activeRoomId, hidden: v.hidden, now, muted: state.muted }));
+      currentPermission() === "granted" &&
+      views.some((v) => shouldNotify({ message, room, myId: me.id, activeRoomId: v.activeRoomId, hidden: v.hidden, now, muted: state.muted, availability }));
     // Only the ids of popups are kept (a few a minute, not every message of a busy room): the
     // ledger is read and written on every message.
     const showIt = wanted && l.ids[message.id] === undefined;

@@ -53,6 +53,19 @@ export const LIMITS = {
   reasonMax: 500,
   /** Entries of the moderation log one request reads. */
   auditPageMax: 200,
+  /** A profile's display name (characters): a full name in most scripts; it shows beside the nickname. */
+  displayNameMax: 48,
+  /** A profile's status line: a sentence, shown on one line under the name. */
+  statusTextMax: 140,
+  /**
+   * An avatar upload (bytes). A picture is shown at 32-160 px and stored as a 256 px square, so a
+   * phone photo (a few MB) is plenty; anything bigger is refused before it is read.
+   */
+  avatarMaxBytes: 8 * 1024 * 1024,
+  /** Side of the stored avatar square (px): twice the largest size it is shown at (the card, 80 px). */
+  avatarPx: 256,
+  /** Users one `profiles:get` may ask for: a page of members or of a room's authors. */
+  profilesPerRequest: 100,
 } as const;
 
 /** The room every account is a member of; it always exists and cannot be left. */

@@ -253,6 +253,14 @@ export const ReasonSchema = checkedString(
     .superRefine(forbidCharacters(BODY_TEXT, "Reason", "REASON_INVALID")),
 );
 
+/**
+ * Which new messages of a room notify a member (issue 14): every message by others (`all`, the
+ * default), only those mentioning them (`mentions`), or none (`none`). Kept per member on the
+ * server, so every tab and device follows it; a user's "do not disturb" overrides it.
+ */
+export const NotifyLevelSchema = z.enum(["all", "mentions", "none"]);
+export type NotifyLevel = z.infer<typeof NotifyLevelSchema>;
+
 /** A room as one user sees it: the shared facts plus that user's read position and counts. */
 export const RoomSummarySchema = z.object({
   id: IdSchema,
@@ -280,6 +288,8 @@ export const RoomSummarySchema = z.object({
   topic: z.string(),
   /** Only people a moderator invites can join (and the room is listed only to its members). */
   inviteOnly: z.boolean(),
+  /** This user's notification level in the room (`room:notify`). */
+  notifyLevel: NotifyLevelSchema,
 });
 export type RoomSummary = z.infer<typeof RoomSummarySchema>;
 

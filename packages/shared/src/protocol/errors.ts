@@ -83,6 +83,10 @@ export const ERROR_CODES = [
   "REPORT_NOT_FOUND",
   /** A state-changing HTTP request came from a page of another origin (cross-site request forgery). */
   "FORBIDDEN_ORIGIN",
+  /** A display name or status text over its length limit or with a control or invisible character. */
+  "PROFILE_INVALID",
+  /** An avatar that is not a PNG, JPEG, GIF or WebP image the server can decode. */
+  "AVATAR_INVALID",
   /** Anything unexpected; details are logged on the server, never sent. */
   "INTERNAL",
 ] as const;

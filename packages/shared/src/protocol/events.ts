@@ -24,6 +24,7 @@ import {
   type User,
 } from "../domain/schemas.js";
 import { SEARCH_PAGE_MAX, SEARCH_TERM_MAX, SEARCH_TERMS_MAX } from "../domain/search.js";
+import { ProfilesGetSchema, ProfileUpdateSchema, RoomNotifySchema, type Profile } from "../domain/profile.js";
 import type { Ack } from "./ack.js";
 import type { UploadLimits } from "./http.js";
 
@@ -214,6 +215,20 @@ export const ClientPayloadSchemas = {
    * no longer sign in), or reactivate it. Not an admin's own account.
    */
   "admin:setActive": z.object({ userId: IdSchema, active: z.boolean() }).strict(),
+  // ---- Profiles and notification settings (issue 14) --------------------------------------
+  /**
+   * Change my profile (display name, status text, availability); absent fields are kept, "" clears
+   * a text. Replies with the new profile, which also goes to everyone sharing a room with me and to
+   * my other tabs as `user:updated`.
+   */
+  "profile:update": ProfileUpdateSchema,
+  /** The current profiles of some users (a profile card, message authors); unknown ids are left out. */
+  "profiles:get": ProfilesGetSchema,
+  /**
+   * Set my notification level in a room I am a member of. Replies with the room's summary, which
+   * also goes to my other tabs as `room:upserted`.
+   */
+  "room:notify": RoomNotifySchema,
 } as const;
 
 export type ClientEventName = keyof typeof ClientPayloadSchemas;
@@ -235,6 +250,12 @@ export interface SyncData {
   isAdmin: boolean;
   /** Users I muted: their messages are hidden in my clients. */
   mutedUserIds: string[];
+  /**
+   * My profile, and the profiles of users sharing a room with me who have set anything (a display
+   * name, status, avatar, or an availability other than online): enough to draw every name and
+   * avatar at once. Others are plain nicknames until asked for (`profiles:get`).
+   */
+  profiles: Profile[];
 }
 
 /**
@@ -293,6 +314,9 @@ export interface ClientReplies {
   "reports:list": Report[];
   "report:resolve": Report;
   "admin:setActive": { userId: string; active: boolean };
+  "profile:update": Profile;
+  "profiles:get": Profile[];
+  "room:notify": RoomSummary;
 }
 
 /** Client-to-server events: one payload and an ack callback each. */
@@ -360,6 +384,11 @@ export interface ServerToClientEvents {
   "presence:updated": (update: PresenceUpdate) => void;
   /** The room's head (see RoomHead): a client that holds less catches up. */
   "room:head": (head: RoomHead) => void;
+  /**
+   * A user's profile changed (display name, status, availability, avatar): to everyone sharing a
+   * room with them and to their own tabs. Replaces the copy held.
+   */
+  "user:updated": (profile: Profile) => void;
   /** A command sent without an ack callback failed; the error it would have been acked with. */
   "request:failed": (payload: { event: string; code: string; message: string }) => void;
 }

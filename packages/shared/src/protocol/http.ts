@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { NicknameSchema, PasswordSchema, type Attachment, type User } from "../domain/schemas.js";
+import type { Profile } from "../domain/profile.js";
 
 /**
  * The small HTTP API next to the socket: sign-in sets an httpOnly session cookie that the socket
@@ -79,4 +80,19 @@ export const API = {
   file: (attachmentId: string) => `/api/files/${encodeURIComponent(attachmentId)}`,
   /** GET an image's thumbnail (WebP, at most 480 px a side). */
   thumbnail: (attachmentId: string) => `/api/files/${encodeURIComponent(attachmentId)}/thumbnail`,
+  /**
+   * POST my avatar (the image as the raw body, like an upload; PNG, JPEG, GIF or WebP, at most
+   * LIMITS.avatarMaxBytes): 200 {@link AvatarResponse}. DELETE removes it (200, same body).
+   */
+  myAvatar: "/api/me/avatar",
+  /**
+   * GET a user's avatar (a WebP square of LIMITS.avatarPx), for any signed-in user. `avatarId`
+   * (Profile.avatarId) only makes the URL change with the picture, so it can be cached for long.
+   */
+  avatar: (userId: string, avatarId: string) => `/api/users/${encodeURIComponent(userId)}/avatar?v=${encodeURIComponent(avatarId)}`,
 } as const;
+
+/** 200 from POST and DELETE `API.myAvatar`: my profile with its new `avatarId`. */
+export interface AvatarResponse {
+  profile: Profile;
+}

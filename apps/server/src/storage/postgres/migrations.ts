@@ -1,6 +1,7 @@
 import { cjkCharClass, wordCharClass } from "../search.js";
 import { attachmentsSchema } from "../attachments-schema.js";
 import { moderationSchema } from "../moderation-schema.js";
+import { profilesSchema } from "../profiles-schema.js";
 
 /**
  * Numbered schema migrations for PostgreSQL, the same schema as SQLite's (`../sqlite/migrations.ts`).
@@ -170,4 +171,7 @@ ${attachmentsSchema("BIGINT", "search_order")}  `,
   -- same millisecond have the same created_at. (SQLite has its rowid for this.)
   ALTER TABLE users ADD COLUMN created_order BIGINT GENERATED ALWAYS AS IDENTITY;
 ${moderationSchema({ int: "BIGINT", serial: "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY" })}  `,
+  // 7: profiles, last seen, notification levels (issue 14; profiles-schema.ts). Moderation is 6.
+  `
+${profilesSchema("BIGINT")}  `,
 ];

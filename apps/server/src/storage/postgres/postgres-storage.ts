@@ -3,6 +3,8 @@ import { DatabaseError, Pool, TypeOverrides, type PoolClient, type QueryResultRo
 import {
   termMode,
   type Message,
+  type NotifyLevel,
+  type Profile,
   type RoomHead,
   type RoomListing,
   type AuditEntry,
@@ -14,6 +16,7 @@ import {
 import { consoleLogger, type Logger } from "../../logger.js";
 import { NAME_KEY_PREFIX, likePattern, nameKey } from "../keys.js";
 import { POSTGRES_DIALECT, pageStatement, reportsQuery, sharedQueries } from "../queries.js";
+import { profileQueries, toProfile, updateProfileParams, type AvatarRecord, type ProfilePatch, type ProfileRow } from "../profile-queries.js";
 import {
   type RoomHeadRow,
   toRoomHead,
@@ -132,6 +135,7 @@ function typeOverrides(): TypeOverrides {
 }
 
 const Q = sharedQueries(POSTGRES_DIALECT);
+const PQ = profileQueries({ ...POSTGRES_DIALECT, inTextList: (expr, n) => `${expr} = ANY($${n}::text[])` });
 
 /**
  * One append is one statement, so one implicit transaction (all of it commits or none of it):
@@ -657,8 +661,47 @@ export class PostgresStorage implements Storage {
   }
 
   async uploadedBytesSince(uploaderId: string, since: number): Promise<number> {
-    const [row] = await this.query<{ bytes: number | string }>(Q.uploadedBytesSince, [uploaderId, since]);
+    const [row] = await this.query<{ bytes: number | string }>(Q.uploadedBytesSince, [uploaderId, since, uploaderId, since]);
     return Number(row?.bytes ?? 0);
+  }
+
+  async getProfiles(userIds: readonly string[]): Promise<Profile[]> {
+    if (userIds.length === 0) return [];
+    return (await this.query<ProfileRow>(PQ.profilesByIds, [userIds])).map(toProfile);
+  }
+
+  async listProfilesForSync(userId: string, limit: number): Promise<Profile[]> {
+    return (await this.query<ProfileRow>(PQ.profilesForSync, [userId, userId, limit])).map(toProfile);
+  }
+
+  async updateProfile(userId: string, patch: ProfilePatch): Promise<Profile | null> {
+    const [row] = await this.query<ProfileRow>(PQ.updateProfile, updateProfileParams(userId, patch));
+    return row ? toProfile(row) : null;
+  }
+
+  async setAvatar(userId: string, avatar: (AvatarRecord & { uploadBytes: number; at: number }) | null): Promise<Profile | null> {
+    // One statement: the avatar and, for a new one, its bytes for the quota, together or not at all.
+    const [row] = avatar
+      ? await this.query<ProfileRow>(
+          `WITH u AS (${PQ.setAvatar}), q AS (INSERT INTO avatar_uploads (user_id, upload_bytes, created_at) SELECT id, $4, $5 FROM u)
+           SELECT * FROM u`,
+          [avatar.avatarId, avatar.blobHash, userId, avatar.uploadBytes, avatar.at],
+        )
+      : await this.query<ProfileRow>(PQ.setAvatar, [null, null, userId]);
+    return row ? toProfile(row) : null;
+  }
+
+  async getAvatar(userId: string): Promise<AvatarRecord | null> {
+    const [row] = await this.query<{ avatar_id: string | null; avatar_hash: string | null }>(PQ.avatarOf, [userId]);
+    return row?.avatar_id && row.avatar_hash ? { avatarId: row.avatar_id, blobHash: row.avatar_hash } : null;
+  }
+
+  async setLastSeen(userId: string, at: number): Promise<void> {
+    await this.query(PQ.setLastSeen, [at, userId]);
+  }
+
+  async setNotifyLevel(roomId: string, userId: string, level: NotifyLevel): Promise<boolean> {
+    return (await this.query<{ ok: number }>(`${PQ.setNotifyLevel} RETURNING 1 AS ok`, [level, roomId, userId])).length > 0;
   }
 
   /** Messages of one room with their reactions, read by one query for all of them. */

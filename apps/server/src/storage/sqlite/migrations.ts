@@ -1,5 +1,6 @@
 import { attachmentsSchema } from "../attachments-schema.js";
 import { moderationSchema } from "../moderation-schema.js";
+import { profilesSchema } from "../profiles-schema.js";
 
 /**
  * Numbered schema migrations for SQLite. `PRAGMA user_version` records the last one applied; each
@@ -180,4 +181,7 @@ ${attachmentsSchema("INTEGER", "search_docid")}  `,
   // 6: moderation (ADR 0016): roles, topic, invite-only, bans, mutes, reports, the audit log.
   `
 ${moderationSchema({ int: "INTEGER", serial: "INTEGER PRIMARY KEY" })}  `,
+  // 7: profiles, last seen, notification levels (issue 14; profiles-schema.ts). Moderation is 6.
+  `
+${profilesSchema("INTEGER")}  `,
 ];

@@ -5,6 +5,8 @@ import Database from "better-sqlite3";
 import {
   matchesTerm,
   type Message,
+  type NotifyLevel,
+  type Profile,
   type RoomHead,
   type RoomListing,
   type AuditEntry,
@@ -72,6 +74,7 @@ import {
 import { cursorBound, searchPage } from "../search.js";
 import { ftsString, indexText, termTrigrams } from "./search-index.js";
 import { SQLITE_MIGRATIONS } from "./migrations.js";
+import { profileQueries, toProfile, updateProfileParams, type AvatarRecord, type ProfilePatch, type ProfileRow } from "../profile-queries.js";
 
 interface StaleName {
   id: string;
@@ -94,6 +97,7 @@ const isUniqueViolation = (e: unknown): boolean =>
   e instanceof Error && "code" in e && (e as { code: string }).code.startsWith("SQLITE_CONSTRAINT");
 
 const Q = sharedQueries(SQLITE_DIALECT);
+const PQ = profileQueries({ ...SQLITE_DIALECT, inTextList: (expr) => `${expr} IN (SELECT value FROM json_each(?))` });
 
 /**
  * Documents the search index takes per statement when it catches up: a batch is one group commit,
@@ -645,7 +649,7 @@ export class SqliteStorage implements Storage {
   }
 
   async uploadedBytesSince(uploaderId: string, since: number): Promise<number> {
-    const row = this.sql(Q.uploadedBytesSince).get(uploaderId, since) as { bytes: number };
+    const row = this.sql(Q.uploadedBytesSince).get(uploaderId, since, uploaderId, since) as { bytes: number };
     return Number(row.bytes);
   }
 
@@ -751,6 +755,41 @@ export class SqliteStorage implements Storage {
 
   async setDeactivated(userId: string, at: number | null): Promise<boolean> {
     return this.sql(Q.setDeactivated).run(at, userId).changes > 0;
+  }
+
+  async getProfiles(userIds: readonly string[]): Promise<Profile[]> {
+    if (userIds.length === 0) return [];
+    return (this.sql(PQ.profilesByIds).all(JSON.stringify(userIds)) as ProfileRow[]).map(toProfile);
+  }
+
+  async listProfilesForSync(userId: string, limit: number): Promise<Profile[]> {
+    return (this.sql(PQ.profilesForSync).all(userId, userId, limit) as ProfileRow[]).map(toProfile);
+  }
+
+  async updateProfile(userId: string, patch: ProfilePatch): Promise<Profile | null> {
+    const row = this.sql(PQ.updateProfile).get(...updateProfileParams(userId, patch)) as ProfileRow | undefined;
+    return row ? toProfile(row) : null;
+  }
+
+  async setAvatar(userId: string, avatar: (AvatarRecord & { uploadBytes: number; at: number }) | null): Promise<Profile | null> {
+    return this.db.transaction(() => {
+      const row = this.sql(PQ.setAvatar).get(avatar?.avatarId ?? null, avatar?.blobHash ?? null, userId) as ProfileRow | undefined;
+      if (row && avatar) this.sql(PQ.insertAvatarUpload).run(userId, avatar.uploadBytes, avatar.at);
+      return row ? toProfile(row) : null;
+    })();
+  }
+
+  async getAvatar(userId: string): Promise<AvatarRecord | null> {
+    const row = this.sql(PQ.avatarOf).get(userId) as { avatar_id: string | null; avatar_hash: string | null } | undefined;
+    return row?.avatar_id && row.avatar_hash ? { avatarId: row.avatar_id, blobHash: row.avatar_hash } : null;
+  }
+
+  async setLastSeen(userId: string, at: number): Promise<void> {
+    this.sql(PQ.setLastSeen).run(at, userId);
+  }
+
+  async setNotifyLevel(roomId: string, userId: string, level: NotifyLevel): Promise<boolean> {
+    return this.sql(PQ.setNotifyLevel).run(level, roomId, userId).changes > 0;
   }
 
   async searchMessages(query: SearchQuery): Promise<{ messages: Message[]; nextCursor: string | null }> {

@@ -2,7 +2,8 @@ import { useState } from "react";
 import type { User } from "@parley/shared";
 import { errorText, LOCALES, setLocale, useLocale, useT, type Locale } from "../../i18n/index.js";
 import { signOut, signOutEverywhere } from "../../realtime/session.js";
-import { Avatar } from "../../ui/Avatar.js";
+import { ProfileDialog } from "../profiles/ProfileDialog.js";
+import { UserAvatar } from "../profiles/UserAvatar.js";
 import { GlobeIcon, LogOutIcon } from "../../ui/icons.js";
 
 /**
@@ -13,6 +14,7 @@ import { GlobeIcon, LogOutIcon } from "../../ui/icons.js";
 export function UserMenu({ user, placement = "header" }: { user: User; placement?: "header" | "sidebar" }) {
   const t = useT();
   const [ending, setEnding] = useState(false);
+  const [editing, setEditing] = useState(false);
   const [endError, setEndError] = useState<string | null>(null);
   const endAll = async () => {
     setEnding(true);
@@ -26,10 +28,20 @@ export function UserMenu({ user, placement = "header" }: { user: User; placement
   };
   return (
     <div className={`user-menu in-${placement}`}>
-      <Avatar userId={user.id} nickname={user.nickname} size={32} online />
-      <span className="user-name" title={t("auth.signedInAs", { name: user.nickname })} data-testid={placement === "header" ? "current-user" : undefined}>
-        {user.nickname}
-      </span>
+      <button
+        type="button"
+        className="user-menu-profile"
+        onClick={() => setEditing(true)}
+        title={`${t("auth.signedInAs", { name: user.nickname })} · ${t("profile.edit")}`}
+        aria-label={t("profile.edit")}
+        data-testid={placement === "header" ? "edit-profile" : undefined}
+      >
+        <UserAvatar userId={user.id} nickname={user.nickname} size={32} online />
+        <span className="user-name" data-testid={placement === "header" ? "current-user" : undefined}>
+          {user.nickname}
+        </span>
+      </button>
+      {editing && <ProfileDialog onClose={() => setEditing(false)} />}
       <LanguageSelect testId={placement === "header" ? "language-select" : undefined} />
       <button type="button" className="icon-button" onClick={() => void signOut()} aria-label={t("auth.signOut")} title={t("auth.signOut")}>
         <LogOutIcon />

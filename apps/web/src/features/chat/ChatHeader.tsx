@@ -6,7 +6,8 @@ import { useChatClient } from "../../store/client-context.js";
 import { UserMenu } from "../auth/UserMenu.js";
 import { DoorIcon, HashIcon, MenuIcon, SettingsIcon, UsersIcon } from "../../ui/icons.js";
 import { selectCanModerate, selectOpenReportCount } from "@parley/client";
-import { Avatar } from "../../ui/Avatar.js";
+import { UserAvatar } from "../profiles/UserAvatar.js";
+import { NotifyLevelSelect } from "../profiles/NotifyLevelSelect.js";
 import { useChat } from "../../store/hooks.js";
 import { ConnectionPill } from "./ConnectionPill.js";
 import { NotificationBell } from "./NotificationBell.js";
@@ -64,7 +65,7 @@ export function ChatHeader({
             <div className="chat-title-line">
               <h1 className="room-title">
                 {room.kind === "dm" && room.peerId ? (
-                  <Avatar userId={room.peerId} nickname={room.name} size={24} online={peerOnline} />
+                  <UserAvatar userId={room.peerId} nickname={room.name} size={24} online={peerOnline} />
                 ) : (
                   <HashIcon size={18} />
                 )}
@@ -88,6 +89,7 @@ export function ChatHeader({
       <SearchBox onSearch={onSearch} />
       <div className="header-actions">
         <ConnectionPill />
+        {room && <NotifyLevelSelect room={room} />}
         {room && moderates && (
           // Named by its content, not aria-label: the badge's number is visible text, and a name
           // that does not contain it fails WCAG 2.5.3 (label in name).

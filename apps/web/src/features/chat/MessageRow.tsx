@@ -6,6 +6,8 @@ import { formatDay, formatFullDate, formatTime } from "../../lib/time.js";
 import { useNow } from "../../lib/use-now.js";
 import type { TimelineItem } from "../../store/selectors.js";
 import { Avatar } from "../../ui/Avatar.js";
+import { ProfileTrigger } from "../profiles/ProfileCard.js";
+import { UserAvatar } from "../profiles/UserAvatar.js";
 import { AlertIcon, ClockIcon, RetryIcon, TrashIcon } from "../../ui/icons.js";
 import { useChatClient } from "../../store/client-context.js";
 import { useChat, useChatShallow } from "../../store/hooks.js";
@@ -298,12 +300,18 @@ function TextRow({ message: stored, grouped, mentionsMe, ctx }: { message: Messa
       }}
     >
       <div className="message-gutter">
-        {grouped ? <Time at={message.createdAt} className="message-time gutter-time" /> : <Avatar userId={message.authorId} nickname={message.authorNickname} />}
+        {grouped ? (
+          <Time at={message.createdAt} className="message-time gutter-time" />
+        ) : (
+          <ProfileTrigger userId={message.authorId} nickname={message.authorNickname} className="avatar-trigger">
+            <UserAvatar userId={message.authorId} nickname={message.authorNickname} />
+          </ProfileTrigger>
+        )}
       </div>
       <div className="message-main">
         {!grouped && (
           <header className="message-header">
-            <span className="message-author">{message.authorNickname}</span>
+            <AuthorName userId={message.authorId} nickname={message.authorNickname} />
             <Time at={message.createdAt} />
           </header>
         )}
@@ -392,7 +400,7 @@ function PendingRow({ pending, grouped, ctx }: { pending: PendingMessage; groupe
       aria-busy={!failed}
     >
       <div className="message-gutter">
-        {grouped || !me ? <Time at={pending.createdAt} className="message-time gutter-time" /> : <Avatar userId={me.id} nickname={me.nickname} />}
+        {grouped || !me ? <Time at={pending.createdAt} className="message-time gutter-time" /> : <UserAvatar userId={me.id} nickname={me.nickname} />}
       </div>
       <div className="message-main">
         {!grouped && me && (
@@ -439,4 +447,18 @@ function PendingReplyQuote({ roomId, messageId }: { roomId: string; messageId: s
   const quoted = useChat((s) => s.messages[roomId]?.[messageId]);
   if (!quoted) return null;
   return <ReplyQuote reply={{ seq: quoted.seq, authorNickname: quoted.authorNickname, excerpt: excerptOf(quoted.body), deleted: quoted.deletedAt !== null }} />;
+}
+
+/**
+ * A message's author: the display name (issue 14) with the @nickname beside it when they differ,
+ * as a button that opens the author's card. `.message-author` holds the name shown.
+ */
+function AuthorName({ userId, nickname }: { userId: string; nickname: string }) {
+  const displayName = useChat((s) => s.profiles[userId]?.displayName ?? null);
+  return (
+    <ProfileTrigger userId={userId} nickname={nickname} className="author-trigger">
+      <span className="message-author">{displayName ?? nickname}</span>
+      {displayName !== null && <span className="message-handle">@{nickname}</span>}
+    </ProfileTrigger>
+  );
 }

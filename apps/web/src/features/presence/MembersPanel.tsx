@@ -5,12 +5,13 @@ import { errorText, useLocale, useT } from "../../i18n/index.js";
 import { compareNames } from "../../lib/collate.js";
 import { useChatClient } from "../../store/client-context.js";
 import { useChat, useChatShallow } from "../../store/hooks.js";
-import { Avatar } from "../../ui/Avatar.js";
 import { CloseIcon, MoreIcon } from "../../ui/icons.js";
 import { Popover } from "../../ui/Popover.js";
 import { showToast } from "../../ui/toasts.js";
 import { ConfirmDialog } from "../moderation/ConfirmDialog.js";
 import { ReasonDialog } from "../moderation/ReasonDialog.js";
+import { ProfileTrigger } from "../profiles/ProfileCard.js";
+import { UserAvatar, useDisplayName } from "../profiles/UserAvatar.js";
 
 /**
  * The room's members with online dots, role badges and, per member, the actions the viewer's role
@@ -113,8 +114,10 @@ function MemberGroup({ title, members, online, room, onRoleChanged }: GroupProps
               data-nickname={m.nickname}
               data-role={m.role}
             >
-              <Avatar userId={m.id} nickname={m.nickname} size={28} online={online} />
-              <span className="member-name">{m.nickname}</span>
+              <ProfileTrigger userId={m.id} nickname={m.nickname} className="member-trigger">
+                <UserAvatar userId={m.id} nickname={m.nickname} size={28} online={online} />
+                <MemberName id={m.id} nickname={m.nickname} />
+              </ProfileTrigger>
               {m.role !== "member" && (
                 <span className={`role-badge ${m.role}`} data-testid="role-badge">
                   {t(m.role === "owner" ? "roles.owner" : "roles.moderator")}
@@ -273,5 +276,16 @@ function MemberMenu({
         />
       )}
     </>
+  );
+}
+
+/** The display name (issue 14), else the nickname; the nickname beside a display name. */
+function MemberName({ id, nickname }: { id: string; nickname: string }) {
+  const name = useDisplayName(id, nickname);
+  return (
+    <span className="member-name">
+      {name}
+      {name !== nickname && <span className="member-handle"> @{nickname}</span>}
+    </span>
   );
 }

@@ -1,7 +1,7 @@
 import type { RoomSummary } from "@parley/shared";
 import { memo } from "react";
 import { useT } from "../../i18n/index.js";
-import { Avatar } from "../../ui/Avatar.js";
+import { UserAvatar } from "../profiles/UserAvatar.js";
 import { HashIcon } from "../../ui/icons.js";
 
 /** One room or DM in the sidebar, with its unread and mention badges. */
@@ -36,7 +36,7 @@ export const RoomItem = memo(function RoomItem({
         onClick={() => onSelect(room.id)}
       >
         {room.kind === "dm" && room.peerId ? (
-          <Avatar userId={room.peerId} nickname={room.name} size={22} online={online} />
+          <UserAvatar userId={room.peerId} nickname={room.name} size={22} online={online} />
         ) : (
           <span className="room-icon">
             <HashIcon size={16} />
