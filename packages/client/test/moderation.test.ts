@@ -38,7 +38,7 @@ function report(id: string, overrides: Partial<Report> = {}): Report {
 describe("sync and room summaries", () => {
   it("sync brings isAdmin and my mutes; a server without them reads as no admin and nobody muted", () => {
     const limits = { fileMaxBytes: 1, dailyMaxBytes: 1 };
-    let s = applySync(createInitialState(), { me: ME, rooms: [room()], onlineUserIds: [], uploadLimits: limits, isAdmin: true, mutedUserIds: ["u9"] });
+    let s = applySync(createInitialState(), { me: ME, rooms: [room()], onlineUserIds: [], uploadLimits: limits, isAdmin: true, mutedUserIds: ["u9"], profiles: [] });
     expect(s.isAdmin).toBe(true);
     expect(s.muted).toEqual({ u9: true });
     const old = { me: ME, rooms: [room()], onlineUserIds: [], uploadLimits: limits } as unknown as Parameters<typeof applySync>[1];

@@ -33,13 +33,14 @@ export function UserMenu({ user, placement = "header" }: { user: User; placement
         className="user-menu-profile"
         onClick={() => setEditing(true)}
         title={`${t("auth.signedInAs", { name: user.nickname })} · ${t("profile.edit")}`}
-        aria-label={t("profile.edit")}
         data-testid={placement === "header" ? "edit-profile" : undefined}
       >
         <UserAvatar userId={user.id} nickname={user.nickname} size={32} online />
         <span className="user-name" data-testid={placement === "header" ? "current-user" : undefined}>
           {user.nickname}
         </span>
+        {/* Named by its visible text plus what it does (WCAG 2.5.3, label in name), not an aria-label. */}
+        <span className="visually-hidden"> {t("profile.edit")}</span>
       </button>
       {editing && <ProfileDialog onClose={() => setEditing(false)} />}
       <LanguageSelect testId={placement === "header" ? "language-select" : undefined} />
