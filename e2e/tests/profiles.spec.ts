@@ -141,6 +141,7 @@ test("the card's Message button opens the DM; the members panel opens cards too"
 
   const panel = bo.page.getByRole("complementary", { name: "Members" });
   if (!(await panel.isVisible())) await bo.page.getByRole("button", { name: "Show members" }).click();
-  await bo.page.locator(`[data-testid="member"][data-user-id]`).filter({ hasText: ana.nickname }).getByRole("button").click();
+  // The row also has the moderation menu's button ("Actions for …"): the profile's is named by the name, then "profile".
+  await bo.page.locator(`[data-testid="member"][data-user-id]`).filter({ hasText: ana.nickname }).getByRole("button", { name: /, profile$/ }).click();
   await expect(bo.page.getByTestId("profile-card-name")).toHaveText(ana.nickname);
 });

@@ -341,6 +341,7 @@ export const en = {
   "profile.cancel": "Cancel",
   "profile.cardLabel": "Profile of {name}",
   "profile.open": "Show the profile of {name}",
+  "profile.openSuffix": ", profile",
   "profile.message": "Message",
   "profile.lastSeen": "Last seen {time}",
   "profile.lastSeenNever": "Not seen recently",

@@ -384,6 +384,7 @@ export const zhCN = {
   "profile.cancel": "取消",
   "profile.cardLabel": "{name} 的个人资料",
   "profile.open": "查看 {name} 的个人资料",
+  "profile.openSuffix": "，个人资料",
   "profile.message": "发消息",
   "profile.lastSeen": "最后在线：{time}",
   "profile.lastSeenNever": "最近未上线",

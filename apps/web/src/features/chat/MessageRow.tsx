@@ -456,7 +456,7 @@ function PendingReplyQuote({ roomId, messageId }: { roomId: string; messageId: s
 function AuthorName({ userId, nickname }: { userId: string; nickname: string }) {
   const displayName = useChat((s) => s.profiles[userId]?.displayName ?? null);
   return (
-    <ProfileTrigger userId={userId} nickname={nickname} className="author-trigger">
+    <ProfileTrigger userId={userId} nickname={nickname} className="author-trigger" showsName>
       <span className="message-author">{displayName ?? nickname}</span>
       {displayName !== null && <span className="message-handle">@{nickname}</span>}
     </ProfileTrigger>

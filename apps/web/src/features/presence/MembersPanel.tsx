@@ -114,7 +114,7 @@ function MemberGroup({ title, members, online, room, onRoleChanged }: GroupProps
               data-nickname={m.nickname}
               data-role={m.role}
             >
-              <ProfileTrigger userId={m.id} nickname={m.nickname} className="member-trigger">
+              <ProfileTrigger userId={m.id} nickname={m.nickname} className="member-trigger" showsName>
                 <UserAvatar userId={m.id} nickname={m.nickname} size={28} online={online} />
                 <MemberName id={m.id} nickname={m.nickname} />
               </ProfileTrigger>

@@ -86,7 +86,24 @@ export function ProfileCard({ userId, nickname, anchor, onClose }: { userId: str
  * A button around a name or an avatar that opens the person's card. `className` styles it like
  * what it wraps (a message author's name, a member row).
  */
-export function ProfileTrigger({ userId, nickname, className, children }: { userId: string; nickname: string; className?: string; children: ReactNode }) {
+export function ProfileTrigger({
+  userId,
+  nickname,
+  className,
+  children,
+  showsName = false,
+}: {
+  userId: string;
+  nickname: string;
+  className?: string;
+  children: ReactNode;
+  /**
+   * The content shows the user's name: the button is then named by it, plus a hidden "profile"
+   * (WCAG 2.5.3, label in name: an aria-label would hide the visible name from voice control).
+   * Without a visible name (an avatar) the aria-label names it.
+   */
+  showsName?: boolean;
+}) {
   const t = useT();
   const [anchor, setAnchor] = useState<HTMLElement | null>(null);
   const name = useChat((s) => s.profiles[userId]?.displayName ?? nickname);
@@ -95,12 +112,13 @@ export function ProfileTrigger({ userId, nickname, className, children }: { user
       <button
         type="button"
         className={`profile-trigger${className ? ` ${className}` : ""}`}
-        aria-label={t("profile.open", { name })}
+        aria-label={showsName ? undefined : t("profile.open", { name })}
         aria-haspopup="dialog"
         aria-expanded={anchor !== null}
         onClick={(e) => setAnchor((a) => (a ? null : e.currentTarget))}
       >
         {children}
+        {showsName && <span className="visually-hidden">{t("profile.openSuffix")}</span>}
       </button>
       {anchor && <ProfileCard userId={userId} nickname={nickname} anchor={anchor} onClose={() => setAnchor(null)} />}
     </>
