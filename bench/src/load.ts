@@ -30,10 +30,10 @@
  * through Redis costs, not what N machines would do.
  * Flags: see lib/load-args.ts.
  */
-import { fork, type ChildProcess } from "node:child_process";
+import { execFileSync, fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { io as ioClient, type Socket } from "socket.io-client";
@@ -542,6 +542,24 @@ async function multiNode(opts: LoadOptions, dir: string, stopLater: (s: ServerPr
 }
 
 /**
+ * With two cores or more and `taskset` (util-linux): this process (and so the receivers it forks
+ * later, which inherit its affinity) goes to the last cpu and the servers to cpu 0. Why: with
+ * both on every core, the generator's work shows up as the server's latency, and a server that
+ * takes more than its core would be measured as faster than one that does not.
+ */
+function pinGenerator(): { server: string; generator: string } | null {
+  const n = cpus().length;
+  if (n < 2) return null;
+  const generator = String(n - 1);
+  try {
+    execFileSync("taskset", ["-a", "-p", "-c", generator, String(process.pid)], { stdio: "ignore" });
+    return { server: "0", generator };
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Issue 15's comparison, in one run and with one generator: Parley (the build, on a fresh SQLite
  * file), the Socket.IO tutorial server (`io.emit`, bench/src/baselines/socketio-server.ts) and a raw
  * `ws` server that frames once and corks (baselines/raw-server.ts), one after the other so each has
@@ -559,8 +577,16 @@ async function compare(opts: LoadOptions, dir: string, stopLater: (s: ServerProc
   ];
   const results = new Map<string, RunResult>();
   let ok = true;
+  const pinned = pinGenerator();
+  log(pinned ? `pinned: server on cpu ${pinned.server}, generator on cpu ${pinned.generator}` : "not pinned (fewer than 2 cpus or no taskset): the server and the generator share the cores");
   for (const s of servers) {
-    const server = await createServerProcess({ root: ROOT, databaseUrl: `file:${join(dir, `${s.name}.sqlite`)}`, command: s.command, logPath: join(dir, `${s.name}.log`) });
+    const server = await createServerProcess({
+      root: ROOT,
+      databaseUrl: `file:${join(dir, `${s.name}.sqlite`)}`,
+      command: s.command,
+      logPath: join(dir, `${s.name}.log`),
+      ...(pinned && { cpus: pinned.server }),
+    });
     stopLater(server);
     await server.start();
     log(`${s.name}: ${s.command.description} on ${server.url} (pid ${server.pid()})`);
