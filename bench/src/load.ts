@@ -111,13 +111,23 @@ function startReceiver(): Promise<Receiver> {
 
 /** CPU seconds (user + system) a process has used so far, from /proc; NaN where there is no /proc. */
 function cpuSeconds(pid: number | null | undefined): number {
-  if (!pid) return NaN;
+  const { user, sys } = cpuSplit(pid);
+  return user + sys;
+}
+
+/**
+ * User and system CPU seconds of a process (every thread), from /proc/<pid>/stat; NaN without /proc.
+ * Split because on loopback much of a fan-out's cost is the kernel's (each write runs the receiving
+ * side's TCP stack too): a server's system time says how much of its CPU its writes cost.
+ */
+function cpuSplit(pid: number | null | undefined): { user: number; sys: number } {
+  if (!pid) return { user: NaN, sys: NaN };
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+    return { user: Number(fields[11]) / 100, sys: Number(fields[12]) / 100 }; // utime, stime in clock ticks (USER_HZ = 100)
   } catch {
-    return NaN;
+    return { user: NaN, sys: NaN };
   }
 }
 
@@ -304,6 +314,7 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
       return false;
     };
     const serverCpu = () => nodes.reduce((n, node) => n + cpuSeconds(node.pid()), 0);
+    const serverSys = () => nodes.reduce((n, node) => n + cpuSplit(node.pid()).sys, 0);
 
     /** Sends `step` at `target` deliveries/s for `seconds`, waits for its deliveries (up to the drain), and measures it. */
     const runStep = async (step: number, target: number, seconds: number, byNode: boolean) => {
@@ -311,6 +322,7 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
       const before = await stats([], false);
       const cpu0 = {
         server: serverCpu(),
+        serverSys: serverSys(),
         redis: cpuSeconds(plan.redisPid?.()),
         receivers: receivers.reduce((n, r) => n + cpuSeconds(r.child.pid), 0),
         self: process.cpuUsage(),
@@ -332,6 +344,7 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
       const after = await stats([], false);
       const cpu = {
         server: (serverCpu() - cpu0.server) / took,
+        serverSys: (serverSys() - cpu0.serverSys) / took,
         redis: (cpuSeconds(plan.redisPid?.()) - cpu0.redis) / took,
         receivers: (receivers.reduce((n, r) => n + cpuSeconds(r.child.pid), 0) - cpu0.receivers) / took,
         self: ((u) => (u.user + u.system) / 1e6 / took)(process.cpuUsage(cpu0.self)),
@@ -361,8 +374,8 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
         byNode: byNode ? mergeByNode(final.byNode) : null,
       };
     };
-    const cpuText = (cpu: { server: number; redis: number; receivers: number; self: number }) =>
-      `cpu server=${cpu.server.toFixed(2)}${plan.redisPid ? ` redis=${cpu.redis.toFixed(2)}` : ""} receivers=${cpu.receivers.toFixed(2)} senders=${cpu.self.toFixed(2)}`;
+    const cpuText = (cpu: { server: number; serverSys: number; redis: number; receivers: number; self: number }) =>
+      `cpu server=${cpu.server.toFixed(2)} (sys ${cpu.serverSys.toFixed(2)})${plan.redisPid ? ` redis=${cpu.redis.toFixed(2)}` : ""} receivers=${cpu.receivers.toFixed(2)} senders=${cpu.self.toFixed(2)}`;
 
     // ---- step 0: one probe every receiver must get (proves every socket joined general) -------
     sendOne(PROBE_STEP, 0, nowMicros());
@@ -570,11 +583,12 @@ async function compare(opts: LoadOptions, dir: string, stopLater: (s: ServerProc
     { name: "cpu", target: opts.cpuRate },
     { name: "ack", target: opts.ackRate * opts.clients },
   ];
-  const servers = [
+  const all = [
     { name: "parley", command: serverCommand(ROOT), accounts: true },
     { name: "tutorial", command: { args: ["--import", "tsx", "bench/src/baselines/socketio-server.ts", "--broadcast"], description: "tutorial" }, accounts: false },
     { name: "raw", command: { args: ["--import", "tsx", "bench/src/baselines/raw-server.ts"], description: "raw ws" }, accounts: false },
-  ];
+  ] as const;
+  const servers = all.filter((s) => opts.servers.includes(s.name));
   const results = new Map<string, RunResult>();
   let ok = true;
   const pinned = pinGenerator();
@@ -599,8 +613,11 @@ async function compare(opts: LoadOptions, dir: string, stopLater: (s: ServerProc
       await server.stop();
     }
   }
-  const max = (name: string) => maxOf(results.get(name)!);
-  const fixedOf = (name: string, step: string) => results.get(name)!.fixed.find((f) => f.name === step);
+  const max = (name: string) => {
+    const r = results.get(name);
+    return r ? maxOf(r) : NaN;
+  };
+  const fixedOf = (name: string, step: string) => results.get(name)?.fixed.find((f) => f.name === step);
   const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : "NaN");
   const cpu = (name: string) => fixedOf(name, "cpu")?.serverCpu.toFixed(2) ?? "NaN";
   console.log(

@@ -23,7 +23,7 @@ import { broadcastProfile } from "./realtime/profile.handlers.js";
 import { createOriginPolicy } from "./http/origin.js";
 import { refuseCrossSiteWrites, securityHeaders } from "./http/security.js";
 import { consoleLogger, type Logger } from "./logger.js";
-import { trackCommands } from "./realtime/drain.js";
+import { createDrain } from "./realtime/drain.js";
 import { watchRoomHeads } from "./realtime/heads.js";
 import { requestContext, requestLogger } from "./observability/log.js";
 import { Metrics } from "./observability/metrics.js";
@@ -185,9 +185,9 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
     presence,
     limits: new RateLimits(options.rateLimits ?? DEFAULT_BUDGETS, logger, options.rateLimitStore),
   };
-  io = createIo(httpServer, services, storage, logger, options.io, originPolicy, () => drain.draining());
+  const drain = createDrain();
+  io = createIo(httpServer, services, storage, logger, options.io, originPolicy, drain);
   const ioServer = io;
-  const drain = trackCommands(ioServer);
   const heads = options.roomHeadCheckMs ? watchRoomHeads(ioServer, storage, logger, options.roomHeadCheckMs) : null;
   metrics.observeIo(ioServer);
 

@@ -153,8 +153,12 @@ export async function createServerProcess(options: ServerProcessOptions): Promis
   async function start(): Promise<void> {
     if (child) throw new Error("server already running");
     const log = openSync(options.logPath, "a");
+    // PARLEY_BENCH_NODE_ARGS: extra node flags for the server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`
+    // to profile it under a bench's load (the profile is written when the server exits).
+    const nodeArgs = (process.env.PARLEY_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+    const nodeCommand = [process.execPath, ...nodeArgs, ...command.args];
     // taskset execs node, so the child's pid is still the server's own.
-    const [file, args] = options.cpus ? ["taskset", ["-c", options.cpus, process.execPath, ...command.args]] : [process.execPath, [...command.args]];
+    const [file, args] = options.cpus ? ["taskset", ["-c", options.cpus, ...nodeCommand]] : [nodeCommand[0]!, nodeCommand.slice(1)];
     const c = spawn(file, args, {
       cwd: options.root,
       env,

@@ -25,15 +25,28 @@ import type { ParleyServer } from "./types.js";
  * If any of these is missing (another engine.io / ws version, a uWebSockets or WebTransport
  * transport), the flush is simply not corked: this is an optimisation, never a requirement.
  *
+ * The broadcast fast path (issue 15): a broadcast reaches each recipient through engine.io's
+ * `Socket.write` → `sendPacket` (a packet object, `packetCreate`, the write buffer) → `flush` (two
+ * `flush` and two `drain` events, a callback list) → the transport → `ws`'s `sendFrame` (two
+ * writes with a callback, whose completion emits `drain` and `ready` again): measured with
+ * `pnpm bench:load --compare`, that per-recipient machinery, not JSON and not the syscall, was
+ * what Parley paid over the raw server. The frame itself was already built once per broadcast. So
+ * every connection's `write` is replaced by a shared function that writes a broadcast's frame
+ * straight to the (corked) TCP socket when nothing of that connection is queued above TCP
+ * (`idleWebSocketTcp`), and hands every other packet (acks, direct emits, pings, anything while a
+ * write is in flight, polling) to engine.io's own `write`. Same bytes, same order, same socket.
+ *
  * Latency: at most one loop iteration. While a socket is corked, `ws` write callbacks wait for the
  * uncork, so engine.io holds further packets in its own write buffer (transport not writable) and
  * flushes them as one batch from the released callback, which is corked and uncorked again within
  * the same turn: a socket's packets of one turn leave in two writes (its first packet, then the
  * rest) instead of one per packet. Nothing is reordered or dropped.
  */
-export function corkWritesPerTurn(io: ParleyServer): void {
+export function corkWritesPerTurn(io: ParleyServer): FanoutStats {
+  const stats: FanoutStats = { direct: 0 };
+  statsByServer.set(io, stats);
   const engine = (io as { engine?: unknown }).engine as { on?: (event: string, fn: (socket: unknown) => void) => void } | undefined;
-  if (typeof engine?.on !== "function") return;
+  if (typeof engine?.on !== "function") return stats;
 
   let corked: NetSocket[] = [];
   let scheduled = false;
@@ -48,10 +61,9 @@ export function corkWritesPerTurn(io: ParleyServer): void {
     releasing = true;
     process.nextTick(() => (releasing = false));
   };
-
-  engine.on("flush", (engineSocket) => {
-    const tcp = tcpSocketOf(engineSocket);
-    if (!tcp || tcp.destroyed || tcp.writableCorked > 0) return;
+  /** Corks `tcp` until the end of this turn (once: a socket already corked stays as it is). */
+  const corkForTurn = (tcp: NetSocket) => {
+    if (tcp.writableCorked > 0) return;
     tcp.cork();
     corked.push(tcp);
     if (scheduled) return;
@@ -62,7 +74,100 @@ export function corkWritesPerTurn(io: ParleyServer): void {
     // setImmediate would hold the tail of every burst back a whole loop iteration.
     if (releasing) process.nextTick(uncorkAll);
     else setImmediate(uncorkAll);
+  };
+
+  engine.on("flush", (engineSocket) => {
+    const tcp = tcpSocketOf(engineSocket);
+    if (!tcp || tcp.destroyed) return;
+    corkForTurn(tcp);
   });
+
+  // The broadcast fast path (issue 15): every engine.io connection's `write` is replaced by one
+  // shared function (an own property pointing at it: no closure per connection).
+  const directWrite = function (this: EngineConnection, data: unknown, options?: WriteOptions, callback?: unknown): EngineConnection {
+    const frame = options?.wsPreEncodedFrame;
+    const tcp = frame && callback === undefined ? idleWebSocketTcp(this) : undefined;
+    if (!tcp) return engineWrite(this).call(this, data, options, callback);
+    corkForTurn(tcp);
+    tcp.write(wholeFrame(frame!));
+    stats.direct++;
+    return this;
+  };
+  engine.on("connection", (conn) => {
+    const c = conn as EngineConnection | null;
+    if (typeof c?.write === "function" && Array.isArray(c.writeBuffer)) c.write = directWrite;
+  });
+  return stats;
+}
+
+const statsByServer = new WeakMap<object, FanoutStats>();
+/** The fast path's counts for a server corkWritesPerTurn was installed on. */
+export function fanoutStatsOf(io: ParleyServer): FanoutStats | undefined {
+  return statsByServer.get(io);
+}
+
+/** How often the fast path was taken (tests read it: a fast path that is never taken would pass every other test). */
+export interface FanoutStats {
+  /** Broadcast packets written straight to a TCP socket, bypassing engine.io's queue. */
+  direct: number;
+}
+
+interface WriteOptions {
+  /** The WebSocket frame socket.io-adapter computed once per broadcast (`Sender.frame`: header and payload). */
+  wsPreEncodedFrame?: Buffer[];
+}
+
+/** The parts of an engine.io Socket the fast path reads (engine.io 6.6; internal, hence checked). */
+interface EngineConnection {
+  readyState?: string;
+  upgrading?: boolean;
+  writeBuffer?: unknown[];
+  transport?: { name?: unknown; writable?: unknown; perMessageDeflate?: unknown; socket?: WsSocketInternals };
+  write: (data: unknown, options?: WriteOptions, callback?: unknown) => EngineConnection;
+}
+
+interface WsSocketInternals {
+  readyState?: number;
+  _socket?: unknown;
+  _sender?: { _state?: unknown; _queue?: unknown[] };
+}
+
+/** engine.io's own `write` (the prototype's), for every packet the fast path leaves alone. */
+function engineWrite(conn: EngineConnection): EngineConnection["write"] {
+  return (Object.getPrototypeOf(conn) as EngineConnection).write;
+}
+
+/**
+ * The TCP socket a broadcast frame may be written to directly, or undefined when engine.io must
+ * handle the packet. Direct is only safe when nothing of this connection is queued anywhere above
+ * TCP, so the frame cannot overtake an earlier packet: engine.io open, not upgrading, its write
+ * buffer empty and its websocket transport writable (no write in flight), `ws` open with its
+ * sender idle (`_state` 0 = DEFAULT: not compressing, not reading a Blob; nothing queued), no
+ * per-message deflate. Every later packet then goes through engine.io and ws to the same TCP
+ * socket after this one, so order holds either way.
+ */
+function idleWebSocketTcp(conn: EngineConnection): NetSocket | undefined {
+  if (conn.readyState !== "open" || conn.upgrading || conn.writeBuffer?.length !== 0) return undefined;
+  const transport = conn.transport;
+  if (transport?.name !== "websocket" || transport.writable !== true || transport.perMessageDeflate) return undefined;
+  const ws = transport.socket;
+  const sender = ws?._sender;
+  if (ws?.readyState !== 1 || sender?._state !== 0 || sender._queue?.length !== 0) return undefined;
+  const tcp = ws._socket as Partial<NetSocket> | undefined;
+  if (typeof tcp?.write !== "function" || typeof tcp.cork !== "function" || tcp.destroyed || !tcp.writable) return undefined;
+  return tcp as NetSocket;
+}
+
+/**
+ * A pre-encoded frame as one buffer, made once per broadcast and shared by every recipient: one
+ * buffered write per socket instead of two (header, then payload) before the turn's writev.
+ */
+const joinedFrames = new WeakMap<Buffer[], Buffer>();
+function wholeFrame(frame: Buffer[]): Buffer {
+  if (frame.length === 1) return frame[0]!;
+  let joined = joinedFrames.get(frame);
+  if (!joined) joinedFrames.set(frame, (joined = Buffer.concat(frame)));
+  return joined;
 }
 
 /** The TCP socket under an engine.io connection on the websocket transport, else undefined. */

@@ -1,5 +1,3 @@
-import type { ParleyServer } from "./types.js";
-
 /**
  * Graceful shutdown's view of the sockets: how many commands are between their packet and their
  * ack, and, once draining, no new ones. A command refused while draining gets no ack at all, on
@@ -10,40 +8,43 @@ export interface Drain {
   /** Commands received and not yet answered. */
   inFlight(): number;
   draining(): boolean;
+  /**
+   * Called by the command table for every packet: null while draining (drop it unanswered), else
+   * the ack to answer with — the client's own, wrapped so that answering it counts the command
+   * done. Fire-and-forget packets (no ack) have nothing to finish: undefined in, undefined out.
+   */
+  admit<A extends (...args: never[]) => unknown>(ack: A | undefined): A | undefined | null;
   /** Stops taking commands; resolves when every command in flight is answered, or after `timeoutMs`. Returns how many were left. */
   start(timeoutMs: number): Promise<number>;
 }
 
-export function trackCommands(io: ParleyServer): Drain {
+/**
+ * One per server, handed to the command table (realtime/handle.ts), which sees every packet: no
+ * per-socket middleware. (A Socket.IO `socket.use` middleware would run after the table's
+ * any-listener, too late to hold a packet back.)
+ */
+export function createDrain(): Drain {
   let inFlight = 0;
   let draining = false;
   let settled: (() => void) | null = null;
 
-  io.on("connection", (socket) => {
-    socket.use((packet, next) => {
-      if (draining) return; // Dropped unanswered: see above.
-      const last = packet.length - 1;
-      const ack = packet[last];
-      // Only commands with an ack are awaited; fire-and-forget events (typing) have nothing to finish.
-      if (typeof ack === "function") {
-        inFlight += 1;
-        let done = false;
-        packet[last] = (...args: unknown[]) => {
-          if (!done) {
-            done = true;
-            inFlight -= 1;
-            if (inFlight === 0) settled?.();
-          }
-          return (ack as (...a: unknown[]) => unknown)(...args);
-        };
-      }
-      next();
-    });
-  });
-
   return {
     inFlight: () => inFlight,
     draining: () => draining,
+    admit(ack) {
+      if (draining) return null;
+      if (!ack) return undefined;
+      inFlight += 1;
+      let done = false;
+      return ((...args: Parameters<typeof ack>) => {
+        if (!done) {
+          done = true;
+          inFlight -= 1;
+          if (inFlight === 0) settled?.();
+        }
+        return ack(...args);
+      }) as typeof ack;
+    },
     async start(timeoutMs) {
       draining = true;
       if (inFlight > 0) {

@@ -12,9 +12,10 @@ import {
 } from "@parley/shared";
 import type { z } from "zod";
 import { DomainError } from "../domain/errors.js";
-import type { Logger } from "../logger.js";
+import { withContext, type Logger } from "../logger.js";
 import { metricsOf } from "../observability/metrics.js";
-import type { ParleySocket } from "./types.js";
+import type { Drain } from "./drain.js";
+import { channel, type ParleyServer, type ParleySocket } from "./types.js";
 
 /**
  * A check that runs after parsing and before the handler (rate limits): resolves to allow, or
@@ -22,11 +23,45 @@ import type { ParleySocket } from "./types.js";
  */
 export type CommandGuard = (event: ClientEventName, socket: ParleySocket) => Promise<void> | void;
 
+/** Who sent a command: what every handler needs of its socket, built per packet (cheap, short-lived). */
+export interface CommandContext {
+  socket: ParleySocket;
+  userId: string;
+  nickname: string;
+  /** The sender as the services take them. */
+  me: { id: string; nickname: string; createdAt: number };
+  /** `user:<id>`: every tab of the sender. */
+  userChannel: string;
+}
+
+type Handler<E extends ClientEventName> = (payload: ParsedPayload<E>, ctx: CommandContext) => Promise<ClientReplies[E]>;
+
+interface Entry {
+  handler: Handler<ClientEventName>;
+  guard: CommandGuard | undefined;
+  /**
+   * parley_commands_total and parley_command_ack_seconds for this event: looked up at its first
+   * packet (the metrics are attached to the server after the table is built), null without metrics.
+   */
+  recorder: ReturnType<NonNullable<ReturnType<typeof metricsOf>>["command"]> | null | undefined;
+}
+
+/** What a socket's commands wait for, and its log (made when first needed: most sockets never log). */
+interface SocketState {
+  /** Resolves once the socket has joined its rooms; null once it has (nothing to wait for). */
+  ready: Promise<void> | null;
+}
+
 /**
- * Registers one command handler: parse the payload with the shared schema, run the handler, answer
- * with exactly one ack envelope. A client that sent no callback gets failures as `request:failed`.
- * Handlers run only after `ready` (the socket has joined its rooms), so a command sent right after
- * connecting can never read before the socket is subscribed.
+ * Every command handler of a server, defined once (issue 15), and the one listener each socket
+ * gets. Before, each socket registered its own closure per command (about 45 listeners, their
+ * contexts and a dictionary-mode `_events` per socket: ~15 KB of a signed-in socket's memory); now
+ * a socket costs one entry in Socket.IO's any-listener list and a small record here.
+ *
+ * Per packet: parse the payload with the shared schema, run the guard and the handler, answer with
+ * exactly one ack envelope. A client that sent no callback gets failures as `request:failed`.
+ * Handlers run only after the socket's `ready` (it has joined its rooms), so a command sent right
+ * after connecting can never read before the socket is subscribed.
  *
  * Every packet is hostile: nothing a client sends may throw out of this listener, because a throw
  * inside a Socket.IO listener is an uncaught exception that ends the process for everyone. Parsing
@@ -34,63 +69,111 @@ export type CommandGuard = (event: ClientEventName, socket: ParleySocket) => Pro
  * test in test/unit/zod-hostile-objects.test.ts), so parsing, the guard, the handler and the reply
  * all run inside one try, and any throw becomes an INTERNAL ack plus a log line.
  */
-export function handle<E extends ClientEventName>(
-  socket: ParleySocket,
-  event: E,
-  ready: Promise<void>,
-  logger: Logger,
-  handler: (payload: ParsedPayload<E>) => Promise<ClientReplies[E]>,
-  guard?: CommandGuard,
-): void {
-  // parley_commands_total and parley_command_ack_seconds: looked up once per registration; an io
-  // without metrics (none today, but the lookup is by server) records nothing.
-  const recorder = metricsOf(socket.nsp.server)?.command(event);
-  const listener = (...args: unknown[]) => {
-    const startedAt = recorder ? performance.now() : 0;
+export class CommandTable {
+  private readonly entries = new Map<string, Entry>();
+  private readonly sockets = new WeakMap<ParleySocket, SocketState>();
+
+  constructor(
+    private readonly io: ParleyServer,
+    private readonly logger: Logger,
+    /** Graceful shutdown: counts commands in flight, drops new ones while draining. */
+    private readonly drain?: Drain,
+  ) {}
+
+  /** Defines the handler of `event` (once per server). */
+  on<E extends ClientEventName>(event: E, handler: Handler<E>, guard?: CommandGuard): void {
+    if (this.entries.has(event)) throw new Error(`${event}: handler defined twice`);
+    this.entries.set(event, {
+      handler: handler as unknown as Handler<ClientEventName>,
+      guard,
+      recorder: undefined,
+    });
+  }
+
+  /** Starts serving `socket`'s commands; they wait for `ready`, and are refused if it rejects. */
+  attach(socket: ParleySocket, ready: Promise<void>): void {
+    const state: SocketState = { ready };
+    this.sockets.set(socket, state);
+    // Once joined, nothing to wait for: the promise (and what it holds) can go.
+    ready.then(
+      () => (state.ready = null),
+      () => {},
+    );
+    socket.onAny(this.listener);
+  }
+
+  /** A log for one socket's lines: made on demand (an error), not kept per socket. */
+  private logOf(socket: ParleySocket): Logger {
+    return withContext(this.logger, { socketId: socket.id, userId: socket.data.userId });
+  }
+
+  /** The one listener every socket shares: `this` is the socket (Socket.IO calls any-listeners so). */
+  private readonly listener = ((table: CommandTable) =>
+    function (this: ParleySocket, event: unknown, ...args: unknown[]): void {
+      table.dispatch(this, event, args);
+    })(this);
+
+  private dispatch(socket: ParleySocket, event: unknown, args: unknown[]): void {
     // Socket.IO passes the ack callback last, after however many values the client sent: with
     // the wrong number of values (found by the fuzz suite) the callback is not the second argument,
     // and reading it from there left the packet without an answer.
-    const ack = typeof args.at(-1) === "function" ? args.pop() : undefined;
+    const sent = typeof args.at(-1) === "function" ? (args.pop() as (result: unknown) => void) : undefined;
+    const ack = this.drain ? this.drain.admit(sent) : sent;
+    if (ack === null) return; // Draining: dropped unanswered, for the client to send again elsewhere.
+    const entry = typeof event === "string" ? this.entries.get(event) : undefined;
+    if (!entry) {
+      // Not a command of the protocol: answered when the client waits for an answer, otherwise
+      // ignored (a reply to every stray packet would let a client make the server talk for free).
+      if (ack) this.safely(() => ack(fail("INVALID_PAYLOAD", `event: ${JSON.stringify(String(event)).slice(0, 80)} is not a command`)), socket, "unknown event");
+      return;
+    }
+    const name = event as ClientEventName;
+    if (entry.recorder === undefined) entry.recorder = metricsOf(this.io)?.command(name) ?? null;
+    const { recorder } = entry;
+    const startedAt = recorder ? performance.now() : 0;
     const [payload] = args;
     let answered = false;
-    const reply = (result: AckResult<ClientReplies[E]>) => {
+    const reply = (result: AckResult<unknown>) => {
       if (answered) return;
       answered = true;
       recorder?.record(startedAt, result);
-      try {
-        if (typeof ack === "function") ack(result);
-        else if (!result.ok) socket.emit("request:failed", { event, ...result.error });
-      } catch (error) {
-        logger.error(`${event}: replying failed`, error);
-      }
+      this.safely(() => {
+        if (ack) ack(result);
+        else if (!result.ok) socket.emit("request:failed", { event: name, ...result.error });
+      }, socket, `${name}: replying`);
     };
     // The guard (rate limits) runs first and, for a budget known to be spent, refuses
     // synchronously: a flood's thousands of packets then cost no schema parse and no promise
     // chain each (measured with `pnpm bench:abuse`: the bystander's p99 is what the flood costs
     // everyone else). A guard that needs the store answers later; `run` waits for it.
     let guarded: Promise<void> | void = undefined;
-    if (guard) {
+    if (entry.guard) {
       try {
-        guarded = guard(event, socket);
+        guarded = entry.guard(name, socket);
       } catch (error) {
-        reply(toAck(error, logger, event));
+        reply(toAck(error, this.logOf(socket), name));
         return;
       }
       // Awaited in `run` after the parse; marked handled now so that a refusal racing a failed
       // parse is never an unhandled rejection.
       if (guarded) guarded.catch(() => {});
     }
-    const run = async (): Promise<ClientReplies[E]> => {
+    const state = this.sockets.get(socket);
+    const run = async (): Promise<unknown> => {
       if (args.length > 1) {
         throw new ValidationFailure(fail("INVALID_PAYLOAD", `payload: expected one payload object, got ${args.length} values`));
       }
-      const parsed = ClientPayloadSchemas[event].safeParse(payload);
-      if (!parsed.success) throw new ValidationFailure(validationFailure(event, parsed.error));
-      await ready;
+      const parsed = ClientPayloadSchemas[name].safeParse(payload);
+      if (!parsed.success) throw new ValidationFailure(validationFailure(name, parsed.error));
+      // A socket this table was not attached to has no setup: refuse rather than run unjoined.
+      if (!state) throw new DomainError("UNAUTHENTICATED", "This connection is not set up.");
+      if (state.ready) await state.ready;
       await guarded;
-      return handler(parsed.data as ParsedPayload<E>);
+      const { userId, nickname } = socket.data;
+      const ctx: CommandContext = { socket, userId, nickname, me: { id: userId, nickname, createdAt: 0 }, userChannel: channel.user(userId) };
+      return entry.handler(parsed.data as ParsedPayload<ClientEventName>, ctx);
     };
-    let pending: Promise<ClientReplies[E]>;
+    let pending: Promise<unknown>;
     try {
       pending = run();
     } catch (error) {
@@ -99,11 +182,18 @@ export function handle<E extends ClientEventName>(
     }
     pending.then(
       (data) => reply(ok(data)),
-      (error: unknown) => reply(error instanceof ValidationFailure ? error.ack : toAck(error, logger, event)),
+      (error: unknown) => reply(error instanceof ValidationFailure ? error.ack : toAck(error, this.logOf(socket), name)),
     );
-  };
-  // The typed `on` cannot be called with a generic event name; the listener is checked above.
-  (socket.on as (event: string, listener: (...args: unknown[]) => void) => void)(event, listener);
+  }
+
+  /** Runs a reply; a throw (a closed connection, a bad ack) is logged, never thrown into Socket.IO. */
+  private safely(fn: () => void, socket: ParleySocket, what: string): void {
+    try {
+      fn();
+    } catch (error) {
+      this.logOf(socket).error(`${what} failed`, error);
+    }
+  }
 }
 
 /** A payload the schema refused: carries its ack (not an error worth a log line). */

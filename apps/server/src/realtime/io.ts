@@ -10,11 +10,13 @@ import type { Services } from "../services.js";
 import type { Storage } from "../storage/storage.js";
 import { corkWritesPerTurn } from "./cork.js";
 import { crashProofConnection, crashProofMiddleware } from "./crash-proof.js";
+import { createDrain, type Drain } from "./drain.js";
+import { CommandTable } from "./handle.js";
 import { registerMessageHandlers } from "./message.handlers.js";
 import { registerModerationHandlers } from "./moderation.handlers.js";
 import { registerRoomHandlers } from "./room.handlers.js";
 import { registerProfileHandlers } from "./profile.handlers.js";
-import { channel, type ParleyServer } from "./types.js";
+import { channel, type ParleyServer, type ParleySocket } from "./types.js";
 
 /** The error a refused handshake carries: `connect_error` with message "UNAUTHENTICATED". */
 function unauthenticated(): Error & { data: { code: string; message: string } } {
@@ -62,8 +64,8 @@ export function createIo(
   logger: Logger,
   options: Partial<ServerOptions> = {},
   originPolicy: OriginPolicy = createOriginPolicy(),
-  /** True once a graceful shutdown began: new Engine.IO connections are refused. */
-  draining: () => boolean = () => false,
+  /** Graceful shutdown: once it began, new Engine.IO connections and commands are refused. */
+  drain: Drain = createDrain(),
 ): ParleyServer {
   const io: ParleyServer = new Server(httpServer, {
     path: SOCKET_PATH,
@@ -87,7 +89,7 @@ export function createIo(
     allowRequest: (req, callback) => {
       // A draining node takes no new connection (one that arrived on a kept-alive HTTP connection
       // after the listener closed): the client retries, and the balancer picks another node.
-      if (draining()) return callback("DRAINING", false);
+      if (drain.draining()) return callback("DRAINING", false);
       const origin = req.headers.origin;
       if (originPolicy.allows(origin, req.headers.host)) return callback(null, true);
       logger.info(`refused a handshake from origin ${JSON.stringify(origin)}`);
@@ -120,48 +122,61 @@ export function createIo(
     );
   }));
 
+  // Every command handler, defined once for the server (issue 15: not once per socket).
+  const commands = new CommandTable(io, logger, drain);
+  registerMessageHandlers(commands, io, services);
+  registerRoomHandlers(commands, io, services);
+  registerModerationHandlers(commands, io, services);
+  registerProfileHandlers(commands, io, services);
+
+  // What a socket's end undoes; one function for every socket (Socket.IO calls it with the socket as `this`).
+  const expiries = new WeakMap<ParleySocket, { current: NodeJS.Timeout }>();
+  function onDisconnect(this: ParleySocket): void {
+    // A throw here would be an uncaught exception (the process exits): log it instead.
+    try {
+      const expiry = expiries.get(this);
+      if (expiry) clearTimeout(expiry.current);
+      services.typing.dropSocket(this.id);
+      services.presence.disconnected(this.data.userId);
+    } catch (error) {
+      withContext(logger, { socketId: this.id, userId: this.data.userId }).error("disconnect cleanup failed", error);
+    }
+  }
+
   // Crash-proof: a throw during setup disconnects that socket (logged), never the process.
   io.on("connection", crashProofConnection(logger, (socket) => {
     const { userId, nickname, sessionId } = socket.data;
-    // Every line about this socket says which socket and user it is about (never the session).
-    const log = withContext(logger, { socketId: socket.id, userId });
     const session = sessions.get(socket);
+    sessions.delete(socket);
+    // Nothing reads the handshake's HTTP request or its headers (the session cookie among them)
+    // after the middlewares: released, as Socket.IO's memory-usage guide suggests (issue 15: they
+    // were a few KB of every idle socket). `socket.handshake` keeps its address, time and query.
+    (socket.conn as unknown as { request: unknown }).request = null;
+    socket.handshake.headers = {};
     // Joined at once, so that a sign-out (which disconnects `session:<id>`) or "sign out
     // everywhere" (`user:<id>`) from now on reaches this socket.
     socket.join([channel.user(userId), channel.session(sessionId)]);
-    const expiry = session ? disconnectAtExpiry(socket, session.expiresAt, services.auth.clock) : undefined;
-    // Handlers are registered synchronously (so no command is dropped) but wait for `ready`:
-    // the socket joins its rooms first and reads after, so nothing can fall between the two.
+    if (session) expiries.set(socket, disconnectAtExpiry(socket, session.expiresAt, services.auth.clock));
+    // Commands are taken from now on (so none is dropped) but wait for `ready`: the socket joins
+    // its rooms first and reads after, so nothing can fall between the two.
     const ready = Promise.all([
       // A sign-out that landed between the middleware's check and the join above disconnected
       // the session's sockets without this one; checking again after joining closes that gap.
       session ? services.auth.authenticate(session.token) : Promise.resolve(null),
       storage.listRoomIdsForUser(userId),
     ]).then(([stillValid, roomIds]) => {
-      // Rejecting `ready` also refuses every command this socket sent meanwhile (handle.ts awaits
-      // it), so nothing is sent or read on the ended session.
+      // Rejecting `ready` also refuses every command this socket sent meanwhile (the command
+      // table awaits it), so nothing is sent or read on the ended session.
       if (session && !stillValid) throw new DomainError("UNAUTHENTICATED", "Your session has ended. Please sign in again.");
       socket.join(roomIds.map(channel.room));
     });
     ready.catch((error: unknown) => {
-      if (!(error instanceof DomainError)) log.error("joining rooms failed", error);
+      if (!(error instanceof DomainError)) withContext(logger, { socketId: socket.id, userId }).error("joining rooms failed", error);
       socket.disconnect(true);
     });
-    registerMessageHandlers(io, socket, services, ready, log);
-    registerRoomHandlers(io, socket, services, ready, log);
-    registerModerationHandlers(io, socket, services, ready, log);
-    registerProfileHandlers(io, socket, services, ready, log);
+    commands.attach(socket, ready);
     services.presence.connected(userId, nickname);
-    socket.on("disconnect", () => {
-      // A throw here would be an uncaught exception (the process exits): log it instead.
-      try {
-        if (expiry) clearTimeout(expiry.current);
-        services.typing.dropSocket(socket.id);
-        services.presence.disconnected(userId);
-      } catch (error) {
-        log.error("disconnect cleanup failed", error);
-      }
-    });
+    socket.on("disconnect", onDisconnect);
   }));
 
   return io;

@@ -1,17 +1,15 @@
 import type { Message } from "@parley/shared";
-import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
-import { handle } from "./handle.js";
-import { channel, type ParleyServer, type ParleySocket } from "./types.js";
+import type { CommandTable } from "./handle.js";
+import { channel, type ParleyServer } from "./types.js";
 
 /** message:send/edit/delete, reaction:set, messages:fetch, search:messages, room:read, typing:start/stop. */
-export function registerMessageHandlers(io: ParleyServer, socket: ParleySocket, services: Services, ready: Promise<void>, logger: Logger): void {
-  const { userId, nickname } = socket.data;
+export function registerMessageHandlers(commands: CommandTable, io: ParleyServer, services: Services): void {
   // Per-user budgets (security/rate-limits.ts): a refused send is answered RATE_LIMITED with
   // retryAfterMs, and the client core keeps the message queued until then.
-  const guard = services.limits.commandGuard(userId);
+  const guard = services.limits.commandGuard;
 
-  handle(socket, "message:send", ready, logger, async (payload) => {
+  commands.on("message:send", async (payload, { userId }) => {
     const { message, created, dmOpenedFor } = await services.messages.send(userId, payload);
     if (created) {
       services.typing.stop(payload.roomId, userId);
@@ -35,28 +33,28 @@ export function registerMessageHandlers(io: ParleyServer, socket: ParleySocket, 
     return result.message;
   };
 
-  handle(socket, "message:edit", ready, logger, async (payload) => {
+  commands.on("message:edit", async (payload, { userId }) => {
     const result = await services.messages.edit(userId, payload);
     broadcastChange(result);
     return { message: result.message, conflict: result.conflict };
   }, guard);
 
-  handle(socket, "message:delete", ready, logger, async ({ messageId }) => broadcastChange(await services.messages.delete({ id: userId, nickname }, messageId)), guard);
+  commands.on("message:delete", async ({ messageId }, { userId, nickname }) => broadcastChange(await services.messages.delete({ id: userId, nickname }, messageId)), guard);
 
-  handle(socket, "reaction:set", ready, logger, async (payload) => broadcastChange(await services.messages.react(userId, payload)), guard);
+  commands.on("reaction:set", async (payload, { userId }) => broadcastChange(await services.messages.react(userId, payload)), guard);
 
-  handle(socket, "messages:fetch", ready, logger, (payload) => services.messages.fetch(userId, payload));
+  commands.on("messages:fetch", (payload, { userId }) => services.messages.fetch(userId, payload));
 
-  handle(socket, "search:messages", ready, logger, (payload) => services.search.search(userId, payload), guard);
+  commands.on("search:messages", (payload, { userId }) => services.search.search(userId, payload), guard);
 
-  handle(socket, "room:read", ready, logger, async ({ roomId, seq }) => {
+  commands.on("room:read", async ({ roomId, seq }, { socket, userId, userChannel }) => {
     const summary = await services.messages.markRead(userId, roomId, seq);
     // Every tab of this user shows the same read position and unread count.
-    socket.to(channel.user(userId)).emit("room:upserted", summary);
+    socket.to(userChannel).emit("room:upserted", summary);
     return summary;
   });
 
-  handle(socket, "typing:start", ready, logger, async ({ roomId }) => {
+  commands.on("typing:start", async ({ roomId }, { socket, userId, nickname }) => {
     await services.messages.requireMember(userId, roomId);
     // Over budget, a start is dropped, not refused: the indicator is cosmetic, the client repeats
     // it every 2 s anyway, and an error would only make a well-behaved client noisy. A stop is
@@ -66,7 +64,7 @@ export function registerMessageHandlers(io: ParleyServer, socket: ParleySocket, 
     return null;
   });
 
-  handle(socket, "typing:stop", ready, logger, async ({ roomId }) => {
+  commands.on("typing:stop", async ({ roomId }, { userId }) => {
     await services.messages.requireMember(userId, roomId);
     services.typing.stop(roomId, userId);
     return null;

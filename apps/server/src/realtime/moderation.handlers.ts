@@ -1,18 +1,15 @@
 import type { Message, RoomRemoved } from "@parley/shared";
-import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
-import { handle } from "./handle.js";
-import { channel, type ParleyServer, type ParleySocket } from "./types.js";
+import type { CommandTable } from "./handle.js";
+import { channel, type ParleyServer } from "./types.js";
 
 /**
  * Moderation commands (ADR 0016): thin — the rules are ModerationService's, checked on every packet.
  * What moves sockets goes through `io.in(...)`, which the Redis adapter carries to every node, so a
  * banned user's tabs leave the room wherever they are connected.
  */
-export function registerModerationHandlers(io: ParleyServer, socket: ParleySocket, services: Services, ready: Promise<void>, logger: Logger): void {
-  const { userId, nickname } = socket.data;
-  const me = { id: userId, nickname };
-  const guard = services.limits.commandGuard(userId);
+export function registerModerationHandlers(commands: CommandTable, io: ParleyServer, services: Services): void {
+  const guard = services.limits.commandGuard;
   const { moderation } = services;
 
   const announce = (notices: readonly (Message | null)[]) => {
@@ -34,28 +31,28 @@ export function registerModerationHandlers(io: ParleyServer, socket: ParleySocke
     io.to(channel.user(targetId)).emit("room:removed", { roomId, reason });
   };
 
-  handle(socket, "room:update", ready, logger, async (input) => {
+  commands.on("room:update", async (input, { me }) => {
     const { room, notices } = await moderation.updateRoom(me, input);
     announce(notices);
     if (notices.length > 0) await refreshMembers(room.id);
     return services.rooms.summaryFor(room.id, me);
   }, guard);
 
-  handle(socket, "room:setRole", ready, logger, async (input) => {
+  commands.on("room:setRole", async (input, { me }) => {
     const { member, notice, target } = await moderation.setRole(me, input);
     announce([notice]);
     if (notice) io.to(channel.user(target.id)).emit("room:upserted", await services.rooms.summary(input.roomId, target.id));
     return { ...member, online: services.presence.isOnline(target.id) };
   }, guard);
 
-  handle(socket, "room:kick", ready, logger, async (input) => {
+  commands.on("room:kick", async (input, { me }) => {
     const { notice, target } = await moderation.kick(me, input);
     announce([notice]);
     if (notice) removeFromRoom(input.roomId, target.id, "kicked");
     return { roomId: input.roomId, userId: target.id };
   }, guard);
 
-  handle(socket, "room:ban", ready, logger, async (input) => {
+  commands.on("room:ban", async (input, { me }) => {
     const { notice, target } = await moderation.ban(me, input);
     // Also on a repeated ban: a tab that missed the first (a node down at the time) leaves now.
     removeFromRoom(input.roomId, target.id, "banned");
@@ -63,15 +60,15 @@ export function registerModerationHandlers(io: ParleyServer, socket: ParleySocke
     return { roomId: input.roomId, userId: target.id };
   }, guard);
 
-  handle(socket, "room:unban", ready, logger, async (input) => {
+  commands.on("room:unban", async (input, { me }) => {
     const { notice, target } = await moderation.unban(me, input);
     announce([notice]);
     return { roomId: input.roomId, userId: target.id };
   }, guard);
 
-  handle(socket, "room:bans", ready, logger, ({ roomId }) => moderation.bans(me, roomId), guard);
+  commands.on("room:bans", ({ roomId }, { me }) => moderation.bans(me, roomId), guard);
 
-  handle(socket, "room:invite", ready, logger, async (input) => {
+  commands.on("room:invite", async (input, { me }) => {
     const { member, notice, target } = await moderation.invite(me, input);
     if (notice) {
       // Subscribe the invitee's tabs before the notice, so it is their first message of the room.
@@ -82,30 +79,30 @@ export function registerModerationHandlers(io: ParleyServer, socket: ParleySocke
     return { ...member, online: services.presence.isOnline(target.id) };
   }, guard);
 
-  handle(socket, "room:audit", ready, logger, ({ roomId, limit }) => moderation.auditLog(me, roomId, limit), guard);
+  commands.on("room:audit", ({ roomId, limit }, { me }) => moderation.auditLog(me, roomId, limit), guard);
 
-  handle(socket, "user:mute", ready, logger, async (input) => {
+  commands.on("user:mute", async (input, { me, socket, userChannel }) => {
     const mutedUserIds = await moderation.mute(me, input);
-    socket.broadcast.to(channel.user(userId)).emit("mutes:updated", { mutedUserIds });
+    socket.broadcast.to(userChannel).emit("mutes:updated", { mutedUserIds });
     return { mutedUserIds };
   }, guard);
 
-  handle(socket, "message:report", ready, logger, async (input) => {
+  commands.on("message:report", async (input, { me }) => {
     const { report, created, staffIds } = await moderation.report(me, input);
     if (created && staffIds.length > 0) io.to(staffIds.map((id) => channel.user(id))).emit("report:updated", report);
     return report;
   }, guard);
 
-  handle(socket, "reports:list", ready, logger, (input) => moderation.reports(me, input), guard);
+  commands.on("reports:list", (input, { me }) => moderation.reports(me, input), guard);
 
-  handle(socket, "report:resolve", ready, logger, async ({ reportId }) => {
+  commands.on("report:resolve", async ({ reportId }, { me }) => {
     const { report, staffIds } = await moderation.resolve(me, reportId);
-    const to = [...new Set([...staffIds, userId])].map((id) => channel.user(id));
+    const to = [...new Set([...staffIds, me.id])].map((id) => channel.user(id));
     io.to(to).emit("report:updated", report);
     return report;
   }, guard);
 
-  handle(socket, "admin:setActive", ready, logger, async (input) => {
+  commands.on("admin:setActive", async (input, { me }) => {
     const { target, changed } = await moderation.setActive(me, input);
     // Its sessions are gone already; its open sockets end now, on every node.
     if (changed && !input.active) io.in(channel.user(target.id)).disconnectSockets(true);

@@ -1,24 +1,22 @@
 import type { Profile } from "@parley/shared";
-import type { Logger } from "../logger.js";
 import type { Services } from "../services.js";
-import { handle } from "./handle.js";
-import { channel, type ParleyServer, type ParleySocket } from "./types.js";
+import type { CommandTable } from "./handle.js";
+import { channel, type ParleyServer } from "./types.js";
 
 /** profile:update, profiles:get and room:notify (issue 14). */
-export function registerProfileHandlers(io: ParleyServer, socket: ParleySocket, services: Services, ready: Promise<void>, logger: Logger): void {
-  const { userId } = socket.data;
-  const guard = services.limits.commandGuard(userId);
+export function registerProfileHandlers(commands: CommandTable, io: ParleyServer, services: Services): void {
+  const guard = services.limits.commandGuard;
 
   // The broadcast is the service's `onChanged` (wired in app.ts), so an avatar changed over HTTP
   // reaches everyone the same way.
-  handle(socket, "profile:update", ready, logger, (patch) => services.profiles.update(userId, patch), guard);
+  commands.on("profile:update", (patch, { userId }) => services.profiles.update(userId, patch), guard);
 
-  handle(socket, "profiles:get", ready, logger, ({ userIds }) => services.profiles.get(userIds), guard);
+  commands.on("profiles:get", ({ userIds }) => services.profiles.get(userIds), guard);
 
-  handle(socket, "room:notify", ready, logger, async ({ roomId, level }) => {
+  commands.on("room:notify", async ({ roomId, level }, { userId, userChannel }) => {
     const room = await services.profiles.setNotifyLevel(userId, roomId, level);
     // Every tab and device of the user follows the level (the summary carries it).
-    io.to(channel.user(userId)).emit("room:upserted", room);
+    io.to(userChannel).emit("room:upserted", room);
     return room;
   }, guard);
 }

@@ -218,6 +218,8 @@ export class RateLimits {
   private readonly socketsByIp = new Map<string, number>();
   /** `${budget}|${userId}` -> epoch ms until which that budget is known to be spent (see commandGuard). */
   private readonly blockedUntil = new Map<string, number>();
+  /** Who each counted connection is (socketCaps), until it is released. Keyed by the engine connection. */
+  private readonly counted = new WeakMap<object, { userId: string; ip: string }>();
   /** Refusals per socket within the current spent window (see countRefusal). */
   private readonly refusals = new WeakMap<ParleySocket, { until: number; count: number }>();
 
@@ -258,30 +260,29 @@ export class RateLimits {
   }
 
   /**
-   * The guard for one user's socket commands: refuses over-budget commands with RATE_LIMITED.
+   * The guard for socket commands: refuses a command over its sender's budget with RATE_LIMITED.
    *
    * Once a budget refuses, this node remembers until when (the windows are fixed, so nothing can
    * change before then) and refuses the rest of a flood synchronously, without asking the store:
    * no promise chain per packet, and no Redis round trip per packet when the store is Redis.
    */
-  commandGuard(userId: string): CommandGuard {
-    return (event, socket) => {
-      if (!(event in COMMAND_BUDGETS)) return;
-      const budget = COMMAND_BUDGETS[event as LimitedCommand];
-      const what = budget === "messageSend" ? "messages" : "requests";
-      const key = `${budget}|${userId}`;
-      const until = this.blockedUntil.get(key);
-      if (until !== undefined) {
-        const wait = until - Date.now();
-        if (wait > 0) {
-          this.countRefusal(socket, until);
-          throw rateLimited(wait, what);
-        }
-        this.blockedUntil.delete(key);
+  readonly commandGuard: CommandGuard = (event, socket) => {
+    if (!(event in COMMAND_BUDGETS)) return;
+    const userId = socket.data.userId;
+    const budget = COMMAND_BUDGETS[event as LimitedCommand];
+    const what = budget === "messageSend" ? "messages" : "requests";
+    const key = `${budget}|${userId}`;
+    const until = this.blockedUntil.get(key);
+    if (until !== undefined) {
+      const wait = until - Date.now();
+      if (wait > 0) {
+        this.countRefusal(socket, until);
+        throw rateLimited(wait, what);
       }
-      return this.consume(this.commands[budget], userId, what, (msBeforeNext) => this.rememberBlock(key, msBeforeNext));
-    };
-  }
+      this.blockedUntil.delete(key);
+    }
+    return this.consume(this.commands[budget], userId, what, (msBeforeNext) => this.rememberBlock(key, msBeforeNext));
+  };
 
   /** Counts a refusal; a socket that keeps sending into a spent budget stops being read (REFUSALS_BEFORE_PAUSE). */
   private countRefusal(socket: ParleySocket, until: number) {
@@ -377,19 +378,34 @@ export class RateLimits {
       }
       this.socketsByUser.set(userId, byUser + 1);
       this.socketsByIp.set(ip, byIp + 1);
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        decrement(this.socketsByUser, userId);
-        decrement(this.socketsByIp, ip);
-      };
+      this.counted.set(socket.conn, { userId, ip });
       // A socket that passes the middlewares but whose transport closes before it connects emits no
-      // "disconnect"; the engine connection's "close" covers that case.
-      socket.once("disconnect", release);
-      socket.conn.once("close", release);
+      // "disconnect"; the engine connection's "close" covers that case. Shared listeners (no
+      // closure per socket: issue 15); releasing twice is a no-op.
+      socket.on("disconnect", this.releaseOnDisconnect);
+      socket.conn.on("close", this.releaseOnClose);
       next();
     };
+  }
+
+  // socketCaps' listeners, one pair per RateLimits shared by every socket: Node calls a listener
+  // with its emitter as `this` (the socket, or its engine connection).
+  private readonly releaseOnDisconnect = ((limits: RateLimits) =>
+    function (this: ParleySocket) {
+      limits.releaseConnection(this.conn);
+    })(this);
+  private readonly releaseOnClose = ((limits: RateLimits) =>
+    function (this: object) {
+      limits.releaseConnection(this);
+    })(this);
+
+  /** Uncounts a connection socketCaps counted (once: later calls find nothing). */
+  releaseConnection(conn: object): void {
+    const entry = this.counted.get(conn);
+    if (!entry) return;
+    this.counted.delete(conn);
+    decrement(this.socketsByUser, entry.userId);
+    decrement(this.socketsByIp, entry.ip);
   }
 
   // ---- helpers --------------------------------------------------------------------------------

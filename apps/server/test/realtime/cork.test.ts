@@ -3,7 +3,7 @@ import type { Socket as NetSocket } from "node:net";
 import { io as ioClient } from "socket.io-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_ROOM_ID, SOCKET_PATH, type Message } from "@parley/shared";
-import { corkWritesPerTurn } from "../../src/realtime/cork.js";
+import { corkWritesPerTurn, fanoutStatsOf } from "../../src/realtime/cork.js";
 import { channel, type ParleyServer } from "../../src/realtime/types.js";
 import {
   closeAllSockets,
@@ -144,6 +144,98 @@ describe("corkWritesPerTurn", () => {
     corkWritesPerTurn({ engine } as unknown as ParleyServer);
     for (const socket of [undefined, {}, { transport: { name: "polling" } }, { transport: { name: "websocket" } }, { transport: { name: "websocket", socket: { _socket: {} } } }]) {
       expect(() => engine.emit("flush", socket, [])).not.toThrow();
+    }
+  });
+});
+
+describe("the broadcast fast path", () => {
+  const direct = () => fanoutStatsOf(server.app.io)!.direct;
+
+  it("writes a broadcast's frame straight to each websocket, every packet arriving once and in order", async () => {
+    const message = await oneMessage();
+    await roundTrip(bob);
+    await roundTrip(alice);
+    const gotBob = collect(bob, "message:created");
+    const gotAlice = collect(alice, "message:created");
+    const before = direct();
+    const BURST = 30;
+    const room = server.app.io.to(channel.room(DEFAULT_ROOM_ID));
+    for (let i = 1; i <= BURST; i++) room.emit("message:created", { ...message, seq: message.seq + i });
+
+    await until(() => gotBob.length === BURST && gotAlice.length === BURST);
+    const expected = Array.from({ length: BURST }, (_, i) => message.seq + i + 1);
+    expect(gotBob.map((m) => m.seq)).toEqual(expected);
+    expect(gotAlice.map((m) => m.seq)).toEqual(expected);
+    // Every one of the 60 deliveries went the direct way (nothing was in flight for either socket).
+    expect(direct() - before).toBe(2 * BURST);
+  });
+
+  it("keeps order when broadcasts and engine.io's own writes (emits to one socket) interleave, in one turn and across turns", async () => {
+    const message = await oneMessage();
+    await roundTrip(bob);
+    const got = collect(bob, "message:created");
+    const bobOnServer = server.app.io.sockets.sockets.get(bob.id!)!;
+    const room = server.app.io.to(channel.room(DEFAULT_ROOM_ID));
+    const before = direct();
+    let seq = message.seq;
+    const expected: number[] = [];
+    // Turn 1: direct emits (engine.io's queue: the transport is busy after the first) mixed with
+    // broadcasts, which must then queue behind them instead of overtaking.
+    const emitMixed = (n: number) => {
+      for (let i = 0; i < n; i++) {
+        seq++;
+        expected.push(seq);
+        if (i % 3 === 0) bobOnServer.emit("message:created", { ...message, seq });
+        else room.emit("message:created", { ...message, seq });
+      }
+    };
+    emitMixed(30);
+    // Turn 2, after those are written: broadcasts first (direct), then an emit, then broadcasts.
+    await until(() => got.length === 30);
+    const directAfterMixed = direct();
+    for (let i = 0; i < 3; i++) {
+      seq++;
+      expected.push(seq);
+      room.emit("message:created", { ...message, seq });
+    }
+    emitMixed(9);
+
+    await until(() => got.length === expected.length);
+    expect(got.map((m) => m.seq)).toEqual(expected);
+    // The first broadcasts of turn 2 went direct; those behind an engine.io write did not.
+    expect(direct() - directAfterMixed).toBeGreaterThanOrEqual(2 * 3);
+    expect(direct() - before).toBeLessThan(2 * (expected.length - 13));
+  });
+
+  it("leaves a polling connection to engine.io (it still gets every broadcast)", async () => {
+    const message = await oneMessage();
+    const polling = ioClient(server.url, {
+      path: SOCKET_PATH,
+      extraHeaders: { cookie: bobCookie },
+      transports: ["polling"],
+      forceNew: true,
+      reconnection: false,
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        polling.once("connect", () => resolve());
+        polling.once("connect_error", reject);
+      });
+      await roundTrip(polling as unknown as ClientSocket);
+      await roundTrip(alice);
+      await roundTrip(bob);
+      const got: Message[] = [];
+      polling.on("message:created", (m: Message) => got.push(m));
+      const gotBob = collect(bob, "message:created");
+      const before = direct();
+      const room = server.app.io.to(channel.room(DEFAULT_ROOM_ID));
+      for (let i = 1; i <= 10; i++) room.emit("message:created", { ...message, seq: message.seq + i });
+      await until(() => got.length === 10 && gotBob.length === 10);
+      expect(got.map((m) => m.seq)).toEqual(Array.from({ length: 10 }, (_, i) => message.seq + i + 1));
+      // Alice's and Bob's websockets: direct; the polling connection: not.
+      expect(direct() - before).toBe(2 * 10);
+    } finally {
+      polling.close();
     }
   });
 });

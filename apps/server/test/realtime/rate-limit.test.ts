@@ -7,6 +7,7 @@ import { hashPassword, verifyPassword } from "../../src/domain/password.js";
 import type * as PasswordModule from "../../src/domain/password.js";
 import { silentLogger } from "../../src/logger.js";
 import { RateLimits, type RateLimitBudgets } from "../../src/security/rate-limits.js";
+import type { ParleySocket } from "../../src/realtime/types.js";
 import { describeWithServices, TEST_REDIS_URL } from "../helpers/pg.js";
 import {
   TEST_RATE_LIMITS,
@@ -304,20 +305,23 @@ describeWithServices(["PARLEY_TEST_REDIS_URL"], "with the Redis store", () => {
     }
   };
 
+  /** The guard reads only the sender's user id (and, when refusing, counts per socket object). */
+  const socketOf = (userId: string) => ({ data: { userId } }) as unknown as ParleySocket;
+
   it("holds one budget across nodes", async () => {
     const clients = [createClient({ url: TEST_REDIS_URL! }), createClient({ url: TEST_REDIS_URL! })];
     await Promise.all(clients.map((c) => c.connect()));
     try {
       // Each run its own prefix, so runs sharing one Redis do not share counters.
       const keyPrefix = `parley-test:${randomUUID()}`;
-      const [node1, node2] = clients.map((client) => new RateLimits(budgets, silentLogger, { kind: "redis", client, keyPrefix }).commandGuard("user-1"));
+      const [node1, node2] = clients.map((client) => new RateLimits(budgets, silentLogger, { kind: "redis", client, keyPrefix }).commandGuard);
       const results = [];
-      for (let i = 0; i < 5; i++) results.push(await refusedCode(node1!("message:send", undefined as never)));
+      for (let i = 0; i < 5; i++) results.push(await refusedCode(node1!("message:send", socketOf("user-1"))));
       expect(results).toEqual(["ok", "ok", "ok", "ok", "ok"]);
-      expect(await refusedCode(node2!("message:send", undefined as never))).toBe("RATE_LIMITED");
+      expect(await refusedCode(node2!("message:send", socketOf("user-1")))).toBe("RATE_LIMITED");
       // Another user has a budget of their own.
-      const other = new RateLimits(budgets, silentLogger, { kind: "redis", client: clients[1]!, keyPrefix }).commandGuard("user-2");
-      expect(await refusedCode(other("message:send", undefined as never))).toBe("ok");
+      const other = new RateLimits(budgets, silentLogger, { kind: "redis", client: clients[1]!, keyPrefix }).commandGuard;
+      expect(await refusedCode(other("message:send", socketOf("user-2")))).toBe("ok");
     } finally {
       await Promise.all(clients.map((c) => c.close()));
     }
@@ -325,9 +329,9 @@ describeWithServices(["PARLEY_TEST_REDIS_URL"], "with the Redis store", () => {
 
   it("falls back to per-node limits (the insurance limiter) while Redis is unreachable", async () => {
     const down = createClient({ url: "redis://127.0.0.1:1", socket: { reconnectStrategy: false } });
-    const guard = new RateLimits(budgets, silentLogger, { kind: "redis", client: down, keyPrefix: `parley-test:${randomUUID()}` }).commandGuard("user-1");
+    const guard = new RateLimits(budgets, silentLogger, { kind: "redis", client: down, keyPrefix: `parley-test:${randomUUID()}` }).commandGuard;
     const results = [];
-    for (let i = 0; i < 6; i++) results.push(await refusedCode(guard("message:send", undefined as never)));
+    for (let i = 0; i < 6; i++) results.push(await refusedCode(guard("message:send", socketOf("user-1"))));
     expect(results).toEqual(["ok", "ok", "ok", "ok", "ok", "RATE_LIMITED"]);
   });
 });
