@@ -1,6 +1,6 @@
 import { useState } from "react";
 import type { User } from "@parley/shared";
-import { errorText, LOCALES, setLocale, useLocale, useT, type Locale } from "../../i18n/index.js";
+import { errorText, LOCALES, setLocale, useLocale, usePendingLocale, useT, type Locale } from "../../i18n/index.js";
 import { signOut, signOutEverywhere } from "../../realtime/session.js";
 import { ProfileDialog } from "../profiles/ProfileDialog.js";
 import { UserAvatar } from "../profiles/UserAvatar.js";
@@ -68,18 +68,22 @@ export function UserMenu({ user, placement = "header" }: { user: User; placement
 
 /**
  * A native select: keyboard, screen readers and phones' pickers come for free. The choice applies
- * at once and is remembered for the next visit (setLocale).
+ * at once (once its dictionary has loaded, the first time) and is remembered for the next visit
+ * (setLocale). While the dictionary loads the select already shows the choice, busy; if it cannot
+ * load (offline) the select goes back to the language the UI still speaks.
  */
 export function LanguageSelect({ testId }: { testId?: string | undefined }) {
   const t = useT();
   const locale = useLocale();
+  const pending = usePendingLocale();
   return (
     <label className="language-select" title={t("language.label")}>
       <GlobeIcon />
       <select
-        value={locale}
+        value={pending ?? locale}
         aria-label={t("language.label")}
-        onChange={(e) => setLocale(e.currentTarget.value as Locale, { remember: true })}
+        aria-busy={pending !== null}
+        onChange={(e) => void setLocale(e.currentTarget.value as Locale, { remember: true })}
         data-testid={testId}
       >
         {LOCALES.map((tag) => (
