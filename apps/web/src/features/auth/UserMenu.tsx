@@ -1,10 +1,12 @@
-import { useState } from "react";
+import { Suspense, lazy, useState } from "react";
 import type { User } from "@parley/shared";
 import { errorText, LOCALES, setLocale, useLocale, usePendingLocale, useT, type Locale } from "../../i18n/index.js";
 import { signOut, signOutEverywhere } from "../../realtime/session.js";
-import { ProfileDialog } from "../profiles/ProfileDialog.js";
 import { UserAvatar } from "../profiles/UserAvatar.js";
 import { GlobeIcon, LogOutIcon } from "../../ui/icons.js";
+
+/** Opened on demand (with the avatar upload it brings): loaded on first use, not on the first visit. */
+const ProfileDialog = lazy(() => import("../profiles/ProfileDialog.js").then((m) => ({ default: m.ProfileDialog })));
 
 /**
  * The signed-in user's name, the language switch, the sign-out button and "end all sessions" (sign out everywhere). It lives in the chat header; phones, whose
@@ -42,7 +44,11 @@ export function UserMenu({ user, placement = "header" }: { user: User; placement
         {/* Named by its visible text plus what it does (WCAG 2.5.3, label in name), not an aria-label. */}
         <span className="visually-hidden"> {t("profile.edit")}</span>
       </button>
-      {editing && <ProfileDialog onClose={() => setEditing(false)} />}
+      {editing && (
+        <Suspense fallback={null}>
+          <ProfileDialog onClose={() => setEditing(false)} />
+        </Suspense>
+      )}
       <LanguageSelect testId={placement === "header" ? "language-select" : undefined} />
       <button type="button" className="icon-button" onClick={() => void signOut()} aria-label={t("auth.signOut")} title={t("auth.signOut")}>
         <LogOutIcon />
