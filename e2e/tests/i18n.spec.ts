@@ -11,6 +11,18 @@ import { PASSWORD, composer, expect, expectSignedIn, roomItem, sendMessage, test
 
 const ZH: BrowserContextOptions = { locale: "zh-CN" };
 
+/** The Chinese dictionary's chunk (issue 15: loaded only for readers of Chinese). */
+const DICTIONARY_CHUNK = /\/assets\/zh-CN-[\w-]+\.js$/;
+
+/** The page's requests for the Chinese dictionary, from now on. */
+function dictionaryRequests(page: Page): string[] {
+  const urls: string[] = [];
+  page.on("request", (request) => {
+    if (DICTIONARY_CHUNK.test(request.url())) urls.push(request.url());
+  });
+  return urls;
+}
+
 /** The sign-in form, in Chinese (fixtures' `signIn` speaks English). */
 async function signInZh(page: Page, nickname: string): Promise<void> {
   await page.goto("/");
@@ -85,14 +97,66 @@ test.describe("简体中文 (issue 14)", () => {
     }
   });
 
-  test("an English browser gets English and can switch to 简体中文 on the sign-in screen", async ({ page }) => {
+  test("an English browser gets English, never downloads the Chinese dictionary, and can switch to 简体中文 on the sign-in screen", async ({ page }) => {
+    const chunks = dictionaryRequests(page);
     await page.goto("/");
     await expect(page.getByRole("heading", { name: "Sign in to Parley" })).toBeVisible();
+    await page.waitForLoadState("networkidle");
+    expect(chunks).toEqual([]);
     await page.getByRole("combobox", { name: "Language" }).selectOption("zh-CN");
     await expect(page.getByRole("heading", { name: "登录 Parley" })).toBeVisible();
     await expect(page.locator("html")).toHaveAttribute("lang", "zh-CN");
     await page.getByRole("combobox", { name: "语言" }).selectOption("en");
     await expect(page.getByRole("heading", { name: "Sign in to Parley" })).toBeVisible();
+    // Loaded once: the second switch to Chinese takes the dictionary from memory.
+    await page.getByRole("combobox", { name: "Language" }).selectOption("zh-CN");
+    await expect(page.getByRole("heading", { name: "登录 Parley" })).toBeVisible();
+    expect(chunks).toHaveLength(1);
+  });
+
+  test("a zh-CN browser's first paint is Chinese: the app waits for the dictionary instead of showing English", async ({ browser }) => {
+    const context = await browser.newContext(ZH);
+    try {
+      // Before the app's scripts: record every text #root shows, and <html lang> when it first shows any.
+      await context.addInitScript(() => {
+        const seen = { texts: [] as string[], langAtFirstText: "" };
+        (window as unknown as { parleySeen: typeof seen }).parleySeen = seen;
+        new MutationObserver(() => {
+          const text = document.getElementById("root")?.textContent?.trim() ?? "";
+          if (!text || seen.texts.at(-1) === text) return;
+          if (seen.texts.length === 0) seen.langAtFirstText = document.documentElement.lang;
+          seen.texts.push(text);
+        }).observe(document, { subtree: true, childList: true, characterData: true });
+      });
+      const page = await context.newPage();
+      const chunks = dictionaryRequests(page);
+      await page.goto("/");
+      await expect(page.getByRole("heading", { name: "登录 Parley" })).toBeVisible();
+      const seen = await page.evaluate(() => (window as unknown as { parleySeen: { texts: string[]; langAtFirstText: string } }).parleySeen);
+      expect(seen.langAtFirstText).toBe("zh-CN");
+      // The loading splash and the sign-in form, only ever in Chinese ("English" alone is the
+      // language switch's option, named in its own language).
+      expect(seen.texts.join("\n")).not.toMatch(/Loading|Sign in|Nickname|Password/);
+      expect(seen.texts.at(-1)).toContain("登录 Parley");
+      expect(chunks).toHaveLength(1);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test("when the dictionary cannot load (offline), the UI stays in English and keeps working", async ({ page, consoleGuard }) => {
+    consoleGuard.allow(/Failed to load resource|Failed to fetch dynamically imported module/);
+    await page.route(DICTIONARY_CHUNK, (route) => route.abort("internetdisconnected"));
+    await page.goto("/");
+    const select = page.getByRole("combobox", { name: "Language" });
+    await select.selectOption("zh-CN");
+    // The switch goes back to the language the UI still speaks; nothing crashed.
+    await expect(select).toHaveValue("en");
+    await expect(select).not.toHaveAttribute("aria-busy", "true");
+    await expect(page.getByRole("heading", { name: "Sign in to Parley" })).toBeVisible();
+    await expect(page.locator("html")).toHaveAttribute("lang", "en");
+    await page.getByLabel("Nickname").fill("still-typing");
+    await expect(page.getByLabel("Nickname")).toHaveValue("still-typing");
   });
 
   test("Enter while an IME composition is open picks the candidate and sends nothing; the next Enter sends once", async ({ browser }) => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterEach, describe, expect, it } from "vitest";
-import { initialAssets, measure } from "../scripts/bundle-size.js";
+import { eagerModules, initialAssets, measure } from "../scripts/bundle-size.js";
 
 describe("bundle size check", () => {
   it("counts what index.html loads first: the entry, its modulepreloads and stylesheets", () => {
@@ -35,5 +35,19 @@ describe("bundle size check", () => {
     expect(report.initial).toEqual([{ file: "assets/index.js", gzip: gzipSync(entry, { level: 9 }).length }]);
     expect(report.lazy).toEqual([{ file: join("assets", "Lazy.js"), gzip: gzipSync(lazy, { level: 9 }).length }]);
     expect(report.initialGzip).toBe(report.initial[0]!.gzip);
+  });
+
+  it("finds modules that must load lazily in the initial chunks' source maps", () => {
+    dist = mkdtempSync(join(tmpdir(), "parley-bundle-"));
+    mkdirSync(join(dist, "assets"));
+    const sources = (...paths: string[]) => JSON.stringify({ version: 3, sources: paths, mappings: "" });
+    writeFileSync(join(dist, "assets", "index.js.map"), sources("../../src/main.tsx", "../../src/i18n/en.ts", "../../src/i18n/index.ts", "../../src/features/profiles/ProfileTrigger.tsx"));
+    writeFileSync(join(dist, "assets", "late.js.map"), sources("../../src/i18n/zh-CN.ts"));
+    // A lazy chunk may hold them; CSS has no map to read.
+    expect(eagerModules(dist, ["assets/index.js", "assets/index.css"])).toEqual([]);
+    // An initial one may not.
+    const zod = "../../../../node_modules/.pnpm/zod@4.6.0/node_modules/zod/v4/classic/schemas.js";
+    writeFileSync(join(dist, "assets", "index.js.map"), sources("../../src/main.tsx", "../../src/i18n/zh-CN.ts", zod, "../../src/features/profiles/ProfileCard.tsx"));
+    expect(eagerModules(dist, ["assets/index.js"])).toEqual(["../../src/i18n/zh-CN.ts", zod, "../../src/features/profiles/ProfileCard.tsx"]);
   });
 });

@@ -1,7 +1,7 @@
 import { ERROR_CODES } from "@parley/shared";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { en } from "../src/i18n/en.js";
-import { dictionaries, errorText, pickLocale, t } from "../src/i18n/index.js";
+import { errorText, loadDictionary, LOCALES, pickLocale, t } from "../src/i18n/index.js";
 import { interpolate, translate } from "../src/i18n/translate.js";
 import type { Dictionary, Plural } from "../src/i18n/types.js";
 import { zhCN } from "../src/i18n/zh-CN.js";
@@ -88,8 +88,16 @@ function dictionaryProblems(reference: Record<string, string | Plural>, dict: Re
   return problems;
 }
 
+/** Every locale's dictionary as the app loads it (from its own chunk, except English). */
+const otherDictionaries = await Promise.all(LOCALES.filter((tag) => tag !== "en").map(async (tag) => [tag, await loadDictionary(tag)] as const));
+
 describe("dictionaries", () => {
-  it.each(Object.entries(dictionaries).filter(([tag]) => tag !== "en"))("%s has every key of en and the same placeholders", (_tag, dict) => {
+  it("loads every locale but English from a chunk of its own", () => {
+    expect(otherDictionaries.map(([tag]) => tag)).toEqual(["zh-CN"]);
+    expect(otherDictionaries[0]?.[1]).toBe(zhCN);
+  });
+
+  it.each(otherDictionaries)("%s has every key of en and the same placeholders", (_tag, dict) => {
     expect(dictionaryProblems(en, dict)).toEqual([]);
     expect(dictionaryProblems(dict, en)).toEqual([]);
   });
@@ -125,6 +133,8 @@ describe("dictionaries", () => {
 describe("setLocale", () => {
   afterEach(() => {
     vi.unstubAllGlobals();
+    vi.doUnmock("../src/i18n/zh-CN.js");
+    vi.restoreAllMocks();
     vi.resetModules();
   });
 
@@ -137,21 +147,32 @@ describe("setLocale", () => {
     };
   }
 
-  it("switches at once and remembers the choice over the browser's languages", async () => {
+  it("loads the dictionary, then switches, and remembers the choice over the browser's languages", async () => {
     const storage = fakeStorage();
     vi.stubGlobal("localStorage", storage);
     vi.stubGlobal("navigator", { languages: ["en-US"] });
     vi.resetModules();
     const first = await import("../src/i18n/index.js");
+    expect(first.startingLocale()).toBe("en");
     expect(first.getLocale()).toBe("en");
-    first.setLocale("zh-CN", { remember: true });
+    const switching = first.setLocale("zh-CN", { remember: true });
+    // In flight: the UI still speaks English (no half-translated screen), the switch shows the choice.
+    expect(first.getLocale()).toBe("en");
+    expect(first.getPendingLocale()).toBe("zh-CN");
+    expect(first.t("composer.send")).toBe("Send");
+    await switching;
+    expect(first.getLocale()).toBe("zh-CN");
+    expect(first.getPendingLocale()).toBeNull();
     expect(first.t("composer.send")).toBe("发送");
     expect(storage.data.get("parley.locale")).toBe("zh-CN");
+    // Back to English at once: it is always loaded.
+    void first.setLocale("en");
+    expect(first.getLocale()).toBe("en");
 
     // The next visit: the remembered choice wins over navigator.languages.
     vi.resetModules();
     const next = await import("../src/i18n/index.js");
-    expect(next.getLocale()).toBe("zh-CN");
+    expect(next.startingLocale()).toBe("zh-CN");
   });
 
   it("follows the browser's languages when nothing (or nonsense) is remembered", async () => {
@@ -159,6 +180,34 @@ describe("setLocale", () => {
     vi.stubGlobal("navigator", { languages: ["zh-Hans-CN", "en"] });
     vi.resetModules();
     const mod = await import("../src/i18n/index.js");
-    expect(mod.getLocale()).toBe("zh-CN");
+    expect(mod.startingLocale()).toBe("zh-CN");
+  });
+
+  it("stays in English when the dictionary's chunk cannot load (offline), without throwing", async () => {
+    vi.stubGlobal("localStorage", fakeStorage());
+    vi.stubGlobal("navigator", { languages: ["zh-CN"] });
+    vi.doMock("../src/i18n/zh-CN.js", () => {
+      throw new TypeError("Failed to fetch dynamically imported module");
+    });
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    vi.resetModules();
+    const mod = await import("../src/i18n/index.js");
+    await expect(mod.setLocale(mod.startingLocale(), { remember: true })).resolves.toBeUndefined();
+    expect(mod.getLocale()).toBe("en");
+    expect(mod.getPendingLocale()).toBeNull();
+    expect(mod.t("composer.send")).toBe("Send");
+    expect(warn).toHaveBeenCalledOnce();
+  });
+
+  it("the last choice wins over a slower earlier load", async () => {
+    vi.stubGlobal("localStorage", fakeStorage());
+    vi.stubGlobal("navigator", { languages: ["en"] });
+    vi.resetModules();
+    const mod = await import("../src/i18n/index.js");
+    const chinese = mod.setLocale("zh-CN");
+    await mod.setLocale("en");
+    await chinese;
+    expect(mod.getLocale()).toBe("en");
+    expect(mod.getPendingLocale()).toBeNull();
   });
 });

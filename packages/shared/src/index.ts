@@ -1,5 +1,6 @@
 export * from "./domain/limits.js";
 export * from "./domain/schemas.js";
+export * from "./domain/system-event.js";
 export * from "./domain/profile.js";
 export * from "./domain/text.js";
 export * from "./domain/mentions.js";
@@ -9,3 +10,4 @@ export * from "./protocol/errors.js";
 export * from "./protocol/ack.js";
 export * from "./protocol/events.js";
 export * from "./protocol/http.js";
+export * from "./protocol/routes.js";

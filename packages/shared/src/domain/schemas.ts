@@ -330,17 +330,7 @@ export const SystemEventSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("inviteOnly"), inviteOnly: z.boolean() }),
 ]);
 export type SystemEvent = z.infer<typeof SystemEventSchema>;
-
-/** The event a `system` message records, or null when its body is not one this version knows. */
-export function systemEventOf(message: Pick<Message, "kind" | "body">): SystemEvent | null {
-  if (message.kind !== "system") return null;
-  try {
-    const parsed = SystemEventSchema.safeParse(JSON.parse(message.body));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
-}
+// Read out of a message body by `systemEventOf` (system-event.ts: without zod, for the web bundle).
 
 /** A ban: who, by whom, when and why. */
 export const BanSchema = z.object({

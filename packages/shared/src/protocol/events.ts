@@ -402,6 +402,3 @@ export interface SocketData {
   nickname: string;
   sessionId: string;
 }
-
-/** The Socket.IO path, the same on every node and in Vite's dev proxy. */
-export const SOCKET_PATH = "/socket.io";

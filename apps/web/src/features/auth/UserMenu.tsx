@@ -1,10 +1,12 @@
-import { useState } from "react";
+import { Suspense, lazy, useState } from "react";
 import type { User } from "@parley/shared";
-import { errorText, LOCALES, setLocale, useLocale, useT, type Locale } from "../../i18n/index.js";
+import { errorText, LOCALES, setLocale, useLocale, usePendingLocale, useT, type Locale } from "../../i18n/index.js";
 import { signOut, signOutEverywhere } from "../../realtime/session.js";
-import { ProfileDialog } from "../profiles/ProfileDialog.js";
 import { UserAvatar } from "../profiles/UserAvatar.js";
 import { GlobeIcon, LogOutIcon } from "../../ui/icons.js";
+
+/** Opened on demand (with the avatar upload it brings): loaded on first use, not on the first visit. */
+const ProfileDialog = lazy(() => import("../profiles/ProfileDialog.js").then((m) => ({ default: m.ProfileDialog })));
 
 /**
  * The signed-in user's name, the language switch, the sign-out button and "end all sessions" (sign out everywhere). It lives in the chat header; phones, whose
@@ -42,7 +44,11 @@ export function UserMenu({ user, placement = "header" }: { user: User; placement
         {/* Named by its visible text plus what it does (WCAG 2.5.3, label in name), not an aria-label. */}
         <span className="visually-hidden"> {t("profile.edit")}</span>
       </button>
-      {editing && <ProfileDialog onClose={() => setEditing(false)} />}
+      {editing && (
+        <Suspense fallback={null}>
+          <ProfileDialog onClose={() => setEditing(false)} />
+        </Suspense>
+      )}
       <LanguageSelect testId={placement === "header" ? "language-select" : undefined} />
       <button type="button" className="icon-button" onClick={() => void signOut()} aria-label={t("auth.signOut")} title={t("auth.signOut")}>
         <LogOutIcon />
@@ -68,18 +74,22 @@ export function UserMenu({ user, placement = "header" }: { user: User; placement
 
 /**
  * A native select: keyboard, screen readers and phones' pickers come for free. The choice applies
- * at once and is remembered for the next visit (setLocale).
+ * at once (once its dictionary has loaded, the first time) and is remembered for the next visit
+ * (setLocale). While the dictionary loads the select already shows the choice, busy; if it cannot
+ * load (offline) the select goes back to the language the UI still speaks.
  */
 export function LanguageSelect({ testId }: { testId?: string | undefined }) {
   const t = useT();
   const locale = useLocale();
+  const pending = usePendingLocale();
   return (
     <label className="language-select" title={t("language.label")}>
       <GlobeIcon />
       <select
-        value={locale}
+        value={pending ?? locale}
         aria-label={t("language.label")}
-        onChange={(e) => setLocale(e.currentTarget.value as Locale, { remember: true })}
+        aria-busy={pending !== null}
+        onChange={(e) => void setLocale(e.currentTarget.value as Locale, { remember: true })}
         data-testid={testId}
       >
         {LOCALES.map((tag) => (

@@ -6,7 +6,7 @@ import { formatDay, formatFullDate, formatTime } from "../../lib/time.js";
 import { useNow } from "../../lib/use-now.js";
 import type { TimelineItem } from "../../store/selectors.js";
 import { Avatar } from "../../ui/Avatar.js";
-import { ProfileTrigger } from "../profiles/ProfileCard.js";
+import { ProfileTrigger } from "../profiles/ProfileTrigger.js";
 import { UserAvatar } from "../profiles/UserAvatar.js";
 import { AlertIcon, ClockIcon, RetryIcon, TrashIcon } from "../../ui/icons.js";
 import { useChatClient } from "../../store/client-context.js";

@@ -10,7 +10,7 @@ import { Popover } from "../../ui/Popover.js";
 import { showToast } from "../../ui/toasts.js";
 import { ConfirmDialog } from "../moderation/ConfirmDialog.js";
 import { ReasonDialog } from "../moderation/ReasonDialog.js";
-import { ProfileTrigger } from "../profiles/ProfileCard.js";
+import { ProfileTrigger } from "../profiles/ProfileTrigger.js";
 import { UserAvatar, useDisplayName } from "../profiles/UserAvatar.js";
 
 /**
