@@ -41,7 +41,7 @@ import { DEFAULT_ROOM_ID, SOCKET_PATH, type AckResult } from "@parley/shared";
 import { parseLoadArgs, type LoadOptions } from "./lib/load-args.js";
 import { addSparse, bucketOf, HISTOGRAM_BUCKETS, quantileMs } from "./lib/load-histogram.js";
 import type { ParentMessage, ReceiverMessage } from "./lib/load-ipc.js";
-import { encodeBody, nowMicros } from "./lib/load-wire.js";
+import { connectRawClient, encodeBody, nowMicros, type RawSender } from "./lib/load-wire.js";
 import { login } from "./lib/login.js";
 import { crossNodeLatency, latencyRate, mergeByNode, nodeOfReceiver, type CrossNodeLatency } from "./lib/load-nodes.js";
 import { createRunDatabase, type RunDatabase } from "./lib/pg-store.js";
@@ -132,8 +132,30 @@ function cpuSplit(pid: number | null | undefined): { user: number; sys: number }
 }
 
 interface Sender {
-  socket: Socket;
+  /** Sends `message:send` with an ack; `onAck(ok)` once (false on a failed ack, a timeout or a close). */
+  send(payload: unknown, onAck: (ok: boolean) => void): void;
+  close(): void;
   inFlight: number;
+}
+
+/** A sender on socket.io-client (`--client socketio`). */
+function socketIoSender(socket: Socket): Sender {
+  return {
+    inFlight: 0,
+    send(payload, onAck) {
+      socket.timeout(ACK_TIMEOUT_MS).emit("message:send", payload, (err: Error | null, result?: AckResult<unknown>) => onAck(!err && result?.ok === true));
+    },
+    close: () => socket.close(),
+  };
+}
+
+/** A sender on the raw client (`--client raw`, the default): see connectRawClient. */
+function rawSender(client: RawSender): Sender {
+  return {
+    inFlight: 0,
+    send: (payload, onAck) => client.emit("message:send", payload, onAck, ACK_TIMEOUT_MS),
+    close: () => client.close(),
+  };
 }
 
 interface StepResult {
@@ -253,12 +275,17 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
     }
     const senderUrl = nodes[0]!.url;
     for (const account of accounts.slice(opts.users)) {
+      if (opts.client === "raw") {
+        // The senders' own deliveries are not counted (they are not receivers).
+        senders.push(rawSender(await connectRawClient(Number(new URL(senderUrl).port), account.cookie, () => {})));
+        continue;
+      }
       const socket = ioClient(senderUrl, { path: SOCKET_PATH, extraHeaders: { cookie: account.cookie }, transports: ["websocket"], forceNew: true, reconnection: false });
       await new Promise<void>((resolve, reject) => {
         socket.once("connect", () => resolve());
         socket.once("connect_error", reject);
       });
-      senders.push({ socket, inFlight: 0 });
+      senders.push(socketIoSender(socket));
     }
     log(`${prefix}${opts.clients} receivers (${opts.client}) on ${nodes.length} node(s) and ${senders.length} senders connected`);
 
@@ -301,9 +328,9 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
         sender.inFlight++;
         issuedPerStep.set(step, Math.max(issuedPerStep.get(step) ?? 0, n + 1));
         const payload = { roomId: DEFAULT_ROOM_ID, clientId: randomUUID(), body: encodeBody(step, sentMicros, n, opts.bodyLength) };
-        sender.socket.timeout(ACK_TIMEOUT_MS).emit("message:send", payload, (err: Error | null, result?: AckResult<unknown>) => {
+        sender.send(payload, (ok) => {
           sender.inFlight--;
-          if (err || !result?.ok) return void failedAcks++;
+          if (!ok) return void failedAcks++;
           let h = ackHistograms.get(step);
           if (!h) ackHistograms.set(step, (h = new Uint32Array(HISTOGRAM_BUCKETS)));
           const i = bucketOf((nowMicros() - sentMicros) / 1000);
@@ -425,6 +452,15 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
         );
       }
     }
+    if (plan.fixed && plan.fixed.length > 0) {
+      // A fixed step past a server's capacity (the tutorial server at 1,000 messages/s) leaves a
+      // backlog that would land in the step-up's first steps as their latency: wait for every
+      // message sent so far to be delivered (or FINAL_SETTLE_MS) before stepping up.
+      const inFlight = () => senders.reduce((n, s) => n + s.inFlight, 0);
+      await waitUntil(() => inFlight() === 0, { timeoutMs: ACK_TIMEOUT_MS + 5_000, intervalMs: 100, what: "the fixed steps' acks" });
+      const deadline = Date.now() + FINAL_SETTLE_MS;
+      while ((await check()).some((c) => c.lost > 0) && Date.now() < deadline) await sleep(250);
+    }
     log(`${prefix}stepping up`);
 
     const results: StepResult[] = [];
@@ -460,7 +496,7 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
     const best = results.filter((r) => r.passed).reduce<StepResult | null>((a, r) => (a && a.achieved >= r.achieved ? a : r), null);
     return { best, lost, duplicated, failedAcks, crossNode, fixed };
   } finally {
-    for (const s of senders) s.socket.close();
+    for (const s of senders) s.close();
     await Promise.all(
       receivers.map(
         (r) =>

@@ -71,6 +71,19 @@ export interface RawReceiver {
   close(): void;
 }
 
+/** A raw client that also sends commands (the bench's senders): acks are matched by id, not decoded. */
+export interface RawSender extends RawReceiver {
+  /**
+   * Emits `event` with `payload` and an ack id; `onAck(ok)` runs once: with whether the ack envelope
+   * said `{"ok":true`, or false when the connection closes or `timeoutMs` passes first.
+   */
+  emit(event: string, payload: unknown, onAck: (ok: boolean) => void, timeoutMs: number): void;
+}
+
+/** How often a raw sender looks for acks past their timeout. */
+const ACK_SWEEP_MS = 1_000;
+const ACK_OK = Buffer.from('[{"ok":true');
+
 const CRLFCRLF = Buffer.from("\r\n\r\n");
 
 /**
@@ -84,6 +97,17 @@ const CRLFCRLF = Buffer.from("\r\n\r\n");
  * bytes, without decoding the JSON. `--client socketio` runs the real client instead.
  */
 export function connectRawReceiver(port: number, cookie: string, onDelivery: OnDelivery, timeoutMs = 20_000): Promise<RawReceiver> {
+  return connectRawClient(port, cookie, onDelivery, timeoutMs);
+}
+
+/**
+ * The raw receiver plus `emit` with an ack (RawSender): what the bench's senders use with
+ * `--client raw`. Why: every sender is also a member of the room and gets every broadcast; through
+ * socket.io-client (engine.io-client, socket.io-parser, JSON.parse per message) 20 senders took
+ * 0.3-0.5 of the generator's core at 1,500 messages/s, which capped the raw server's measured max
+ * at what the generator could drive (issue 15), not at what the server could do.
+ */
+export function connectRawClient(port: number, cookie: string, onDelivery: OnDelivery, timeoutMs = 20_000): Promise<RawSender> {
   return new Promise((resolve, reject) => {
     const socket: Socket = netConnect({ port, host: "127.0.0.1" });
     socket.setNoDelay(true);
@@ -116,8 +140,42 @@ export function connectRawReceiver(port: number, cookie: string, onDelivery: OnD
     // Client frames must be masked; an all-zero mask is valid and leaves the payload as is.
     const sendText = (text: string) => {
       const payload = Buffer.from(text);
-      if (payload.length > 125) throw new Error("raw receiver: only short frames are sent");
-      socket.write(Buffer.concat([Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0]), payload]));
+      if (payload.length > 0xffff) throw new Error("raw client: frames over 64 KiB are not sent");
+      const header =
+        payload.length <= 125
+          ? Buffer.from([0x81, 0x80 | payload.length, 0, 0, 0, 0])
+          : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff, 0, 0, 0, 0]);
+      socket.write(Buffer.concat([header, payload]));
+    };
+
+    /** Acks awaited: id -> callback and deadline. */
+    const acks = new Map<number, { onAck: (ok: boolean) => void; deadline: number }>();
+    let nextAckId = 0;
+    const settleAll = () => {
+      for (const { onAck } of acks.values()) onAck(false);
+      acks.clear();
+    };
+    const sweep = setInterval(() => {
+      const now = Date.now();
+      for (const [id, a] of acks) {
+        if (a.deadline <= now) {
+          acks.delete(id);
+          a.onAck(false);
+        }
+      }
+    }, ACK_SWEEP_MS);
+    sweep.unref();
+    socket.on("close", () => {
+      clearInterval(sweep);
+      settleAll();
+    });
+    const client: RawSender = {
+      close: () => socket.destroy(),
+      emit(event, payload, onAck, ackTimeoutMs) {
+        const id = nextAckId++;
+        acks.set(id, { onAck, deadline: Date.now() + ackTimeoutMs });
+        sendText(`42${id}${JSON.stringify([event, payload])}`);
+      },
     };
 
     const onText = (buf: Buffer, start: number, end: number) => {
@@ -127,10 +185,20 @@ export function connectRawReceiver(port: number, cookie: string, onDelivery: OnD
         if (ioType === 0x32 /* 2: EVENT */) {
           const head = parseCreatedFrame(buf, start, end);
           if (head) onDelivery(head.step, head.sentMicros, head.n);
+        } else if (ioType === 0x33 /* 3: ACK */) {
+          // 43<id>[{"ok":true,…}]: the id's digits, then the envelope, read without decoding it.
+          let i = start + 2;
+          let id = 0;
+          for (; i < end && buf[i]! >= 0x30 && buf[i]! <= 0x39; i++) id = id * 10 + (buf[i]! - 48);
+          const waiting = acks.get(id);
+          if (waiting) {
+            acks.delete(id);
+            waiting.onAck(buf.compare(ACK_OK, 0, ACK_OK.length, i, Math.min(end, i + ACK_OK.length)) === 0);
+          }
         } else if (ioType === 0x30 /* 0: CONNECT ack */) {
           connected = true;
           clearTimeout(timer);
-          resolve({ close: () => socket.destroy() });
+          resolve(client);
         } else if (ioType === 0x34 /* 4: CONNECT_ERROR */) {
           fail(new Error(`raw receiver: ${buf.toString("utf8", start + 2, end)}`));
         }
