@@ -37,6 +37,9 @@ describe("the command table", () => {
     // Shared, not made per socket: the session cleanup and the socket-cap release.
     expect(one.listeners("disconnect")).toHaveLength(2);
     expect(one.listeners("disconnect")).toEqual(two.listeners("disconnect"));
+    // The handshake's HTTP request and headers (the session cookie among them) are not kept.
+    expect((one.conn as unknown as { request: unknown }).request).toBeNull();
+    expect(one.handshake.headers).toEqual({});
   });
 
   it("answers a command it does not know, sent with an ack, with INVALID_PAYLOAD, and keeps serving", async () => {
