@@ -598,7 +598,9 @@ async function multiNode(opts: LoadOptions, dir: string, stopLater: (s: ServerPr
  */
 function pinGenerator(): { server: string; generator: string } | null {
   const n = cpus().length;
-  if (n < 2) return null;
+  // PARLEY_BENCH_NO_PIN=1: for a CPU profile (--cpu-prof's sampling thread would share the
+  // server's saturated core and lose samples, which then read as idle).
+  if (n < 2 || process.env.PARLEY_BENCH_NO_PIN === "1") return null;
   const generator = String(n - 1);
   try {
     execFileSync("taskset", ["-a", "-p", "-c", generator, String(process.pid)], { stdio: "ignore" });

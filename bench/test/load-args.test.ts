@@ -9,6 +9,14 @@ describe("parseLoadArgs --compare", () => {
     expect(parseLoadArgs([], {})).toMatchObject({ compare: false, clients: 500, senders: 4 });
     expect(parseLoadArgs(["--compare", "--clients", "50", "--ack-rate", "200", "--cpu-rate", "10000"], {})).toMatchObject({ clients: 50, ackRate: 200, cpuRate: 10_000 });
   });
+  it("steps from 10k with 50k steps up to 500k, runs all three servers unless told, and refuses an unknown one", () => {
+    const o = parseLoadArgs(["--compare"], {});
+    expect(o.steps.slice(0, 8)).toEqual([10_000, 25_000, 50_000, 100_000, 150_000, 200_000, 250_000, 300_000]);
+    expect(o.servers).toEqual(["parley", "tutorial", "raw"]);
+    expect(parseLoadArgs(["--compare", "--servers", "parley,raw"], {}).servers).toEqual(["parley", "raw"]);
+    expect(() => parseLoadArgs(["--compare", "--servers", "parley,nginx"], {})).toThrow(/nginx/);
+    expect(parseLoadArgs([], {}).steps[0]).toBe(50_000);
+  });
   it("refuses --compare with several nodes, and bad rates", () => {
     expect(() => parseLoadArgs(["--compare", "--nodes", "3"], {})).toThrow(/--compare/);
     expect(() => parseLoadArgs(["--compare", "--ack-rate", "0"], {})).toThrow(/--ack-rate/);
