@@ -469,6 +469,18 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
     });
 
     describe("appendMessage", () => {
+      it("returns every message exactly as a later read returns it (text with mentions, a notice, a reply)", async () => {
+        const [alice, bob] = [await user("Alice"), await user("bob")];
+        const r = await room("Mirror", alice, bob);
+        const appended = [
+          await say(r.id, alice, "hi @bob", { mentions: [bob.id] }),
+          await notice(r.id, bob, "join"),
+          await say(r.id, bob, "a reply", { replyToId: (await say(r.id, alice, "original")).id }),
+        ];
+        const { messages } = await s.getMessages(r.id, { limit: 50 });
+        for (const m of appended) expect(messages.find((x) => x.id === m.id)).toEqual(m);
+      });
+
       it("stores a message with the room's next seq and returns it as stored", async () => {
         const [alice, bob] = [await user("Alice"), await user("bob")];
         const r = await room("Random", alice, bob);

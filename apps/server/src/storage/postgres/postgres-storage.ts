@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { newMessageId } from "../message-id.js";
 import { DatabaseError, Pool, TypeOverrides, type PoolClient, type QueryResultRow } from "pg";
 import {
   termMode,
@@ -482,7 +483,7 @@ export class PostgresStorage implements Storage {
   }
 
   private async appendOne(input: NewMessage): Promise<{ message: Message; created: boolean }> {
-    const id = randomUUID();
+    const id = newMessageId();
     let rows: (MessageRow & { created: boolean })[];
     try {
       const ids = input.attachmentIds ?? [];

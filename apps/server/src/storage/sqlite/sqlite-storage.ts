@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { newMessageId } from "../message-id.js";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
@@ -445,7 +446,7 @@ export class SqliteStorage implements Storage {
         | { nickname: string }
         | undefined;
       if (!author) throw new Error(`user ${input.authorId} not found`);
-      const id = randomUUID();
+      const id = newMessageId(t);
       // Inside the item's savepoint: a file that cannot be claimed undoes the seq taken above too.
       const attachments = (input.attachmentIds ?? []).map((attachmentId) => {
         const row = this.sql(Q.claimAttachment).get(id, attachmentId, input.authorId, input.roomId) as AttachmentRow | undefined;
@@ -479,8 +480,36 @@ export class SqliteStorage implements Storage {
       // The author has read everything up to their own message.
       this.sql("UPDATE members SET last_read_seq = MAX(last_read_seq, ?) WHERE room_id = ? AND user_id = ?")
         .run(room.last_seq, input.roomId, input.authorId);
-      // Read back through the shared select for the reply preview; a new message has no reactions.
-      const row = this.sql(Q.messageById).get(id) as SqliteMessageRow;
+      // A reply is read back through the shared select, for its preview of the original. Anything
+      // else is the row just written, as the select would return it: one query less per send on the
+      // hot path (issue 15: half the statements' time of a send was its two reads). A new message
+      // has no reactions, no edit, no delete.
+      const row: MessageRow = input.replyToId
+        ? decode(this.sql(Q.messageById).get(id) as SqliteMessageRow)
+        : {
+            id,
+            room_id: input.roomId,
+            seq: room.last_seq,
+            kind: input.kind,
+            author_id: input.authorId,
+            author_nickname: author.nickname,
+            client_id: input.clientId,
+            body: input.body,
+            created_at: t,
+            mentions: [...input.mentions],
+            version: room.last_version,
+            edited_at: null,
+            deleted_at: null,
+            deleted_by: null,
+            reply_to_id: null,
+            attachments: attachments.length > 0 ? JSON.stringify(attachments) : null,
+            reply_id: null,
+            reply_seq: null,
+            reply_author_id: null,
+            reply_author_nickname: null,
+            reply_body: null,
+            reply_deleted_at: null,
+          };
       // Last, so that only a message whose savepoint holds is indexed with the batch. (The clock
       // may count one that then fails: a slack too large only makes date searches read more.)
       if (docid !== null) {
@@ -489,7 +518,7 @@ export class SqliteStorage implements Storage {
         if (t < clock.newestAt) clock.slack = Math.max(clock.slack, clock.newestAt - t);
         else clock.newestAt = t;
       }
-      return { message: toMessages([decode(row)], [])[0]!, created: true };
+      return { message: toMessages([row], [])[0]!, created: true };
     })();
 
   /** Messages of one room with their reactions, read by one query for all of them. */
