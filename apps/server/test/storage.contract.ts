@@ -477,7 +477,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
           await notice(r.id, bob, "join"),
           await say(r.id, bob, "a reply", { replyToId: (await say(r.id, alice, "original")).id }),
         ];
-        const { messages } = await s.getMessages(r.id, { limit: 50 });
+        const { messages } = await s.getMessages(r.id, { latest: true, limit: 50 });
         for (const m of appended) expect(messages.find((x) => x.id === m.id)).toEqual(m);
       });
 

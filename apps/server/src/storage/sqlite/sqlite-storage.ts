@@ -426,13 +426,27 @@ export class SqliteStorage implements Storage {
     });
   }
 
-  private readonly appendOne = (input: NewMessage): { message: Message; created: boolean } =>
-    this.db.transaction(() => {
-      if (input.clientId !== null) {
+  /**
+   * One send, in its own savepoint. Written first, looked up only when that fails: a retry of a
+   * stored send is refused by the unique (author, client id) index, or earlier by the claim of its
+   * files (already on the stored message), and then gets the stored message, in its current state
+   * (it may have been edited or reacted to since). Why not look first, as a retry is answered: the
+   * lookup was a query per send on the hot path for what is a rare case (issue 15).
+   */
+  private readonly appendOne = (input: NewMessage): { message: Message; created: boolean } => {
+    try {
+      return this.appendNew(input);
+    } catch (error) {
+      if (input.clientId !== null && (isUniqueViolation(error) || error instanceof AttachmentClaimError)) {
         const existing = this.sql(Q.messageByClientId).get(input.authorId, input.clientId) as SqliteMessageRow | undefined;
-        // A retry gets the message in its current state (it may have been edited or reacted to since).
         if (existing) return { message: this.withReactions([existing])[0]!, created: false };
       }
+      throw error;
+    }
+  };
+
+  private readonly appendNew = (input: NewMessage): { message: Message; created: boolean } =>
+    this.db.transaction(() => {
       const t = this.now();
       // The seq and the version of a new message come from the same room row update, so a new
       // message is one change like any other (ADR 0009), still inside the batch's transaction.
