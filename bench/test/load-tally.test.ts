@@ -35,6 +35,17 @@ describe("DeliveryTally", () => {
     expect(tally.check(1, 10)).toEqual({ lost: 10, unexpected: 0 });
   });
 
+  it("leaves a dropped receiver (one that never connected) out of the loss count", () => {
+    const tally = new DeliveryTally();
+    const a = tally.addReceiver();
+    const never = tally.addReceiver();
+    for (let n = 0; n < 10; n++) tally.record(a, 1, n);
+    tally.drop(never);
+    expect(tally.check(1, 10)).toEqual({ lost: 0, unexpected: 0 });
+    expect(() => tally.record(never, 1, 0)).toThrow(/dropped/);
+    expect(() => tally.drop(5)).toThrow(/unknown/);
+  });
+
   it("keeps steps apart and reports numbers never issued", () => {
     const tally = new DeliveryTally();
     const a = tally.addReceiver();

@@ -4,8 +4,14 @@ import type { SparseHistogram } from "./load-histogram.js";
 export type ClientKind = "raw" | "socketio";
 
 export type ParentMessage =
-  /** `node` labels these sockets' latencies (which server node they are on); default 0. */
-  | { type: "connect"; url: string; cookies: string[]; client: ClientKind; node?: number }
+  /**
+   * `node` labels these sockets' latencies (which server node they are on); default 0. The rest is
+   * for bench:sockets (raw client only): `localAddresses[i]` is cookie i's source address;
+   * `idle` sockets are not in the room under test (no row in the tally: a bench message one of them
+   * gets is counted as `stray`); with `keepGoing`, a socket that fails to connect is counted in the
+   * reply (`failed`) instead of failing the whole request.
+   */
+  | { type: "connect"; url: string; cookies: string[]; client: ClientKind; node?: number; localAddresses?: string[]; idle?: boolean; keepGoing?: boolean }
   /**
    * Per-step counts (and histograms when asked) plus the running total of deliveries. With
    * `issued` (how many messages each step of `steps` sent), also what was lost and unexpected.
@@ -29,6 +35,8 @@ export interface StepStats {
 
 export type ReceiverMessage =
   | { type: "ready" }
-  | { type: "connected"; count: number }
+  /** `count`: the process's open sockets; with `keepGoing`, the request's failures and the first error. */
+  | { type: "connected"; count: number; failed?: number; firstError?: string }
   | { type: "error"; message: string }
-  | { type: "stats"; id: number; total: number; steps: Record<number, StepStats> };
+  /** `sockets`: open sockets so far (connects in progress included once done); `stray`: bench messages at idle sockets. */
+  | { type: "stats"; id: number; total: number; steps: Record<number, StepStats>; sockets: number; stray: number };

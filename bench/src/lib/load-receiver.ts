@@ -1,5 +1,5 @@
 /**
- * A receiver process of `pnpm bench:load` (forked by load.ts, driven over IPC): it connects its
+ * A receiver process of `pnpm bench:load` and `pnpm bench:sockets` (forked by load.ts and sockets.ts, driven over IPC): it connects its
  * share of the K clients and records, per step, which message each client got (DeliveryTally: a
  * duplicate is counted as one, never as a delivery) and the latency of each first delivery.
  * A separate process so that receiving (the bulk of the bench's own work: K deliveries per message)
@@ -20,11 +20,17 @@ const tally = new DeliveryTally();
 /** First deliveries over every step (duplicates excluded), for the parent's deliveries per second. */
 let total = 0;
 const closers: (() => void)[] = [];
+/** Bench messages delivered to idle sockets (bench:sockets), which are not in the room they were sent to. */
+let stray = 0;
+const onStray: OnDelivery = () => void stray++;
 
-/** One client's delivery callback: its own row in the tally, its latencies also under its `node`. */
-const receiverFor = (node: number): OnDelivery => {
+/**
+ * One client's delivery callback: its own row in the tally (`receiver`, for `tally.drop` if it
+ * never connects), its latencies also under its `node`.
+ */
+const receiverFor = (node: number): { receiver: number; onDelivery: OnDelivery } => {
   const receiver = tally.addReceiver();
-  return (step, sentMicros, n) => {
+  const onDelivery: OnDelivery = (step, sentMicros, n) => {
     // A duplicate adds nothing to the counts or the latency: it is only counted as a duplicate.
     if (!tally.record(receiver, step, n)) return;
     total++;
@@ -38,6 +44,7 @@ const receiverFor = (node: number): OnDelivery => {
     if (!hn) byNode.set(node, (hn = new Uint32Array(HISTOGRAM_BUCKETS)));
     hn[i] = hn[i]! + 1;
   };
+  return { receiver, onDelivery };
 };
 
 function connectSocketIo(url: string, cookie: string, onDelivery: OnDelivery): Promise<() => void> {
@@ -68,16 +75,27 @@ process.on("message", (raw) => {
   const m = raw as ParentMessage;
   if (m.type === "connect") {
     const port = Number(new URL(m.url).port);
-    mapLimit(m.cookies, 32, async (cookie) => {
-      const onDelivery = receiverFor(m.node ?? 0);
-      if (m.client === "raw") {
-        const r = await connectRawReceiver(port, cookie, onDelivery);
-        closers.push(() => r.close());
-      } else {
-        closers.push(await connectSocketIo(m.url, cookie, onDelivery));
+    let failed = 0;
+    let firstError: string | undefined;
+    mapLimit(m.cookies, 32, async (cookie, i) => {
+      const row = m.idle ? null : receiverFor(m.node ?? 0);
+      const onDelivery = row?.onDelivery ?? onStray;
+      try {
+        if (m.client === "raw") {
+          const localAddress = m.localAddresses?.[i];
+          const r = await connectRawReceiver(port, cookie, onDelivery, localAddress === undefined ? {} : { localAddress });
+          closers.push(() => r.close());
+        } else {
+          closers.push(await connectSocketIo(m.url, cookie, onDelivery));
+        }
+      } catch (e) {
+        if (!m.keepGoing) throw e;
+        failed++;
+        firstError ??= String(e);
+        if (row) tally.drop(row.receiver);
       }
     }).then(
-      () => send({ type: "connected", count: closers.length }),
+      () => send({ type: "connected", count: closers.length, ...(m.keepGoing && { failed, ...(firstError !== undefined && { firstError }) }) }),
       (e: unknown) => send({ type: "error", message: String(e) }),
     );
   } else if (m.type === "stats") {
@@ -93,7 +111,7 @@ process.on("message", (raw) => {
         ...(m.byNode && { byNode: Object.fromEntries([...(nodeHistograms.get(step) ?? [])].map(([node, hn]) => [node, toSparse(hn)])) }),
       };
     });
-    send({ type: "stats", id: m.id, total, steps });
+    send({ type: "stats", id: m.id, total, steps, sockets: closers.length, stray });
   } else if (m.type === "close") {
     for (const close of closers) close();
     process.disconnect?.();

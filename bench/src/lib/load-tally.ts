@@ -8,8 +8,8 @@
  * number of receivers, and a whole default run (every step kept until the final check) about 5 MB.
  */
 export class DeliveryTally {
-  /** Per receiver: step -> bitset of the n received. */
-  private readonly seen: Map<number, Uint8Array>[] = [];
+  /** Per receiver: step -> bitset of the n received; null for a receiver dropped (see `drop`). */
+  private readonly seen: (Map<number, Uint8Array> | null)[] = [];
   private readonly unique = new Map<number, number>();
   private readonly duplicated = new Map<number, number>();
 
@@ -23,10 +23,20 @@ export class DeliveryTally {
     return this.seen.length;
   }
 
+  /**
+   * Leaves `receiver` out of `check` from now on: a client that never connected was never in the
+   * room, so the messages it did not get are not lost (the bench reports the failed connect
+   * instead). Its deliveries so far stay counted; recording more for it is an error.
+   */
+  drop(receiver: number): void {
+    if (receiver < 0 || receiver >= this.seen.length) throw new Error(`unknown receiver ${receiver}`);
+    this.seen[receiver] = null;
+  }
+
   /** Records that `receiver` got message n of `step`; returns false when it already had it. */
   record(receiver: number, step: number, n: number): boolean {
     const steps = this.seen[receiver];
-    if (!steps) throw new Error(`unknown receiver ${receiver}`);
+    if (!steps) throw new Error(`unknown or dropped receiver ${receiver}`);
     if (!Number.isInteger(n) || n < 0) throw new Error(`message number must be a non-negative integer, got ${n}`);
     let bits = steps.get(step);
     const byte = n >>> 3;
@@ -64,6 +74,7 @@ export class DeliveryTally {
     let lost = 0;
     let unexpected = 0;
     for (const steps of this.seen) {
+      if (!steps) continue;
       const bits = steps.get(step);
       const got = bits ? countBits(bits, 0, issued) : 0;
       lost += issued - got;

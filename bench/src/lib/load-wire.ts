@@ -84,6 +84,18 @@ export interface RawSender extends RawReceiver {
 const ACK_SWEEP_MS = 1_000;
 const ACK_OK = Buffer.from('[{"ok":true');
 
+export interface RawReceiverOptions {
+  /** From the start of the TCP connect to the Socket.IO CONNECT ack. */
+  timeoutMs?: number;
+  /**
+   * The source address to connect from (e.g. "127.0.0.2"). Why: the kernel has one ephemeral port
+   * range (about 28,000 ports by default) per (source address, destination address and port), so
+   * more sockets than that to one server need several source addresses; all of 127.0.0.0/8 is
+   * loopback on Linux, no configuration needed. Default: the kernel's choice (127.0.0.1).
+   */
+  localAddress?: string;
+}
+
 const CRLFCRLF = Buffer.from("\r\n\r\n");
 
 /**
@@ -96,8 +108,8 @@ const CRLFCRLF = Buffer.from("\r\n\r\n");
  * would measure itself. This one scans frame headers and reads the body's timestamp out of the
  * bytes, without decoding the JSON. `--client socketio` runs the real client instead.
  */
-export function connectRawReceiver(port: number, cookie: string, onDelivery: OnDelivery, timeoutMs = 20_000): Promise<RawReceiver> {
-  return connectRawClient(port, cookie, onDelivery, timeoutMs);
+export function connectRawReceiver(port: number, cookie: string, onDelivery: OnDelivery, options: RawReceiverOptions = {}): Promise<RawReceiver> {
+  return connectRawClient(port, cookie, onDelivery, options);
 }
 
 /**
@@ -107,9 +119,9 @@ export function connectRawReceiver(port: number, cookie: string, onDelivery: OnD
  * 0.3-0.5 of the generator's core at 1,500 messages/s, which capped the raw server's measured max
  * at what the generator could drive (issue 15), not at what the server could do.
  */
-export function connectRawClient(port: number, cookie: string, onDelivery: OnDelivery, timeoutMs = 20_000): Promise<RawSender> {
+export function connectRawClient(port: number, cookie: string, onDelivery: OnDelivery, { timeoutMs = 20_000, localAddress }: RawReceiverOptions = {}): Promise<RawSender> {
   return new Promise((resolve, reject) => {
-    const socket: Socket = netConnect({ port, host: "127.0.0.1" });
+    const socket: Socket = netConnect({ port, host: "127.0.0.1", ...(localAddress !== undefined && { localAddress }) });
     socket.setNoDelay(true);
     let upgraded = false;
     let connected = false;
