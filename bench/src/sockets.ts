@@ -14,7 +14,8 @@
  * the bench's own messages read), spread over receiver processes (lib/load-receiver.ts, `--procs`)
  * and over loopback source addresses 127.0.0.2, … (`--addresses`): the kernel's ephemeral port
  * range, about 28,000 ports, is per (source address, destination), so 100,000 connections to one
- * port need several source addresses. `--senders` socket.io-client sockets (tabs of the first room
+ * port need several source addresses, and the kernel's choice of a port for a bound address slows
+ * down long before the range is full (lib/sockets-plan.ts: CONNECTIONS_PER_ADDRESS). `--senders` socket.io-client sockets (tabs of the first room
  * accounts, so the room has `--room-sockets` + `--senders` sockets) send from this process.
  *
  * Limits, checked before anything starts (README, "Benchmarks and reliability", lists them): the
@@ -136,7 +137,7 @@ function preflight(opts: SocketsOptions): { addresses: string[]; procs: number }
 
   const rangeText = readProc("/proc/sys/net/ipv4/ip_local_port_range");
   const ports = rangeText ? portRangeSize(rangeText) : 28_232;
-  const addresses = sourceAddresses(opts.sockets, ports, 0.5, opts.addresses);
+  const addresses = sourceAddresses(opts.sockets, ports, opts.addresses);
   const perAddress = Math.ceil(opts.sockets / addresses.length);
   if (perAddress > ports * 0.9) {
     throw new LimitError(`${perAddress} connections per source address, but net.ipv4.ip_local_port_range has ${ports} ports: use more --addresses (or leave it to the bench)`);

@@ -14,7 +14,7 @@ export interface SocketsOptions {
   senders: number;
   /** Receiver processes the sockets are spread over; 0: one per PROC_SOCKETS sockets, at least 2. */
   procs: number;
-  /** Source addresses (127.0.0.2, …); 0: enough that each uses at most half the port range. */
+  /** Source addresses (127.0.0.2, …); 0: enough for CONNECTIONS_PER_ADDRESS each (see there). */
   addresses: number;
   /** Messages per second into the room during the measurement. */
   rate: number;
@@ -91,16 +91,26 @@ export const autoProcs = (sockets: number): number => Math.max(2, Math.ceil(sock
 const MAX_ADDRESSES = 253;
 
 /**
- * Source addresses for `connections` loopback connections to one server port: 127.0.0.2,
- * 127.0.0.3, … The kernel picks a connection's ephemeral port per (source address, destination
- * address and port), from `ports` ports (ip_local_port_range), so one source address holds at most
- * that many. Each address is given at most `share` of the range: what a previous run left in
- * TIME_WAIT (60 s, on the client side, which closes first) and other programs' connections keep
- * some ports busy, and a port chosen at bind() (which an explicit source address means) cannot be
- * one in TIME_WAIT. Not 127.0.0.1: the other benches' connections use its ports.
+ * Connections per source address at most. Why 2,500: an explicit source address means the kernel
+ * picks the ephemeral port at bind(), and that search slows down as the address's ports fill up:
+ * measured here (Linux 6.18, range 32768-60999), one fresh address took ~5,000 connects/s up to
+ * 5,000 connections, then 200/s and less (15,000 took 49 s), while the same 15,000 spread over 8
+ * addresses took 4 s. Addresses cost nothing (all of 127.0.0.0/8 is loopback), so the bench uses
+ * many and keeps each well below the knee.
  */
-export function sourceAddresses(connections: number, ports: number, share = 0.5, count = 0): string[] {
-  const perAddress = Math.floor(ports * share);
+export const CONNECTIONS_PER_ADDRESS = 2_500;
+
+/**
+ * Source addresses for `connections` loopback connections to one server port: 127.0.0.2,
+ * 127.0.0.3, … (`count` of them, or enough that each carries at most CONNECTIONS_PER_ADDRESS and
+ * at most half the `ports` of ip_local_port_range). The kernel has one ephemeral port range per
+ * (source address, destination address and port), about 28,000 ports by default, so 100,000
+ * connections to one port cannot come from one address; what a previous run left in TIME_WAIT (on
+ * the client side, which closes first) also keeps ports of an address busy for 60 s. Not 127.0.0.1:
+ * the other benches' connections use its ports.
+ */
+export function sourceAddresses(connections: number, ports: number, count = 0): string[] {
+  const perAddress = Math.min(CONNECTIONS_PER_ADDRESS, Math.floor(ports / 2));
   if (perAddress < 1) throw new Error(`no ports to use: ${ports} in the range`);
   const n = count > 0 ? count : Math.max(1, Math.ceil(connections / perAddress));
   if (n > MAX_ADDRESSES) throw new Error(`${connections} connections need ${n} source addresses (${perAddress} each), more than ${MAX_ADDRESSES}`);
