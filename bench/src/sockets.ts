@@ -48,7 +48,7 @@ import { SOCKET_PATH, type AckResult, type RoomSummary } from "@parley/shared";
 import { addSparse, bucketOf, HISTOGRAM_BUCKETS, quantileMs } from "./lib/load-histogram.js";
 import type { ReceiverMessage } from "./lib/load-ipc.js";
 import { encodeBody, nowMicros } from "./lib/load-wire.js";
-import { cpuSecondsOf, hasCapSysResource, nofileOf, pinGeneratorToLastCpu, portRangeSize, raiseNofile, readProc, rssOf, runQueueSecondsOf } from "./lib/linux-limits.js";
+import { cpuSecondsOf, cpuTimesOf, hasCapSysResource, nofileOf, pinGeneratorToLastCpu, portRangeSize, raiseNofile, readProc, rssOf, runQueueSecondsOf } from "./lib/linux-limits.js";
 import { login } from "./lib/login.js";
 import { startReceiverProcess, type ReceiverProcess } from "./lib/receiver-process.js";
 import { createServerProcess, serverCommand, type ServerProcess } from "./lib/server-process.js";
@@ -84,6 +84,8 @@ const WARMUP_STEP = 2;
  * what 100,000 open sockets cost (load.ts warms up before its fixed-rate steps for the same reason).
  */
 const WARMUP_SECONDS = 2;
+/** A window with every socket open and nothing sent, for the server's idle cpu (pings and timers). */
+const IDLE_SECONDS = 5;
 const PROBE_TIMEOUT_MS = 30_000;
 const ACK_TIMEOUT_MS = 30_000;
 /** After the acks, how long deliveries may still arrive before what is missing counts as lost (load.ts's reason). */
@@ -349,8 +351,20 @@ async function run(opts: SocketsOptions, dir: string): Promise<number> {
   );
   const rss = await settledRss(pid);
   const bytesPerSocket = connected > 0 ? (rss - rssBefore) / connected : NaN;
+  // Timed: prom-client's default metrics list /proc/self/fd and every libuv handle, one per socket.
+  const scrapeAt = performance.now();
   const heap = metricValue(await scrape(url, metricsToken), "nodejs_heap_size_used_bytes");
-  log(`server rss ${mb(rss)} (${(bytesPerSocket / 1024).toFixed(1)} kB per socket over the ${mb(rssBefore)} before), heap used ${mb(heap)}`);
+  const scrapeMs = performance.now() - scrapeAt;
+  log(`server rss ${mb(rss)} (${(bytesPerSocket / 1024).toFixed(1)} kB per socket over the ${mb(rssBefore)} before), heap used ${mb(heap)}; GET /metrics took ${scrapeMs.toFixed(0)} ms`);
+  // What the open sockets cost with nothing sent (pings, timers): a measurement window, not a wait.
+  const idle0 = { at: performance.now(), server: cpuTimesOf(pid), waiting: runQueueSecondsOf(pid) };
+  await sleep(IDLE_SECONDS * 1000);
+  const idle1 = { at: performance.now(), server: cpuTimesOf(pid), waiting: runQueueSecondsOf(pid) };
+  const idleCores = (a: number, b: number) => ((b - a) / ((idle1.at - idle0.at) / 1000)).toFixed(2);
+  log(
+    `idle for ${IDLE_SECONDS} s: server cpu (cores) user=${idleCores(idle0.server.user, idle1.server.user)} system=${idleCores(idle0.server.system, idle1.server.system)}, ` +
+      `main thread waiting for cpu ${idleCores(idle0.waiting, idle1.waiting)}`,
+  );
 
   // ---- messages into the room ------------------------------------------------------------------
   const issuedPerStep = new Map<number, number>();
@@ -408,6 +422,7 @@ async function run(opts: SocketsOptions, dir: string): Promise<number> {
     server: cpuSecondsOf(pid),
     serverWaiting: runQueueSecondsOf(pid),
     receivers: receivers.reduce((n, r) => n + cpuSecondsOf(r.child.pid), 0),
+    receiversWaiting: receivers.reduce((n, r) => n + runQueueSecondsOf(r.child.pid), 0),
     self: process.cpuUsage(),
   });
   const cpu0 = cpu();
@@ -448,7 +463,7 @@ async function run(opts: SocketsOptions, dir: string): Promise<number> {
   log(
     `during the messages: server event-loop lag p99 ${lag(metricsAfter, "p99").toFixed(1)} ms, max ${lag(metricsAfter, "max").toFixed(1)} ms; ` +
       `major GC ${(majorGc * 1000).toFixed(0)} ms; ack p99 ${quantileMs(ackHistogram, 0.99).toFixed(1)} ms; server rss ${mb(rssAfter)}; ` +
-      `cpu (cores) server=${cores(cpu0.server, cpu1.server)} server_main_thread_waiting_for_cpu=${cores(cpu0.serverWaiting, cpu1.serverWaiting)} receivers=${cores(cpu0.receivers, cpu1.receivers)} senders=${selfCores}; load average ${loadavg()[0]!.toFixed(1)}`,
+      `cpu (cores) server=${cores(cpu0.server, cpu1.server)} server_main_thread_waiting_for_cpu=${cores(cpu0.serverWaiting, cpu1.serverWaiting)} receivers=${cores(cpu0.receivers, cpu1.receivers)} receivers_waiting_for_cpu=${cores(cpu0.receiversWaiting, cpu1.receiversWaiting)} senders=${selfCores}; load average ${loadavg()[0]!.toFixed(1)}`,
   );
 
   const result: SocketsResult = {

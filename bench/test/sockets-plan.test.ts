@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hasCapSysResource, parseCpuSeconds, parseNofile, parseRunQueueSeconds, parseVmRss, portRangeSize } from "../src/lib/linux-limits.js";
+import { hasCapSysResource, parseCpuSeconds, parseCpuTimes, parseNofile, parseRunQueueSeconds, parseVmRss, portRangeSize } from "../src/lib/linux-limits.js";
 import {
   autoProcs,
   failures,
@@ -129,6 +129,7 @@ describe("/proc parsing", () => {
   it("reads CPU seconds from /proc/<pid>/stat, a command name with spaces and parentheses included", () => {
     const stat = "2564 (node (x) y) S 1 2564 2564 0 -1 4194560 51234 0 0 0 1234 567 0 0 20 0 11 0 6543210 1000 200 18446744073709551615";
     expect(parseCpuSeconds(stat)).toBeCloseTo(18.01);
+    expect(parseCpuTimes(stat)).toEqual({ user: 12.34, system: 5.67 });
     expect(parseRunQueueSeconds("5312000000 1500000000 4200\n")).toBe(1.5);
   });
 });

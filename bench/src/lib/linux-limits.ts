@@ -88,17 +88,21 @@ export function raiseNofile(need: number): RaiseOutcome {
   return { before, after: nofileOf("self"), refused };
 }
 
-/** CPU seconds (user + system) in a /proc/<pid>/stat line: fields 14 and 15, in USER_HZ (100) ticks. */
-export function parseCpuSeconds(stat: string): number {
+/** CPU seconds in user and system mode in a /proc/<pid>/stat line (fields 14 and 15, in USER_HZ = 100 ticks), every thread's. */
+export function parseCpuTimes(stat: string): { user: number; system: number } {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
 }
 
-/** CPU seconds a process has used so far; NaN when it is gone. */
-export const cpuSecondsOf = (pid: number | undefined): number => {
+export const parseCpuSeconds = (stat: string): number => ((t) => t.user + t.system)(parseCpuTimes(stat));
+
+/** CPU seconds a process has used so far, user and system; NaN when it is gone. */
+export const cpuTimesOf = (pid: number | undefined): { user: number; system: number } => {
   const stat = pid === undefined ? null : readProc(`/proc/${pid}/stat`);
-  return stat ? parseCpuSeconds(stat) : NaN;
+  return stat ? parseCpuTimes(stat) : { user: NaN, system: NaN };
 };
+
+export const cpuSecondsOf = (pid: number | undefined): number => ((t) => t.user + t.system)(cpuTimesOf(pid));
 
 /**
  * Seconds a thread has waited on a run queue (ready, but another task had the cpu): the second
