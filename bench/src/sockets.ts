@@ -217,6 +217,10 @@ function killChildrenNow(): void {
 }
 
 let tearingDown: Promise<void> | null = null;
+/** Set by SIGINT/SIGTERM: what fails after it (receivers signalled too) is the interruption, not an error. */
+let interrupted = false;
+/** The run's directory (SQLite file, server log), for the signal handler's last line. */
+let runDir: string | null = null;
 /** Receivers first (their sockets close, the server sees disconnects), then the server. Runs once. */
 function teardown(): Promise<void> {
   tearingDown ??= (async () => {
@@ -498,6 +502,7 @@ async function main(): Promise<number> {
     return 2;
   }
   const dir = mkdtempSync(join(tmpdir(), "parley-sockets-"));
+  runDir = dir;
   log(
     `sockets=${opts.sockets} room_sockets=${opts.roomSockets} accounts=${opts.roomAccounts}+${opts.idleAccounts} senders=${opts.senders} ` +
       `rate=${opts.rate}/s seconds=${opts.seconds} dir=${dir}`,
@@ -509,6 +514,8 @@ async function main(): Promise<number> {
     if (e instanceof LimitError) {
       console.error(`bench:sockets: this machine cannot hold the run:\n  ${e.message}`);
       code = 2;
+    } else if (interrupted) {
+      log(`interrupted (${(e as Error).message})`);
     } else {
       console.error(e);
     }
@@ -527,8 +534,14 @@ for (const [signal, code] of [
   ["SIGTERM", 143],
 ] as const) {
   process.on(signal, () => {
+    // Once: a Ctrl-C (or `timeout`) signals the whole process group, and may signal it again.
+    if (interrupted) return;
+    interrupted = true;
     log(`${signal}: cleaning up`);
-    void Promise.race([teardown(), sleep(30_000)]).finally(() => process.exit(code));
+    void Promise.race([teardown(), sleep(30_000)]).finally(() => {
+      if (runDir) log(`server log kept in ${runDir}`);
+      process.exit(code);
+    });
   });
 }
 
