@@ -204,15 +204,32 @@ export function metricsOf(io: object): Metrics | undefined {
 let processMetrics: Registry | undefined;
 
 /**
- * prom-client's default metrics (event-loop lag and its percentiles, CPU, memory, heap, GC, handles,
- * file descriptors), once per process, in a registry of their own (not the global default one).
- * Under their standard names (`process_*`, `nodejs_*`), without a prefix, so that the usual Node.js
- * dashboards and alerts work unchanged.
+ * Default metrics whose scrape walks every connection: `process_open_fds` lists /proc/self/fd, the
+ * handle and resource gauges list every libuv handle. With 19,466 sockets a scrape took 94–111 ms
+ * of the event loop (16 ms with 1,000: `pnpm bench:sockets`, issue 15), about half a second at
+ * 100,000, every scrape interval, for every user. Left out; what they grew with is counted for
+ * free by `parley_socket_connections` and `parley_engine_connections`, and `process_max_fds` stays.
+ */
+export const COSTLY_DEFAULT_METRICS = [
+  "process_open_fds",
+  "nodejs_active_handles",
+  "nodejs_active_handles_total",
+  "nodejs_active_resources",
+  "nodejs_active_resources_total",
+] as const;
+
+/**
+ * prom-client's default metrics (event-loop lag and its percentiles, CPU, memory, heap, GC), once
+ * per process, in a registry of their own (not the global default one), without the ones whose
+ * cost grows with the connections (COSTLY_DEFAULT_METRICS). Under their standard names
+ * (`process_*`, `nodejs_*`), without a prefix, so that the usual Node.js dashboards and alerts work
+ * unchanged.
  */
 export function processRegistry(): Registry {
   if (!processMetrics) {
     processMetrics = new Registry();
     collectDefaultMetrics({ register: processMetrics });
+    for (const name of COSTLY_DEFAULT_METRICS) processMetrics.removeSingleMetric(name);
   }
   return processMetrics;
 }

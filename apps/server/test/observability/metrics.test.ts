@@ -76,8 +76,13 @@ describe("/metrics on the main port", () => {
     expect(body).toContain("# TYPE parley_commands_total counter");
     expect(body).toContain("# TYPE parley_command_ack_seconds histogram");
     expect(body).toContain("# TYPE parley_socket_connections gauge");
-    // prom-client's default metrics, once per process: event-loop lag among them.
+    // prom-client's default metrics, once per process: event-loop lag among them, but none whose
+    // scrape walks every connection (a file descriptor or a libuv handle each).
     expect(sample(body, "nodejs_eventloop_lag_seconds")).toEqual(expect.any(Number));
+    expect(sample(body, "process_max_fds")).toEqual(expect.any(Number));
+    for (const costly of ["process_open_fds", "nodejs_active_handles_total", "nodejs_active_resources_total"]) {
+      expect(sample(body, costly), costly).toBeUndefined();
+    }
   });
 });
 
