@@ -30,7 +30,6 @@
  * through Redis costs, not what N machines would do.
  * Flags: see lib/load-args.ts.
  */
-import { execFileSync, fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -47,6 +46,8 @@ import { crossNodeLatency, latencyRate, mergeByNode, nodeOfReceiver, type CrossN
 import { createRunDatabase, type RunDatabase } from "./lib/pg-store.js";
 import { createRedisProcess } from "./lib/redis-process.js";
 import { createServerProcess, serverCommand, type ServerProcess } from "./lib/server-process.js";
+import { startReceiverProcess, type ReceiverProcess } from "./lib/receiver-process.js";
+import { pinGeneratorToLastCpu } from "./lib/linux-limits.js";
 import { mapLimit, sleep, waitUntil } from "./lib/wait.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -75,39 +76,9 @@ const NODE_START_TIMEOUT_MS = 60_000;
 const started = Date.now();
 const log = (line: string) => console.error(`[load ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
 
-/** One receiver child process and a request/response channel over its IPC. */
-interface Receiver {
-  child: ChildProcess;
-  request(m: ParentMessage, want: ReceiverMessage["type"]): Promise<ReceiverMessage>;
-}
-
-function startReceiver(): Promise<Receiver> {
-  // Forked with tsx as a loader, from the repository root (where tsx is installed).
-  const child = fork(fileURLToPath(new URL("./lib/load-receiver.ts", import.meta.url)), [], {
-    cwd: ROOT,
-    execArgv: ["--import", "tsx"],
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  const waiting: { want: string; id?: number; resolve: (m: ReceiverMessage) => void; reject: (e: Error) => void }[] = [];
-  child.on("message", (raw) => {
-    const m = raw as ReceiverMessage;
-    if (m.type === "error") {
-      for (const w of waiting.splice(0)) w.reject(new Error(`receiver: ${m.message}`));
-      return;
-    }
-    const i = waiting.findIndex((w) => w.want === m.type && (m.type !== "stats" || w.id === m.id));
-    if (i >= 0) waiting.splice(i, 1)[0]!.resolve(m);
-  });
-  child.on("exit", (code) => {
-    for (const w of waiting.splice(0)) w.reject(new Error(`receiver exited (${code})`));
-  });
-  const request = (m: ParentMessage | null, want: ReceiverMessage["type"]) =>
-    new Promise<ReceiverMessage>((resolve, reject) => {
-      waiting.push({ want, ...(m?.type === "stats" && { id: m.id }), resolve, reject });
-      if (m) child.send(m);
-    });
-  return request(null, "ready").then(() => ({ child, request: (m, want) => request(m, want) }));
-}
+/** A receiver child process (lib/receiver-process.ts, shared with bench:sockets). */
+type Receiver = ReceiverProcess;
+const startReceiver = () => startReceiverProcess(ROOT);
 
 /** CPU seconds (user + system) a process has used so far, from /proc; NaN where there is no /proc. */
 function cpuSeconds(pid: number | null | undefined): number {
@@ -497,18 +468,7 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
     return { best, lost, duplicated, failedAcks, crossNode, fixed };
   } finally {
     for (const s of senders) s.close();
-    await Promise.all(
-      receivers.map(
-        (r) =>
-          new Promise<void>((resolve) => {
-            const done = () => (liveReceivers.delete(r), resolve());
-            if (r.child.exitCode !== null) return done();
-            r.child.once("exit", done);
-            r.child.send({ type: "close" } satisfies ParentMessage);
-            setTimeout(() => (r.child.kill("SIGKILL"), done()), 3_000).unref();
-          }),
-      ),
-    );
+    await Promise.all(receivers.map((r) => r.close(3_000).finally(() => liveReceivers.delete(r))));
   }
 }
 
@@ -597,17 +557,10 @@ async function multiNode(opts: LoadOptions, dir: string, stopLater: (s: ServerPr
  * takes more than its core would be measured as faster than one that does not.
  */
 function pinGenerator(): { server: string; generator: string } | null {
-  const n = cpus().length;
   // PARLEY_BENCH_NO_PIN=1: for a CPU profile (--cpu-prof's sampling thread would share the
   // server's saturated core and lose samples, which then read as idle).
-  if (n < 2 || process.env.PARLEY_BENCH_NO_PIN === "1") return null;
-  const generator = String(n - 1);
-  try {
-    execFileSync("taskset", ["-a", "-p", "-c", generator, String(process.pid)], { stdio: "ignore" });
-    return { server: "0", generator };
-  } catch {
-    return null;
-  }
+  if (process.env.PARLEY_BENCH_NO_PIN === "1") return null;
+  return pinGeneratorToLastCpu(cpus().length);
 }
 
 /**
