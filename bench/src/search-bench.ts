@@ -114,7 +114,7 @@ async function openSeeding(path: string, options: Options, withIndex: boolean): 
   let clock = Date.now() - (options.messages + 10) * MAX_GAP_MS;
   const tick = seededRandom(options.seed + 1);
   const now = () => (clock += 1 + Math.floor(tick() * MAX_GAP_MS));
-  const storage = await prepareStorage(withIndex ? new SqliteStorage(path, now) : new UnindexedSqliteStorage(path, now));
+  const storage = await prepareStorage(withIndex ? new SqliteStorage(path, { now }) : new UnindexedSqliteStorage(path, { now }));
   const user = await storage.createUser({ nickname: "searcher", passwordHash: "bench$no-login" });
   const authorIds: string[] = [];
   for (let i = 0; i < SHAPE.authors; i++) authorIds.push((await storage.createUser({ nickname: `author${i}`, passwordHash: "bench$no-login" })).id);

@@ -125,7 +125,7 @@ export async function seedRoom(options: SeedOptions): Promise<SeedResult> {
   let clock = Date.now() - (n + 10) * MAX_GAP_MS;
   const now = () => (clock += 1 + Math.floor(random() * MAX_GAP_MS));
 
-  const storage = new SqliteStorage(options.dbPath, now);
+  const storage = new SqliteStorage(options.dbPath, { now });
   try {
     await prepareStorage(storage);
     // The real scrypt hash of the server, so the bench user signs in through the UI like anyone else.

@@ -12,7 +12,7 @@ import { openBlobStore } from "./blobs/open.js";
 const config = loadConfig();
 // Structured JSON lines (pino) with request and socket ids and secrets redacted: observability/log.ts.
 const logger = pinoLogger({ level: config.logLevel });
-const storage = await prepareStorage(await openStorage(config.database));
+const storage = await prepareStorage(await openStorage(config.database, logger));
 const blobs = await openBlobStore(config.blobs, { logger });
 const builtWeb = fileURLToPath(new URL("../../web/dist", import.meta.url));
 const staticDir = config.staticDir ?? (existsSync(builtWeb) ? builtWeb : undefined);

@@ -327,7 +327,7 @@ describe("search by date when the clock steps back (SQLite)", () => {
     // Mostly forward; one step in ten goes back by up to a minute.
     const now = () => (clock += random() < 0.1 ? -Math.floor(random() * 60_000) : Math.floor(random() * 10_000));
     const written: Message[] = [];
-    let storage = await prepareStorage(new SqliteStorage(path, now));
+    let storage = await prepareStorage(new SqliteStorage(path, { now }));
     try {
       const alice = await storage.createUser({ nickname: "alice", passwordHash: "x" });
       await storage.addMember(DEFAULT_ROOM_ID, alice.id);
@@ -337,7 +337,7 @@ describe("search by date when the clock steps back (SQLite)", () => {
           written.push(message);
         }
         await storage.close();
-        storage = await prepareStorage(new SqliteStorage(path, now));
+        storage = await prepareStorage(new SqliteStorage(path, { now }));
       }
       const times = written.map((m) => m.createdAt);
       const [first, last] = [Math.min(...times), Math.max(...times)];

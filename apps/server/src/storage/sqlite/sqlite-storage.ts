@@ -3,6 +3,8 @@ import { newMessageId } from "../message-id.js";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { consoleLogger, type Logger } from "../../logger.js";
+import { startCheckpointer, type Checkpointer, type CheckpointerOptions } from "./checkpointer.js";
 import {
   matchesTerm,
   type Message,
@@ -106,6 +108,9 @@ const PQ = profileQueries({ ...SQLITE_DIALECT, inTextList: (expr) => `${expr} IN
  */
 const INDEX_CHUNK = 10_000;
 
+/** SQLite's default autocheckpoint (pages), restored when the checkpoint thread fails. */
+const SQLITE_AUTOCHECKPOINT = 1000;
+
 /** A searchable message as the search index takes it (see indexSearchDocs). */
 export interface SearchDoc {
   docid: number;
@@ -137,6 +142,18 @@ const MATCHES_TERM_FN = "parley_matches_term";
  * transaction (one WAL fsync for the batch instead of one per message), and each promise resolves
  * only after that transaction committed, so an ack is never sent for a message that could be lost.
  */
+export interface SqliteStorageOptions {
+  /** The clock of created_at and the like (tests move it). */
+  now?: () => number;
+  /**
+   * WAL checkpoints on a thread of their own (checkpointer.ts; the default for a file), or
+   * `false`: SQLite's autocheckpoint inside the commits, on the event loop.
+   */
+  checkpointer?: CheckpointerOptions | false;
+  /** Where a failed checkpoint thread is reported. */
+  logger?: Logger;
+}
+
 export class SqliteStorage implements Storage {
   private readonly db: Database.Database;
   private queue: PendingAppend[] = [];
@@ -152,11 +169,17 @@ export class SqliteStorage implements Storage {
   /** `search_state`'s newest created_at and clock slack, as the batch being written moves them. */
   private searchClock = { newestAt: 0, slack: 0 };
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly now: () => number;
+  /** The checkpoint thread, from init() on (a file database, unless turned off). */
+  checkpointer: Checkpointer | null = null;
+  /** Group commits wait while the checkpoint thread finishes the WAL (see checkpointer.ts). */
+  private commitsHeld = false;
 
   constructor(
     readonly path: string,
-    private readonly now: () => number = Date.now,
+    private readonly options: SqliteStorageOptions = {},
   ) {
+    this.now = options.now ?? Date.now;
     if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma("journal_mode = WAL");
@@ -194,6 +217,33 @@ export class SqliteStorage implements Storage {
     // Whatever is not in the search index yet: everything after migration 4, otherwise nothing
     // (or what another SQLite client wrote). In steps, so no transaction grows without bound.
     while (this.db.transaction(() => this.indexSearchDocs([], INDEX_CHUNK))() === INDEX_CHUNK);
+    if (this.path !== ":memory:" && this.options.checkpointer !== false && !this.checkpointer && !this.closed) this.startCheckpointer(this.options.checkpointer ?? {});
+  }
+
+  /** Hands the WAL checkpoints to a thread (see checkpointer.ts); back to SQLite if it fails. */
+  private startCheckpointer(options: CheckpointerOptions): void {
+    this.db.pragma("wal_autocheckpoint = 0");
+    this.checkpointer = startCheckpointer(
+      this.path,
+      {
+        hold: () => {
+          this.commitsHeld = true;
+        },
+        release: () => {
+          this.commitsHeld = false;
+          if (this.queue.length > 0 && !this.flushScheduled && !this.closed) {
+            this.flushScheduled = true;
+            setImmediate(() => this.flush());
+          }
+        },
+        failed: (error) => {
+          if (this.closed) return;
+          (this.options.logger ?? consoleLogger).error(`SQLite checkpoint thread failed, checkpointing inside commits again: ${error.message}`);
+          this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT}`);
+        },
+      },
+      options,
+    );
   }
 
   async ensurePublicRoom(input: { id: string; name: string }): Promise<void> {
@@ -232,8 +282,11 @@ export class SqliteStorage implements Storage {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.commitsHeld = false;
     this.flush();
     this.closed = true;
+    // The thread's connection first: the last connection to close checkpoints and removes the WAL.
+    await this.checkpointer?.stop();
     this.db.close();
   }
 
@@ -387,6 +440,8 @@ export class SqliteStorage implements Storage {
 
   private flush(): void {
     this.flushScheduled = false;
+    // The sends stay queued; the release schedules the flush again.
+    if (this.commitsHeld) return;
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0 || this.closed) return;
