@@ -1,6 +1,7 @@
 import { performance } from "node:perf_hooks";
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { AckResult, ClientEventName } from "@parley/shared";
+import { onEachAdapter, type BroadcastOptions, type LocalAdapter } from "../realtime/adapters.js";
 import type { ParleyServer } from "../realtime/types.js";
 
 /**
@@ -234,16 +235,6 @@ export function processRegistry(): Registry {
   return processMetrics;
 }
 
-interface BroadcastOptions {
-  rooms: Set<string>;
-  except?: Set<string>;
-}
-interface LocalAdapter {
-  rooms: Map<string, Set<string>>;
-  sids: Map<string, Set<string>>;
-  broadcast(packet: { data?: unknown[] }, opts: BroadcastOptions): unknown;
-}
-
 /**
  * Counts every broadcast this node emits, and how many of its own sockets each one reaches, by
  * wrapping the namespace adapter's `broadcast`. The adapter is replaced when the Redis adapter is
@@ -257,8 +248,7 @@ interface LocalAdapter {
  * there is no work per delivered socket.
  */
 function countBroadcasts(io: ParleyServer, metrics: Metrics): void {
-  const nsp = io.of("/") as unknown as { adapter: LocalAdapter };
-  const wrap = (adapter: LocalAdapter): LocalAdapter => {
+  onEachAdapter(io, (adapter) => {
     const original = adapter.broadcast;
     adapter.broadcast = function (packet, opts) {
       const event = packet.data?.[0];
@@ -268,15 +258,6 @@ function countBroadcasts(io: ParleyServer, metrics: Metrics): void {
       return original.call(this, packet, opts);
     };
     return adapter;
-  };
-  let current = wrap(nsp.adapter);
-  Object.defineProperty(nsp, "adapter", {
-    configurable: true,
-    enumerable: true,
-    get: () => current,
-    set: (adapter: LocalAdapter) => {
-      current = wrap(adapter);
-    },
   });
 }
 

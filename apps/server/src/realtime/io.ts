@@ -8,6 +8,7 @@ import { DomainError } from "../domain/errors.js";
 import { withContext, type Logger } from "../logger.js";
 import type { Services } from "../services.js";
 import type { Storage } from "../storage/storage.js";
+import { singleRoomFanout } from "./adapters.js";
 import { corkWritesPerTurn } from "./cork.js";
 import { crashProofConnection, crashProofMiddleware } from "./crash-proof.js";
 import { createDrain, type Drain } from "./drain.js";
@@ -100,6 +101,8 @@ export function createIo(
   const sessions = new WeakMap<object, { token: string; expiresAt: number }>();
   // One writev per TCP socket per event-loop turn instead of one write per packet (ADR 0006).
   corkWritesPerTurn(io);
+  // A broadcast to one room walks that room's sockets, with no Set of ids per broadcast (issue 15).
+  singleRoomFanout(io);
 
   // The handshake is authenticated from the httpOnly session cookie (browsers) or `auth.token`
   // (bots and tests that hold the cookie value). Crash-proof: a throw refuses with INTERNAL.
