@@ -174,7 +174,7 @@ export function startCheckpointer(path: string, host: CheckpointHost, options: C
     if (message.type === "hold") {
       if (stopped) return;
       host.hold();
-      holding = setTimeout(release, holdTimeoutMs);
+      holding = setTimeout(release, holdTimeoutMs).unref();
       return send({ type: "held" });
     }
     const { type: _type, id, ...result } = message;

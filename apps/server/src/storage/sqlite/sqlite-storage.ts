@@ -134,14 +134,6 @@ type SearchRow = SqliteMessageRow & { search_docid: number };
  */
 const MATCHES_TERM_FN = "parley_matches_term";
 
-/**
- * SQLite storage (better-sqlite3, WAL). better-sqlite3 is synchronous, so each call runs to
- * completion on the event loop; the async signatures keep it interchangeable with PostgreSQL.
- *
- * Message appends use group commit: appends arriving in one event-loop turn are written in one
- * transaction (one WAL fsync for the batch instead of one per message), and each promise resolves
- * only after that transaction committed, so an ack is never sent for a message that could be lost.
- */
 export interface SqliteStorageOptions {
   /** The clock of created_at and the like (tests move it). */
   now?: () => number;
@@ -154,6 +146,14 @@ export interface SqliteStorageOptions {
   logger?: Logger;
 }
 
+/**
+ * SQLite storage (better-sqlite3, WAL). better-sqlite3 is synchronous, so each call runs to
+ * completion on the event loop; the async signatures keep it interchangeable with PostgreSQL.
+ *
+ * Message appends use group commit: appends arriving in one event-loop turn are written in one
+ * transaction (one commit for the batch instead of one per message), and each promise resolves
+ * only after that transaction committed, so an ack is never sent for a message that could be lost.
+ */
 export class SqliteStorage implements Storage {
   private readonly db: Database.Database;
   private queue: PendingAppend[] = [];
