@@ -1,4 +1,4 @@
-import type { Server as HttpServer } from "node:http";
+import { ServerResponse, type IncomingMessage, type Server as HttpServer } from "node:http";
 import { parse as parseCookie } from "cookie";
 import { Server, type ServerOptions } from "socket.io";
 import { SOCKET_PATH } from "@parley/shared";
@@ -17,6 +17,7 @@ import { registerMessageHandlers } from "./message.handlers.js";
 import { registerModerationHandlers } from "./moderation.handlers.js";
 import { registerRoomHandlers } from "./room.handlers.js";
 import { registerProfileHandlers } from "./profile.handlers.js";
+import { SessionExpiries } from "./session-expiry.js";
 import { channel, type ParleyServer, type ParleySocket } from "./types.js";
 
 /** The error a refused handshake carries: `connect_error` with message "UNAUTHENTICATED". */
@@ -26,33 +27,10 @@ function unauthenticated(): Error & { data: { code: string; message: string } } 
   });
 }
 
-/**
- * setTimeout's longest delay (2^31-1 ms, ~24.8 days); a longer one fires at once. Sessions live up
- * to SESSION_TTL_DAYS (30 by default), so a far expiry is reached in steps.
- */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/**
- * Disconnects `socket` when its session expires: one timer per socket, to the expiry instant.
- * Why a timer and not a periodic sweep: the expiry is known at the handshake, a timer fires at the
- * right moment (a sweep is late by up to its period, or costs a pass over every socket each
- * period), and Node keeps thousands of timers cheaply. The client's reconnect then meets the
- * handshake's own expiry check and stops with UNAUTHENTICATED.
- */
-function disconnectAtExpiry(socket: { disconnect(close: boolean): unknown }, expiresAt: number, now: () => number): { current: NodeJS.Timeout } {
-  const handle = { current: undefined as unknown as NodeJS.Timeout };
-  const arm = () => {
-    const left = expiresAt - now();
-    if (left <= 0) {
-      socket.disconnect(true);
-      return;
-    }
-    handle.current = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
-    // A pending expiry must not keep a stopping process alive.
-    handle.current.unref();
-  };
-  arm();
-  return handle;
+const expiriesByServer = new WeakMap<ParleyServer, SessionExpiries>();
+/** The session timers of a server createIo made (tests: a session whose sockets all closed has none). */
+export function sessionExpiriesOf(io: ParleyServer): SessionExpiries | undefined {
+  return expiriesByServer.get(io);
 }
 
 export const DEFAULT_PING_INTERVAL_MS = 15_000;
@@ -97,6 +75,21 @@ export function createIo(
       callback("FORBIDDEN_ORIGIN", false);
     },
   });
+  // engine.io answers a WebSocket upgrade through a stand-in response (its WebSocketResponse, the
+  // `res` its middlewares get) whose `req` is the upgrade's request, and that stand-in stays
+  // reachable until the TCP socket closes (a "close" listener on the socket closes over it): every
+  // idle socket kept its request, headers, raw headers and parsed query (issue 15; a bare
+  // Socket.IO server pays it too). The stand-in is needed until the 101's headers are written
+  // (middlewares set headers through it); engine.io emits "headers" then, and it lets go.
+  const upgradeResponses = new WeakMap<IncomingMessage, { req: unknown }>();
+  io.engine.use((req: IncomingMessage, res: unknown, next: () => void) => {
+    if (!(res instanceof ServerResponse) && typeof res === "object" && res !== null && "req" in res) upgradeResponses.set(req, res);
+    next();
+  });
+  io.engine.on("headers", (_headers: unknown, req: IncomingMessage) => {
+    const upgrade = upgradeResponses.get(req);
+    if (upgrade) upgrade.req = null;
+  });
   // The expiry of each socket's session, and its token for the re-check at connection (see below).
   const sessions = new WeakMap<object, { token: string; expiresAt: number }>();
   // One writev per TCP socket per event-loop turn instead of one write per packet (ADR 0006).
@@ -132,13 +125,23 @@ export function createIo(
   registerModerationHandlers(commands, io, services);
   registerProfileHandlers(commands, io, services);
 
+  // Each session's sockets on this node end when it expires (one timer per session, not per socket).
+  // A throw in a timer's callback would end the process: logged instead.
+  const expiries = new SessionExpiries(services.auth.clock, (sessionId) => {
+    try {
+      io.local.in(channel.session(sessionId)).disconnectSockets(true);
+    } catch (error) {
+      withContext(logger, { sessionId }).error("closing an expired session's sockets failed", error);
+    }
+  });
+  expiriesByServer.set(io, expiries);
+
   // What a socket's end undoes; one function for every socket (Socket.IO calls it with the socket as `this`).
-  const expiries = new WeakMap<ParleySocket, { current: NodeJS.Timeout }>();
   function onDisconnect(this: ParleySocket): void {
     // A throw here would be an uncaught exception (the process exits): log it instead.
     try {
-      const expiry = expiries.get(this);
-      if (expiry) clearTimeout(expiry.current);
+      // The socket has left its rooms by now: an empty session room is a session with no socket here.
+      if (!this.nsp.adapter.rooms.has(channel.session(this.data.sessionId))) expiries.unwatch(this.data.sessionId);
       services.typing.dropSocket(this.id);
       services.presence.disconnected(this.data.userId);
     } catch (error) {
@@ -159,7 +162,7 @@ export function createIo(
     // Joined at once, so that a sign-out (which disconnects `session:<id>`) or "sign out
     // everywhere" (`user:<id>`) from now on reaches this socket.
     socket.join([channel.user(userId), channel.session(sessionId)]);
-    if (session) expiries.set(socket, disconnectAtExpiry(socket, session.expiresAt, services.auth.clock));
+    if (session) expiries.watch(sessionId, session.expiresAt);
     // Commands are taken from now on (so none is dropped) but wait for `ready`: the socket joins
     // its rooms first and reads after, so nothing can fall between the two.
     const ready = Promise.all([

@@ -6,6 +6,7 @@ import { SqliteStorage } from "../../src/storage/sqlite/sqlite-storage.js";
 import { waitFor } from "../helpers/wait.js";
 import { closeAllSockets, connect, roundTrip, signInOk, startServer, type ClientSocket, type TestServer } from "../helpers/server.js";
 import { prepareStorage } from "../../src/domain/setup.js";
+import { sessionExpiriesOf } from "../../src/realtime/io.js";
 
 /** Issue 10, sessions: expiry closes sockets, sign out everywhere, sessions per device, purge, re-hash. */
 
@@ -22,12 +23,36 @@ const status = async (url: string, cookie: string) => (await fetch(`${url}${API.
 describe("session lifetime on open sockets", () => {
   it("disconnects a socket when its session expires, and the reconnect is refused", async () => {
     // Long enough to connect on a busy machine, short enough for a test; the socket waits on the
-    // server's timer (one per socket, to the expiry) rather than on a sleep here.
+    // server's timer (one per session, to the expiry) rather than on a sleep here.
     server = await startServer({ sessionTtlMs: 3000 });
     const { cookie } = await signInOk(server.url, "alice");
     const socket = await connect(server.url, cookie);
     expect(await disconnected(socket)).toBe("io server disconnect");
     await expect(connect(server.url, cookie)).rejects.toThrow("UNAUTHENTICATED");
+  });
+});
+
+describe("session timers", () => {
+  it("ends every socket of the session with one timer, kept while any of them is open", async () => {
+    server = await startServer({ sessionTtlMs: 4000 });
+    const expiries = sessionExpiriesOf(server.app.io)!;
+    const { cookie } = await signInOk(server.url, "alice");
+    const { cookie: other } = await signInOk(server.url, "bob");
+    const [first, second, third] = await Promise.all([connect(server.url, cookie), connect(server.url, cookie), connect(server.url, cookie)]);
+    const bobs = await connect(server.url, other);
+    await Promise.all([roundTrip(first!), roundTrip(bobs)]);
+    expect(expiries.size).toBe(2);
+    // One of alice's sockets closing leaves the timer: the other two still end at the expiry.
+    const closed = disconnected(first!);
+    first!.disconnect();
+    await closed;
+    await waitFor(() => expect(server!.app.io.of("/").sockets.size).toBe(3));
+    expect(expiries.size).toBe(2);
+    // Bob's only socket closing drops his session's timer.
+    bobs.disconnect();
+    await waitFor(() => expect(expiries.size).toBe(1));
+    expect(await Promise.all([disconnected(second!), disconnected(third!)])).toEqual(["io server disconnect", "io server disconnect"]);
+    expect(expiries.size).toBe(0);
   });
 });
 
