@@ -237,9 +237,8 @@ export function processRegistry(): Registry {
 
 /**
  * Counts every broadcast this node emits, and how many of its own sockets each one reaches, by
- * wrapping the namespace adapter's `broadcast`. The adapter is replaced when the Redis adapter is
- * attached (main.ts, after createApp), so the namespace's `adapter` property is watched and every
- * adapter it is given is wrapped.
+ * wrapping the `broadcast` of every adapter the namespace gets (`onEachAdapter`: the Redis adapter
+ * replaces the first one).
  *
  * What this does not count: a broadcast another node emitted and this node delivers (a cluster
  * adapter hands those to the in-memory adapter's `broadcast` directly, not through the instance);
