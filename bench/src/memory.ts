@@ -15,20 +15,20 @@
  * ratio <= 1.1). Flags: `--sockets N` (default 10000), `--users U` (Parley accounts the sockets
  * belong to, round-robin like tabs; default 100: each sign-in is a scrypt hash).
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { settledRss } from "./lib/linux-limits.js";
 import { connectRawReceiver, type RawReceiver } from "./lib/load-wire.js";
 import { login } from "./lib/login.js";
 import { createServerProcess, serverCommand, type ServerProcess } from "./lib/server-process.js";
-import { mapLimit, sleep } from "./lib/wait.js";
+import { mapLimit } from "./lib/wait.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const WARM_SOCKETS = 200;
 const CONNECT_CONCURRENCY = 64;
-const SETTLE_MAX_MS = 30_000;
 
 const { values } = parseArgs({
   options: {
@@ -45,27 +45,6 @@ if (!Number.isInteger(sockets) || sockets < 100 || !Number.isInteger(users) || u
 
 const started = Date.now();
 const log = (line: string) => console.error(`[memory ${((Date.now() - started) / 1000).toFixed(1)}s] ${line}`);
-
-/** The resident set of a process, in bytes (Linux: /proc/<pid>/status). */
-export function rssOf(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = /^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1];
-  if (!kb) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(kb) * 1024;
-}
-
-/** VmRSS once it stops moving (two samples a second apart within 0.5 %), or after SETTLE_MAX_MS. */
-async function settledRss(pid: number): Promise<number> {
-  const until = Date.now() + SETTLE_MAX_MS;
-  let last = rssOf(pid);
-  while (Date.now() < until) {
-    await sleep(1_000);
-    const now = rssOf(pid);
-    if (Math.abs(now - last) / last < 0.005) return now;
-    last = now;
-  }
-  return last;
-}
 
 async function measure(name: string, server: ServerProcess, cookies: readonly string[]): Promise<number> {
   const pid = server.pid();

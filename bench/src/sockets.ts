@@ -48,7 +48,7 @@ import { SOCKET_PATH, type AckResult, type RoomSummary } from "@parley/shared";
 import { addSparse, bucketOf, HISTOGRAM_BUCKETS, quantileMs } from "./lib/load-histogram.js";
 import type { ReceiverMessage } from "./lib/load-ipc.js";
 import { encodeBody, nowMicros } from "./lib/load-wire.js";
-import { cpuSecondsOf, cpuTimesOf, hasCapSysResource, nofileOf, pinGeneratorToLastCpu, portRangeSize, raiseNofile, readProc, rssOf, runQueueSecondsOf } from "./lib/linux-limits.js";
+import { cpuSecondsOf, cpuTimesOf, hasCapSysResource, nofileOf, pinGeneratorToLastCpu, portRangeSize, raiseNofile, readProc, rssOf, runQueueSecondsOf, settledRss } from "./lib/linux-limits.js";
 import { login } from "./lib/login.js";
 import { startReceiverProcess, type ReceiverProcess } from "./lib/receiver-process.js";
 import { createServerProcess, serverCommand, type ServerProcess } from "./lib/server-process.js";
@@ -90,8 +90,6 @@ const PROBE_TIMEOUT_MS = 30_000;
 const ACK_TIMEOUT_MS = 30_000;
 /** After the acks, how long deliveries may still arrive before what is missing counts as lost (load.ts's reason). */
 const FINAL_SETTLE_MS = 10_000;
-/** Longest wait for the RSS to stop moving (two samples a second apart within 0.5 %). */
-const SETTLE_MAX_MS = 30_000;
 const PROGRESS_MS = 5_000;
 /**
  * The whole connect phase's deadline: 2 minutes plus 5 ms a socket (100,000: about 10 minutes).
@@ -168,19 +166,6 @@ async function scrape(url: string, token: string): Promise<string> {
   const res = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(30_000) });
   if (!res.ok) throw new Error(`GET /metrics: HTTP ${res.status}`);
   return res.text();
-}
-
-/** VmRSS once it stops moving (two samples a second apart within 0.5 %), or after SETTLE_MAX_MS. */
-async function settledRss(pid: number): Promise<number> {
-  const until = Date.now() + SETTLE_MAX_MS;
-  let last = rssOf(pid);
-  while (Date.now() < until) {
-    await sleep(1_000);
-    const now = rssOf(pid);
-    if (Math.abs(now - last) / last < 0.005) return now;
-    last = now;
-  }
-  return last;
 }
 
 function connectClient(url: string, cookie: string): Promise<Socket> {

@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { sleep } from "./wait.js";
 
 /**
  * What the kernel allows bench:sockets, read from /proc (Linux only): open files per process, the
@@ -31,6 +32,22 @@ export function parseVmRss(status: string): number {
 
 /** The resident set of a process, in bytes. */
 export const rssOf = (pid: number): number => parseVmRss(readFileSync(`/proc/${pid}/status`, "utf8"));
+
+/**
+ * A process's VmRSS once it stops moving (two samples a second apart within 0.5 %), or the last
+ * sample after `maxMs`: what bench:memory and bench:sockets report.
+ */
+export async function settledRss(pid: number, maxMs = 30_000): Promise<number> {
+  const until = Date.now() + maxMs;
+  let last = rssOf(pid);
+  while (Date.now() < until) {
+    await sleep(1_000);
+    const now = rssOf(pid);
+    if (Math.abs(now - last) / last < 0.005) return now;
+    last = now;
+  }
+  return last;
+}
 
 /** Ports in /proc/sys/net/ipv4/ip_local_port_range ("32768\t60999": 28,232). */
 export function portRangeSize(text: string): number {
