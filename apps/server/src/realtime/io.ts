@@ -162,7 +162,6 @@ export function createIo(
     // Joined at once, so that a sign-out (which disconnects `session:<id>`) or "sign out
     // everywhere" (`user:<id>`) from now on reaches this socket.
     socket.join([channel.user(userId), channel.session(sessionId)]);
-    if (session) expiries.watch(sessionId, session.expiresAt);
     // Commands are taken from now on (so none is dropped) but wait for `ready`: the socket joins
     // its rooms first and reads after, so nothing can fall between the two.
     const ready = Promise.all([
@@ -183,6 +182,9 @@ export function createIo(
     commands.attach(socket, ready);
     services.presence.connected(userId, nickname);
     socket.on("disconnect", onDisconnect);
+    // Last: a session that expired since the handshake ends this socket at once, and the socket's
+    // end must find its presence counted and its disconnect handler there to undo it.
+    if (session) expiries.watch(sessionId, session.expiresAt);
   }));
 
   return io;

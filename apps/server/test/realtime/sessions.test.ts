@@ -56,6 +56,30 @@ describe("session timers", () => {
   });
 });
 
+describe("an expiry racing the handshake", () => {
+  it("ends a socket whose session expired between the middleware's check and the connection, and leaves no ghost presence", async () => {
+    // The middleware's lookup finds the session still valid but ending now: by the connection
+    // handler it is past, so the socket ends at once.
+    let lookups = 0;
+    class ExpiringInBetween extends SqliteStorage {
+      override async findSession(tokenHash: string, now: number) {
+        const found = await super.findSession(tokenHash, now);
+        lookups++;
+        return found && lookups === 1 ? { ...found, expiresAt: Date.now() } : found;
+      }
+    }
+    server = await startServer({ openStorage: (path) => new ExpiringInBetween(path), presenceGraceMs: 0 });
+    const { cookie, user } = await signInOk(server.url, "alice");
+    lookups = 0;
+    const socket = await connect(server.url, cookie).catch(() => null);
+    await waitFor(() => expect(socket?.connected ?? false).toBe(false));
+    expect(lookups).toBeGreaterThanOrEqual(1);
+    await waitFor(() => expect(server!.app.io.of("/").sockets.size).toBe(0));
+    await waitFor(() => expect(server!.app.services.presence.isOnline(user.id)).toBe(false));
+    expect(sessionExpiriesOf(server.app.io)!.size).toBe(0);
+  });
+});
+
 describe("a sign-out racing the handshake", () => {
   it("disconnects a socket whose session ended between the middleware's check and the connection", async () => {
     // The middleware's lookup is the first findSession of a handshake, the connection's re-check
