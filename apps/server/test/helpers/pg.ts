@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { describe, it } from "vitest";
+import { waitFor } from "./wait.js";
 
 /**
  * The PostgreSQL server for tests, as an admin URL (a role with CREATEDB), e.g.
@@ -109,15 +110,20 @@ export async function createTestDatabase(adminUrl: string): Promise<TestDatabase
       // An autovacuum worker in the database makes FORCE fail for a role without pg_signal_backend
       // (PostgreSQL 15: "must be a member of the role whose process is being terminated", seen once
       // in a full run); the worker ends within moments, so the drop is tried again.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          await asAdmin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`));
-          return;
-        } catch (error) {
-          if ((error as { code?: unknown }).code !== "42501" || attempt === 20) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 250));
-        }
-      }
+      // Only that code is retried; any other error ends the wait and is thrown as it is.
+      const failure = await waitFor(
+        async (): Promise<{ error: unknown } | undefined> => {
+          try {
+            await asAdmin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`));
+            return undefined;
+          } catch (error) {
+            if ((error as { code?: unknown }).code === "42501") throw error;
+            return { error };
+          }
+        },
+        { timeout: 5_000, interval: 250 },
+      );
+      if (failure) throw failure.error;
     },
   };
 }
