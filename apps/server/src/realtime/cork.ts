@@ -52,14 +52,19 @@ const turnTimer = globalThis.setTimeout;
 
 /**
  * The least time between two uncorks. Under load the uncork is what costs: one write syscall per
- * socket with something to send (writev was a quarter of the server's CPU at 200,000 deliveries/s),
- * however little it has. Spacing the uncorks 3 ms apart lets each carry a few more frames per
- * socket; when nothing was uncorked in the last 3 ms (any but a busy server) the uncork runs as
- * soon as before. Measured with `pnpm bench:load --compare --servers parley` (issue 15, three
- * alternating pairs): the acked-send p99 at 1,000 messages/s into 200 members 52, 44, 38 ms with
- * the gap against 66, 96, 60 without, deliveries' p99 51-78 against 77-132.
+ * socket with something to send (writev was a third of the server's CPU at 60,000 and at 200,000
+ * deliveries/s), however little it has. Spacing the uncorks lets each carry more frames per
+ * socket; when nothing was uncorked in the last gap (a quiet server) the uncork runs as soon as
+ * before, so only a busy server adds latency, and at most the gap.
+ *
+ * Measured with `pnpm bench:load --compare --servers parley` (issue 15, alternating runs, server
+ * pinned to one core): 3 ms against none gave an acked-send p99 at 1,000 messages/s into 200
+ * members of 52, 44, 38 ms against 66, 96, 60. 10 ms against 3 ms: the server's CPU at 60,000
+ * deliveries/s 0.48, 0.44 of a core against 0.84, 0.71 (the raw `ws` server: 0.38), at 200,000
+ * 0.57, 0.54 against 0.73, 0.80, with the acked-send p99 34, 29 ms against 27, 33 and the
+ * deliveries' p99 at 60,000/s 22 ms either way.
  */
-const MIN_UNCORK_GAP_MS = 3;
+export const MIN_UNCORK_GAP_MS = 10;
 /** performance.now, taken at load like the timer (a test may fake the clock of its process). */
 const now = performance.now.bind(performance);
 
