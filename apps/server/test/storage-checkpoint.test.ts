@@ -88,8 +88,10 @@ describe("SQLite WAL checkpoints", () => {
     await db.send(3000);
     const firstHeld = results.findIndex((r) => r.held);
     expect(firstHeld).toBeGreaterThanOrEqual(0);
-    // From the first hold on, the WAL starts over every few ticks: no checkpoint finds it far past the bound.
-    expect(Math.max(...results.slice(firstHeld + 1).map((r) => r.log))).toBeLessThan(2000);
+    // From the first hold on, the WAL starts over every few ticks: no checkpoint finds it far past the
+    // bound. 5,000, not closer: the thread's 5 ms timer runs late on a loaded machine (2,052 frames
+    // once in a CI run), and without the hold it is 14,000.
+    expect(Math.max(...results.slice(firstHeld + 1).map((r) => r.log))).toBeLessThan(5000);
     expect(results.filter((r) => r.held).length).toBeGreaterThan(5);
     expect(errors).toEqual([]);
   });
