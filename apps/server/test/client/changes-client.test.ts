@@ -125,7 +125,17 @@ describe("changes through the client core", () => {
     b.react(id, "👍", true);
     a.react(id, "👍", true);
     a.edit(id, "react to **me**");
-    await until(() => settled(a) && settled(b) && held(a, id)?.reactions[0]?.users.length === 2 && held(b, id)?.body === "react to **me**");
+    // Until b's timeline version has caught up with what it holds too: b can hold the newest state
+    // (its own reaction's ack) a moment before the broadcast that moves its version (a CI flake).
+    // A version that never catches up still fails, on the wait.
+    await until(
+      () =>
+        settled(a) &&
+        settled(b) &&
+        held(a, id)?.reactions[0]?.users.length === 2 &&
+        held(b, id)?.body === "react to **me**" &&
+        b.store.getState().timelines[DEFAULT_ROOM_ID]?.version === held(b, id)?.version,
+    );
     expect(state(held(a, id))).toEqual(state(held(b, id)));
     const version = b.store.getState().timelines[DEFAULT_ROOM_ID]!.version;
     expect(version).toBe(held(b, id)!.version);
