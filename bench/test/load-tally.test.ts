@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DeliveryTally } from "../src/lib/load-tally.js";
-import { encodeBody, parseBody, parseCreatedFrame } from "../src/lib/load-wire.js";
+import { encodeBody, FrameReader, parseBody, parseCreatedFrame } from "../src/lib/load-wire.js";
 
 describe("DeliveryTally", () => {
   it("counts nothing lost or duplicated when every receiver gets every message once", () => {
@@ -95,5 +95,66 @@ describe("load bench bodies", () => {
     // Cut before the third field ends: not read past the frame.
     const cut = Buffer.from(`42["message:created",{"body":"L1:2:3`);
     expect(parseCreatedFrame(Buffer.concat([cut, Buffer.from(':"}]')]), 0, cut.length)).toBeNull();
+  });
+
+  it("finds the body past other capital Ls, and not in a later frame", () => {
+    const body = encodeBody(2, 1_700_000_000_000_002, 7, 30);
+    const frame = Buffer.from(`42["message:created",{"authorNickname":"Lee L","text":"L9:9:9:","body":"${body}"}]`);
+    expect(parseCreatedFrame(frame, 0, frame.length)).toEqual({ step: 2, sentMicros: 1_700_000_000_000_002, n: 7 });
+    // A message:created without a bench body, followed in the same read by one with it.
+    const plain = Buffer.from('42["message:created",{"authorNickname":"Lee","body":"Lunch"}]');
+    const both = Buffer.concat([plain, frame]);
+    expect(parseCreatedFrame(both, 0, plain.length)).toBeNull();
+  });
+});
+
+/** A server-to-client (unmasked) text frame with the given payload, with the header its length needs. */
+function textFrame(payload: Buffer): Buffer {
+  const n = payload.length;
+  const header =
+    n < 126
+      ? Buffer.from([0x81, n])
+      : n <= 0xffff
+        ? Buffer.from([0x81, 126, n >> 8, n & 0xff])
+        : Buffer.concat([Buffer.from([0x81, 127]), (() => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(n)); return b; })()]);
+  return Buffer.concat([header, payload]);
+}
+
+describe("FrameReader", () => {
+  // Frames of every header size (7-bit, 16-bit and 64-bit lengths), a ping among them.
+  const payloads = [Buffer.from("2"), Buffer.alloc(125, 0x61), Buffer.alloc(126, 0x62), Buffer.alloc(300, 0x63), Buffer.alloc(70_000, 0x64), Buffer.from("")];
+  const stream = Buffer.concat([...payloads.map(textFrame), Buffer.from([0x89, 1, 0x70])]);
+  const read = (chunks: Buffer[]) => {
+    const got: string[] = [];
+    const reader = new FrameReader((opcode, buf, start, end) => got.push(`${opcode}:${buf.toString("latin1", start, end)}`));
+    for (const chunk of chunks) reader.push(chunk);
+    return got;
+  };
+  const expected = [...payloads.map((p) => `1:${p.toString("latin1")}`), "9:p"];
+
+  it("hands over every frame of one read, in order", () => {
+    expect(read([stream])).toEqual(expected);
+  });
+
+  it("gets the same frames whatever the reads' boundaries: one byte at a time, inside headers, at random", () => {
+    expect(read([...stream].map((b) => Buffer.from([b])))).toEqual(expected);
+    // A cut in every position of the first frames' headers and payloads.
+    for (let cutAt = 1; cutAt < 400; cutAt++) expect(read([stream.subarray(0, cutAt), stream.subarray(cutAt)])).toEqual(expected);
+    let seed = 7;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    for (let run = 0; run < 50; run++) {
+      const chunks: Buffer[] = [];
+      for (let off = 0; off < stream.length; ) {
+        const size = 1 + Math.floor(random() * 2_000);
+        chunks.push(stream.subarray(off, off + size));
+        off += size;
+      }
+      expect(read(chunks)).toEqual(expected);
+    }
+  });
+
+  it("holds a frame whose end has not come", () => {
+    const frame = textFrame(Buffer.alloc(500, 0x65));
+    expect(read([frame.subarray(0, 3), frame.subarray(3, 499)])).toEqual([]);
   });
 });

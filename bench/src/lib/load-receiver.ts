@@ -30,13 +30,13 @@ const onStray: OnDelivery = () => void stray++;
  */
 const receiverFor = (node: number): { receiver: number; onDelivery: OnDelivery } => {
   const receiver = tally.addReceiver();
-  const onDelivery: OnDelivery = (step, sentMicros, n) => {
+  const onDelivery: OnDelivery = (step, sentMicros, n, receivedMicros) => {
     // A duplicate adds nothing to the counts or the latency: it is only counted as a duplicate.
     if (!tally.record(receiver, step, n)) return;
     total++;
     let h = histograms.get(step);
     if (!h) histograms.set(step, (h = new Uint32Array(HISTOGRAM_BUCKETS)));
-    const i = bucketOf((nowMicros() - sentMicros) / 1000);
+    const i = bucketOf((receivedMicros - sentMicros) / 1000);
     h[i] = h[i]! + 1;
     let byNode = nodeHistograms.get(step);
     if (!byNode) nodeHistograms.set(step, (byNode = new Map()));
@@ -58,7 +58,7 @@ function connectSocketIo(url: string, cookie: string, onDelivery: OnDelivery): P
   });
   socket.on("message:created", (m: { body?: unknown }) => {
     const parsed = typeof m.body === "string" ? parseBody(m.body) : null;
-    if (parsed) onDelivery(parsed.step, parsed.sentMicros, parsed.n);
+    if (parsed) onDelivery(parsed.step, parsed.sentMicros, parsed.n, nowMicros());
   });
   return new Promise((resolve, reject) => {
     socket.once("connect", () => resolve(() => socket.close()));
