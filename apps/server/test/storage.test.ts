@@ -365,6 +365,58 @@ describe("search by date when the clock steps back (SQLite)", () => {
   });
 });
 
+describe("search indexing in batches (SQLite)", () => {
+  it("indexes a few hundred sends at a time, yet a search, an edit or a delete sees every acked one, and no docid comes back", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "parley-search-batches-"));
+    const path = join(dir, "parley.sqlite");
+    const { default: Database } = await import("better-sqlite3");
+    let storage = await prepareStorage(new SqliteStorage(path));
+    const raw = new Database(path, { readonly: true });
+    const state = () => raw.prepare("SELECT indexed_docid AS indexed, (SELECT MAX(docid) FROM search_docs) AS newest FROM search_state").get() as { indexed: number; newest: number };
+    const docidOf = (m: Message) => (raw.prepare("SELECT search_docid AS docid FROM messages WHERE id = ?").get(m.id) as { docid: number }).docid;
+    try {
+      const alice = await storage.createUser({ nickname: "alice", passwordHash: "x" });
+      await storage.addMember(DEFAULT_ROOM_ID, alice.id);
+      const send = async (body: string) => (await storage.appendMessage({ roomId: DEFAULT_ROOM_ID, authorId: alice.id, clientId: randomUUID(), kind: "text", body, mentions: [] })).message;
+      const search = async (term: string) =>
+        (await storage.searchMessages({ userId: alice.id, terms: [term], roomId: null, authorId: null, after: null, before: null, hasFile: false, cursor: null, limit: 50 })).messages.map((m) => m.body);
+
+      const sent: Message[] = [];
+      for (let i = 1; i <= 5; i++) sent.push(await send(`alpha ${i}`));
+      // Each send was its own commit, and none of them is in the index yet.
+      expect(state().indexed).toBeLessThan(state().newest);
+      // Changed before the index took them: an edit is found by its new body only, a delete not at all.
+      await storage.editMessage({ messageId: sent[1]!.id, body: "beta 2", mentions: [], baseVersion: sent[1]!.version });
+      await storage.deleteMessage(sent[4]!.id, alice.id);
+      expect(state().indexed).toBeGreaterThanOrEqual(docidOf(sent[4]!));
+      expect(await search("alpha")).toEqual(["alpha 4", "alpha 3", "alpha 1"]);
+      expect(await search("beta")).toEqual(["beta 2"]);
+      // The deleted message's docid was the newest; the next send still gets a new one, after a restart too.
+      expect(docidOf(await send("gamma"))).toBeGreaterThan(docidOf(sent[4]!));
+      const gamma2 = await send("gamma again");
+      await storage.deleteMessage(gamma2.id, alice.id);
+      await storage.close();
+      storage = await prepareStorage(new SqliteStorage(path));
+      expect(docidOf(await send("delta"))).toBeGreaterThan(docidOf(gamma2));
+      // Sent and acked, not yet indexed: a search finds it all the same.
+      expect(await search("delta")).toEqual(["delta"]);
+
+      // Enough sends and the commit that gets there indexes them, with no search asking.
+      await send("bulk");
+      let sends = 1;
+      expect(state().indexed).toBeLessThan(state().newest);
+      for (; sends < 300 && state().indexed < state().newest; sends++) await send(`bulk ${sends}`);
+      expect(state().indexed).toBe(state().newest);
+      expect(sends).toBeGreaterThan(200);
+      expect(sends).toBeLessThan(300);
+    } finally {
+      raw.close();
+      await storage.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 /** A small seeded PRNG (mulberry32), so a failing case can be replayed. */
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;

@@ -107,9 +107,10 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   //   and short CJK terms (see search-index.ts), so every term is one lookup in one table and all
   //   the terms of a search are one FTS5 query. Contentless (the check reads the message itself),
   //   `detail=none` (which documents hold a trigram, not where: the check decides).
-  // SqliteStorage writes both for the messages it appends, once per group commit, after the
-  // messages' own savepoints (FTS5 writes its pending terms out as a new segment at every
-  // savepoint, which made each indexed append five times as costly), and it computes the markers,
+  // SqliteStorage writes both for the messages it appends: `search_docs` once per group commit,
+  // after the messages' own savepoints (FTS5 writes its pending terms out as a new segment at every
+  // savepoint, which made each indexed append five times as costly), the index a few hundred
+  // documents at a time and before every search (SEARCH_INDEX_BATCH), and it computes the markers,
   // which split words by Unicode properties no SQL function knows. The triggers below note every
   // change to an indexed message's body (an edit, a delete), by whatever client, in
   // `search_changed`, and the storage re-indexes those in the same transaction.
