@@ -98,6 +98,9 @@ export function parseCreatedFrame(buf: Buffer, start: number, end: number): Body
 /** The longest header of a server-to-client (unmasked) WebSocket frame: 2 bytes and a 64-bit length. */
 const MAX_HEADER = 10;
 
+/** A frame header's length from its second byte's 7-bit length code: 2, or 4 / 10 with a 16- / 64-bit length. */
+const headerLength = (code: number) => (code < 126 ? 2 : code === 126 ? 4 : 10);
+
 /**
  * A frame's whole size (header and payload) from its first bytes at `buf[off..]`, or -1 when they
  * do not yet hold the whole header.
@@ -105,10 +108,11 @@ const MAX_HEADER = 10;
 function frameSize(buf: Buffer, off: number): number {
   const left = buf.length - off;
   if (left < 2) return -1;
-  const len = buf[off + 1]! & 0x7f;
-  if (len < 126) return 2 + len;
-  if (len === 126) return left < 4 ? -1 : 4 + buf.readUInt16BE(off + 2);
-  return left < 10 ? -1 : 10 + Number(buf.readBigUInt64BE(off + 2));
+  const code = buf[off + 1]! & 0x7f;
+  const header = headerLength(code);
+  if (left < header) return -1;
+  if (code < 126) return header + code;
+  return header + (code === 126 ? buf.readUInt16BE(off + 2) : Number(buf.readBigUInt64BE(off + 2)));
 }
 
 /**
@@ -150,8 +154,7 @@ export class FrameReader {
     for (;;) {
       const size = frameSize(buf, off);
       if (size < 0 || buf.length - off < size) return off;
-      const code = buf[off + 1]! & 0x7f;
-      const header = code < 126 ? 2 : code === 126 ? 4 : 10;
+      const header = headerLength(buf[off + 1]! & 0x7f);
       // The server never fragments (ws sends each message as one frame), so FIN is not tracked.
       this.onFrame(buf[off]! & 0x0f, buf, off + header, off + size);
       off += size;
