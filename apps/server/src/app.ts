@@ -29,6 +29,7 @@ import { requestContext, requestLogger } from "./observability/log.js";
 import { Metrics } from "./observability/metrics.js";
 import { METRICS_PATH, serveMetrics } from "./observability/metrics-http.js";
 import { createIo } from "./realtime/io.js";
+import { broadcastCreated } from "./realtime/message-broadcasts.js";
 import { DEFAULT_BUDGETS, RateLimits, expressIp, type LimiterStore, type RateLimitBudgets } from "./security/rate-limits.js";
 import { channel, type ParleyServer } from "./realtime/types.js";
 import type { Services } from "./services.js";
@@ -172,7 +173,7 @@ export function createApp(deps: AppDeps, options: AppOptions = {}): App {
       ...(options.passwordParams && { passwordParams: options.passwordParams }),
       onUserCreated: async (user) => {
         const notice = await rooms.announceNewUser(user);
-        io?.to(channel.room(notice.roomId)).emit("message:created", notice);
+        if (io) broadcastCreated(io, notice);
       },
     }),
     messages: new MessageService(storage, moderation),

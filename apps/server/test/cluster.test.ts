@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { createClient } from "redis";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import { createChatClient, memoryOutbox, selectRoomMessages, type ChatClient } from "@parley/client";
-import { DEFAULT_ROOM_ID, type PresenceUpdate, type TypingUpdate } from "@parley/shared";
+import { DEFAULT_ROOM_ID, toWireMessage, type PresenceUpdate, type TypingUpdate } from "@parley/shared";
 import { createApp, type App } from "../src/app.js";
 import { connectCluster, type Cluster } from "../src/cluster/cluster.js";
 import { prepareStorage } from "../src/domain/setup.js";
@@ -255,7 +255,7 @@ describeWithServices(["PARLEY_TEST_PG_URL", "PARLEY_TEST_REDIS_URL"], "cluster: 
     const send = text(DEFAULT_ROOM_ID, "while you were away");
     const received = nextEvent(bob.socket, "message:created", (m) => m.clientId === send.clientId);
     const sent = await requestOk(alice.socket, "message:send", send);
-    expect(await received).toEqual(sent);
+    expect(await received).toEqual(toWireMessage(sent));
   });
 
   it("holds one send budget for a user whichever node their tabs are on", async () => {

@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from "vitest";
 import { createChatClient, memoryOutbox, selectRoomMessages, type ChatClient } from "@parley/client";
 import sharp from "sharp";
-import { API, DEFAULT_ROOM_ID, UPLOAD_ID_HEADER, type Message, type UploadResponse } from "@parley/shared";
+import { API, DEFAULT_ROOM_ID, toWireMessage, UPLOAD_ID_HEADER, type UploadResponse, type WireMessage } from "@parley/shared";
 import { createApp, type App } from "../src/app.js";
 import type { Logger } from "../src/logger.js";
 import { attachRedisAdapter } from "../src/realtime/redis-adapter.js";
@@ -108,14 +108,14 @@ describeWithServices(
       const send = text(DEFAULT_ROOM_ID, "hello from node A");
       const received = nextEvent(bob, "message:created", (m) => m.clientId === send.clientId);
       const sent = await requestOk(alice, "message:send", send);
-      expect(await received).toEqual(sent);
+      expect(await received).toEqual(toWireMessage(sent));
       expect(sent).toMatchObject({ roomId: DEFAULT_ROOM_ID, body: "hello from node A", authorNickname: "alice" });
 
       // And back the other way.
       const reply = text(DEFAULT_ROOM_ID, "hello from node B");
       const replyReceived = nextEvent(alice, "message:created", (m) => m.clientId === reply.clientId);
       const replySent = await requestOk(bob, "message:send", reply);
-      expect(await replyReceived).toEqual(replySent);
+      expect(await replyReceived).toEqual(toWireMessage(replySent));
       expect(replySent.seq).toBe(sent.seq + 1);
     });
 
@@ -166,7 +166,7 @@ describeWithServices(
       // one order is the client's, merged by seq: the next test.) What every socket does get is
       // each message exactly once.
       const ids = new Set(sends.map((m) => m.id));
-      const arrived = (seen: Message[]) => seen.filter((m) => ids.has(m.id)).map((m) => m.id);
+      const arrived = (seen: WireMessage[]) => seen.filter((m) => ids.has(m.id)).map((m) => m.id);
       await waitFor(() => {
         expect(arrived(seenByAlice)).toHaveLength(20);
         expect(arrived(seenByBob)).toHaveLength(20);

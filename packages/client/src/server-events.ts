@@ -1,4 +1,4 @@
-import { LIMITS, type Message, type ServerToClientEvents } from "@parley/shared";
+import { fromWireMessage, LIMITS, type Message, type ServerToClientEvents } from "@parley/shared";
 import type { OutboxStorage } from "./api.js";
 import type { CoreContext } from "./context.js";
 import { applyMutes, applyReport, applyRoomRemoved, noteRosterChange } from "./moderation.js";
@@ -66,7 +66,8 @@ export function createServerEvents(
   }
 
   const table: ServerEventTable = {
-    "message:created": (message) => {
+    "message:created": (wire) => {
+      const message = fromWireMessage(wire);
       let behind = false;
       let changesBehind = false;
       set((s) => {
@@ -82,7 +83,8 @@ export function createServerEvents(
       // Only new messages notify: an edit, delete or reaction never does (ADR 0009).
       deps.onMessage(message);
     },
-    "message:updated": (message) => {
+    "message:updated": (wire) => {
+      const message = fromWireMessage(wire);
       let changesBehind = false;
       set((s) => {
         const r = applyMessageUpdate(s, message);

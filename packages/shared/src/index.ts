@@ -9,5 +9,6 @@ export * from "./domain/search.js";
 export * from "./protocol/errors.js";
 export * from "./protocol/ack.js";
 export * from "./protocol/events.js";
+export * from "./protocol/message-wire.js";
 export * from "./protocol/http.js";
 export * from "./protocol/routes.js";

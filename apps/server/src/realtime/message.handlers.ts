@@ -1,6 +1,7 @@
 import type { Message } from "@parley/shared";
 import type { Services } from "../services.js";
 import type { CommandTable } from "./handle.js";
+import { broadcastCreated, broadcastUpdated } from "./message-broadcasts.js";
 import { channel, type ParleyServer } from "./types.js";
 
 /** message:send/edit/delete, reaction:set, messages:fetch, search:messages, room:read, typing:start/stop. */
@@ -18,7 +19,7 @@ export function registerMessageHandlers(commands: CommandTable, io: ParleyServer
         const peerRoom = await services.rooms.summary(payload.roomId, dmOpenedFor);
         io.to(channel.user(dmOpenedFor)).emit("room:upserted", peerRoom);
       }
-      io.to(channel.room(payload.roomId)).emit("message:created", message);
+      broadcastCreated(io, message);
     }
     // A retry of a stored message gets the original back; the broadcast already happened, and
     // anyone who missed it gets it by seq catch-up.
@@ -29,7 +30,7 @@ export function registerMessageHandlers(commands: CommandTable, io: ParleyServer
   // included) only when something was stored; a retry or a no-op answers with the stored message
   // and broadcasts nothing (whoever missed the first broadcast gets it by `changedSince` catch-up).
   const broadcastChange = (result: { message: Message; changed: boolean }) => {
-    if (result.changed) io.to(channel.room(result.message.roomId)).emit("message:updated", result.message);
+    if (result.changed) broadcastUpdated(io, result.message);
     return result.message;
   };
 

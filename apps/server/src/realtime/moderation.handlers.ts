@@ -1,6 +1,7 @@
 import type { Message, RoomRemoved } from "@parley/shared";
 import type { Services } from "../services.js";
 import type { CommandTable } from "./handle.js";
+import { broadcastCreated } from "./message-broadcasts.js";
 import { channel, type ParleyServer } from "./types.js";
 
 /**
@@ -13,7 +14,7 @@ export function registerModerationHandlers(commands: CommandTable, io: ParleySer
   const { moderation } = services;
 
   const announce = (notices: readonly (Message | null)[]) => {
-    for (const notice of notices) if (notice) io.to(channel.room(notice.roomId)).emit("message:created", notice);
+    for (const notice of notices) if (notice) broadcastCreated(io, notice);
   };
 
   /** Every member's own view of the room (names, topic, invite-only, their role) after a change. */

@@ -1,5 +1,6 @@
 import type { Services } from "../services.js";
 import type { CommandTable } from "./handle.js";
+import { broadcastCreated } from "./message-broadcasts.js";
 import { channel, type ParleyServer } from "./types.js";
 
 /** session:sync and everything about rooms, members and DMs. */
@@ -17,7 +18,7 @@ export function registerRoomHandlers(commands: CommandTable, io: ParleyServer, s
     const { room, notice } = await services.rooms.create(me, name);
     io.in(userChannel).socketsJoin(channel.room(room.id));
     io.to(userChannel).emit("room:upserted", room);
-    io.to(channel.room(room.id)).emit("message:created", notice);
+    broadcastCreated(io, notice);
     return room;
   }, guard);
 
@@ -26,13 +27,13 @@ export function registerRoomHandlers(commands: CommandTable, io: ParleyServer, s
     // Subscribe every tab before telling anyone, so the tabs cannot miss the next message.
     io.in(userChannel).socketsJoin(channel.room(roomId));
     io.to(userChannel).emit("room:upserted", room);
-    if (notice) io.to(channel.room(roomId)).emit("message:created", notice);
+    if (notice) broadcastCreated(io, notice);
     return room;
   });
 
   commands.on("room:leave", async ({ roomId }, { me, userId, userChannel }) => {
     const { notice } = await services.rooms.leave(me, roomId);
-    io.to(channel.room(roomId)).emit("message:created", notice);
+    broadcastCreated(io, notice);
     io.in(userChannel).socketsLeave(channel.room(roomId));
     services.typing.stop(roomId, userId);
     io.to(userChannel).emit("room:removed", { roomId, reason: "left" });

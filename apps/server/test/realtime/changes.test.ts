@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_ROOM_ID, LIMITS, type Message } from "@parley/shared";
+import { DEFAULT_ROOM_ID, LIMITS, toWireMessage, type Message, type WireMessage } from "@parley/shared";
 import {
   closeAllSockets,
   collect,
@@ -45,7 +45,7 @@ afterEach(async () => {
 });
 
 const send = (s: ClientSocket, body: string, roomId = DEFAULT_ROOM_ID) => requestOk(s, "message:send", text(roomId, body));
-const isUpdateOf = (m: Message) => (u: Message) => u.id === m.id;
+const isUpdateOf = (m: Message) => (u: WireMessage) => u.id === m.id;
 
 describe("message:edit", () => {
   it("replaces the body, takes the room's next version, and reaches every tab of every member once", async () => {
@@ -59,7 +59,7 @@ describe("message:edit", () => {
     expect(reply.conflict).toBe(false);
     expect(reply.message).toMatchObject({ id: original.id, seq: original.seq, body: "hello @Bob", version: original.version + 1, mentions: [bobId] });
     expect(reply.message.editedAt).toBeGreaterThanOrEqual(original.createdAt);
-    for (const update of await Promise.all(arrivals)) expect(update).toEqual(reply.message);
+    for (const update of await Promise.all(arrivals)) expect(update).toEqual(toWireMessage(reply.message));
     await Promise.all(tabs.map((t) => roundTrip(t)));
     for (const s of seen) expect(s).toHaveLength(1);
     const summary = (await requestOk(bob, "session:sync", {})).rooms.find((r) => r.id === DEFAULT_ROOM_ID)!;
@@ -151,7 +151,7 @@ describe("message:delete", () => {
     const deleted = await requestOk(alice, "message:delete", { messageId: doomed.id });
     expect(deleted).toMatchObject({ id: doomed.id, seq: doomed.seq, body: "", mentions: [], reactions: [] });
     expect(deleted.deletedAt).not.toBeNull();
-    for (const u of await Promise.all(updates)) expect(u).toEqual(deleted);
+    for (const u of await Promise.all(updates)) expect(u).toEqual(toWireMessage(deleted));
 
     const after = (await requestOk(bob, "session:sync", {})).rooms.find((r) => r.id === DEFAULT_ROOM_ID)!;
     expect(after.mentionCount).toBe(before.mentionCount - 1);

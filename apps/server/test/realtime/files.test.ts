@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import sharp from "sharp";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { API, DEFAULT_ROOM_ID, UPLOAD_ID_HEADER, type Attachment, type UploadResponse } from "@parley/shared";
+import { API, DEFAULT_ROOM_ID, fromWireMessage, UPLOAD_ID_HEADER, type Attachment, type UploadResponse } from "@parley/shared";
 import { closeAllSockets, connect, nextEvent, request, requestOk, signInOk, startServer, type ClientSocket, type TestServer } from "../helpers/server.js";
 
 /**
@@ -254,7 +254,7 @@ describe("messages with files", () => {
     expect(ack.ok).toBe(true);
     const message = await arrived;
     expect(message).toMatchObject({ body: "", attachments: [image, pdf] });
-    expect((await requestOk(bob, "messages:fetch", { roomId: DEFAULT_ROOM_ID })).messages.at(-1)).toEqual(message);
+    expect((await requestOk(bob, "messages:fetch", { roomId: DEFAULT_ROOM_ID })).messages.at(-1)).toEqual(fromWireMessage(message));
     // Bob, a member, reads both.
     expect((await get(API.file(image.id), cookies.bob)).status).toBe(200);
     expect((await get(API.thumbnail(image.id), cookies.bob)).status).toBe(200);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Socket } from "socket.io-client";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_ROOM_ID, LIMITS, type AckResult, type Message } from "@parley/shared";
+import { DEFAULT_ROOM_ID, fromWireMessage, LIMITS, WIRE_DEFAULTED_FIELDS, type AckResult, type Message } from "@parley/shared";
 import {
   closeAllSockets,
   connect,
@@ -62,7 +62,11 @@ describe("message:send", () => {
     expect(sent).toMatchObject({ roomId: DEFAULT_ROOM_ID, kind: "text", body: "hello bob", authorId: aliceId, authorNickname: "Alice", clientId: payload.clientId });
     expect(sent.id).toEqual(expect.any(String));
     expect(sent.createdAt).toBeGreaterThanOrEqual(before);
-    expect(await received).toEqual(sent);
+    // The broadcast is the acked message without the fields a new message has at their defaults
+    // (no mentions, edits, reactions, reply or files): those bytes went to every member.
+    const broadcast = await received;
+    expect(Object.keys(broadcast).filter((k) => (WIRE_DEFAULTED_FIELDS as readonly string[]).includes(k))).toEqual([]);
+    expect(fromWireMessage(broadcast)).toEqual(sent);
 
     const second = await requestOk(alice, "message:send", text(DEFAULT_ROOM_ID, "again"));
     expect(second.seq).toBe(sent.seq + 1);

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { API, DEFAULT_ROOM_ID, systemEventOf, type Message, type RoomSummary } from "@parley/shared";
+import { API, DEFAULT_ROOM_ID, systemEventOf, type RoomSummary } from "@parley/shared";
 import { createApp, type App } from "../../src/app.js";
 import { attachRedisAdapter } from "../../src/realtime/redis-adapter.js";
 import { prepareStorage } from "../../src/domain/setup.js";
@@ -432,7 +432,7 @@ describeWithServices(["PARLEY_TEST_PG_URL", "PARLEY_TEST_REDIS_URL"], "a ban acr
     await requestOk(troll.socket, "room:join", { roomId: room.id });
     // Tab 1 on node A, tabs 2 and 3 on node B.
     const tabs = [troll.socket, await tab(b.url, troll), await tab(b.url, troll)];
-    const before = tabs.map((s) => nextEvent(s, "message:created", (m: Message) => m.roomId === room.id && m.body === "before"));
+    const before = tabs.map((s) => nextEvent(s, "message:created", (m) => m.roomId === room.id && m.body === "before"));
     await requestOk(owner.socket, "message:send", text(room.id, "before"));
     await Promise.all(before);
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DEFAULT_ROOM_ID, type Message } from "@parley/shared";
+import { DEFAULT_ROOM_ID, type WireMessage } from "@parley/shared";
 import {
   closeAllSockets,
   collect,
@@ -76,7 +76,7 @@ describe("room:join and room:leave", () => {
     await roundTrip(alice);
     await roundTrip(bob);
 
-    const notices = (ms: Message[]) => ms.map((m) => `${m.roomId === room.id ? "room" : m.roomId}:${m.kind}:${m.authorId === bobId ? "bob" : "?"}`);
+    const notices = (ms: WireMessage[]) => ms.map((m) => `${m.roomId === room.id ? "room" : m.roomId}:${m.kind}:${m.authorId === bobId ? "bob" : "?"}`);
     expect(notices(aliceSees)).toEqual(["room:join:bob", "room:leave:bob"]);
     // Bob sees his own join (he is a member by then) and his own leave (written before he leaves).
     expect(notices(bobSees)).toEqual(["room:join:bob", "room:leave:bob"]);

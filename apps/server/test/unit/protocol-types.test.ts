@@ -22,6 +22,7 @@ import type {
   SocketData,
   SyncData,
   TypingUpdate,
+  WireMessage,
 } from "@parley/shared";
 
 type Client = ClientSocket<ServerToClientEvents, ClientToServerEvents>;
@@ -69,7 +70,7 @@ export function clientEmits(socket: Client): void {
 }
 
 export function clientListens(socket: Client): void {
-  socket.on("message:created", (m) => expectTypeOf(m).toEqualTypeOf<Message>());
+  socket.on("message:created", (m) => expectTypeOf(m).toEqualTypeOf<WireMessage>());
   socket.on("typing:updated", (u) => expectTypeOf(u).toEqualTypeOf<TypingUpdate>());
   socket.on("room:removed", ({ roomId }) => expectTypeOf(roomId).toBeString());
 

@@ -27,6 +27,7 @@ import { SEARCH_PAGE_MAX, SEARCH_TERM_MAX, SEARCH_TERMS_MAX } from "../domain/se
 import { ProfilesGetSchema, ProfileUpdateSchema, RoomNotifySchema, type Profile } from "../domain/profile.js";
 import type { Ack } from "./ack.js";
 import type { UploadLimits } from "./http.js";
+import type { WireMessage } from "./message-wire.js";
 
 /**
  * The Socket.IO protocol of Parley, declared once and imported by the server, the web client and
@@ -359,13 +360,17 @@ export interface RoomRemoved {
 
 /** Server-to-client events. */
 export interface ServerToClientEvents {
-  /** A message was committed in a room the user is a member of (sent to members only). */
-  "message:created": (message: Message) => void;
+  /**
+   * A message was committed in a room the user is a member of (sent to members only), in its
+   * compact broadcast form: {@link fromWireMessage} gives the full message.
+   */
+  "message:created": (message: WireMessage) => void;
   /**
    * A message changed (edited, deleted, a reaction set or cleared): its whole new state with its
-   * new `version`. Keep it only if its version is higher than the copy held.
+   * new `version`, in the compact broadcast form ({@link fromWireMessage}). Keep it only if its
+   * version is higher than the copy held.
    */
-  "message:updated": (message: Message) => void;
+  "message:updated": (message: WireMessage) => void;
   /**
    * A room appeared or changed for this user: created, joined, a DM opened, or read in another
    * tab. Sent to every socket of the user, so all tabs hold the same rooms and read positions.
