@@ -213,11 +213,55 @@ async function signIn(url: string, opts: LoadOptions): Promise<Account[]> {
   return accounts;
 }
 
-async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
+/** One step's measurements (runStep). */
+interface StepRun {
+  msgRate: number;
+  issued: number;
+  achieved: number;
+  cpu: StepCpu;
+  missing: number;
+  duplicated: number;
+  p50: number;
+  p99: number;
+  ackP99: number;
+  byNode: ReturnType<typeof mergeByNode> | null;
+}
+
+/** Cores each part used during a step. */
+interface StepCpu {
+  server: number;
+  serverSys: number;
+  redis: number;
+  receivers: number;
+  self: number;
+}
+
+/** A run's clients, connected to its nodes and proven by the probe: what steps are run on. */
+interface Rig {
+  /** Sends `step` at `target` deliveries/s for `seconds`, waits for its deliveries (up to the drain), and measures it. */
+  runStep(step: number, target: number, seconds: number, byNode: boolean): Promise<StepRun>;
+  cpuText(cpu: StepCpu): string;
+  /** Every step so far: issued, delivered, lost and duplicated. */
+  check(): Promise<{ step: number; issued: number; lost: number; duplicated: number; unexpected: number }[]>;
+  /** Sends not acked yet. */
+  inFlight(): number;
+  failedAcks(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the receivers (in their own processes) and connects the senders (here, on the first
+ * node), then sends the probe every receiver must get: after this, every socket is in `general`.
+ */
+async function openRig(opts: LoadOptions, plan: RunPlan): Promise<Rig> {
   const { nodes, accounts } = plan;
   const prefix = plan.label ? `${plan.label} ` : "";
   const receivers: Receiver[] = [];
   const senders: Sender[] = [];
+  const close = async () => {
+    for (const s of senders) s.close();
+    await Promise.all(receivers.map((r) => r.close(3_000).finally(() => liveReceivers.delete(r))));
+  };
   try {
     // ---- receivers in their own process(es), senders here, on the first node ------------------
     for (let p = 0; p < opts.procs; p++) {
@@ -314,8 +358,7 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
     const serverCpu = () => nodes.reduce((n, node) => n + cpuSeconds(node.pid()), 0);
     const serverSys = () => nodes.reduce((n, node) => n + cpuSplit(node.pid()).sys, 0);
 
-    /** Sends `step` at `target` deliveries/s for `seconds`, waits for its deliveries (up to the drain), and measures it. */
-    const runStep = async (step: number, target: number, seconds: number, byNode: boolean) => {
+    const runStep = async (step: number, target: number, seconds: number, byNode: boolean): Promise<StepRun> => {
       const msgRate = target / opts.clients;
       const before = await stats([], false);
       const cpu0 = {
@@ -340,7 +383,7 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
       }
       const took = (performance.now() - t0) / 1000;
       const after = await stats([], false);
-      const cpu = {
+      const cpu: StepCpu = {
         server: (serverCpu() - cpu0.server) / took,
         serverSys: (serverSys() - cpu0.serverSys) / took,
         redis: (cpuSeconds(plan.redisPid?.()) - cpu0.redis) / took,
@@ -372,7 +415,7 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
         byNode: byNode ? mergeByNode(final.byNode) : null,
       };
     };
-    const cpuText = (cpu: { server: number; serverSys: number; redis: number; receivers: number; self: number }) =>
+    const cpuText = (cpu: StepCpu) =>
       `cpu server=${cpu.server.toFixed(2)} (sys ${cpu.serverSys.toFixed(2)})${plan.redisPid ? ` redis=${cpu.redis.toFixed(2)}` : ""} receivers=${cpu.receivers.toFixed(2)} senders=${cpu.self.toFixed(2)}`;
 
     // ---- step 0: one probe every receiver must get (proves every socket joined general) -------
@@ -391,6 +434,25 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
       throw e;
     }
     log(`${prefix}probe delivered to every receiver`);
+    return {
+      runStep,
+      cpuText,
+      check,
+      inFlight: () => senders.reduce((n, s) => n + s.inFlight, 0),
+      failedAcks: () => failedAcks,
+      close,
+    };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
+  const prefix = plan.label ? `${plan.label} ` : "";
+  const rig = await openRig(opts, plan);
+  const { runStep, cpuText, check, inFlight } = rig;
+  try {
 
     // ---- cross-node latency at a moderate fixed rate, before the step-up can leave a backlog ----
     let crossNode: CrossNodeLatency | null = null;
@@ -427,7 +489,6 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
       // A fixed step past a server's capacity (the tutorial server at 1,000 messages/s) leaves a
       // backlog that would land in the step-up's first steps as their latency: wait for every
       // message sent so far to be delivered (or FINAL_SETTLE_MS) before stepping up.
-      const inFlight = () => senders.reduce((n, s) => n + s.inFlight, 0);
       await waitUntil(() => inFlight() === 0, { timeoutMs: ACK_TIMEOUT_MS + 5_000, intervalMs: 100, what: "the fixed steps' acks" });
       const deadline = Date.now() + FINAL_SETTLE_MS;
       while ((await check()).some((c) => c.lost > 0) && Date.now() < deadline) await sleep(250);
@@ -443,14 +504,13 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
       results.push({ target, achieved: r.achieved, p50: r.p50, p99: r.p99, passed });
       console.log(
         `${prefix}step ${step}: target=${target}/s msgs=${r.msgRate.toFixed(0)}/s sent=${r.issued} deliveries_per_s=${Math.round(r.achieved)} ` +
-          `p50_ms=${fmt(r.p50)} p99_ms=${fmt(r.p99)} missing=${r.missing} duplicated=${r.duplicated} failed_acks=${failedAcks} ` +
+          `p50_ms=${fmt(r.p50)} p99_ms=${fmt(r.p99)} missing=${r.missing} duplicated=${r.duplicated} failed_acks=${rig.failedAcks()} ` +
           `server_cpu_us_per_delivery=${((r.cpu.server * 1e6) / Math.max(r.achieved, 1)).toFixed(2)} ${cpuText(r.cpu)}${passed ? "" : " FAIL"}`,
       );
       if (!passed) break;
     }
 
     // ---- every message at every receiver exactly once: wait for the acks, then for stragglers ----
-    const inFlight = () => senders.reduce((n, s) => n + s.inFlight, 0);
     await waitUntil(() => inFlight() === 0, { timeoutMs: ACK_TIMEOUT_MS + 5_000, intervalMs: 100, what: "every ack (or its timeout)" });
     let checked = await check();
     const settleDeadline = Date.now() + FINAL_SETTLE_MS;
@@ -465,10 +525,9 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
     // A message number nobody issued is a delivery that should not exist: counted with the duplicates.
     const duplicated = checked.reduce((n, c) => n + c.duplicated + c.unexpected, 0);
     const best = results.filter((r) => r.passed).reduce<StepResult | null>((a, r) => (a && a.achieved >= r.achieved ? a : r), null);
-    return { best, lost, duplicated, failedAcks, crossNode, fixed };
+    return { best, lost, duplicated, failedAcks: rig.failedAcks(), crossNode, fixed };
   } finally {
-    for (const s of senders) s.close();
-    await Promise.all(receivers.map((r) => r.close(3_000).finally(() => liveReceivers.delete(r))));
+    await rig.close();
   }
 }
 
@@ -584,7 +643,10 @@ async function compare(opts: LoadOptions, dir: string, stopLater: (s: ServerProc
   let ok = true;
   const pinned = pinGenerator();
   log(pinned ? `pinned: server on cpu ${pinned.server}, generator on cpu ${pinned.generator}` : "not pinned (fewer than 2 cpus or no taskset): the server and the generator share the cores");
-  for (const s of servers) {
+  const started = new Map<string, PairedServer>();
+  const start = async (s: (typeof all)[number]): Promise<PairedServer> => {
+    const known = started.get(s.name);
+    if (known) return known;
     const server = await createServerProcess({
       root: ROOT,
       databaseUrl: `file:${join(dir, `${s.name}.sqlite`)}`,
@@ -595,9 +657,30 @@ async function compare(opts: LoadOptions, dir: string, stopLater: (s: ServerProc
     stopLater(server);
     await server.start();
     log(`${s.name}: ${s.command.description} on ${server.url} (pid ${server.pid()})`);
+    const accounts = s.accounts ? await signIn(server.url, opts) : Array.from({ length: opts.users + opts.senders }, () => ({ cookie: "" }));
+    const entry = { name: s.name, server, accounts };
+    started.set(s.name, entry);
+    return entry;
+  };
+
+  // ---- the CPU step, Parley and the raw server in turns, both up at once ----------------------
+  const pairedNames = ["parley", "raw"] as const;
+  const paired = opts.cpuRounds > 0 && pairedNames.every((n) => opts.servers.includes(n));
+  let pairs: Map<string, number[]> | null = null;
+  if (paired) {
+    const both: PairedServer[] = [];
+    for (const name of pairedNames) both.push(await start(all.find((s) => s.name === name)!));
+    const r = await cpuInTurns(opts, both);
+    pairs = r.cpu;
+    ok = r.ok && ok;
+  }
+
+  for (const s of servers) {
+    const { server, accounts } = await start(s);
     try {
-      const accounts = s.accounts ? await signIn(server.url, opts) : Array.from({ length: opts.users + opts.senders }, () => ({ cookie: "" }));
-      const r = await runStepUp(opts, { nodes: [server], accounts, label: s.name, fixed });
+      // With the CPU measured in turns, a server's own run measures only the ack step.
+      const own = paired && s.name !== "tutorial" ? fixed.filter((f) => f.name !== "cpu") : fixed;
+      const r = await runStepUp(opts, { nodes: [server], accounts, label: s.name, fixed: own });
       ok = report(opts, r, s.name) && ok;
       results.set(s.name, r);
     } finally {
@@ -610,7 +693,18 @@ async function compare(opts: LoadOptions, dir: string, stopLater: (s: ServerProc
   };
   const fixedOf = (name: string, step: string) => results.get(name)?.fixed.find((f) => f.name === step);
   const ratio = (a: number, b: number) => (b > 0 ? (a / b).toFixed(2) : "NaN");
-  const cpu = (name: string) => fixedOf(name, "cpu")?.serverCpu.toFixed(2) ?? "NaN";
+  const cpu = (name: string) => {
+    const turns = pairs?.get(name);
+    return (turns ? median(turns) : fixedOf(name, "cpu")?.serverCpu)?.toFixed(2) ?? "NaN";
+  };
+  if (pairs) {
+    const [p, r] = pairedNames.map((n) => median(pairs!.get(n)!));
+    console.log(
+      `cpu_turns: rounds=${opts.cpuRounds} rate=${opts.cpuRate} ` +
+        pairedNames.map((n) => `${n}=${pairs!.get(n)!.map((c) => c.toFixed(2)).join(",")}`).join(" ") +
+        ` parley_median=${p!.toFixed(2)} raw_median=${r!.toFixed(2)} ratio=${ratio(p!, r!)}`,
+    );
+  }
   console.log(
     `compare: parley_max=${max("parley")} tutorial_max=${max("tutorial")} raw_max=${max("raw")} ` +
       `parley_vs_tutorial=${ratio(max("parley"), max("tutorial"))} parley_vs_raw=${ratio(max("parley"), max("raw"))} ` +
@@ -619,6 +713,67 @@ async function compare(opts: LoadOptions, dir: string, stopLater: (s: ServerProc
       `clients=${opts.clients} senders=${opts.senders}`,
   );
   return ok ? 0 : 1;
+}
+
+/** A server of --compare, started and with its users signed in. */
+interface PairedServer {
+  name: string;
+  server: ServerProcess;
+  accounts: Account[];
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * The CPU step (`--cpu-rate` deliveries/s for `--step-seconds`) on each server in turn,
+ * `--cpu-rounds` times, every server up with its own clients throughout. Why in turns: on this
+ * shared machine what a fixed load costs drifts between runs minutes apart (the raw server took
+ * 0.38 to 0.60 of a core at 60k in runs of one evening), so two one-off readings, one per server's
+ * run, could not tell a change from the drift; readings seconds apart drift together. Who goes
+ * first alternates per round. Every message is checked at every receiver as in a step-up.
+ */
+async function cpuInTurns(opts: LoadOptions, servers: readonly PairedServer[]): Promise<{ cpu: Map<string, number[]>; ok: boolean }> {
+  const rigs: Rig[] = [];
+  const cpu = new Map<string, number[]>(servers.map((s) => [s.name, []]));
+  let ok = true;
+  try {
+    for (const s of servers) rigs.push(await openRig(opts, { nodes: [s.server], accounts: s.accounts, label: `${s.name} cpu` }));
+    // Step 1 warms each up (unreported); round k is step k + 1 on every rig.
+    for (const rig of rigs) await rig.runStep(1, opts.cpuRate, LATENCY_WARMUP_SECONDS, false);
+    for (let round = 1; round <= opts.cpuRounds; round++) {
+      const order = servers.map((_, i) => i);
+      if (round % 2 === 0) order.reverse();
+      for (const i of order) {
+        const rig = rigs[i]!;
+        const r = await rig.runStep(round + 1, opts.cpuRate, opts.stepSeconds, false);
+        cpu.get(servers[i]!.name)!.push(r.cpu.server);
+        console.log(
+          `${servers[i]!.name} cpu turn ${round}: target=${opts.cpuRate}/s msgs=${r.msgRate.toFixed(0)}/s sent=${r.issued} deliveries_per_s=${Math.round(r.achieved)} ` +
+            `p99_ms=${fmt(r.p99)} missing=${r.missing} ${rig.cpuText(r.cpu)}`,
+        );
+      }
+    }
+    for (const [i, rig] of rigs.entries()) {
+      await waitUntil(() => rig.inFlight() === 0, { timeoutMs: ACK_TIMEOUT_MS + 5_000, intervalMs: 100, what: "the CPU turns' acks" });
+      let checked = await rig.check();
+      const deadline = Date.now() + FINAL_SETTLE_MS;
+      while (checked.some((c) => c.lost > 0) && Date.now() < deadline) {
+        await sleep(250);
+        checked = await rig.check();
+      }
+      const lost = checked.reduce((n, c) => n + c.lost, 0);
+      const duplicated = checked.reduce((n, c) => n + c.duplicated + c.unexpected, 0);
+      log(`${servers[i]!.name} cpu turns: lost=${lost} duplicated=${duplicated} failed_acks=${rig.failedAcks()}`);
+      if (lost > 0 || duplicated > 0 || rig.failedAcks() > 0) ok = false;
+    }
+  } finally {
+    await Promise.all(rigs.map((r) => r.close()));
+  }
+  return { cpu, ok };
 }
 
 /** What the server logs when something escaped every handler: not part of the verdict, but a bug to report. */

@@ -17,6 +17,13 @@ describe("parseLoadArgs --compare", () => {
     expect(() => parseLoadArgs(["--compare", "--servers", "parley,nginx"], {})).toThrow(/nginx/);
     expect(parseLoadArgs([], {}).steps[0]).toBe(50_000);
   });
+  it("measures the CPU step in three turns per server unless told (0: once per server's own run)", () => {
+    expect(parseLoadArgs(["--compare"], {}).cpuRounds).toBe(3);
+    expect(parseLoadArgs(["--compare", "--cpu-rounds", "0"], {}).cpuRounds).toBe(0);
+    expect(parseLoadArgs(["--compare", "--cpu-rounds", "5"], {}).cpuRounds).toBe(5);
+    expect(() => parseLoadArgs(["--compare", "--cpu-rounds", "-1"], {})).toThrow(/--cpu-rounds/);
+    expect(() => parseLoadArgs(["--compare", "--cpu-rounds", "1.5"], {})).toThrow(/--cpu-rounds/);
+  });
   it("refuses --compare with several nodes, and bad rates", () => {
     expect(() => parseLoadArgs(["--compare", "--nodes", "3"], {})).toThrow(/--compare/);
     expect(() => parseLoadArgs(["--compare", "--ack-rate", "0"], {})).toThrow(/--ack-rate/);

@@ -40,8 +40,9 @@ export interface LoadOptions {
   latencySeconds: number;
   /**
    * `--compare` (issue 15): the same step-up against Parley, the Socket.IO tutorial server and a
-   * raw `ws` fan-out server (bench/src/baselines), each with two fixed steps first: `ackRate`
-   * messages/s (the acked-send p99) and `cpuRate` deliveries/s (the server's CPU).
+   * raw `ws` fan-out server (bench/src/baselines), each with fixed steps first: `ackRate`
+   * messages/s (the acked-send p99) and `cpuRate` deliveries/s (the server's CPU; for Parley and
+   * the raw server measured in turns instead, see `cpuRounds`).
    */
   compare: boolean;
   /** With --compare: messages per second into the room for the ack latency step. */
@@ -50,6 +51,12 @@ export interface LoadOptions {
   cpuRate: number;
   /** With --compare: which servers to run (default all three; `--servers parley` to profile one). */
   servers: CompareServer[];
+  /**
+   * With --compare and both Parley and the raw server: how many times the CPU step alternates
+   * between them, both up at once (the compare line reports each one's median); 0 measures each
+   * once, in its own run, minutes apart.
+   */
+  cpuRounds: number;
 }
 
 export const COMPARE_SERVERS = ["parley", "tutorial", "raw"] as const;
@@ -94,6 +101,7 @@ export function parseLoadArgs(argv: string[], env: Record<string, string | undef
       "ack-rate": { type: "string" },
       "cpu-rate": { type: "string" },
       servers: { type: "string" },
+      "cpu-rounds": { type: "string" },
     },
     strict: true,
   });
@@ -114,6 +122,8 @@ export function parseLoadArgs(argv: string[], env: Record<string, string | undef
     if (!(COMPARE_SERVERS as readonly string[]).includes(s)) throw new Error(`--servers: ${s} is not one of ${COMPARE_SERVERS.join(", ")}`);
   }
   if (compare && nodes !== 1) throw new Error("--compare runs one node of each server; drop --nodes");
+  const cpuRounds = num("cpu-rounds", values["cpu-rounds"], 3, 0);
+  if (!Number.isInteger(cpuRounds)) throw new Error(`--cpu-rounds must be an integer, got ${values["cpu-rounds"]}`);
   // The comparison's room: 200 members, 20 of them sending (the setting of issue 15's table).
   const clients = num("clients", values.clients, compare ? 200 : 500, 1);
   return {
@@ -137,5 +147,6 @@ export function parseLoadArgs(argv: string[], env: Record<string, string | undef
     ackRate: num("ack-rate", values["ack-rate"], 1_000, 1),
     cpuRate: num("cpu-rate", values["cpu-rate"], 60_000, 1),
     servers: servers as CompareServer[],
+    cpuRounds,
   };
 }
