@@ -236,16 +236,26 @@ interface StepCpu {
   self: number;
 }
 
+/** One step's messages at the receivers: how many were issued, lost, and delivered twice or unasked. */
+interface StepCheck {
+  step: number;
+  issued: number;
+  lost: number;
+  duplicated: number;
+  unexpected: number;
+}
+
 /** A run's clients, connected to its nodes and proven by the probe: what steps are run on. */
 interface Rig {
   /** Sends `step` at `target` deliveries/s for `seconds`, waits for its deliveries (up to the drain), and measures it. */
   runStep(step: number, target: number, seconds: number, byNode: boolean): Promise<StepRun>;
   cpuText(cpu: StepCpu): string;
-  /** Every step so far: issued, delivered, lost and duplicated. */
-  check(): Promise<{ step: number; issued: number; lost: number; duplicated: number; unexpected: number }[]>;
-  /** Sends not acked yet. */
-  inFlight(): number;
   failedAcks(): number;
+  /**
+   * Waits for every ack (or its timeout), then until no receiver lacks a message (or
+   * FINAL_SETTLE_MS): every step so far, checked, and what was lost or delivered twice in all.
+   */
+  settle(): Promise<{ checked: StepCheck[]; lost: number; duplicated: number }>;
   close(): Promise<void>;
 }
 
@@ -434,14 +444,21 @@ async function openRig(opts: LoadOptions, plan: RunPlan): Promise<Rig> {
       throw e;
     }
     log(`${prefix}probe delivered to every receiver`);
-    return {
-      runStep,
-      cpuText,
-      check,
-      inFlight: () => senders.reduce((n, s) => n + s.inFlight, 0),
-      failedAcks: () => failedAcks,
-      close,
+    const inFlight = () => senders.reduce((n, s) => n + s.inFlight, 0);
+    const settle = async () => {
+      await waitUntil(() => inFlight() === 0, { timeoutMs: ACK_TIMEOUT_MS + 5_000, intervalMs: 100, what: `${prefix}every ack (or its timeout)` });
+      let checked = await check();
+      const deadline = Date.now() + FINAL_SETTLE_MS;
+      while (checked.some((c) => c.lost > 0) && Date.now() < deadline) {
+        await sleep(250);
+        checked = await check();
+      }
+      const lost = checked.reduce((n, c) => n + c.lost, 0);
+      // A message number nobody issued is a delivery that should not exist: counted with the duplicates.
+      const duplicated = checked.reduce((n, c) => n + c.duplicated + c.unexpected, 0);
+      return { checked, lost, duplicated };
     };
+    return { runStep, cpuText, failedAcks: () => failedAcks, settle, close };
   } catch (e) {
     await close();
     throw e;
@@ -451,9 +468,8 @@ async function openRig(opts: LoadOptions, plan: RunPlan): Promise<Rig> {
 async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
   const prefix = plan.label ? `${plan.label} ` : "";
   const rig = await openRig(opts, plan);
-  const { runStep, cpuText, check, inFlight } = rig;
+  const { runStep, cpuText } = rig;
   try {
-
     // ---- cross-node latency at a moderate fixed rate, before the step-up can leave a backlog ----
     let crossNode: CrossNodeLatency | null = null;
     if (plan.latencyRate !== undefined) {
@@ -489,9 +505,7 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
       // A fixed step past a server's capacity (the tutorial server at 1,000 messages/s) leaves a
       // backlog that would land in the step-up's first steps as their latency: wait for every
       // message sent so far to be delivered (or FINAL_SETTLE_MS) before stepping up.
-      await waitUntil(() => inFlight() === 0, { timeoutMs: ACK_TIMEOUT_MS + 5_000, intervalMs: 100, what: "the fixed steps' acks" });
-      const deadline = Date.now() + FINAL_SETTLE_MS;
-      while ((await check()).some((c) => c.lost > 0) && Date.now() < deadline) await sleep(250);
+      await rig.settle();
     }
     log(`${prefix}stepping up`);
 
@@ -511,19 +525,10 @@ async function runStepUp(opts: LoadOptions, plan: RunPlan): Promise<RunResult> {
     }
 
     // ---- every message at every receiver exactly once: wait for the acks, then for stragglers ----
-    await waitUntil(() => inFlight() === 0, { timeoutMs: ACK_TIMEOUT_MS + 5_000, intervalMs: 100, what: "every ack (or its timeout)" });
-    let checked = await check();
-    const settleDeadline = Date.now() + FINAL_SETTLE_MS;
-    while (checked.some((c) => c.lost > 0) && Date.now() < settleDeadline) {
-      await sleep(250);
-      checked = await check();
-    }
+    const { checked, lost, duplicated } = await rig.settle();
     for (const c of checked.filter((c) => c.lost > 0 || c.duplicated > 0 || c.unexpected > 0)) {
       log(`${prefix}step ${c.step}: ${c.issued} messages x ${opts.clients} receivers: lost=${c.lost} duplicated=${c.duplicated} unexpected=${c.unexpected}`);
     }
-    const lost = checked.reduce((n, c) => n + c.lost, 0);
-    // A message number nobody issued is a delivery that should not exist: counted with the duplicates.
-    const duplicated = checked.reduce((n, c) => n + c.duplicated + c.unexpected, 0);
     const best = results.filter((r) => r.passed).reduce<StepResult | null>((a, r) => (a && a.achieved >= r.achieved ? a : r), null);
     return { best, lost, duplicated, failedAcks: rig.failedAcks(), crossNode, fixed };
   } finally {
@@ -758,15 +763,7 @@ async function cpuInTurns(opts: LoadOptions, servers: readonly PairedServer[]): 
       }
     }
     for (const [i, rig] of rigs.entries()) {
-      await waitUntil(() => rig.inFlight() === 0, { timeoutMs: ACK_TIMEOUT_MS + 5_000, intervalMs: 100, what: "the CPU turns' acks" });
-      let checked = await rig.check();
-      const deadline = Date.now() + FINAL_SETTLE_MS;
-      while (checked.some((c) => c.lost > 0) && Date.now() < deadline) {
-        await sleep(250);
-        checked = await rig.check();
-      }
-      const lost = checked.reduce((n, c) => n + c.lost, 0);
-      const duplicated = checked.reduce((n, c) => n + c.duplicated + c.unexpected, 0);
+      const { lost, duplicated } = await rig.settle();
       log(`${servers[i]!.name} cpu turns: lost=${lost} duplicated=${duplicated} failed_acks=${rig.failedAcks()}`);
       if (lost > 0 || duplicated > 0 || rig.failedAcks() > 0) ok = false;
     }
