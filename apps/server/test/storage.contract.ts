@@ -413,8 +413,11 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
       });
 
       it("counts exactly what the shared unread rule (countsAsUnread) counts, on a mixed room", async () => {
-        const [alice, bob, carol] = [await user("alice"), await user("bob"), await user("carol")];
-        const r = await room("mixed", alice, bob, carol);
+        const [alice, bob, carol, dave] = [await user("alice"), await user("bob"), await user("carol"), await user("dave")];
+        const r = await room("mixed", alice, bob, carol, dave);
+        // Alice muted Dave: his messages, mentions of her included, ask nothing of her.
+        await s.setMute(alice.id, dave.id, true);
+        const muted = { [dave.id]: true as const };
         // Every kind of message the rule has an opinion on, before and after the read position.
         const written: Message[] = [];
         for (let round = 0; round < 3; round++) {
@@ -422,6 +425,7 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
           written.push(await say(r.id, bob, "plain"));
           written.push(await say(r.id, carol, "@alice look", { mentions: [alice.id] }));
           written.push(await notice(r.id, carol, round % 2 === 0 ? "join" : "leave"));
+          written.push(await say(r.id, dave, "@alice muted", { mentions: [alice.id] }));
           const doomed = await say(r.id, bob, "@alice soon gone", { mentions: [alice.id] });
           await s.deleteMessage(doomed.id, doomed.authorId);
           const edited = await say(r.id, carol, "no mention yet");
@@ -434,11 +438,28 @@ export function storageContractSuite(name: string, makeStorage: () => Promise<St
           await s.setLastRead(r.id, alice.id, readTo);
           const summary = (await s.getRoomSummary(r.id, alice.id))!;
           const page = await s.getMessages(r.id, { afterSeq: summary.lastReadSeq, limit: 200 });
-          const unread = page.messages.filter((m) => countsAsUnread(m, alice.id)).length;
+          const unread = page.messages.filter((m) => countsAsUnread(m, alice.id, muted)).length;
           expect(summary.unreadCount, `read to ${summary.lastReadSeq}`).toBe(unread);
-          expect(summary.mentionCount, `read to ${summary.lastReadSeq}`).toBe(page.messages.filter((m) => countsAsUnreadMention(m, alice.id)).length);
-          if (readTo === 0) expect(unread).toBeGreaterThan(1); // the fixture leaves something to count
+          expect(summary.mentionCount, `read to ${summary.lastReadSeq}`).toBe(page.messages.filter((m) => countsAsUnreadMention(m, alice.id, muted)).length);
+          if (readTo === 0) {
+            // The fixture leaves something to count, and something only the mute keeps out.
+            expect(unread).toBeGreaterThan(1);
+            expect(page.messages.filter((m) => countsAsUnread(m, alice.id)).length).toBeGreaterThan(unread);
+          }
         }
+      });
+
+      it("counts a muted user's messages again once unmuted, and never for anyone else", async () => {
+        const [alice, bob, carol] = [await user("alice"), await user("bob"), await user("carol")];
+        const r = await room("muting", alice, bob, carol);
+        await say(r.id, bob, "@alice one", { mentions: [alice.id] });
+        await say(r.id, bob, "two");
+        await s.setMute(alice.id, bob.id, true);
+        expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ unreadCount: 0, mentionCount: 0 });
+        // Alice's mute is hers: Carol still counts Bob's messages.
+        expect(await s.getRoomSummary(r.id, carol.id)).toMatchObject({ unreadCount: 2 });
+        await s.setMute(alice.id, bob.id, false);
+        expect(await s.getRoomSummary(r.id, alice.id)).toMatchObject({ unreadCount: 2, mentionCount: 1 });
       });
 
       it("has no summary for a room the user is not in, or that does not exist", async () => {

@@ -275,6 +275,9 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       const r = await request("user:mute", { userId, on });
       // Refused or lost: back to what the server last said (the next sync settles it anyway).
       set((s) => (r.ok ? applyMutes(s, r.data.mutedUserIds) : { ...s, muted: before }));
+      // A muted person's messages do not count as unread (the shared rule): the server's counts
+      // of every room change with the mute, so read them again.
+      if (r.ok) void sync.refreshRooms();
       return r;
     },
     reportMessage: (messageId, reason) =>

@@ -1,4 +1,4 @@
-import { DEFAULT_ROOM_ID, countsAsUnread, countsAsUnreadMention, type Attachment, type ClientReplies, type Message, type MessagePage, type PresenceUpdate, type RoomHead, type RoomSummary, type TypingUpdate } from "@parley/shared";
+import { DEFAULT_ROOM_ID, countsAsUnread, countsAsUnreadMention, type MutedUsers, type Attachment, type ClientReplies, type Message, type MessagePage, type PresenceUpdate, type RoomHead, type RoomSummary, type TypingUpdate } from "@parley/shared";
 import { replaceProfiles } from "./profiles.js";
 import type { ChatState, Notice, PendingChange, PendingMessage, RoomTimeline, UploadJob } from "./state.js";
 
@@ -63,12 +63,12 @@ export function newerCopy(held: Message | undefined, incoming: Message): Message
  * `lastVersion` is already reflected in the summary's counts (it came from the server after the
  * delete, e.g. at a resync), so it is not subtracted twice.
  */
-function countReplaced(room: RoomSummary | undefined, held: Message, incoming: Message, meId: string | undefined): RoomSummary | undefined {
+function countReplaced(room: RoomSummary | undefined, held: Message, incoming: Message, meId: string | undefined, muted: MutedUsers): RoomSummary | undefined {
   if (!room || isDeleted(held) || !isDeleted(incoming)) return room;
   if (incoming.version <= room.lastVersion) return room;
   // The held copy was not deleted (checked above): whether it counted is the shared rule's answer.
-  if (!countsAsUnread(held, meId) || held.seq <= room.lastReadSeq || held.seq > room.lastSeq) return room;
-  const mentioned = countsAsUnreadMention(held, meId);
+  if (!countsAsUnread(held, meId, muted) || held.seq <= room.lastReadSeq || held.seq > room.lastSeq) return room;
+  const mentioned = countsAsUnreadMention(held, meId, muted);
   return {
     ...room,
     unreadCount: Math.max(0, room.unreadCount - 1),
@@ -157,7 +157,7 @@ export function mergeMessages(
       if (m.seq !== lastSeq + 1) continue; // a duplicate within the batch
       const h = held[m.id];
       const copy = newerCopy(h, m);
-      if (h && copy !== h) room = countReplaced(room, h, copy, meId);
+      if (h && copy !== h) room = countReplaced(room, h, copy, meId, state.muted);
       ids.push(m.id);
       fresh.set(m.id, copy);
       lastSeq = m.seq;
@@ -171,7 +171,7 @@ export function mergeMessages(
       const h = held[m.id];
       if (!h || !(m.version > h.version)) continue;
       fresh.set(m.id, m);
-      room = countReplaced(room, h, m, meId);
+      room = countReplaced(room, h, m, meId, state.muted);
       updated = true;
     }
     version = pv === null ? current.version : Math.min(current.version, pv);
@@ -220,7 +220,7 @@ export function mergeMessages(
   // when the window lets them go again: a gap fetched after a lost broadcast counts like live
   // messages would have. Anything at or below the room's last seq was counted already (live, or
   // by the server in the last sync).
-  if (room) for (const m of sorted) if (m.seq > room.lastSeq) room = countNewMessage(room, m, meId);
+  if (room) for (const m of sorted) if (m.seq > room.lastSeq) room = countNewMessage(room, m, meId, state.muted);
   const rooms = room && room !== state.rooms[roomId] ? { ...state.rooms, [roomId]: room } : state.rooms;
   // Authors seen in history become known nicknames (for @mention highlighting).
   let users = state.users;
@@ -281,7 +281,7 @@ export function applyLiveMessage(
   }
   const room = next.rooms[message.roomId];
   if (room && message.seq > room.lastSeq) {
-    next = { ...next, rooms: { ...next.rooms, [message.roomId]: countNewMessage(room, message, meId) } };
+    next = { ...next, rooms: { ...next.rooms, [message.roomId]: countNewMessage(room, message, meId, next.muted) } };
   }
   if (following) {
     next = mergeMessages(next, message.roomId, [message], "live", windowSize, keepFromSeq);
@@ -325,7 +325,7 @@ export function applyHeldCopies(state: ChatState, roomId: string, copies: readon
     if (!h || m.roomId !== roomId || !(m.version > h.version)) continue;
     messages ??= { ...held };
     messages[m.id] = m;
-    room = countReplaced(room, h, m, meId);
+    room = countReplaced(room, h, m, meId, state.muted);
   }
   if (!messages) return state;
   const rooms = room && room !== state.rooms[roomId] ? { ...state.rooms, [roomId]: room } : state.rooms;
@@ -370,16 +370,16 @@ export function replaceWindowAround(state: ChatState, roomId: string, page: Mess
 }
 
 /** The room after one new message: last seq, and unread/mention counts for others' messages. */
-export function countNewMessage(room: RoomSummary, message: Message, meId: string | undefined): RoomSummary {
+export function countNewMessage(room: RoomSummary, message: Message, meId: string | undefined, muted: MutedUsers = {}): RoomSummary {
   const next: RoomSummary = { ...room, lastSeq: message.seq, lastActivityAt: Math.max(room.lastActivityAt, message.createdAt) };
   if (message.authorId === meId) {
     // Writing in a room reads it (the server moves the read position the same way).
     return { ...next, lastReadSeq: message.seq, unreadCount: 0, mentionCount: 0 };
   }
   // A message already deleted when it first arrives (fetched after the delete) is not unread.
-  if (countsAsUnread(message, meId) && message.seq > room.lastReadSeq) {
+  if (countsAsUnread(message, meId, muted) && message.seq > room.lastReadSeq) {
     next.unreadCount = room.unreadCount + 1;
-    if (countsAsUnreadMention(message, meId)) next.mentionCount = room.mentionCount + 1;
+    if (countsAsUnreadMention(message, meId, muted)) next.mentionCount = room.mentionCount + 1;
   }
   return next;
 }

@@ -100,7 +100,11 @@ export function createServerEvents(
       if (before !== undefined && before === "member" && room.role !== "member") void deps.refreshReports();
     },
     "room:removed": (payload) => set((s) => applyRoomRemoved(s, payload, () => ({ id: randomId(), at: now() }))),
-    "mutes:updated": ({ mutedUserIds }) => set((s) => applyMutes(s, mutedUserIds)),
+    "mutes:updated": ({ mutedUserIds }) => {
+      set((s) => applyMutes(s, mutedUserIds));
+      // The unread counts change with a mute (see client.ts `mute`).
+      void deps.refreshRooms();
+    },
     "report:updated": (report) => set((s) => applyReport(s, report)),
     "typing:updated": (update) => {
       if (update.userId === store.getState().me?.id) return;

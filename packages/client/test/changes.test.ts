@@ -115,6 +115,14 @@ describe("counts under deletes (only a held unread copy deleted lowers them)", (
     });
   }
 
+  it("a muted author's message is not counted as unread, live or from a page", () => {
+    const mine = { ...stateWithRoom({ lastSeq: 1 }), muted: { [msg(2).authorId]: true as const } };
+    expect(countNewMessage(room({ lastSeq: 1 }), msg(2), ME.id, mine.muted)).toMatchObject({ lastSeq: 2, unreadCount: 0 });
+    expect(countNewMessage(room({ lastSeq: 1 }), msg(2), ME.id)).toMatchObject({ lastSeq: 2, unreadCount: 1 });
+    const live = applyLiveMessage(mine, msg(2)).state;
+    expect(live.rooms.r1).toMatchObject({ lastSeq: 2, unreadCount: 0 });
+  });
+
   it("a message fetched already deleted is not counted as unread", () => {
     const r = countNewMessage(room({ lastSeq: 1 }), deleted(2, 3), ME.id);
     expect(r).toMatchObject({ lastSeq: 2, unreadCount: 0 });

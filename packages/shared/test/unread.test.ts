@@ -20,6 +20,15 @@ describe("countsAsUnread", () => {
     expect(countsAsUnread(message, "me")).toBe(expected);
   });
 
+  it("does not count a muted author's messages, mentions included, for the reader who muted them", () => {
+    const muted = { other: true as const };
+    expect(countsAsUnread(m(), "me", muted)).toBe(false);
+    expect(countsAsUnreadMention(m({ mentions: ["me"] }), "me", muted)).toBe(false);
+    expect(countsAsUnread(m({ authorId: "third" }), "me", muted)).toBe(true);
+    // The map is data: a name on Object.prototype is nobody muted.
+    expect(countsAsUnread(m({ authorId: "constructor" }), "me", {})).toBe(true);
+  });
+
   it("counts a mention only on a message that counts, and only for the one mentioned", () => {
     expect(countsAsUnreadMention(m({ mentions: ["me"] }), "me")).toBe(true);
     expect(countsAsUnreadMention(m({ mentions: ["someone"] }), "me")).toBe(false);

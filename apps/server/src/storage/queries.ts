@@ -196,9 +196,9 @@ export function reportsQuery(d: Dialect, filter: { byRooms: boolean; resolved: b
 
 /**
  * One user's view of rooms. The unread columns are the SQL of the shared rule `countsAsUnread`
- * (packages/shared/src/domain/unread.ts: others' text messages, not deleted), which the contract
- * suite checks them against; a deleted message's mentions rows are removed with it, so the mention
- * count follows `countsAsUnreadMention`.
+ * (packages/shared/src/domain/unread.ts: others' text messages, not deleted, not by someone the
+ * reader muted), which the contract suite checks them against; a deleted message's mentions rows
+ * are removed with it, so the mention count follows `countsAsUnreadMention`.
  */
 function summarySelect(d: Dialect): string {
   return `
@@ -206,9 +206,12 @@ function summarySelect(d: Dialect): string {
     (SELECT COUNT(*) FROM members c WHERE c.room_id = r.id) AS member_count,
     p.id AS peer_id, p.nickname AS peer_nickname,
     (SELECT COUNT(*) FROM messages x WHERE x.room_id = r.id AND x.seq > m.last_read_seq
-       AND x.author_id <> m.user_id AND x.kind = 'text' AND x.deleted_at IS NULL) AS unread_count,
+       AND x.author_id <> m.user_id AND x.kind = 'text' AND x.deleted_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.user_id = m.user_id AND mu.muted_id = x.author_id)) AS unread_count,
     (SELECT COUNT(*) FROM mentions n WHERE n.user_id = m.user_id AND n.room_id = r.id
-       AND n.seq > m.last_read_seq) AS mention_count
+       AND n.seq > m.last_read_seq
+       AND NOT EXISTS (SELECT 1 FROM messages y JOIN mutes mu ON mu.muted_id = y.author_id
+         WHERE y.room_id = n.room_id AND y.seq = n.seq AND mu.user_id = n.user_id)) AS mention_count
   FROM members m
   JOIN rooms r ON r.id = m.room_id
   LEFT JOIN members pm ON r.kind = 'dm' AND pm.room_id = r.id AND pm.user_id <> m.user_id

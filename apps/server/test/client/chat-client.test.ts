@@ -48,6 +48,35 @@ describe("chat client core against a real server", () => {
     expect(b.store.getState().rooms[DEFAULT_ROOM_ID]?.unreadCount).toBe(1);
   });
 
+  it("stops counting a muted user's messages as unread in every tab of the muter, and counts them again on unmute", async () => {
+    const server = await start(join(dir, "mute.sqlite"));
+    cleanups.push(() => stop(server));
+    const anaCookie = await signIn(server.port, "ana");
+    const [tab1, tab2] = [client(server.port, anaCookie), client(server.port, anaCookie)];
+    const bo = client(server.port, await signIn(server.port, "bo"));
+    for (const c of [tab1, tab2, bo]) c.connect();
+    bo.setActiveRoom(DEFAULT_ROOM_ID);
+    await waitFor(() => expect(bo.store.getState().timelines[DEFAULT_ROOM_ID]?.loaded).toBe(true));
+    bo.send(DEFAULT_ROOM_ID, "hi @ana");
+    bo.send(DEFAULT_ROOM_ID, "anyone?");
+    const counts = (c: ChatClient) => {
+      const room = c.store.getState().rooms[DEFAULT_ROOM_ID];
+      return { unread: room?.unreadCount, mentions: room?.mentionCount };
+    };
+    for (const tab of [tab1, tab2]) await waitFor(() => expect(counts(tab)).toEqual({ unread: 2, mentions: 1 }));
+
+    const boId = bo.store.getState().me!.id;
+    expect((await tab1.mute(boId, true)).ok).toBe(true);
+    for (const tab of [tab1, tab2]) await waitFor(() => expect(counts(tab)).toEqual({ unread: 0, mentions: 0 }));
+    // Live, too: a new message of his does not count.
+    bo.send(DEFAULT_ROOM_ID, "still there?");
+    await waitFor(() => expect(tab2.store.getState().rooms[DEFAULT_ROOM_ID]?.lastSeq).toBe(bo.store.getState().rooms[DEFAULT_ROOM_ID]?.lastSeq));
+    expect(counts(tab2)).toEqual({ unread: 0, mentions: 0 });
+
+    expect((await tab2.mute(boId, false)).ok).toBe(true);
+    for (const tab of [tab1, tab2]) await waitFor(() => expect(counts(tab)).toEqual({ unread: 3, mentions: 1 }));
+  });
+
   it("refuses blank and over-long messages before sending", async () => {
     const server = await start(join(dir, "b.sqlite"));
     cleanups.push(() => stop(server));
